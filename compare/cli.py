@@ -1,0 +1,172 @@
+"""The `occam` command line.
+
+Every subcommand takes a task file or the name of a built-in task, prints readable results
+and can write JSON. Errors in the user's input print one paragraph (file:line:column, the line
+with a caret, what was expected) and exit with status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+import dsl
+from dsl import OccamError
+
+from .describe import task_summary
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    console = Console(highlight=False, soft_wrap=True)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        return args.run(args, console)
+    except OccamError as error:
+        errors.print(f"[bold red]error:[/] {_escape(str(error))}")
+        return 1
+    except KeyboardInterrupt:
+        errors.print("[yellow]interrupted[/]")
+        return 130
+    except BrokenPipeError:  # `occam tasks | head`
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="occam",
+        description="Test whether neural networks learn the shortest programs that explain their data.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    tasks = commands.add_parser("tasks", help="list the built-in tasks")
+    _json_option(tasks)
+    tasks.set_defaults(run=_tasks)
+
+    check = commands.add_parser("check", help="validate a task file and summarize its tasks")
+    check.add_argument("source", metavar="SOURCE", help="a .task file (PATH:NAME for one task) or a built-in task")
+    _json_option(check)
+    check.set_defaults(run=_check)
+    return parser
+
+
+def _json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", nargs="?", const="-", metavar="PATH", help="write JSON to PATH (default: standard output)"
+    )
+
+
+def _write_json(data: Any, destination: str, console: Console) -> None:
+    text = json.dumps(data, indent=2, allow_nan=False)
+    if destination == "-":
+        sys.stdout.write(text + "\n")
+    else:
+        with open(destination, "w", encoding="utf-8") as file:
+            file.write(text + "\n")
+        console.print(f"wrote {destination}")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+# --- occam tasks -----------------------------------------------------------------------------
+
+
+def _tasks(args: argparse.Namespace, console: Console) -> int:
+    summaries = [task_summary(dsl.load_task(name)) for name in dsl.builtin_task_names()]
+    if args.json:
+        _write_json(summaries, args.json, console)
+        return 0
+    table = Table(title=f"{len(summaries)} built-in tasks", title_justify="left", box=None, pad_edge=False)
+    for column in ("task", "inputs → output", "points (train)"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("doc", no_wrap=True, overflow="ellipsis")
+    for summary in summaries:
+        inputs = ", ".join(f"{i['name']}: {i['type']}" for i in summary["inputs"])
+        table.add_row(
+            f"[bold]{summary['name']}[/]",
+            _escape(f"{inputs} → {summary['output']['type']}"),
+            f"{summary['points']:,} ({summary['train_points']:,})",
+            _escape(summary["doc"]),
+        )
+    console.print(table)
+    return 0
+
+
+# --- occam check -----------------------------------------------------------------------------
+
+
+def _check(args: argparse.Namespace, console: Console) -> int:
+    tasks = _load_all(args.source)
+    summaries = [task_summary(task) for task in tasks]
+    if args.json:
+        _write_json(summaries[0] if len(summaries) == 1 else summaries, args.json, console)
+        return 0
+    for summary in summaries:
+        _print_summary(summary, console)
+    return 0
+
+
+def _load_all(source: str) -> list[dsl.Task]:
+    """Every task a SOURCE names: one built-in task or PATH:NAME, or all tasks of a file."""
+    from pathlib import Path
+
+    if Path(source).is_file():
+        return dsl.load_tasks(source)
+    return [dsl.load_task(source)]
+
+
+def _print_summary(summary: dict[str, Any], console: Console) -> None:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim")
+    grid.add_column(overflow="fold")
+    inputs = ", ".join(
+        f"{i['name']}: {i['type']}" + (f" {_range_text(i['range'])}" if i["range"] else "") for i in summary["inputs"]
+    )
+    output = summary["output"]
+    grid.add_row("source", _escape(summary["source"]))
+    grid.add_row("inputs", _escape(inputs))
+    named = f"{output['name']}: " if output["name"] != "output" else ""
+    range_ = f" {_range_text(output['range'])}" if output["range"] else ""
+    grid.add_row("output", _escape(f"{named}{output['type']}{range_}"))
+    grid.add_row("points", f"{summary['points']:,} — train {summary['train_points']:,}, test {summary['test_points']:,}")
+    grid.add_row("", _escape(summary["sampling"]))
+    if summary["noise"]:
+        grid.add_row("noise", _escape(summary["noise"]))
+    if summary["target"] is not None:
+        grid.add_row("target", f"[bold]{_escape(summary['target'])}[/]")
+        grid.add_row("LaTeX", _escape(summary["target_latex"]))
+        if summary["target_bits"] is not None:
+            grid.add_row("bits", f"{summary['target_bits']:.2f} under the task's grammar")
+        else:
+            grid.add_row("bits", "[yellow]not derivable[/]: " + _escape(summary["target_not_derivable"]))
+    else:
+        grid.add_row("target", "none: the task's data are a file")
+    grammar = summary["grammar"].replace("\n", "\n")
+    grid.add_row("grammar", _escape(grammar) + (f"  [dim](built-in {summary['grammar_builtin']} + inputs)[/]"
+                                                if summary["grammar_builtin"] else ""))  # fmt: skip
+    title = f"[bold green]✓[/] [bold]{summary['name']}[/]" + (f"  {_escape(summary['doc'])}" if summary["doc"] else "")
+    console.print(title)
+    console.print(grid)
+    console.print()
+
+
+def _range_text(range_: list[float]) -> str:
+    return str(dsl.Range(*range_))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Plain-data summaries of tasks, shared by `occam check`, `occam tasks` and the reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dsl import GrammarError, Task, description_length
+
+__all__ = ["task_summary"]
+
+
+def task_summary(task: Task) -> dict[str, Any]:
+    """Everything `occam check` reports about a task, as JSON-ready values."""
+    bits, why_not = None, None
+    if task.target is not None:
+        try:
+            bits = description_length(task.target, task.grammar)
+        except GrammarError as error:
+            why_not = error.message
+    return {
+        "name": task.name,
+        "doc": task.doc,
+        "source": f"{task.source}:{task.line}",
+        "inputs": [
+            {"name": i.name, "type": str(i.type), "range": _range(i.range)} for i in task.inputs
+        ],
+        "output": {"name": task.output_name, "type": str(task.output_type), "range": _range(task.output_range)},
+        "points": task.n_points,
+        "train_points": task.n_train,
+        "test_points": task.n_test,
+        "sampling": task.sampling,
+        "noise": str(task.noise) if task.noise else None,
+        "target": str(task.target) if task.target is not None else None,
+        "target_latex": task.target.to_latex() if task.target is not None else None,
+        "target_bits": bits,
+        "target_not_derivable": why_not,
+        "grammar": str(task.grammar),
+        "grammar_builtin": task.grammar.name,
+    }
+
+
+def _range(range_: Any) -> list[float] | None:
+    return None if range_ is None else [range_.low, range_.high]

@@ -1,0 +1,35 @@
+"""occam's language: task files, typed programs, the reference evaluator, description length.
+
+    >>> import dsl
+    >>> task = dsl.load_task("mod_add_97")
+    >>> program = dsl.parse_program("(a + b) % 97", task)
+    >>> dsl.description_length(program, task.grammar)
+    15.84962500721156...
+"""
+
+from .errors import (
+    DataError,
+    GrammarError,
+    OccamError,
+    OccamSyntaxError,
+    OccamTypeError,
+    SearchError,
+    TaskError,
+    TrainingError,
+)
+from .evaluate import evaluate
+from .grammars import BUILTIN_GRAMMARS, Alternative, Grammar, Rule, description_length
+from .library import builtin_task_names
+from .primitives import ASSOCIATIVE, COMMUTATIVE, PRIMITIVES, Op, Primitive
+from .program import Apply, Expr, Hole, Lit, Program, Var, literal
+from .task import Input, Noise, Task, load_task, load_tasks, parse_program, parse_tasks
+from .types import BOOL, INT, REAL, Range, Type
+
+__all__ = [
+    "ASSOCIATIVE", "BOOL", "BUILTIN_GRAMMARS", "COMMUTATIVE", "INT", "PRIMITIVES", "REAL",
+    "Alternative", "Apply", "DataError", "Expr", "Grammar", "GrammarError", "Hole", "Input", "Lit",
+    "Noise", "OccamError", "OccamSyntaxError", "OccamTypeError", "Op", "Primitive", "Program",
+    "Range", "Rule", "SearchError", "Task", "TaskError", "TrainingError", "Type", "Var",
+    "builtin_task_names", "description_length", "evaluate", "literal", "load_task", "load_tasks",
+    "parse_program", "parse_tasks",
+]  # fmt: skip

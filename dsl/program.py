@@ -1,0 +1,307 @@
+"""Typed programs: the AST every part of occam shares, and its canonical text and LaTeX.
+
+A program is a tree of four kinds of node, frozen and hashable: `Lit` (a literal), `Var` (an
+input), `Apply` (a primitive applied to arguments, see primitives.py) and `Hole` (a
+sub-program of a given type, only inside grammar alternatives). Spans locate a node in its
+source for error messages and are left out of equality.
+
+`str(program)` is canonical: minimal parentheses, one spelling per operation (`a > b` is
+`b < a`), and literals written so that re-parsing gives an equal program — an integer literal
+takes its type from its context, so `x + 1` needs no annotation when x is a `u8`, while a lone
+`u8` constant prints as `u8(1)`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import Span
+from .primitives import Op, Precedence, Primitive, primitive
+from .types import Type
+
+__all__ = ["Expr", "Program", "Lit", "Var", "Hole", "Apply", "literal"]
+
+
+class Expr:
+    """Base of the program nodes. Every subtree is itself a program."""
+
+    __slots__ = ()
+    type: Type
+    span: Span | None
+
+    @property
+    def children(self) -> tuple[Expr, ...]:
+        return ()
+
+    def walk(self) -> Iterator[Expr]:
+        """This node and all below it, parents first."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    @property
+    def size(self) -> int:
+        """Number of nodes."""
+        return 1 + sum(child.size for child in self.children)
+
+    @property
+    def depth(self) -> int:
+        return 1 + max((child.depth for child in self.children), default=0)
+
+    @property
+    def inputs(self) -> frozenset[str]:
+        """Names of the inputs the program reads."""
+        return frozenset(node.name for node in self.walk() if isinstance(node, Var))
+
+    def __str__(self) -> str:
+        return _text(self, None)
+
+    def to_latex(self) -> str:
+        """LaTeX of the program as written (not simplified; see `to_sympy` for that)."""
+        return _latex(self)[0]
+
+    def to_sympy(self) -> Any:
+        """The program as a sympy expression; see dsl/symbolic.py for the exact contract."""
+        from .symbolic import to_sympy
+
+        return to_sympy(self)
+
+
+Program = Expr
+
+
+def _span_field() -> Any:
+    return field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Lit(Expr):
+    """A literal: a bool, a non-negative integer or a finite non-negative real (negative
+    constants are `-` applied to a literal; `literal()` builds them)."""
+
+    value: bool | int | float
+    type: Type
+    span: Span | None = _span_field()
+
+    def __post_init__(self) -> None:
+        kind = self.type.kind
+        if kind == "bool":
+            ok = isinstance(self.value, bool)
+        elif kind == "int":
+            ok = isinstance(self.value, int) and not isinstance(self.value, bool) and self.value >= 0
+        else:
+            ok = isinstance(self.value, (int, float)) and not isinstance(self.value, bool)
+            ok = ok and self.value == self.value and 0 <= self.value < float("inf")
+            if ok:
+                object.__setattr__(self, "value", float(self.value) + 0.0)  # -0.0 becomes 0.0
+        if not ok:
+            raise ValueError(f"{self.value!r} is not a literal of type {self.type}")
+
+
+@dataclass(frozen=True, slots=True)
+class Var(Expr):
+    """An input of the task, by name."""
+
+    name: str
+    type: Type
+    span: Span | None = _span_field()
+
+
+@dataclass(frozen=True, slots=True)
+class Hole(Expr):
+    """In a grammar alternative: any sub-program of `type` (written as the type's name)."""
+
+    type: Type
+    span: Span | None = _span_field()
+
+
+@dataclass(frozen=True, slots=True)
+class Apply(Expr):
+    """A primitive applied to arguments. `type` is the result type (for `CONVERT_I`, the
+    type converted to)."""
+
+    op: Op
+    args: tuple[Expr, ...]
+    type: Type
+    span: Span | None = _span_field()
+
+    @property
+    def children(self) -> tuple[Expr, ...]:
+        return self.args
+
+    @property
+    def primitive(self) -> Primitive:
+        return primitive(self.op)
+
+
+def literal(value: bool | int | float, type: Type) -> Expr:
+    """A constant of any sign: a negative value becomes `-` applied to its magnitude."""
+    if type.kind != "bool" and value < 0:
+        op = Op.NEG_R if type.kind == "real" else Op.NEG_I
+        return Apply(op, (Lit(-value, type),), type)
+    return Lit(value, type)
+
+
+# --- canonical text ---------------------------------------------------------------------------
+
+# Operations whose result type is the type of their (non-condition) arguments: an integer
+# literal tree built from them takes its type from the context, as the type checker does.
+FLEXIBLE_OPS = frozenset({
+    Op.NEG_I, Op.ADD_I, Op.SUB_I, Op.MUL_I, Op.FLOORDIV_I, Op.MOD_I, Op.POW_I, Op.BITNOT,
+    Op.BITAND, Op.BITOR, Op.BITXOR, Op.SHL, Op.SHR, Op.ABS_I, Op.MIN_I, Op.MAX_I, Op.IF_I,
+    Op.NEG_R, Op.ADD_R, Op.SUB_R, Op.MUL_R, Op.FLOORDIV_R, Op.MOD_R, Op.POW_R, Op.ABS_R,
+    Op.MIN_R, Op.MAX_R, Op.IF_R,
+})  # fmt: skip
+_CONVERSIONS = frozenset({Op.BOOL_TO_INT, Op.BOOL_TO_REAL, Op.INT_TO_REAL, Op.REAL_TO_INT, Op.CONVERT_I})
+_RIGID = "rigid"  # context of a conversion's argument: a flexible tree there must be annotated
+
+
+def shared_args(node: Apply) -> tuple[Expr, ...]:
+    """The arguments that share one type (all but the condition of `if`)."""
+    return node.args[1:] if node.op in (Op.IF_B, Op.IF_I, Op.IF_R) else node.args
+
+
+def is_flexible(node: Expr) -> bool:
+    """Would the type checker take this node's type from its context? True for integer
+    literals (and integral real literals, printed without a point) and for trees of
+    same-typed operations over them."""
+    if isinstance(node, Lit):
+        return node.type.kind == "int" or (node.type.kind == "real" and float(node.value).is_integer())
+    if isinstance(node, Apply) and node.op in FLEXIBLE_OPS:
+        return all(is_flexible(arg) for arg in shared_args(node))
+    return False
+
+
+def _text(node: Expr, context: Type | str | None) -> str:
+    """Canonical text of `node` where the checker would give a flexible tree the type
+    `context` (None: no expectation, so `int`)."""
+    if is_flexible(node) and node.type != (context or _DEFAULT):
+        if isinstance(node, Lit) and node.type.kind == "real":
+            return repr(node.value)
+        return f"{node.type.name}({_text(node, node.type)})"
+    return _bare_text(node, context)
+
+
+_DEFAULT = Type("int")
+
+
+def _bare_text(node: Expr, context: Type | str | None) -> str:
+    match node:
+        case Lit(value=bool() as value):
+            return "true" if value else "false"
+        case Lit(value=float() as value) if not value.is_integer():
+            return repr(value)
+        case Lit(value=value):
+            return str(int(value))
+        case Var(name=name):
+            return name
+        case Hole(type=type_):
+            return type_.name
+        case Apply():
+            return _apply_text(node)
+    raise TypeError(f"not a program node: {node!r}")
+
+
+def _apply_text(node: Apply) -> str:
+    row = node.primitive
+    contexts = _argument_contexts(node)
+    args = [_text(arg, ctx) for arg, ctx in zip(node.args, contexts)]
+    if row.fixity == "constant":
+        return row.symbol
+    if row.fixity == "call":
+        name = node.type.name if node.op == Op.CONVERT_I else row.symbol
+        return f"{name}({', '.join(args)})"
+    if row.fixity == "prefix":
+        (arg,) = args
+        if _precedence(node.args[0]) < row.precedence:
+            arg = f"({arg})"
+        return f"not {arg}" if row.symbol == "not" else f"{row.symbol}{arg}"
+    left, right = args
+    left_prec, right_prec = _precedence(node.args[0]), _precedence(node.args[1])
+    mine = row.precedence
+    if mine == Precedence.POWER:  # right-associative; binds tighter than a unary on its left
+        left_parens, right_parens = left_prec <= mine, right_prec < Precedence.UNARY
+    elif mine == Precedence.COMPARE:  # comparisons do not chain
+        left_parens, right_parens = left_prec <= mine, right_prec <= mine
+    else:
+        left_parens, right_parens = left_prec < mine, right_prec <= mine
+    left = f"({left})" if left_parens else left
+    right = f"({right})" if right_parens else right
+    return f"{left} {row.symbol} {right}"
+
+
+def _argument_contexts(node: Apply) -> list[Type | str | None]:
+    """The type the checker would give each argument of `node` if it were flexible."""
+    if node.op in _CONVERSIONS:
+        return [_RIGID]
+    shared = shared_args(node)
+    if not shared or shared[0].type.kind == "bool":
+        return [None] * len(node.args)
+    condition = [None] * (len(node.args) - len(shared))
+    if node.type.kind == "bool" and all(is_flexible(arg) for arg in shared):
+        # A comparison of literal trees: the checker types the first as `int` (the printer
+        # annotates it if it is not), and the others follow the first.
+        return condition + [None] + [shared[0].type] * (len(shared) - 1)
+    # Otherwise the arguments share the type of the rigid ones, or the node's own type (the
+    # printer annotates a flexible node whose type its context would not give).
+    return condition + [shared[0].type] * len(shared)
+
+
+def _precedence(node: Expr) -> Precedence:
+    return node.primitive.precedence if isinstance(node, Apply) else Precedence.ATOM
+
+
+# --- LaTeX -------------------------------------------------------------------------------------
+
+_GREEK = frozenset(
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
+    "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split()
+)
+
+
+def latex_name(name: str) -> str:
+    """x → x, x1 → x_{1}, alpha → \\alpha, carry_in → \\mathit{carry\\_in}."""
+    match = re.fullmatch(r"([A-Za-z])_?([0-9]+)", name)
+    if match:
+        return f"{match.group(1)}_{{{match.group(2)}}}"
+    if len(name) == 1 or name in _GREEK:
+        return name if len(name) == 1 else f"\\{name}"
+    return r"\mathit{" + name.replace("_", r"\_") + "}"
+
+
+def _latex(node: Expr) -> tuple[str, Precedence]:
+    match node:
+        case Lit(value=bool() as value):
+            return (r"\mathrm{true}" if value else r"\mathrm{false}"), Precedence.ATOM
+        case Lit(value=value):
+            text = repr(value) if isinstance(value, float) and not value.is_integer() else str(int(value))
+            return text, Precedence.ATOM
+        case Var(name=name):
+            return latex_name(name), Precedence.ATOM
+        case Hole(type=type_):
+            return rf"\langle \mathtt{{{type_.name}}} \rangle", Precedence.ATOM
+    assert isinstance(node, Apply)
+    row = node.primitive
+    parts = []
+    for index, arg in enumerate(node.args):
+        text, prec = _latex(arg)
+        if index not in row.latex_delimited and _needs_parens(row, index, prec):
+            text = rf"\left({text}\right)"
+        parts.append(text)
+    delimited = row.fixity == "infix" and len(row.latex_delimited) == row.arity
+    precedence = Precedence.ATOM if row.fixity in ("call", "constant") or delimited else row.precedence
+    return row.latex.format(*parts), precedence
+
+
+def _needs_parens(row: Primitive, index: int, child: Precedence) -> bool:
+    mine = row.precedence
+    if row.fixity == "prefix":
+        return child < mine
+    if mine == Precedence.POWER:
+        return child <= mine if index == 0 else False
+    if mine == Precedence.COMPARE or index == 1:
+        return child <= mine
+    return child < mine

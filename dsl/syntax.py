@@ -1,0 +1,458 @@
+"""Parsing: text → surface syntax (untyped, with positions).
+
+grammar.lark is parsed by Lark's LALR parser with positions; one explicit `Transformer`
+(`_ToSyntax`) then builds the frozen dataclasses below. They are what the text *says*; the type
+checker (check.py) decides what it *means*. Lark's exceptions never escape: they become
+`OccamSyntaxError`s that name the file, line and column and what was expected.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+
+from .errors import OccamError, OccamSyntaxError, Source, Span
+
+__all__ = [
+    "Num", "Name", "Operation", "Call", "SurfaceExpr",
+    "TaskSyntax", "InputSyntax", "OutputSyntax", "RangeSyntax", "RuleSyntax", "AlternativeSyntax",
+    "GrammarSyntax", "SplitSyntax", "SampleSyntax", "NoiseSyntax", "Field",
+    "parse_task_file", "parse_expression", "parse_rules",
+]  # fmt: skip
+
+
+def _span() -> Any:
+    return field(default=None, compare=False, repr=False)
+
+
+# --- surface expressions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Num:
+    """A number as written: `text` is digits (`is_real` False) or a decimal/exponent form."""
+
+    text: str
+    is_real: bool
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    name: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """An operator applied to one (prefix) or two (infix) operands, as written (`>` included)."""
+
+    symbol: str
+    args: tuple[SurfaceExpr, ...]
+    span: Span | None = _span()
+    operator_span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    name: str
+    args: tuple[SurfaceExpr, ...]
+    span: Span | None = _span()
+    name_span: Span | None = _span()
+
+
+SurfaceExpr = Num | Name | Operation | Call
+
+
+# --- surface task files -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RangeSyntax:
+    low: Num
+    low_negative: bool
+    high: Num
+    high_negative: bool
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class InputSyntax:
+    names: tuple[Name, ...]
+    type_name: Name
+    range: RangeSyntax | None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSyntax:
+    name: Name | None
+    type_name: Name
+    range: RangeSyntax | None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class AlternativeSyntax:
+    expr: SurfaceExpr
+    weight: Num | None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSyntax:
+    type_name: Name
+    alternatives: tuple[AlternativeSyntax, ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class GrammarSyntax:
+    """`grammar NAME`, `grammar { rules }` or `grammar NAME { extra rules }`."""
+
+    builtin: Name | None
+    rules: tuple[RuleSyntax, ...] | None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class AmountSyntax:
+    """A count, or a percentage when `percent` (`30%`)."""
+
+    value: Num
+    percent: bool
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SplitSyntax:
+    train: AmountSyntax
+    seed: int
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SampleSyntax:
+    """`sample N METHOD seed S` (training points) or `test N METHOD seed S range x: a..b`."""
+
+    keyword: str  # 'sample' or 'test'
+    count: int
+    method: str  # 'uniform' or 'grid'
+    seed: int
+    ranges: tuple[tuple[Name, RangeSyntax], ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class NoiseSyntax:
+    kind: str  # 'label' or 'gaussian'
+    amount: AmountSyntax
+    seed: int
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A one-value field: `doc`, `target` or `data` (value: str or expression)."""
+
+    keyword: str
+    value: Any
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSyntax:
+    name: Name
+    fields: tuple[Any, ...]
+    span: Span | None = _span()
+
+
+# --- the parser -------------------------------------------------------------------------------
+
+
+@functools.cache
+def _parser() -> Lark:
+    return Lark.open(
+        "grammar.lark",
+        rel_to=__file__,
+        parser="lalr",
+        propagate_positions=True,
+        start=["start", "expr", "rules_only"],
+        maybe_placeholders=True,
+    )
+
+
+def _meta_span(meta: Any) -> Span | None:
+    if getattr(meta, "empty", True):
+        return None
+    return Span(meta.line, meta.column, meta.start_pos, meta.end_pos)
+
+
+def _token_span(token: Token) -> Span:
+    return Span(token.line, token.column, token.start_pos, token.end_pos)
+
+
+_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def _unquote(token: Token) -> str:
+    def escape(match: re.Match[str]) -> str:
+        char = match.group(1)
+        if char not in _ESCAPES:
+            raise OccamSyntaxError(
+                f"unknown escape `\\{char}` in a string", span=_token_span(token), expected='\\n, \\t, \\" or \\\\'
+            )
+        return _ESCAPES[char]
+
+    return re.sub(r"\\(.)", escape, token[1:-1])
+
+
+@v_args(meta=True)
+class _ToSyntax(Transformer):
+    """Lark tree → surface dataclasses, one method per aliased rule."""
+
+    # expressions
+    def int_literal(self, meta, children):
+        return Num(str(children[0]), False, _meta_span(meta))
+
+    def real_literal(self, meta, children):
+        return Num(str(children[0]), True, _meta_span(meta))
+
+    def name(self, meta, children):
+        return Name(str(children[0]), _meta_span(meta))
+
+    def call(self, meta, children):
+        name, *args = children
+        args = tuple(arg for arg in args if arg is not None)
+        return Call(str(name), args, _meta_span(meta), _token_span(name))
+
+    def _infix(self, meta, left, operator, right, symbol=None):
+        span = _token_span(operator) if isinstance(operator, Token) else None
+        return Operation(symbol or str(operator), (left, right), _meta_span(meta), span)
+
+    def binary(self, meta, children):
+        return self._infix(meta, *children)
+
+    def power(self, meta, children):
+        return self._infix(meta, *children)
+
+    def unary(self, meta, children):
+        operator, operand = children
+        return Operation(str(operator), (operand,), _meta_span(meta), _token_span(operator))
+
+    def not_(self, meta, children):
+        return Operation("not", tuple(children), _meta_span(meta))
+
+    def and_(self, meta, children):
+        return Operation("and", tuple(children), _meta_span(meta))
+
+    def or_(self, meta, children):
+        return Operation("or", tuple(children), _meta_span(meta))
+
+    def bitor(self, meta, children):
+        return Operation("|", tuple(children), _meta_span(meta))
+
+    def bitxor(self, meta, children):
+        return Operation("^", tuple(children), _meta_span(meta))
+
+    def bitand(self, meta, children):
+        return Operation("&", tuple(children), _meta_span(meta))
+
+    def compare(self, meta, children):
+        if len(children) > 3:
+            raise OccamSyntaxError(
+                "comparisons do not chain",
+                span=_token_span(children[3]),
+                expected="one comparison; write `a < b and b < c` for a chain",
+            )
+        return self._infix(meta, *children)
+
+    # task files
+    def start(self, meta, children):
+        return list(children)
+
+    def task(self, meta, children):
+        name, *fields = children
+        return TaskSyntax(Name(str(name), _token_span(name)), tuple(fields), _meta_span(meta))
+
+    def doc(self, meta, children):
+        return Field("doc", "".join(_unquote(token) for token in children), _meta_span(meta))
+
+    def target(self, meta, children):
+        return Field("target", children[0], _meta_span(meta))
+
+    def data(self, meta, children):
+        return Field("data", _unquote(children[0]), _meta_span(meta))
+
+    def input(self, meta, children):
+        *names, type_name, range_ = children
+        names = tuple(Name(str(token), _token_span(token)) for token in names)
+        return InputSyntax(names, Name(str(type_name), _token_span(type_name)), range_, _meta_span(meta))
+
+    def output(self, meta, children):
+        name, type_name, range_ = children
+        named = Name(str(name), _token_span(name)) if name is not None else None
+        return OutputSyntax(named, Name(str(type_name), _token_span(type_name)), range_, _meta_span(meta))
+
+    def range(self, meta, children):
+        (low, low_negative), (high, high_negative) = (self._signed(child) for child in children)
+        return RangeSyntax(low, low_negative, high, high_negative, _meta_span(meta))
+
+    def _signed(self, child):
+        if isinstance(child, tuple):
+            return child
+        return (self._number(child), False)
+
+    def negative(self, meta, children):
+        return (self._number(children[0]), True)
+
+    @staticmethod
+    def _number(token):
+        return Num(str(token), token.type == "FLOAT", _token_span(token))
+
+    def grammar(self, meta, children):
+        builtin, rules = children
+        named = Name(str(builtin), _token_span(builtin)) if builtin is not None else None
+        return GrammarSyntax(named, rules, _meta_span(meta))
+
+    def rules(self, meta, children):
+        return tuple(children)
+
+    def rules_only(self, meta, children):
+        return tuple(children)
+
+    def rule(self, meta, children):
+        type_name, *alternatives = children
+        return RuleSyntax(Name(str(type_name), _token_span(type_name)), tuple(alternatives), _meta_span(meta))
+
+    def alternative(self, meta, children):
+        expr, weight = children
+        return AlternativeSyntax(expr, weight, _meta_span(meta))
+
+    def weight(self, meta, children):
+        return self._number(children[0])
+
+    def amount(self, meta, children):
+        number, percent = children
+        return AmountSyntax(self._number(number), percent is not None, _meta_span(meta))
+
+    def seed(self, meta, children):
+        return int(children[0])
+
+    def method(self, meta, children):
+        return str(children[0])
+
+    def split(self, meta, children):
+        amount, seed = children
+        return SplitSyntax(amount, seed or 0, _meta_span(meta))
+
+    def sample(self, meta, children):
+        count, method, seed = children
+        return SampleSyntax("sample", int(count), method, seed or 0, (), _meta_span(meta))
+
+    def test(self, meta, children):
+        count, method, seed, *ranges = children
+        ranges = tuple(item for item in ranges if item is not None)
+        return SampleSyntax("test", int(count), method, seed or 0, ranges, _meta_span(meta))
+
+    def range_override(self, meta, children):
+        name, range_ = children
+        return (Name(str(name), _token_span(name)), range_)
+
+    def noise(self, meta, children):
+        kind, amount, seed = children
+        return NoiseSyntax(str(kind), amount, seed or 0, _meta_span(meta))
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+# How to name each terminal in "expected ..." (Lark's own names mean nothing to a user).
+_TERMINAL_NAMES = {
+    "NAME": "a name", "INT": "an integer", "FLOAT": "a real number", "STRING": 'a "string"',
+    "COMPARE": "a comparison", "SHIFT": "a shift", "ADDITIVE": "an operator",
+    "MULTIPLICATIVE": "an operator", "UNARY": "a unary operator", "POWER": "**", "PERCENT": "%",
+    "NOISE_KIND": "a noise kind (label, gaussian)", "LPAR": "(", "RPAR": ")", "LBRACE": "{", "RBRACE": "}",
+    "LSQB": "[", "RSQB": "]", "COMMA": ",", "COLON": ":", "MINUS": "-", "VBAR": "|",
+    "CIRCUMFLEX": "^", "AMPERSAND": "&", "__ANON_0": "..", "$END": "the end of the text",
+}  # fmt: skip
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_NAMES:
+        described = _TERMINAL_NAMES[name]
+    else:
+        described = name.lower()
+        for terminal in _parser().terminals:
+            if terminal.name == name and terminal.pattern.type == "str":
+                described = terminal.pattern.value
+    is_phrase = " " in described or described.startswith(("a ", "an "))
+    return described if is_phrase else f"`{described}`"
+
+
+def _expected_list(names: set[str]) -> str:
+    described = sorted({_describe_terminal(name) for name in names}, key=lambda text: (text[0] != "`", text))
+    if len(described) > 10:
+        described = described[:10] + ["…"]
+    return described[0] if len(described) == 1 else ", ".join(described[:-1]) + " or " + described[-1]
+
+
+def _syntax_error(error: UnexpectedInput, source: Source) -> OccamSyntaxError:
+    line, column = max(error.line, 1), max(error.column, 1)
+    position = error.pos_in_stream or 0
+    if isinstance(error, UnexpectedCharacters):
+        char = source.text[position] if position < len(source.text) else ""
+        message = f"unexpected character {char!r}"
+        expected = _expected_list(set(error.allowed or ()))
+        width = 1
+    elif isinstance(error, UnexpectedToken) and error.token.type != "$END":
+        token = error.token
+        message = f"unexpected {_describe_terminal(token.type) if token.type.startswith('__') else repr(str(token))}"
+        expected = _expected_list(set(error.expected))
+        width = max(1, len(str(token)))
+    else:
+        message = "unexpected end of text"
+        expected = _expected_list(set(getattr(error, "expected", ()) or ()))
+        width = 1
+        lines = source.text.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+        position = len(source.text)
+    span = Span(line, column, position, position + width)
+    return OccamSyntaxError(message, source=source, span=span, expected=expected or None)
+
+
+def _parse(text: str, source: Source, start: str) -> Any:
+    try:
+        tree = _parser().parse(text, start=start)
+    except UnexpectedInput as error:
+        raise _syntax_error(error, source) from None
+    return _transform(tree, source)
+
+
+def _transform(tree: Tree, source: Source) -> Any:
+    try:
+        return _ToSyntax().transform(tree)
+    except VisitError as error:
+        if isinstance(error.orig_exc, OccamError):
+            raise error.orig_exc.located(source) from None
+        raise
+
+
+def parse_task_file(text: str, source: Source) -> list[TaskSyntax]:
+    """The tasks of a task file, as written."""
+    return _parse(text, source, "start")
+
+
+def parse_expression(text: str, source: Source) -> SurfaceExpr:
+    """One program, as written."""
+    return _parse(text, source, "expr")
+
+
+def parse_rules(text: str, source: Source) -> tuple[RuleSyntax, ...]:
+    """Grammar rules without the surrounding `grammar { }` (used for the built-in grammars)."""
+    return _parse(text, source, "rules_only")
+
