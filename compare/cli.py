@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("source", metavar="SOURCE", help="a .task file (PATH:NAME for one task) or a built-in task")
     _json_option(check)
     check.set_defaults(run=_check)
+
+    primitives = commands.add_parser("primitives", help="print the table of primitives and their semantics")
+    primitives.set_defaults(run=_primitives)
     return parser
 
 
@@ -103,6 +106,16 @@ def _tasks(args: argparse.Namespace, console: Console) -> int:
             _escape(summary["doc"]),
         )
     console.print(table)
+    return 0
+
+
+# --- occam primitives ------------------------------------------------------------------------
+
+
+def _primitives(args: argparse.Namespace, console: Console) -> int:
+    from dsl.primitives import markdown_table
+
+    sys.stdout.write(markdown_table())
     return 0
 
 

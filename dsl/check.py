@@ -157,13 +157,14 @@ def _apply(expr: SurfaceExpr, symbol: str, args: tuple[SurfaceExpr, ...], scope:
     shared = [i for i in range(len(args)) if len({row.args[i] for row in rows}) > 1 or rows[0].args[i] == "I"]
     for i, arg in enumerate(args):  # fixed positions (the condition of `if`, a real argument)
         if i not in shared:
-            typed[i] = elaborate(arg, scope, _LETTER_TYPE[rows[0].args[i]])
+            typed[i] = _argument(expr, symbol, i, arg, _LETTER_TYPE[rows[0].args[i]], scope)
     rigid = [i for i in shared if not is_flexible(args[i])]
     for i in rigid:
         typed[i] = _elaborate(args[i], scope, None)
     shared_type = _unify(expr, symbol, [(args[i], typed[i]) for i in rigid])
     if shared_type is None and shared:
-        returns_shared = rows[0].result in ("I", "R")
+        # Any row, not the first: `^` and `if` list their bool overload first.
+        returns_shared = any(row.result in ("I", "R") for row in rows)
         kinds = {_LETTER_KIND[row.args[shared[0]]] for row in rows}
         fits = expected is not None and expected.kind in kinds and expected.kind != "bool"
         shared_type = expected if returns_shared and fits else INT
@@ -176,6 +177,30 @@ def _apply(expr: SurfaceExpr, symbol: str, args: tuple[SurfaceExpr, ...], scope:
 
 
 _LETTER_TYPE = {"B": BOOL, "R": REAL, "I": None}
+
+
+def _argument(expr: SurfaceExpr, symbol: str, index: int, arg: SurfaceExpr, wanted: Type, scope: Scope) -> Expr:
+    """An argument of fixed type (`sin` takes a real, `and` bools), with a message that names
+    the operation when it has another type."""
+    if is_flexible(arg):
+        return elaborate(arg, scope, wanted)
+    node = _elaborate(arg, scope, None)
+    if node.type != wanted:
+        hint = _conversion_hint(node.type, wanted)
+        if symbol == "/" and node.type.kind == "int":
+            hint = "`/` divides reals: use `//` for integer division, or convert with `real(…)`"
+        ordinal = "" if len(_arguments_of(expr)) == 1 else f"argument {index + 1} of "
+        raise OccamTypeError(
+            f"{ordinal}`{symbol}` must be {wanted}, but this is {node.type}",
+            span=_span_of(arg),
+            expected=f"an expression of type {wanted}",
+            hint=hint,
+        )
+    return node
+
+
+def _arguments_of(expr: SurfaceExpr) -> tuple[SurfaceExpr, ...]:
+    return expr.args if isinstance(expr, (Operation, Call)) else ()
 _LETTER_KIND = {"B": "bool", "I": "int", "R": "real"}
 
 
@@ -203,14 +228,10 @@ def _resolve(expr: SurfaceExpr, symbol: str, rows: tuple[Primitive, ...], typed:
         "(" + ", ".join(_LETTER_WORD[letter] for letter in row.args) + ")" for row in rows
     )
     given = ", ".join(str(node.type) for node in typed)
-    hint = None
-    if symbol == "/" and letters and letters[0] == "I":
-        hint = "`/` divides reals; use `//` for integer division, or convert with `real(…)`"
     raise OccamTypeError(
         f"`{symbol}` is not defined for ({given})",
         span=_span_of(expr),
         expected=f"`{symbol}` of {accepted}",
-        hint=hint,
     )
 
 

@@ -39,7 +39,7 @@ class Alternative:
 
     def __str__(self) -> str:
         weight = "" if self.weight == 1 else f" [{_number(self.weight)}]"
-        return f"{self.template}{weight}"
+        return f"{self.template.text(self.template.type)}{weight}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,14 +153,15 @@ def _not_derivable(program: Expr, grammar: Grammar, memo: dict[tuple[int, Type],
             break
     rule = grammar.rule(culprit.type)
     where = "" if culprit is program else f" (in `{program}`)"
+    culprit_text = culprit.text(culprit.type)
     if rule is None:
         return GrammarError(
-            f"`{culprit}`{where} cannot be derived: the grammar has no rule for {culprit.type}",
+            f"`{culprit_text}`{where} cannot be derived: the grammar has no rule for {culprit.type}",
             expected=f"a rule `{culprit.type} -> …`",
         )
     return GrammarError(
-        f"`{culprit}`{where} cannot be derived: no alternative of `{culprit.type}` matches it",
-        expected="one of " + ", ".join(f"`{alternative.template}`" for alternative in rule.alternatives),
+        f"`{culprit_text}`{where} cannot be derived: no alternative of `{culprit.type}` matches it",
+        expected="one of " + ", ".join(f"`{alternative.template.text(rule.type)}`" for alternative in rule.alternatives),
     )
 
 

@@ -459,6 +459,37 @@ def primitive(op: Op) -> Primitive:
     return _BY_OP[op]
 
 
+def markdown_table() -> str:
+    """The users' table of primitives: docs/primitives.md, and `occam primitives`."""
+    lines = [
+        "# Primitives",
+        "",
+        "Generated from the primitive table in `dsl/primitives.py` by",
+        "`occam primitives > docs/primitives.md`; a test keeps it current.",
+        "",
+        "Signatures: `B` bool, `R` real, `I` an integer type (`int` or a bit-vector such as `u8`),",
+        "the same for every `I` of one use. On bit-vectors every integer operation is followed by",
+        "wrapping into N bits. Reals follow IEEE-754: NaN and ±inf are values and propagate.",
+        "",
+        "| written | signature | semantics | opcode |",
+        "|---|---|---|---|",
+    ]
+    for row in PRIMITIVES:
+        if row.fixity == "infix":
+            written = f"`a {row.symbol} b`".replace("|", "\\|")
+        elif row.fixity == "prefix":
+            written = f"`{row.symbol} a`" if row.symbol == "not" else f"`{row.symbol}a`"
+        elif row.fixity == "constant":
+            written = f"`{row.symbol}`"
+        else:
+            symbol = "u8" if row.op == Op.CONVERT_I else row.symbol
+            written = f"`{symbol}(" + ", ".join("abc"[: row.arity]) + ")`"
+        signature = f"({', '.join(row.args)}) → {row.result}"
+        semantics = row.semantics.replace("|", "\\|")
+        lines.append(f"| {written} | {signature} | {semantics} | {row.op.name} |")
+    return "\n".join(lines) + "\n"
+
+
 def overloads(symbol: str, arity: int) -> tuple[Primitive, ...]:
     """The rows written `symbol` with `arity` arguments (conversions excluded)."""
     return tuple(row for row in PRIMITIVES if row.symbol == symbol and row.arity == arity)

@@ -59,6 +59,11 @@ class Expr:
     def __str__(self) -> str:
         return _text(self, None)
 
+    def text(self, expected: Type | None = None) -> str:
+        """Canonical text for a place that expects `expected` (there `1` means a `real` 1.0, say);
+        `str(program)` is `program.text()`."""
+        return _text(self, expected)
+
     def to_latex(self) -> str:
         """LaTeX of the program as written (not simplified; see `to_sympy` for that)."""
         return _latex(self)[0]

@@ -355,9 +355,12 @@ def _build(syntax: TaskSyntax, source: Source, base: Path) -> Task:
         candidates = np.ones(len(values), dtype=bool)
     else:
         target = _target(target_field.value, types, output_type, source)
+        if fields.get("split") is not None and fields.get("test") is not None:
+            raise TaskError("a task may `split` its points or draw `test` points, not both", source=source,
+                            span=fields.get("test").span, expected="one of `split` and `test`")
         points, candidates, sampling = _points(inputs, fields, source)
         values = _target_values(target, points, output_type, output_range, target_field, source)
-    train, sampling = _split(fields.get("split"), fields.get("test"), candidates, sampling, source)
+    train, sampling = _split(fields.get("split"), candidates, sampling, source)
     noise = _noise(fields.get("noise"), output_type, output_range, source)
     observed = _add_noise(noise, values, train, output_type, output_range) if noise else values
     doc = fields.get("doc")
@@ -628,12 +631,9 @@ def _show(value: Any) -> str:
 # --- split and noise ------------------------------------------------------------------------------
 
 
-def _split(split: SplitSyntax | None, test: SampleSyntax | None, candidates: np.ndarray, sampling: str, source: Source):
+def _split(split: SplitSyntax | None, candidates: np.ndarray, sampling: str, source: Source):
     if split is None:
         return candidates.copy(), sampling
-    if test is not None:
-        raise TaskError("a task may `split` its points or draw `test` points, not both", source=source,
-                        span=split.span, expected="one of `split` and `test`")
     n = len(candidates)
     count = _count(split.train, n, source, "split")
     if count == 0:

@@ -1,0 +1,128 @@
+"""Invalid task files: each gives its own OccamError, at the right place, saying what was expected."""
+
+import pytest
+
+import dsl
+from dsl import DataError, GrammarError, OccamSyntaxError, OccamTypeError, TaskError
+
+VALID = """task t {
+    input a, b: int 0..9
+    output int
+    target a + b
+    grammar { int -> a, b, int + int }
+}"""
+
+
+def edit(old: str, new: str) -> str:
+    assert old in VALID
+    return VALID.replace(old, new)
+
+
+# (why, text, error class, line:column, words the message must contain, words "expected" must contain)
+CASES = [
+    ("a missing operand", edit("target a + b", "target a +"), OccamSyntaxError, "5:5", "unexpected 'grammar'", "a name"),
+    ("an unknown character", edit("a + b", "a $ b"), OccamSyntaxError, "4:14", "unexpected character '$'", "`(`"),
+    ("an unclosed block", VALID[:-1], OccamSyntaxError, "5:39", "unexpected end of text", "`}`"),
+    ("a chained comparison", edit("target a + b", "target a < b < a").replace("output int", "output bool")
+     .replace("grammar { int", "grammar { bool -> a < b\n int"), OccamSyntaxError, "4:18", "do not chain", "a < b and b < c"),
+    ("an unknown escape", edit('task t {', 'task t {\n doc "a\\q"'), OccamSyntaxError, "2:6", "unknown escape", '\\"'),
+    ("an unknown name", edit("a + b", "a + c"), OccamTypeError, "4:16", "unknown name `c`", "inputs a, b"),
+    ("a misspelt input", edit("a + b", "a + bb"), OccamTypeError, "4:16", "unknown name `bb`", "did you mean `b`?"),
+    ("an unknown type", edit("int 0..9", "integer 0..9"), OccamTypeError, "2:17", "unknown type `integer`", "did you mean `int`?"),
+    ("a type used as a value", edit("a + b", "a + int"), OccamTypeError, "4:16", "`int` is a type", "an input"),
+    ("an ill-typed operator", edit("a + b", "a and b"), OccamTypeError, "4:12", "`and` must be bool, but this is int",
+     "type bool"),
+    ("integer division by /", edit("a + b", "a / b"), OccamTypeError, "4:12", "`/` must be real", "`//`"),
+    ("an unknown function", edit("a + b", "sine(a)"), OccamTypeError, "4:12", "unknown function `sine`", "did you mean `sin`?"),
+    ("a wrong argument count", edit("a + b", "min(a)"), OccamTypeError, "4:12", "`min` takes 2 arguments", "2 arguments"),
+    ("an oversized literal", edit("a + b", "a + 99999999999999999999"), OccamTypeError, "4:16", "does not fit type int", "9223372036854775807"),
+    ("a bit-vector literal out of range", edit("int 0..9", "u8").replace("output int", "output u8")
+     .replace("int ->", "u8 ->").replace("int + int", "u8 + u8").replace("a + b", "a + 256"),
+     OccamTypeError, "4:16", "256 does not fit type u8", "0..255"),
+    ("operands of two types", edit("input a, b: int 0..9", "input a: int 0..9\n    input b: u8").replace("a + b", "a + int(b)")
+     .replace("int -> a, b,", "int -> a, int(b),").replace("target a + int(b)", "target a + b"),
+     OccamTypeError, "5:12", "different types: int and u8", "operands of one type"),
+    ("an output type the target lacks", edit("output int", "output bool").replace("{ int", "{ bool -> a < b\n int"),
+     OccamTypeError, "4:12", "type int, but bool", "type bool"),
+    ("an empty range", edit("0..9", "9..0"), TaskError, "2:21", "range 9..0 is empty", "low ≤ high"),
+    ("a range beyond the type", edit("int 0..9", "u8 0..300").replace("output int", "output u8")
+     .replace("int ->", "u8 ->").replace("int + int", "u8 + u8"), TaskError, "2:20", "exceeds type u8", "0..255"),
+    ("a ranged bool", edit("int 0..9", "bool 0..1"), TaskError, "2:22", "bool takes no range", "just `bool`"),
+    ("no output", edit("    output int\n", ""), TaskError, "1:6", "has no `output`", "output int"),
+    ("no grammar", edit("    grammar { int -> a, b, int + int }\n", ""), TaskError, "1:6", "has no `grammar`", "grammar koza"),
+    ("neither target nor data", edit("    target a + b\n", ""), TaskError, "1:6", "neither a `target` nor", "data"),
+    ("both target and data", edit("target a + b", 'target a + b\n    data "x.csv"'), TaskError, "4:5", "both a `target` and", "either"),
+    ("a second output", edit("    output int\n", "    output int\n    output int\n"), TaskError, "4:5", "second `output`", "one `output`"),
+    ("a duplicate input", edit("input a, b", "input a, a"), TaskError, "2:14", "`a` is declared twice", "distinct names"),
+    ("a reserved input name", edit("input a, b", "input sin, b"), TaskError, "2:11", "`sin` is reserved", "not a keyword"),
+    ("no inputs", "task t {\n output int\n target 1\n grammar { int -> 1 }\n}", TaskError, "1:6", "declares no input", "input x"),
+    ("an infinite domain", edit("int 0..9", "int"), TaskError, "2:11", "no finite domain", "sample N uniform"),
+    ("a real input without sampling", "task t {\n input x: real 0..1\n output real\n target x\n grammar koza\n}",
+     TaskError, "2:8", "no finite domain", "sample N uniform"),
+    ("a target that is NaN", "task t {\n input x: real -1..1\n output real\n target log(x)\n sample 20 uniform seed 0\n grammar koza\n}",
+     TaskError, "4:2", "the target is nan at x = ", "narrow the input ranges"),
+    ("a target outside the output range", edit("output int", "output int 0..9"), TaskError, "4:5",
+     "outside the output range 0..9 (45 of 100 points)", "defined on the whole domain"),
+    ("too many samples", edit("    grammar", "    sample 500 uniform seed 0\n    grammar"), TaskError, "5:5",
+     "500 distinct points, but only 100", "at most 100"),
+    ("split and test together", edit("    grammar", "    split train 50%\n    test 10 uniform\n    grammar"), TaskError,
+     "6:5", "`split` its points or draw `test`", "one of `split` and `test`"),
+    ("an empty training set", edit("    grammar", "    split train 0%\n    grammar"), TaskError, "5:5", "no training point", "larger"),
+    ("a percentage over 100", edit("    grammar", "    split train 150%\n    grammar"), TaskError, "5:17", "150% is not between", "0% to 100%"),
+    ("label noise on a real output", "task t {\n input x: real -1..1\n output real\n target x\n sample 20 uniform seed 0\n"
+     " noise label 5%\n grammar koza\n}", TaskError, "6:2", "label noise needs a discrete output", "gaussian"),
+    ("gaussian noise on an int output", edit("    grammar", "    noise gaussian 0.1\n    grammar"), TaskError, "5:5",
+     "gaussian noise needs a real output", "noise label"),
+    ("a test range for an unknown input", "task t {\n input x: real -1..1\n output real\n target x\n sample 20 uniform\n"
+     " test 10 uniform range z: 0..1\n grammar koza\n}", TaskError, "6:24", "unknown input `z`", "one of x"),
+    ("an unknown built-in grammar", edit("grammar { int -> a, b, int + int }", "grammar kozza"), GrammarError, "5:13",
+     "unknown built-in grammar `kozza`", "did you mean `koza`?"),
+    ("a built-in grammar without the inputs' type", edit("grammar { int -> a, b, int + int }", "grammar koza"),
+     GrammarError, "5:13", "has no rule for int", "inputs of type real"),
+    ("an unproductive grammar", edit("int -> a, b, int + int", "int -> int + int, -int"), GrammarError, "5:5",
+     "cannot derive any program of the output type int", "needs no int"),
+    ("a hole without a rule", edit("int -> a, b, int + int", "int -> a, b, int + int, if(bool, int, int)"),
+     GrammarError, "5:39", "needs a bool, but the grammar has no rule for bool", "bool -> …"),
+    ("a bare hole", edit("int -> a, b, int + int", "int -> a, int"), GrammarError, "5:25", "derives nothing", "an input"),
+    ("a duplicate alternative", edit("int -> a, b, int + int", "int -> a, b, int + int, a"), GrammarError, "5:39",
+     "duplicate alternative `a`", "weight"),
+    ("a mirrored duplicate", "task t {\n input a, b: int 0..9\n output bool\n target a < b\n"
+     " grammar { bool -> int < int, int > int\n int -> a, b }\n}", GrammarError, "5:31",
+     "(`int > int` means `int < int`)", "each alternative once"),
+    ("a zero weight", edit("b, int", "b [0], int"), GrammarError, "5:28", "weight 0 is not positive", "positive"),
+    ("a non-type rule", edit("{ int ->", "{ integer ->"), GrammarError, "5:15", "`integer` is not a type", "did you mean `int`?"),
+    ("a missing data file", edit("target a + b", 'data "nope.csv"').replace("output int", "output y: int"), DataError,
+     "4:5", "cannot read data file", "CSV file"),
+    ("two tasks of one name", VALID + "\n" + VALID, TaskError, "7:6", "a second task named `t`", "unique"),
+]
+
+
+@pytest.mark.parametrize(("why", "text", "error", "where", "message", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_invalid_task_files(why, text, error, where, message, expected):
+    with pytest.raises(error) as raised:
+        dsl.parse_tasks(text, source_name="bad.task")
+    shown = str(raised.value)
+    first_line = shown.splitlines()[0]
+    assert first_line.startswith(f"bad.task:{where}: "), shown
+    assert message in first_line, shown
+    assert expected in shown.splitlines()[-1], shown
+    line = int(where.split(":")[0])
+    assert text.splitlines()[line - 1] in shown, "the offending line is shown"
+
+
+def test_caret_points_at_the_offending_text():
+    with pytest.raises(OccamTypeError) as raised:
+        dsl.parse_tasks(VALID.replace("a + b", "a + bb"), source_name="bad.task")
+    lines = str(raised.value).splitlines()
+    code, caret = lines[1], lines[2]
+    assert code[caret.index("^") : caret.index("^") + caret.count("^")] == "bb"
+
+
+def test_empty_file():
+    with pytest.raises(TaskError, match="holds no task"):
+        dsl.parse_tasks("# nothing here\n")
+
+
+def test_every_error_is_an_occam_error():
+    for _, _, error, *_ in CASES:
+        assert issubclass(error, dsl.OccamError)

@@ -1,0 +1,231 @@
+"""Loading tasks: domains, sampling, splits, noise, data files, and the ways to name a task."""
+
+import math
+
+import numpy as np
+import pytest
+
+import dsl
+from dsl import DataError, TaskError
+
+
+def one(text: str, **kwargs) -> dsl.Task:
+    (task,) = dsl.parse_tasks(text, **kwargs)
+    return task
+
+
+def test_mod_add_97_is_the_whole_domain_with_a_30_percent_split():
+    task = dsl.load_task("mod_add_97")
+    assert task.n_points == 97 * 97
+    assert task.n_train == math.floor(0.3 * 97 * 97) == 2822
+    assert task.n_test == task.n_points - task.n_train
+    a, b = task.points["a"], task.points["b"]
+    assert (a[:3].tolist(), b[:3].tolist()) == ([0, 0, 0], [0, 1, 2]), "lexicographic, first input slowest"
+    np.testing.assert_array_equal(task.target_values, (a + b) % 97)
+    assert str(task.target) == "(a + b) % 97"
+
+
+def test_loading_is_deterministic_and_read_only():
+    first, second = dsl.load_task("mod_add_97"), dsl.load_task("mod_add_97")
+    np.testing.assert_array_equal(first.train, second.train)
+    assert first.fingerprint == second.fingerprint
+    with pytest.raises(ValueError):
+        first.train[0] = not first.train[0]
+    with pytest.raises(ValueError):
+        first.points["a"][0] = 5
+
+
+def test_split_seed_changes_the_split_and_the_fingerprint():
+    text = "task t {\n input a: int 0..99\n output int\n target a\n grammar { int -> a }\n split train 25% seed %SEED%\n}"
+    zero, one_ = (one(text.replace("%SEED%", seed)) for seed in ("0", "1"))
+    assert zero.n_train == one_.n_train == 25
+    assert not np.array_equal(zero.train, one_.train)
+    assert zero.fingerprint != one_.fingerprint
+
+
+def test_split_by_count():
+    task = one("task t {\n input a: int 0..99\n output int\n target a\n grammar { int -> a }\n split train 7 seed 3\n}")
+    assert task.n_train == 7
+
+
+def test_bit_vector_inputs_enumerate_their_type():
+    task = one("task t {\n input x: u8\n output u8\n target x - 1\n grammar bitwise\n}")
+    assert task.n_points == 256
+    np.testing.assert_array_equal(task.target_values, (np.arange(256) - 1) % 256)
+
+
+def test_uniform_samples_stay_in_range_and_follow_the_seed():
+    text = "task t {\n input x: real -2..3\n input y: real 0..1\n output real\n target x * y\n sample 50 uniform seed %S%\n grammar koza\n}"
+    task = one(text.replace("%S%", "4"))
+    assert task.n_points == task.n_train == 50
+    assert task.points["x"].min() >= -2 and task.points["x"].max() <= 3
+    assert task.points["y"].min() >= 0 and task.points["y"].max() <= 1
+    np.testing.assert_array_equal(task.points["x"], one(text.replace("%S%", "4")).points["x"])
+    assert not np.array_equal(task.points["x"], one(text.replace("%S%", "5")).points["x"])
+
+
+def test_test_points_can_extrapolate():
+    task = one(
+        "task t {\n input x: real -1..1\n output real\n target x * x\n sample 20 uniform seed 0\n"
+        " test 100 uniform seed 1 range x: -3..3\n grammar koza\n}"
+    )
+    assert (task.n_train, task.n_test) == (20, 100)
+    train_x, test_x = task.points["x"][task.train], task.points["x"][task.test]
+    assert np.abs(train_x).max() <= 1
+    assert np.abs(test_x).max() > 1.5 and np.abs(test_x).max() <= 3
+
+
+def test_grid_sampling():
+    task = one("task t {\n input x: real 0..1\n output real\n target x\n sample 11 grid\n grammar koza\n}")
+    np.testing.assert_allclose(task.points["x"], np.linspace(0, 1, 11))
+
+
+def test_finite_test_points_are_distinct_from_training_points():
+    task = one(
+        "task t {\n input a, b: int 0..9\n output int\n target a * b\n sample 30 uniform seed 2\n"
+        " test 40 uniform seed 3\n grammar { int -> a, b, int * int }\n}"
+    )
+    pairs = list(zip(task.points["a"].tolist(), task.points["b"].tolist()))
+    assert len(set(pairs)) == 70 == task.n_points
+    assert task.n_train == 30
+
+
+def test_sampling_a_huge_finite_domain():
+    task = one("task t {\n input x, y, z: u16\n output u16\n target x ^ y ^ z\n sample 1000 uniform seed 0\n grammar bitwise\n}")
+    assert task.n_points == 1000
+    assert len(set(zip(task.points["x"].tolist(), task.points["y"].tolist(), task.points["z"].tolist()))) == 1000
+
+
+def test_enumerating_a_huge_domain_asks_for_sampling():
+    with pytest.raises(TaskError, match="more than occam enumerates"):
+        one("task t {\n input x, y: u16\n output u16\n target x ^ y\n grammar bitwise\n}")
+
+
+def test_label_noise_corrupts_exactly_that_share_of_training_labels():
+    task = one(
+        "task t {\n input a, b: int 0..9\n output int 0..9\n target (a + b) % 10\n"
+        " grammar { int -> a, b, 10, int + int, int % int }\n split train 50% seed 0\n noise label 10% seed 1\n}"
+    )
+    changed = task.target_values != task.clean_values
+    assert changed.sum() == math.floor(0.1 * task.n_train) == 5
+    assert not changed[task.test].any(), "held-out labels stay clean"
+    assert task.target_values.min() >= 0 and task.target_values.max() <= 9
+
+
+def test_label_noise_on_bools_flips():
+    task = one("task t {\n input x, y, z, w: bool\n output bool\n target x and y\n grammar boolean\n noise label 25% seed 0\n}")
+    assert (task.target_values != task.clean_values).sum() == 4
+
+
+def test_gaussian_noise_absolute_and_relative():
+    text = "task t {\n input x: real 1..2\n output real\n target x\n sample 2000 uniform seed 0\n noise gaussian %A% seed 0\n grammar koza\n}"
+    absolute = one(text.replace("%A%", "0.5"))
+    residual = absolute.target_values - absolute.clean_values
+    assert 0.45 < residual.std() < 0.55
+    relative = one(text.replace("%A%", "10%"))
+    rms = math.sqrt(np.mean(relative.clean_values**2))
+    assert 0.09 * rms < (relative.target_values - relative.clean_values).std() < 0.11 * rms
+
+
+# --- data files ---------------------------------------------------------------------------------
+
+DATA_TASK = """task from_data {
+    input  a: int 0..9
+    input  p: bool
+    input  x: real
+    output y: real
+    data   "points.csv"
+    grammar { real -> x, real + real }
+    split  train 50% seed 0
+}"""
+
+
+def write(tmp_path, csv_text: str, task_text: str = DATA_TASK):
+    (tmp_path / "points.csv").write_text(csv_text)
+    (tmp_path / "t.task").write_text(task_text)
+    return tmp_path / "t.task"
+
+
+def test_data_file_columns(tmp_path):
+    path = write(tmp_path, "x,a,p,y,ignored\n0.5,1,true,1.5,z\n-1,9,0,2e3,z\n2.25,0,FALSE,-1,z\n3,3,1,0,z\n")
+    task = dsl.load_task(path)
+    assert task.target is None and task.output_name == "y"
+    np.testing.assert_array_equal(task.points["a"], [1, 9, 0, 3])
+    np.testing.assert_array_equal(task.points["p"], [True, False, False, True])
+    np.testing.assert_array_equal(task.target_values, [1.5, 2000.0, -1.0, 0.0])
+    assert task.n_train == 2
+
+
+@pytest.mark.parametrize(
+    ("csv_text", "where", "message"),
+    [
+        ("x,a,p\n1,1,true\n", ":1:1:", "no column `y`"),
+        ("x,a,p,y\n1,1,maybe,2\n", ":2:5:", "`maybe` in column `p` is not a bool"),
+        ("x,a,p,y\n1,1.5,true,2\n", ":2:3:", "`1.5` in column `a` is not a int"),
+        ("x,a,p,y\n1,10,true,2\n", ":2:3:", "10 in column `a` is outside its range 0..9"),
+        ("x,a,p,y\n1,1,true,nan\n", ":2:10:", "`nan` in column `y` is not a finite real"),
+        ("x,a,p,y\n1,1,true\n", ":2:1:", "row has 3 fields, the header 4"),
+        ("x,a,p,y\n", ":1:1:", "has a header but no rows"),
+    ],
+)
+def test_malformed_data_files(tmp_path, csv_text, where, message):
+    path = write(tmp_path, csv_text)
+    with pytest.raises(DataError) as raised:
+        dsl.load_task(path)
+    first = str(raised.value).splitlines()[0]
+    assert "points.csv" + where in first and message in first, str(raised.value)
+
+
+def test_empty_data_file(tmp_path):
+    with pytest.raises(DataError, match="is empty"):
+        dsl.load_task(write(tmp_path, ""))
+
+
+def test_data_tasks_must_name_their_output(tmp_path):
+    with pytest.raises(TaskError, match="must name its output column"):
+        dsl.load_task(write(tmp_path, "x,a,p,y\n1,1,1,1\n", DATA_TASK.replace("output y: real", "output real")))
+
+
+# --- naming tasks ---------------------------------------------------------------------------------
+
+TWO = "task first {\n input a: bool\n output bool\n target a\n grammar boolean\n}\n" + (
+    "task second {\n input a: bool\n output bool\n target not a\n grammar boolean\n}\n"
+)
+
+
+def test_load_task_by_path_and_name(tmp_path):
+    path = tmp_path / "two.task"
+    path.write_text(TWO)
+    assert [task.name for task in dsl.load_tasks(path)] == ["first", "second"]
+    assert dsl.load_task(f"{path}:second").name == "second"
+    assert dsl.load_task(path, name="first").name == "first"
+    with pytest.raises(TaskError, match="holds 2 tasks"):
+        dsl.load_task(path)
+    with pytest.raises(TaskError, match="did you mean `second`"):
+        dsl.load_task(path, name="secnd")
+
+
+def test_unknown_sources():
+    with pytest.raises(TaskError, match="did you mean `mod_add_97`"):
+        dsl.load_task("mod_add_79")
+    with pytest.raises(TaskError, match="no task file missing/file.task"):
+        dsl.load_task("missing/file.task")
+
+
+def test_unreadable_task_file(tmp_path):
+    path = tmp_path / "binary.task"
+    path.write_bytes(b"\xff\xfe\x00task")
+    with pytest.raises(TaskError, match="not UTF-8"):
+        dsl.load_task(path)
+
+
+def test_every_builtin_task_loads_and_its_target_evaluates():
+    names = dsl.builtin_task_names()
+    assert len(names) >= 30
+    for name in names:
+        task = dsl.load_task(name)
+        assert task.name == name and task.doc, f"{name} needs a doc citing its source"
+        assert task.n_train > 0
+        if task.target is not None:
+            values = dsl.evaluate(task.target, task.points)
+            np.testing.assert_array_equal(values, task.clean_values)
