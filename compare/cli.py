@@ -28,7 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
-    console = Console(highlight=False, soft_wrap=True)
+    # Piped output gets wide lines rather than rich's default of 80 columns.
+    console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         return args.run(args, console)
@@ -94,19 +95,35 @@ def _tasks(args: argparse.Namespace, console: Console) -> int:
         _write_json(summaries, args.json, console)
         return 0
     table = Table(title=f"{len(summaries)} built-in tasks", title_justify="left", box=None, pad_edge=False)
-    for column in ("task", "inputs → output", "points (train)"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("doc", no_wrap=True, overflow="ellipsis")
-    for summary in summaries:
-        inputs = ", ".join(f"{i['name']}: {i['type']}" for i in summary["inputs"])
-        table.add_row(
-            f"[bold]{summary['name']}[/]",
-            _escape(f"{inputs} → {summary['output']['type']}"),
-            f"{summary['points']:,} ({summary['train_points']:,})",
-            _escape(summary["doc"]),
-        )
+    signatures = [f"{_signature(summary['inputs'])} → {summary['output']['type']}" for summary in summaries]
+    counts = [f"{summary['points']:,} ({summary['train_points']:,})" for summary in summaries]
+    columns = ("task", "inputs → output", "points (train)")
+    widths = [max(len(header), *map(len, cells)) for header, cells in
+              zip(columns, ([s["name"] for s in summaries], signatures, counts))]  # fmt: skip
+    doc_width = max(20, console.width - sum(widths) - 2 * len(widths))  # one line per task: docs are cut
+    for header, width in zip(columns, widths):
+        table.add_column(header, no_wrap=True, width=width)
+    table.add_column("doc", no_wrap=True, width=doc_width)
+    for summary, signature, count in zip(summaries, signatures, counts):
+        doc = summary["doc"] if len(summary["doc"]) <= doc_width else summary["doc"][: doc_width - 1] + "…"
+        table.add_row(f"[bold]{summary['name']}[/]", _escape(signature), count, _escape(doc))
     console.print(table)
     return 0
+
+
+def _signature(inputs: list[dict[str, Any]]) -> str:
+    """Inputs grouped by type, long groups shortened: `a, b: int`, `x0 … x10 (11): bool`."""
+    groups: list[tuple[str, list[str]]] = []
+    for input_ in inputs:
+        if groups and groups[-1][0] == input_["type"]:
+            groups[-1][1].append(input_["name"])
+        else:
+            groups.append((input_["type"], [input_["name"]]))
+    parts = []
+    for type_, names in groups:
+        shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} … {names[-1]} ({len(names)})"
+        parts.append(f"{shown}: {type_}")
+    return ", ".join(parts)
 
 
 # --- occam primitives ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ a task that names one gets its inputs added as alternatives of their types.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -224,9 +225,16 @@ def _add_builtin(rules, name, span, inputs, output_type, source) -> None:
             expected="one of " + ", ".join(sorted(BUILTIN_GRAMMARS)),
             hint=did_you_mean(name, BUILTIN_GRAMMARS),
         )
-    text = BUILTIN_GRAMMARS[name][1].replace("{T}", output_type.name)
-    builtin_source = Source(f"<built-in grammar {name}>", text)
-    for rule_syntax in parse_rules(text, builtin_source):
+    text = BUILTIN_GRAMMARS[name][1]
+    if "{T}" in text and output_type.kind != "int":
+        raise GrammarError(
+            f"built-in grammar `{name}` works in the output type, which must be an integer type, not {output_type}",
+            source=source,
+            span=span,
+            expected="an int or bit-vector output, or an explicit `grammar { … }`",
+        )
+    builtin_source, builtin_rules = _builtin_rules(name, output_type.name)
+    for rule_syntax in builtin_rules:
         _add_rule(rules, rule_syntax, inputs, builtin_source)
     for input_name, type_ in inputs.items():
         if type_ not in rules:
@@ -237,6 +245,13 @@ def _add_builtin(rules, name, span, inputs, output_type, source) -> None:
                 expected=f"inputs of type {', '.join(str(t) for t in rules)}",
             )
         rules[type_].insert(sum(isinstance(a.template, Var) for a in rules[type_]), Alternative(Var(input_name, type_)))
+
+
+@functools.cache
+def _builtin_rules(name: str, type_name: str) -> tuple[Source, tuple[RuleSyntax, ...]]:
+    text = BUILTIN_GRAMMARS[name][1].replace("{T}", type_name)
+    source = Source(f"<built-in grammar {name}>", text)
+    return source, parse_rules(text, source)
 
 
 def _add_rule(rules: dict[Type, list[Alternative]], syntax: RuleSyntax, inputs, source: Source) -> None:

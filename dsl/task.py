@@ -22,11 +22,12 @@ true function.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -183,37 +184,56 @@ class Task:
 # --- loading ----------------------------------------------------------------------------------
 
 
-def parse_tasks(text: str, *, source_name: str = "<string>", base_dir: str | os.PathLike | None = None) -> list[Task]:
-    """All tasks in a task file's text. Data files are read relative to `base_dir`."""
-    source = Source(source_name, text)
+def parse_tasks(
+    text: str,
+    *,
+    source_name: str = "<string>",
+    base_dir: str | os.PathLike | None = None,
+    names: Collection[str] | None = None,
+) -> list[Task]:
+    """The tasks in a task file's text (only those in `names`, if given; the others are parsed
+    but not built). Data files are read relative to `base_dir` (default: the working directory)."""
+    source, syntaxes = _parse_file(text, source_name)
     base = Path(base_dir) if base_dir is not None else Path.cwd()
+    return [_build(syntax, source, base) for syntax in syntaxes if names is None or syntax.name.name in names]
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_file(text: str, source_name: str) -> tuple[Source, tuple[TaskSyntax, ...]]:
+    """The syntax of a task file, checked for unique names; cached, since loading one task of a
+    file by name parses the file (the syntax objects are immutable)."""
+    source = Source(source_name, text)
     syntaxes = parse_task_file(text, source)
     if not syntaxes:
         raise TaskError("the file holds no task", source=source, expected="a block `task NAME { … }`")
-    names: dict[str, TaskSyntax] = {}
+    seen: set[str] = set()
     for syntax in syntaxes:
-        if syntax.name.name in names:
+        if syntax.name.name in seen:
             raise TaskError(
                 f"a second task named `{syntax.name.name}`", source=source, span=syntax.name.span,
                 expected="task names unique within a file",
             )
-        names[syntax.name.name] = syntax
-    return [_build(syntax, source, base) for syntax in syntaxes]
+        seen.add(syntax.name.name)
+    return source, tuple(syntaxes)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise TaskError(f"cannot read task file {path}: {_reason(error)}") from None
 
 
 def load_tasks(path: str | os.PathLike) -> list[Task]:
     """All tasks in the task file at `path`."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise TaskError(f"cannot read task file {path}: {_reason(error)}") from None
-    return parse_tasks(text, source_name=str(path), base_dir=path.parent)
+    return parse_tasks(_read(path), source_name=str(path), base_dir=path.parent)
 
 
 def load_task(source: str | os.PathLike, *, name: str | None = None) -> Task:
     """One task: `source` is a path to a task file (`name` picks a task when it holds several;
-    `path:name` does the same) or the name of a built-in task (`occam tasks` lists them)."""
+    `path:name` does the same) or the name of a built-in task (`occam tasks` lists them).
+    Only that task is built."""
     from .library import builtin_task_file, builtin_task_names
 
     text = str(source)
@@ -222,32 +242,31 @@ def load_task(source: str | os.PathLike, *, name: str | None = None) -> Task:
         head, _, tail = text.rpartition(":")
         if Path(head).is_file():
             path, name = Path(head), tail
-    if path.is_file():
-        tasks = load_tasks(path)
-    elif text in builtin_task_names():
-        tasks, name = load_tasks(builtin_task_file(text)), text
-    else:
-        looks_like_path = os.sep in text or text.endswith(".task")
-        raise TaskError(
-            f"no task file {text}" if looks_like_path else f"no task file or built-in task named `{text}`",
-            expected="a path to a .task file or the name of a built-in task (`occam tasks` lists them)",
-            hint=None if looks_like_path else did_you_mean(text, builtin_task_names()),
-        )
-    if name is None:
-        if len(tasks) > 1:
+    if not path.is_file():
+        if text not in builtin_task_names():
+            looks_like_path = os.sep in text or text.endswith(".task")
             raise TaskError(
-                f"{path} holds {len(tasks)} tasks",
-                expected=f"one of them named, as `{path}:NAME`: " + ", ".join(task.name for task in tasks),
+                f"no task file {text}" if looks_like_path else f"no task file or built-in task named `{text}`",
+                expected="a path to a .task file or the name of a built-in task (`occam tasks` lists them)",
+                hint=None if looks_like_path else did_you_mean(text, builtin_task_names()),
             )
-        return tasks[0]
-    for task in tasks:
-        if task.name == name:
-            return task
-    raise TaskError(
-        f"{path} holds no task `{name}`",
-        expected="one of " + ", ".join(task.name for task in tasks),
-        hint=did_you_mean(name, [task.name for task in tasks]),
-    )
+        path, name = builtin_task_file(text), text
+    source_text = _read(path)
+    _, syntaxes = _parse_file(source_text, str(path))
+    names = [syntax.name.name for syntax in syntaxes]
+    if name is None and len(names) > 1:
+        raise TaskError(
+            f"{path} holds {len(names)} tasks",
+            expected=f"one of them named, as `{path}:NAME`: " + ", ".join(names),
+        )
+    if name is not None and name not in names:
+        raise TaskError(
+            f"{path} holds no task `{name}`",
+            expected="one of " + ", ".join(names),
+            hint=did_you_mean(name, names),
+        )
+    (task,) = parse_tasks(source_text, source_name=str(path), base_dir=path.parent, names=[name or names[0]])
+    return task
 
 
 def parse_program(text: str, task: Task | Mapping[str, Type], *, expected: Type | None = None) -> Expr:
@@ -470,7 +489,7 @@ def _points(inputs: tuple[Input, ...], fields: _Fields, source: Source) -> tuple
         if unbounded:
             raise TaskError(
                 f"input `{unbounded[0].name}` has no finite domain to enumerate", source=source,
-                span=unbounded[0].span, expected=f"`sample N uniform seed S` to draw points"
+                span=unbounded[0].span, expected="`sample N uniform seed S` to draw points"
                 + ("" if unbounded[0].range else f", and a range such as `{unbounded[0].name}: {unbounded[0].type} 0..9`"),
             )
         size = math.prod(input_.bounds.size for input_ in inputs)
