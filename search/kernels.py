@@ -1,0 +1,445 @@
+"""Compiled kernels of the enumerator: apply a primitive to every combination of children,
+hash each candidate's values, probe the bank's table, append what is new.
+
+Data layout (one bank per type, see bank.py):
+
+    values   (capacity, P)   int64 | float64 | uint8  one row per kept program, at the P
+                                                      equivalence points
+    hashes   (capacity,)     uint64                   hash of each row
+    table    (2 * slots,)    int64                    open addressing: [id, hash] per slot,
+                                                      id -1 when empty; slots ≥ 2 × capacity
+    choices  (capacity,)     int32                    the grammar choice that made the program
+    children (capacity, 3)   int64                    its children's ids in their banks (-1: none)
+    state    (4,)            int64                    [kept, candidates, choice, nan dropped]
+
+Real values are kept rounded to nearest at 32 significant bits (relative precision 2^-33),
+with one NaN and one zero (-0.0 becomes 0.0): two real programs are equivalent when their
+rounded values agree at every point. Integers wrap into their bit-vector width here.
+
+The scalar semantics below are the primitive table's (dsl/primitives.py), written again for
+compiled code; tests check them against the reference evaluator, case by case.
+
+Each kernel is specialized per primitive: `combine_*` branches once on the opcode, and each
+branch inlines the candidate loop with the opcode as a constant, which the compiler folds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from dsl.primitives import Op
+
+__all__ = ["combine", "insert_rows", "rebuild_table", "KERNEL_CLASS", "round_reals"]
+
+# Opcodes as plain ints: numba freezes module globals as constants.
+for _op in Op:
+    globals()[_op.name] = int(_op)
+
+_I64_MIN = np.int64(-(2**63))
+_I64_MAX = np.int64(2**63 - 1)
+_NAN_BITS = np.uint64(0x7FF8000000000000)
+_ROUND_HALF = np.uint64(1 << 19)
+_ROUND_MASK = np.uint64(0xFFFFFFFFFFF00000)  # keeps sign, exponent and 32 mantissa bits
+_EXPONENT = np.uint64(0x7FF0000000000000)
+_SEED = np.uint64(0x9E3779B97F4A7C15)
+_PRIME = np.uint64(0x100000001B3)
+
+
+# --- scalar semantics ---------------------------------------------------------------------------
+
+
+@njit(inline="always")
+def _pow_int(x, y):
+    if y < 0:
+        if x == 1:
+            return np.int64(1)
+        if x == -1:
+            return np.int64(-1) if y & 1 else np.int64(1)
+        return np.int64(0)
+    result, base, exponent = np.int64(1), x, y
+    while exponent:
+        if exponent & 1:
+            result = result * base
+        base = base * base
+        exponent = exponent >> 1
+    return result
+
+
+@njit(inline="always")
+def _shift_left(x, s):
+    if s >= 64:
+        return np.int64(0)
+    if s >= 0:
+        return x << s
+    if s <= -64:
+        return np.int64(-1) if x < 0 else np.int64(0)
+    return x >> -s
+
+
+@njit(inline="always")
+def _shift_right(x, s):
+    if s >= 64:
+        return np.int64(-1) if x < 0 else np.int64(0)
+    if s >= 0:
+        return x >> s
+    if s <= -64:
+        return np.int64(0)
+    return x << -s
+
+
+@njit(inline="always")
+def _int_op(op, x, y, z):
+    if op == NEG_I:
+        return -x
+    if op == ADD_I:
+        return x + y
+    if op == SUB_I:
+        return x - y
+    if op == MUL_I:
+        return x * y
+    if op == FLOORDIV_I:
+        if y == 0:
+            return np.int64(0)
+        if y == -1:
+            return -x  # wraps: MIN // -1 = MIN
+        return x // y
+    if op == MOD_I:
+        if y == 0:
+            return x
+        if y == -1:
+            return np.int64(0)
+        return x % y
+    if op == POW_I:
+        return _pow_int(x, y)
+    if op == BITNOT:
+        return ~x
+    if op == BITAND:
+        return x & y
+    if op == BITOR:
+        return x | y
+    if op == BITXOR:
+        return x ^ y
+    if op == SHL:
+        return _shift_left(x, y)
+    if op == SHR:
+        return _shift_right(x, y)
+    if op == ABS_I:
+        return -x if x < 0 else x
+    if op == MIN_I:
+        return x if x < y else y
+    if op == MAX_I:
+        return x if x > y else y
+    if op == IF_I:
+        return y if x else z
+    if op == BOOL_TO_INT:
+        return np.int64(x)
+    if op == REAL_TO_INT:
+        if x != x:
+            return np.int64(0)
+        if x >= 9.223372036854775807e18:
+            return _I64_MAX
+        if x < -9.223372036854775808e18:
+            return _I64_MIN
+        return np.int64(x)
+    return np.int64(x)  # CONVERT_I: the caller wraps
+
+
+@njit(inline="always")
+def _mod_real(x, y):
+    if y == 0.0 or x != x or y != y or math.isinf(x):
+        return np.nan
+    remainder = np.fmod(x, y)
+    if remainder == 0.0:
+        return math.copysign(0.0, y)
+    if (remainder < 0.0) != (y < 0.0):
+        remainder += y
+    return remainder
+
+
+@njit(inline="always")
+def _real_op(op, x, y, z):
+    if op == NEG_R:
+        return -x
+    if op == ADD_R:
+        return x + y
+    if op == SUB_R:
+        return x - y
+    if op == MUL_R:
+        return x * y
+    if op == DIV_R:
+        return x / y
+    if op == FLOORDIV_R:
+        return np.floor(x / y)
+    if op == MOD_R:
+        return _mod_real(x, y)
+    if op == POW_R:
+        return np.power(x, y)
+    if op == ABS_R:
+        return abs(x)
+    if op == MIN_R:
+        return np.nan if x != x or y != y else (x if x < y else y)
+    if op == MAX_R:
+        return np.nan if x != x or y != y else (x if x > y else y)
+    if op == SIN:
+        return np.sin(x)
+    if op == COS:
+        return np.cos(x)
+    if op == TAN:
+        return np.tan(x)
+    if op == EXP:
+        return np.exp(x)
+    if op == LOG:
+        return np.log(x)
+    if op == SQRT:
+        return np.sqrt(x)
+    if op == TANH:
+        return np.tanh(x)
+    if op == FLOOR:
+        return np.floor(x)
+    if op == CEIL:
+        return np.ceil(x)
+    if op == IF_R:
+        return y if x else z
+    return np.float64(x)  # BOOL_TO_REAL, INT_TO_REAL
+
+
+@njit(inline="always")
+def _bool_op(op, x, y, z):
+    if op == NOT:
+        return np.uint8(1 - x)
+    if op == AND:
+        return np.uint8(x & y)
+    if op == OR:
+        return np.uint8(x | y)
+    if op == XOR_B or op == NE_B:
+        return np.uint8(x ^ y)
+    if op == EQ_B:
+        return np.uint8(1 - (x ^ y))
+    if op == IF_B:
+        return y if x else z
+    if op == LT_I or op == LT_R:
+        return np.uint8(x < y)
+    if op == LE_I or op == LE_R:
+        return np.uint8(x <= y)
+    if op == EQ_I or op == EQ_R:
+        return np.uint8(x == y)
+    return np.uint8(x != y)  # NE_I, NE_R
+
+
+# --- rows: rounding, hashing, equality ----------------------------------------------------------
+
+
+@njit(inline="always")
+def _wrap(value, width, signed):
+    value = np.int64(value)  # typed for every row dtype; only integer rows ever get here
+    if width >= 64:
+        return value
+    mask = np.int64((1 << width) - 1)
+    if signed:
+        half = np.int64(1 << (width - 1))
+        return ((value + half) & mask) - half
+    return value & mask
+
+
+@njit(inline="always")
+def _round_row(bits):
+    """Round float64 values (given as their bits) to 32 significant bits, in place."""
+    for p in range(bits.shape[0]):
+        word = bits[p]
+        if (word & _EXPONENT) == _EXPONENT:  # inf or NaN
+            if word & ~(_EXPONENT | np.uint64(1 << 63)):
+                bits[p] = _NAN_BITS
+        elif (word << np.uint64(1)) == 0:  # ±0
+            bits[p] = 0
+        else:
+            bits[p] = (word + _ROUND_HALF) & _ROUND_MASK
+
+
+@njit(inline="always")
+def _hash(row):
+    h = _SEED
+    if row.itemsize == 8:
+        for word in row.view(np.uint64):
+            h = (h ^ word) * _PRIME
+    else:
+        for byte in row:
+            h = (h ^ np.uint64(byte)) * _PRIME
+    return h ^ (h >> np.uint64(31))
+
+
+@njit(inline="always")
+def _same(a, b):
+    if a.itemsize == 8:  # compare bits: rounded reals have one NaN, which must equal itself
+        return _same_elements(a.view(np.uint64), b.view(np.uint64))
+    return _same_elements(a, b)
+
+
+@njit(inline="always")
+def _same_elements(a, b):
+    for p in range(a.shape[0]):
+        if a[p] != b[p]:
+            return False
+    return True
+
+
+@njit(inline="always")
+def _keep(values, hashes, table, choices, children, state, row_index, h, i, j, k):
+    """Insert row `row_index` (already written) unless an equal row is in the table."""
+    slots = table.shape[0] // 2
+    slot = np.int64(h & np.uint64(slots - 1))
+    signed_hash = np.int64(h)
+    while table[2 * slot] >= 0:
+        other = table[2 * slot]
+        if table[2 * slot + 1] == signed_hash and _same(values[other], values[row_index]):
+            return False
+        slot = (slot + 1) & (slots - 1)
+    table[2 * slot] = row_index
+    table[2 * slot + 1] = signed_hash
+    hashes[row_index] = h
+    choices[row_index] = state[2]
+    children[row_index, 0] = i
+    children[row_index, 1] = j
+    children[row_index, 2] = k
+    return True
+
+
+# --- the candidate loop -------------------------------------------------------------------------
+
+
+@njit(inline="always")
+def _run(apply, op, is_real, x, y, z, ranges, meta, bank, state, nan_mask):
+    """Candidates `meta[START] <= c < meta[STOP]` of the combinations x[i] ∘ y[j] ∘ z[k] (flat
+    index c = (i * ny + j) * nz + k within `ranges`). Stops early when the bank is full;
+    returns the next flat index."""
+    values, hashes, table, choices, children = bank
+    x0, nx, y0, ny, z0, nz = ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5]
+    width, signed, symmetric, check_nan = meta[0], meta[1] != 0, meta[2] != 0, meta[5] != 0
+    start, stop = meta[3], meta[4]
+    capacity, points = values.shape[0], values.shape[1]
+    kept, candidates = state[0], state[1]
+    c = start
+    i, rest = start // (ny * nz), start % (ny * nz)
+    j, k = rest // nz, rest % nz
+    while c < stop and kept < capacity:
+        xi, yj, zk = x0 + i, y0 + j, z0 + k
+        if not (symmetric and xi > yj):
+            row = values[kept]
+            a, b, d = x[xi], y[yj], z[zk]
+            for p in range(points):
+                row[p] = apply(op, a[p], b[p], d[p])
+            if is_real:
+                _round_row(row.view(np.uint64))
+            elif width < 64:
+                for p in range(points):
+                    row[p] = _wrap(row[p], width, signed)
+            candidates += 1
+            if check_nan and _nan_at(row, nan_mask):
+                state[3] += 1
+            elif _keep(values, hashes, table, choices, children, state, kept, _hash(row), xi, yj, zk):
+                kept += 1
+        c += 1
+        k += 1
+        if k == nz:
+            k = 0
+            j += 1
+            if j == ny:
+                j = 0
+                i += 1
+    state[0], state[1] = kept, candidates
+    return c
+
+
+@njit(inline="always")
+def _nan_at(row, mask):
+    for p in range(row.shape[0]):
+        if mask[p] and row[p] != row[p]:
+            return True
+    return False
+
+
+@njit(cache=True, error_model="numpy")
+def _combine_int(x, y, z, ranges, meta, bank, state, nan_mask, op):
+    return _run(_int_op, op, False, x, y, z, ranges, meta, bank, state, nan_mask)
+
+
+@njit(cache=True, error_model="numpy")
+def _combine_real(x, y, z, ranges, meta, bank, state, nan_mask, op):
+    return _run(_real_op, op, True, x, y, z, ranges, meta, bank, state, nan_mask)
+
+
+@njit(cache=True, error_model="numpy")
+def _combine_bool(x, y, z, ranges, meta, bank, state, nan_mask, op):
+    return _run(_bool_op, op, False, x, y, z, ranges, meta, bank, state, nan_mask)
+
+
+_KERNELS = {"int": _combine_int, "real": _combine_real, "bool": _combine_bool}
+_CLASSES = {
+    "int": [Op.NEG_I, Op.ADD_I, Op.SUB_I, Op.MUL_I, Op.FLOORDIV_I, Op.MOD_I, Op.POW_I, Op.BITNOT, Op.BITAND,
+            Op.BITOR, Op.BITXOR, Op.SHL, Op.SHR, Op.ABS_I, Op.MIN_I, Op.MAX_I, Op.IF_I, Op.BOOL_TO_INT,
+            Op.REAL_TO_INT, Op.CONVERT_I],
+    "real": [Op.NEG_R, Op.ADD_R, Op.SUB_R, Op.MUL_R, Op.DIV_R, Op.FLOORDIV_R, Op.MOD_R, Op.POW_R, Op.ABS_R,
+             Op.MIN_R, Op.MAX_R, Op.SIN, Op.COS, Op.TAN, Op.EXP, Op.LOG, Op.SQRT, Op.TANH, Op.FLOOR, Op.CEIL,
+             Op.IF_R, Op.BOOL_TO_REAL, Op.INT_TO_REAL],
+    "bool": [Op.NOT, Op.AND, Op.OR, Op.XOR_B, Op.NE_B, Op.EQ_B, Op.IF_B, Op.LT_I, Op.LT_R, Op.LE_I, Op.LE_R,
+             Op.EQ_I, Op.EQ_R, Op.NE_I, Op.NE_R],
+}  # fmt: skip
+KERNEL_CLASS = {op: cls for cls, ops in _CLASSES.items() for op in ops}
+assert set(KERNEL_CLASS) == set(Op) - {Op.PI}, "every primitive but the constant pi has a kernel"
+
+
+def combine(op: Op, x, y, z, ranges, meta, bank, state, nan_mask) -> int:
+    """Run the kernel of `op` (see `_run`); returns the next flat candidate index."""
+    return _KERNELS[KERNEL_CLASS[op]](x, y, z, ranges, meta, bank, state, nan_mask, int(op))
+
+
+@njit(cache=True)
+def _insert_rows(rows, is_real, width, signed, bank, state, nan_mask, check_nan, origin):
+    values, hashes, table, choices, children = bank
+    kept = state[0]
+    for r in range(rows.shape[0]):
+        if kept >= values.shape[0]:
+            break
+        row = values[kept]
+        row[:] = rows[r]
+        if is_real:
+            _round_row(row.view(np.uint64))
+        elif width < 64:
+            for p in range(row.shape[0]):
+                row[p] = _wrap(row[p], width, signed)
+        state[1] += 1
+        if check_nan and _nan_at(row, nan_mask):
+            state[3] += 1
+        elif _keep(values, hashes, table, choices, children, state, kept, _hash(row),
+                   origin[r, 0], origin[r, 1], origin[r, 2]):  # fmt: skip
+            kept += 1
+    state[0] = kept
+    return r + 1 if rows.shape[0] else 0
+
+
+def insert_rows(rows, is_real, width, signed, bank, state, nan_mask, check_nan, origin) -> int:
+    """Insert precomputed candidate rows (composite choices); `origin[r]` are their children.
+    Returns how many rows were consumed (fewer when the bank filled)."""
+    return _insert_rows(rows, is_real, width, signed, bank, state, nan_mask, check_nan, origin)
+
+
+@njit(cache=True)
+def rebuild_table(hashes, count, table):
+    """Re-insert programs 0..count-1 into an empty (all -1) table, e.g. after growing it."""
+    slots = table.shape[0] // 2
+    for index in range(count):
+        h = hashes[index]
+        slot = np.int64(h & np.uint64(slots - 1))
+        while table[2 * slot] >= 0:
+            slot = (slot + 1) & (slots - 1)
+        table[2 * slot] = index
+        table[2 * slot + 1] = np.int64(h)
+
+
+@njit(cache=True)
+def round_reals(values):
+    """Round a (n, P) float64 array as the bank does (for the reference and the tests)."""
+    for r in range(values.shape[0]):
+        _round_row(values[r].view(np.uint64))

@@ -1,0 +1,76 @@
+"""The second part of a two-part code: bits of the training data given a program.
+
+A program's total description length is its own bits (the grammar's prior) plus the bits needed
+to correct its predictions into the observed training targets. An exact fit costs 0.
+
+- Discrete outputs (bool, integers): the exceptions. With n training points of which k ≥ 1 are
+  mispredicted, `log2(n)` bits say k, `log2(C(n, k))` which points, and `k · log2(|V| − 1)`
+  their values, V being the output's values (its declared range or bit-vector type; for an
+  unbounded int, the range of the training targets; bools need no value bits).
+- Reals: a Gaussian code of the residuals at precision ε: `n/2 · log2(2πe · σ²/ε²)` with σ² the
+  mean squared residual, or 0 when that is negative (residuals below the precision). ε defaults
+  to 10^-6 of the RMS of the training targets. NaN or infinite residuals cost infinitely much.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dsl import Task
+
+__all__ = ["DataCode"]
+
+
+class DataCode:
+    """Data bits of candidate predictions on a task's training points."""
+
+    def __init__(self, task: Task, train: np.ndarray, target: np.ndarray, *, precision: float | None = None) -> None:
+        """`train` masks the columns of the rows to score, `target` are the values there."""
+        self.kind = task.output_type.kind
+        self.train = train
+        self.target = target[train]
+        n = int(train.sum())
+        self.n = n
+        if self.kind == "real":
+            rms = math.sqrt(float(np.mean(self.target.astype(np.float64) ** 2))) if n else 1.0
+            self.precision = precision if precision is not None else 1e-6 * (rms or 1.0)
+        else:
+            self.precision = None
+            values = _value_count(task, self.target)
+            self._value_bits = math.log2(values - 1) if values > 2 else 0.0
+            # log2(k!) for k = 0..n, to get log2 C(n, k) by subtraction
+            self._log2_factorial = np.concatenate([[0.0], np.cumsum(np.log2(np.arange(1, n + 1)))])
+
+    def bits(self, rows: np.ndarray) -> np.ndarray:
+        """(m,) data bits of (m, P) candidate rows (P: the equivalence points)."""
+        predicted = rows[:, self.train]
+        if self.kind == "real":
+            with np.errstate(all="ignore"):
+                residual = predicted - self.target
+                variance = np.mean(residual * residual, axis=1)
+                code = self.n / 2 * np.log2(2 * math.pi * math.e * variance / self.precision**2)
+            code = np.where(np.isfinite(variance), np.maximum(code, 0.0), np.inf)
+            return np.where(np.isnan(code), 0.0, code)  # variance 0: log2(0) = -inf, times n/2
+        wrong = np.count_nonzero(predicted != self.target, axis=1)
+        return self.exception_bits(wrong)
+
+    def exception_bits(self, wrong: np.ndarray) -> np.ndarray:
+        """Bits of `wrong` exceptions among the n training points (0 for none)."""
+        factorial = self._log2_factorial
+        choose = factorial[self.n] - factorial[wrong] - factorial[self.n - wrong]
+        code = math.log2(max(self.n, 1)) + choose + wrong * self._value_bits
+        return np.where(wrong == 0, 0.0, code)
+
+
+def _value_count(task: Task, target: np.ndarray) -> int:
+    """|V|: how many values the output can take."""
+    if task.output_type.kind == "bool":
+        return 2
+    if task.output_range is not None:
+        return int(task.output_range.high - task.output_range.low + 1)
+    if task.output_type.is_bitvector:
+        low, high = task.output_type.bounds
+        return high - low + 1
+    return int(target.max() - target.min() + 1) if len(target) else 1

@@ -1,0 +1,169 @@
+"""The search space: a task's grammar and points, flattened for the enumerator.
+
+Each alternative of the grammar becomes a `Choice`: its exact probability in its rule (a
+`Fraction`, so that enumeration order by description length is exact), the types of its holes,
+and how to compute its values from its children's:
+
+- a *leaf* (no holes: an input, a constant, `x + 1` as a whole) is evaluated once;
+- a *simple* choice is one primitive over holes and hole-free operands (`int + int`,
+  `sin(real)`, `T >> 1`): the compiled kernels apply it;
+- a *composite* choice (holes below the top operation, `(int + int) % 97`) is evaluated by the
+  reference evaluator over batches of children, then inserted by a kernel.
+
+Values live on the *equivalence points* — the training points, or all points — as one row per
+program: int64 for integer types, float64 for reals, uint8 for bools (0/1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from dsl import Apply, Expr, Grammar, Hole, Op, Task, Type, Var, evaluate
+from dsl.primitives import COMMUTATIVE
+
+__all__ = ["Choice", "SearchSpace", "STORAGE", "NAN_ABSORBING"]
+
+STORAGE = {"bool": np.uint8, "int": np.int64, "real": np.float64}
+
+# Operations that can turn a NaN argument into a non-NaN result. Without them in the grammar, a
+# program that is NaN at a training point can never be part of a fit, and is dropped.
+NAN_ABSORBING = frozenset({Op.LT_R, Op.LE_R, Op.EQ_R, Op.NE_R, Op.IF_R, Op.REAL_TO_INT, Op.POW_R})
+
+
+@dataclass(frozen=True, eq=False)
+class Choice:
+    """An alternative of the grammar, ready to enumerate."""
+
+    index: int
+    type_index: int  # the rule it belongs to
+    template: Expr
+    probability: Fraction  # weight / total weight of its rule
+    holes: tuple[int, ...]  # type index of each hole, left to right
+    op: Op | None  # the primitive of a simple choice
+    operands: tuple[int | np.ndarray, ...]  # per argument of a simple choice: hole number, or (1, P) values
+    symmetric: bool  # a commutative primitive over two holes of one type: skip mirrored pairs
+
+    @property
+    def bits(self) -> float:
+        return bits_of(self.probability)
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.holes
+
+    @property
+    def is_simple(self) -> bool:
+        return self.op is not None
+
+
+def bits_of(probability: Fraction) -> float:
+    """-log2(probability), exact for huge numerators and denominators."""
+    return math.log2(probability.denominator) - math.log2(probability.numerator)
+
+
+@dataclass(frozen=True, eq=False)
+class SearchSpace:
+    """Everything the enumerator needs, derived once from a task."""
+
+    task: Task
+    grammar: Grammar
+    types: tuple[Type, ...]
+    choices: tuple[Choice, ...]
+    points: dict[str, np.ndarray]  # input columns at the equivalence points
+    train: np.ndarray  # bool mask over the equivalence points
+    target: np.ndarray  # target values at the equivalence points (observed ones)
+    output_index: int  # type index of the task's output type
+    drop_nan: bool  # no NaN-absorbing operation: programs NaN at a training point are useless
+
+    @property
+    def n_points(self) -> int:
+        return len(self.train)
+
+    def storage(self, type_index: int) -> type:
+        return STORAGE[self.types[type_index].kind]
+
+    def choices_with_hole(self, type_index: int) -> list[Choice]:
+        return [choice for choice in self.choices if type_index in choice.holes]
+
+    def leaf_values(self, choice: Choice) -> np.ndarray:
+        """(P,) values of a leaf choice at the equivalence points, in storage dtype."""
+        values = evaluate(choice.template, self.points, size=self.n_points)
+        return values.astype(self.storage(choice.type_index))
+
+
+def build_space(task: Task, *, equivalence: str = "all") -> SearchSpace:
+    """The search space of `task`. `equivalence` is 'all' (programs are equivalent when they
+    agree on every point of the task) or 'train' (on the training points)."""
+    if equivalence not in ("all", "train"):
+        raise ValueError(f"equivalence must be 'all' or 'train', not {equivalence!r}")
+    mask = np.ones(task.n_points, dtype=bool) if equivalence == "all" else task.train
+    points = {name: np.ascontiguousarray(values[mask]) for name, values in task.points.items()}
+    train = np.ascontiguousarray(task.train[mask])
+    target = np.ascontiguousarray(task.target_values[mask]).astype(STORAGE[task.output_type.kind])
+    types = task.grammar.types
+    index = {type_: i for i, type_ in enumerate(types)}
+    choices = []
+    for rule in task.grammar.rules:
+        total = sum(Fraction(alternative.weight) for alternative in rule.alternatives)
+        for alternative in rule.alternatives:
+            choices.append(
+                _choice(len(choices), index[rule.type], alternative.template,
+                        Fraction(alternative.weight) / total, index, points, len(train))
+            )  # fmt: skip
+    ops = {node.op for choice in choices for node in choice.template.walk() if isinstance(node, Apply)}
+    return SearchSpace(
+        task=task,
+        grammar=task.grammar,
+        types=types,
+        choices=tuple(choices),
+        points=points,
+        train=train,
+        target=target,
+        output_index=index[task.output_type],
+        drop_nan=not (ops & NAN_ABSORBING),
+    )
+
+
+def _choice(number, type_index, template, probability, index, points, size) -> Choice:
+    holes = tuple(index[node.type] for node in template.walk() if isinstance(node, Hole))
+    op, operands, symmetric = None, (), False
+    if holes and isinstance(template, Apply) and all(_is_hole_or_free(arg) for arg in template.args):
+        op = template.op
+        operands = tuple(_operands(template.args, points, size))
+        symmetric = op in COMMUTATIVE and len(template.args) == 2 and len(set(holes)) == 1 and len(holes) == 2
+    return Choice(number, type_index, template, probability, holes, op, operands, symmetric)
+
+
+def _is_hole_or_free(node: Expr) -> bool:
+    return isinstance(node, Hole) or not any(isinstance(part, Hole) for part in node.walk())
+
+
+def _operands(args: tuple[Expr, ...], points, size):
+    """Per argument: the number of the hole it is, or its (1, P) values."""
+    holes = 0
+    for arg in args:
+        if isinstance(arg, Hole):
+            yield holes
+            holes += 1
+        else:
+            yield evaluate(arg, points, size=size).astype(STORAGE[arg.type.kind]).reshape(1, -1)
+
+
+def holes_to_vars(template: Expr) -> tuple[Expr, list[str]]:
+    """The template with its holes replaced by inputs `_0`, `_1`, … (to evaluate it on batches
+    of children with the reference evaluator)."""
+    names: list[str] = []
+
+    def replace(node: Expr) -> Expr:
+        if isinstance(node, Hole):
+            names.append(f"_{len(names)}")
+            return Var(names[-1], node.type)
+        if isinstance(node, Apply):
+            return Apply(node.op, tuple(replace(arg) for arg in node.args), node.type)
+        return node
+
+    return replace(template), names
