@@ -12,9 +12,9 @@ Data layout (one bank per type, see bank.py):
     children (capacity, 3)   int64                    its children's ids in their banks (-1: none)
     state    (4,)            int64                    [kept, candidates, choice, nan dropped]
 
-Real values are kept rounded to nearest at 32 significant bits (relative precision 2^-33),
-with one NaN and one zero (-0.0 becomes 0.0): two real programs are equivalent when their
-rounded values agree at every point. Integers wrap into their bit-vector width here.
+Two real programs are equivalent when their values, rounded to nearest at 32 significant bits
+(relative precision 2^-33, one NaN, one zero), agree at every point; the bank keeps the values
+themselves, unrounded. Integers wrap into their bit-vector width here.
 
 The scalar semantics below are the primitive table's (dsl/primitives.py), written again for
 compiled code; tests check them against the reference evaluator, case by case.
@@ -245,55 +245,64 @@ def _wrap(value, width, signed):
 
 
 @njit(inline="always")
-def _round_row(bits):
-    """Round float64 values (given as their bits) to 32 significant bits, in place."""
-    for p in range(bits.shape[0]):
-        word = bits[p]
-        if (word & _EXPONENT) == _EXPONENT:  # inf or NaN
-            if word & ~(_EXPONENT | np.uint64(1 << 63)):
-                bits[p] = _NAN_BITS
-        elif (word << np.uint64(1)) == 0:  # ±0
-            bits[p] = 0
-        else:
-            bits[p] = (word + _ROUND_HALF) & _ROUND_MASK
+def _rounded(word):
+    """The equivalence key of a float64 (given as its bits): rounded to nearest at 32
+    significant bits, one NaN, one zero."""
+    if (word & _EXPONENT) == _EXPONENT:  # inf or NaN
+        return _NAN_BITS if word & ~(_EXPONENT | np.uint64(1 << 63)) else word
+    if (word << np.uint64(1)) == 0:  # ±0
+        return np.uint64(0)
+    return (word + _ROUND_HALF) & _ROUND_MASK
 
 
 @njit(inline="always")
-def _hash(row):
-    h = _SEED
-    if row.itemsize == 8:
-        for word in row.view(np.uint64):
-            h = (h ^ word) * _PRIME
+def _key(row, key, is_real):
+    """Fill `key` (uint64) with the row's equivalence key: for reals their rounded bits, for
+    integers and bools their values. Returns `key`."""
+    if is_real:
+        bits = row.view(np.uint64)
+        for p in range(bits.shape[0]):
+            key[p] = _rounded(bits[p])
     else:
-        for byte in row:
-            h = (h ^ np.uint64(byte)) * _PRIME
+        for p in range(row.shape[0]):
+            key[p] = np.uint64(row[p])
+    return key
+
+
+@njit(inline="always")
+def _hash(key):
+    h = _SEED
+    for word in key:
+        h = (h ^ word) * _PRIME
     return h ^ (h >> np.uint64(31))
 
 
 @njit(inline="always")
-def _same(a, b):
-    if a.itemsize == 8:  # compare bits: rounded reals have one NaN, which must equal itself
-        return _same_elements(a.view(np.uint64), b.view(np.uint64))
-    return _same_elements(a, b)
-
-
-@njit(inline="always")
-def _same_elements(a, b):
-    for p in range(a.shape[0]):
-        if a[p] != b[p]:
+def _same(row, key, is_real):
+    """Has the stored `row` the equivalence key `key`?"""
+    if is_real:
+        bits = row.view(np.uint64)
+        for p in range(bits.shape[0]):
+            if _rounded(bits[p]) != key[p]:
+                return False
+        return True
+    for p in range(row.shape[0]):
+        if np.uint64(row[p]) != key[p]:
             return False
     return True
 
 
 @njit(inline="always")
-def _keep(values, hashes, table, choices, children, state, row_index, h, i, j, k):
-    """Insert row `row_index` (already written) unless an equal row is in the table."""
+def _keep(values, hashes, table, choices, children, state, row_index, key, is_real, i, j, k):
+    """Insert row `row_index` (already written; `key` its equivalence key) unless a row with
+    that key is in the table. Returns whether it was kept."""
+    h = _hash(key)
     slots = table.shape[0] // 2
     slot = np.int64(h & np.uint64(slots - 1))
     signed_hash = np.int64(h)
     while table[2 * slot] >= 0:
         other = table[2 * slot]
-        if table[2 * slot + 1] == signed_hash and _same(values[other], values[row_index]):
+        if table[2 * slot + 1] == signed_hash and _same(values[other], key, is_real):
             return False
         slot = (slot + 1) & (slots - 1)
     table[2 * slot] = row_index
@@ -320,6 +329,7 @@ def _run(apply, op, is_real, x, y, z, ranges, meta, bank, state, nan_mask):
     start, stop = meta[3], meta[4]
     capacity, points = values.shape[0], values.shape[1]
     kept, candidates = state[0], state[1]
+    scratch = np.empty(points, dtype=np.uint64)
     c = start
     i, rest = start // (ny * nz), start % (ny * nz)
     j, k = rest // nz, rest % nz
@@ -330,15 +340,14 @@ def _run(apply, op, is_real, x, y, z, ranges, meta, bank, state, nan_mask):
             a, b, d = x[xi], y[yj], z[zk]
             for p in range(points):
                 row[p] = apply(op, a[p], b[p], d[p])
-            if is_real:
-                _round_row(row.view(np.uint64))
-            elif width < 64:
+            if not is_real and width < 64:
                 for p in range(points):
                     row[p] = _wrap(row[p], width, signed)
             candidates += 1
             if check_nan and _nan_at(row, nan_mask):
                 state[3] += 1
-            elif _keep(values, hashes, table, choices, children, state, kept, _hash(row), xi, yj, zk):
+            elif _keep(values, hashes, table, choices, children, state, kept, _key(row, scratch, is_real), is_real,
+                       xi, yj, zk):  # fmt: skip
                 kept += 1
         c += 1
         k += 1
@@ -399,24 +408,25 @@ def combine(op: Op, x, y, z, ranges, meta, bank, state, nan_mask) -> int:
 def _insert_rows(rows, is_real, width, signed, bank, state, nan_mask, check_nan, origin):
     values, hashes, table, choices, children = bank
     kept = state[0]
+    scratch = np.empty(values.shape[1], dtype=np.uint64)
+    consumed = 0
     for r in range(rows.shape[0]):
         if kept >= values.shape[0]:
             break
         row = values[kept]
         row[:] = rows[r]
-        if is_real:
-            _round_row(row.view(np.uint64))
-        elif width < 64:
+        if not is_real and width < 64:
             for p in range(row.shape[0]):
                 row[p] = _wrap(row[p], width, signed)
         state[1] += 1
+        consumed += 1
         if check_nan and _nan_at(row, nan_mask):
             state[3] += 1
-        elif _keep(values, hashes, table, choices, children, state, kept, _hash(row),
+        elif _keep(values, hashes, table, choices, children, state, kept, _key(row, scratch, is_real), is_real,
                    origin[r, 0], origin[r, 1], origin[r, 2]):  # fmt: skip
             kept += 1
     state[0] = kept
-    return r + 1 if rows.shape[0] else 0
+    return consumed
 
 
 def insert_rows(rows, is_real, width, signed, bank, state, nan_mask, check_nan, origin) -> int:
@@ -440,6 +450,10 @@ def rebuild_table(hashes, count, table):
 
 @njit(cache=True)
 def round_reals(values):
-    """Round a (n, P) float64 array as the bank does (for the reference and the tests)."""
+    """The equivalence keys of a (n, P) float64 array, as float64 (for the tests)."""
+    out = np.empty_like(values)
     for r in range(values.shape[0]):
-        _round_row(values[r].view(np.uint64))
+        bits, rounded = values[r].view(np.uint64), out[r].view(np.uint64)
+        for p in range(bits.shape[0]):
+            rounded[p] = _rounded(bits[p])
+    return out

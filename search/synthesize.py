@@ -20,10 +20,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from dsl import Task, evaluate
+from dsl import Expr, Task, evaluate
 
 from .bank import Bank
 from .enumerate import Budget, Enumerator, Stop
+from .inverse import BackwardSearch
 from .mdl import DataCode
 from .result import Candidate, Posterior, PosteriorEntry, SearchStats, SynthesisResult
 from .space import bits_of, build_space
@@ -59,6 +60,7 @@ def synthesize(
     pareto_k: int = 3,
     precision: float | None = None,
     max_posterior: int = 1000,
+    inverse: bool = True,
     progress: Callable[[Progress], None] | None = None,
 ) -> SynthesisResult:
     """Search `task`'s grammar for the programs that explain its training data.
@@ -66,7 +68,8 @@ def synthesize(
     Budgets: `max_seconds` of CPU time, `max_bits` of description length, `max_memory_mb` for
     the banks; when one runs out, or on Ctrl-C, the search returns what it has, with a status
     saying why. `equivalence` ('all' or 'train') picks the points on which two programs count
-    as the same function. `precision` is ε of the real-valued data code (mdl.py).
+    as the same function. `precision` is ε of the real-valued data code (mdl.py). `inverse`
+    solves the output's last operation against the banks (inverse.py).
     """
     space = build_space(task, equivalence=equivalence)
     budget = Budget(max_seconds=max_seconds, max_bits=max_bits, max_memory_bytes=max_memory_mb * 2**20)
@@ -74,12 +77,15 @@ def synthesize(
                        posterior_window, pareto_k, max_posterior)  # fmt: skip
     enumerator = Enumerator(space, budget, on_rows=tracker.on_rows)
     tracker.enumerator = enumerator
+    backward = BackwardSearch(space, enumerator.banks) if inverse and task.noise is None else None
     status = "exhausted"
     peak = 0
     try:
         for bits in enumerator.levels():
             peak = max(peak, enumerator.nbytes)
             tracker.close_level(bits)
+            if backward is not None:  # contexts as dear as the level: fits of up to twice its bits
+                tracker.add_inverse_fits(backward.step(bits))
             if progress is not None:
                 progress(Progress(bits, enumerator.distinct, enumerator.candidates, budget.elapsed(), tracker.best()))
             if tracker.done(enumerator.next_bits()):
@@ -87,10 +93,12 @@ def synthesize(
                 break
     except Stop as stop:
         status = stop.reason
+        if stop.reason == "memory" and backward is not None:
+            _search_backward(backward, tracker, budget, enumerator.level_bits)
     except KeyboardInterrupt:
         status = "interrupted"
     peak = max(peak, enumerator.nbytes)
-    if status == "exhausted" and tracker.solution is not None:
+    if status == "exhausted" and tracker.solution() is not None:
         status = "solved"
     stats = SearchStats(
         candidates=enumerator.candidates,
@@ -103,6 +111,17 @@ def synthesize(
     return tracker.result(status, stats, equivalence)
 
 
+def _search_backward(backward: BackwardSearch, tracker: _Tracker, budget: Budget, bits: float) -> None:
+    """The banks are full: spend the time left on ever dearer contexts (uncertified fits)."""
+    try:
+        while tracker.solution() is None and backward.has_work() and bits < budget.max_bits:
+            bits += 1.0
+            tracker.add_inverse_fits(backward.step(bits))
+            budget.check_time()
+    except (Stop, KeyboardInterrupt):
+        pass
+
+
 def fits(predicted: np.ndarray, target: np.ndarray, kind: str) -> bool:
     """Does a program's output reproduce the targets? Exactly, or for reals to FIT_RTOL."""
     if kind != "real":
@@ -113,23 +132,26 @@ def fits(predicted: np.ndarray, target: np.ndarray, kind: str) -> bool:
 
 
 class _Tracker:
-    """Scores the output type's new programs and keeps what the result needs."""
+    """Scores the output type's new programs and keeps what the result needs.
+
+    Programs are referred to by their index in the output bank, or (fits found by inversion,
+    which no bank holds) by the program itself."""
 
     def __init__(self, task: Task, space, code: DataCode, window: float, pareto_k: int, max_posterior: int):
         self.task, self.space, self.code = task, space, code
         self.window, self.pareto_k, self.max_posterior = window, pareto_k, max_posterior
         self.noisy = task.noise is not None
         self.enumerator: Enumerator | None = None
-        self.solution: tuple[float, int] | None = None  # (bits, bank index) of the first exact fit
-        self.fits: list[tuple[float, int]] = []  # exact fits, in order found
+        self.fits: list[tuple[float, int | Expr]] = []  # exact fits: (bits, program key)
         self.scored: list[tuple[float, float, int]] = []  # (bits, data bits, index): posterior members
-        self.best_total = math.inf
-        self.best_index: tuple[float, float, int] | None = None
+        self.best_scored: tuple[float, float, int] | None = None  # least total bits
         self.front_data = math.inf  # least data bits so far (the Pareto front's frontier)
         self.pareto: list[tuple[float, float, int]] = []
-        self._level: list[tuple[float, int]] = []  # (data bits, index) of this level's programs
+        self._level: list[tuple[float, int]] = []  # (data bits, index) of this level's best programs
         self.level_stats: list[dict] = []
         self._candidates_before = 0
+
+    # --- scoring --------------------------------------------------------------------------------
 
     def on_rows(self, bank: Bank, start: int, end: int, probability: Fraction) -> None:
         if bank.type_index != self.space.output_index:
@@ -138,16 +160,19 @@ class _Tracker:
         for first in range(start, end, 65536):
             last = min(end, first + 65536)
             data = self.code.bits(bank.values[first:last])
-            for offset in np.flatnonzero(data == 0.0):
-                index = first + int(offset)
-                if self._verify(bank, index):
-                    self.fits.append((bits, index))
-                    if self.solution is None and not self.noisy:
-                        self.solution = (bits, index)
+            if not self.noisy:
+                for offset in np.flatnonzero(data == 0.0):
+                    index = first + int(offset)
+                    if self._fits(bank.program(index, self.enumerator.banks)):
+                        self.fits.append((bits, index))
             self._score(bits, data, first)
 
-    def _verify(self, bank: Bank, index: int) -> bool:
-        program = bank.program(index, self.enumerator.banks)
+    def add_inverse_fits(self, matches: list[tuple[Fraction, Expr]]) -> None:
+        for probability, program in matches:
+            if self._fits(program):
+                self.fits.append((bits_of(probability), program))
+
+    def _fits(self, program: Expr) -> bool:
         task = self.task
         predicted = evaluate(program, task.env(task.train))
         return fits(predicted, task.target_values[task.train], task.output_type.kind)
@@ -157,18 +182,19 @@ class _Tracker:
         self._level.extend((float(data[i]), first + int(i)) for i in order)
         totals = bits + data
         best = int(np.argmin(totals))
-        if totals[best] < self.best_total:
-            self.best_total = float(totals[best])
-            self.best_index = (bits, float(data[best]), first + best)
-        limit = self.best_total + self.window
+        if self.best_scored is None or totals[best] < sum(self.best_scored[:2]):
+            self.best_scored = (bits, float(data[best]), first + best)
+        limit = sum(self.best_scored[:2]) + self.window
         for i in np.flatnonzero(totals <= limit)[: self.max_posterior]:
             self.scored.append((bits, float(data[i]), first + int(i)))
         if len(self.scored) > 4 * self.max_posterior:
             self._prune()
 
     def _prune(self) -> None:
-        limit = self.best_total + self.window
-        kept = sorted((s for s in self.scored if s[0] + s[1] <= limit), key=lambda s: s[0] + s[1])
+        if self.best_scored is None:
+            return
+        limit = sum(self.best_scored[:2]) + self.window
+        kept = sorted((s for s in self.scored if s[0] + s[1] <= limit), key=lambda s: (s[0] + s[1], s[2]))
         self.scored = kept[: self.max_posterior]
 
     def close_level(self, bits: float) -> None:
@@ -179,41 +205,47 @@ class _Tracker:
                 self.pareto.extend((bits, data, index) for data, index in self._level[: self.pareto_k])
             self._level = []
         candidates = self.enumerator.candidates
-        self.level_stats.append({
-            "bits": bits,
-            "candidates": candidates - self._candidates_before,
-            "distinct": [len(bank.levels) and bank.levels[-1].size if bank.levels and bank.levels[-1].bits == bits
-                         else 0 for bank in self.enumerator.banks],
-        })  # fmt: skip
+        new = [bank.levels[-1].size if bank.levels and bank.levels[-1].bits == bits else 0
+               for bank in self.enumerator.banks]  # fmt: skip
+        self.level_stats.append({"bits": bits, "candidates": candidates - self._candidates_before, "new": new})
         self._candidates_before = candidates
 
+    # --- decisions ------------------------------------------------------------------------------
+
+    def solution(self) -> tuple[float, int | Expr] | None:
+        """The shortest exact fit found (ties: the first found)."""
+        return min(self.fits, key=lambda fit: fit[0]) if self.fits else None
+
     def done(self, next_bits: float) -> bool:
-        """Stop: the shortest fit is known and the posterior window is enumerated."""
-        return self.solution is not None and next_bits > self.solution[0] + self.window
+        """Stop: the shortest fit is certified and the posterior's window is enumerated."""
+        solution = self.solution()
+        return solution is not None and next_bits > solution[0] + self.window
 
     def best(self) -> Candidate | None:
-        chosen = self._best_triple()
-        return self._candidate(*chosen) if chosen else None
+        solution = self.solution()
+        if solution is not None:
+            return Candidate(self._program(solution[1]), solution[0], 0.0, True)
+        if self.best_scored is not None:
+            bits, data, index = self.best_scored
+            return Candidate(self._program(index), bits, data, False)
+        return None
 
-    def _best_triple(self) -> tuple[float, float, int] | None:
-        if self.solution is not None:
-            return (self.solution[0], 0.0, self.solution[1])
-        return self.best_index
-
-    def _candidate(self, bits: float, data: float, index: int) -> Candidate:
-        bank = self.enumerator.banks[self.space.output_index]
-        program = bank.program(index, self.enumerator.banks)
-        return Candidate(program, bits, data, fits_train=(bits, index) in self.fits)
+    def _program(self, key: int | Expr) -> Expr:
+        if isinstance(key, int):
+            return self.enumerator.banks[self.space.output_index].program(key, self.enumerator.banks)
+        return key
 
     def result(self, status: str, stats: SearchStats, equivalence: str) -> SynthesisResult:
-        chosen = self._best_triple()
-        best = self._candidate(*chosen) if chosen else None
-        certified = best is not None and (
-            status in ("solved", "exhausted") or best.bits <= self.enumerator.level_bits
-        )
-        if best is not None and not self.noisy and self.solution is None:
-            certified = certified and status == "exhausted"
-        pareto = tuple(self._candidate(*triple) for triple in self.pareto)
+        best = self.best()
+        enumerated = status in ("solved", "exhausted")
+        certified = best is not None and (enumerated or best.bits <= self.enumerator.level_bits)
+        if best is not None and not best.fits_train and not self.noisy:
+            certified = certified and status == "exhausted"  # nothing fits: only the whole grammar tells
+        fitting = {id(self._program(key)) for _, key in self.fits}
+        pareto = tuple(
+            Candidate(program, bits, data, id(program) in fitting)
+            for bits, data, index in self.pareto for program in [self._program(index)]
+        )  # fmt: skip
         return SynthesisResult(
             task=self.task,
             status=status,
@@ -226,19 +258,25 @@ class _Tracker:
         )
 
     def _posterior(self) -> Posterior:
-        if self.solution is not None:  # exact fits only, weighted by their prior
-            members = [(bits, 0.0, index) for bits, index in self.fits if bits <= self.solution[0] + self.window]
+        solution = self.solution()
+        if solution is not None:  # exact fits, weighted by their prior
+            members = [(bits, 0.0, key) for bits, key in self.fits if bits <= solution[0] + self.window]
         else:
             self._prune()
             members = list(self.scored)
-        members = sorted(members, key=lambda m: (m[0] + m[1], m[2]))[: self.max_posterior]
-        if not members:
+        members.sort(key=lambda m: m[0] + m[1])
+        programs, entries_raw = set(), []
+        for bits, data, key in members:  # one entry per program: inversion may meet one twice
+            program = self._program(key)
+            if program not in programs:
+                programs.add(program)
+                entries_raw.append((bits, data, program))
+        entries_raw = entries_raw[: self.max_posterior]
+        if not entries_raw:
             return Posterior((), self.task.output_type, self.window)
-        least = members[0][0] + members[0][1]
-        raw = np.array([2.0 ** -(bits + data - least) for bits, data, _ in members])
+        least = entries_raw[0][0] + entries_raw[0][1]
+        raw = np.array([2.0 ** -(bits + data - least) for bits, data, _ in entries_raw])
         weights = raw / raw.sum()
-        entries = tuple(
-            PosteriorEntry(self._candidate(bits, data, index).program, bits, data, float(weight))
-            for (bits, data, index), weight in zip(members, weights)
-        )
+        entries = tuple(PosteriorEntry(program, bits, data, float(weight))
+                        for (bits, data, program), weight in zip(entries_raw, weights))  # fmt: skip
         return Posterior(entries, self.task.output_type, self.window)

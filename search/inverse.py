@@ -1,0 +1,336 @@
+"""Reaching further than the bank: the output's last operations solved by inverse semantics.
+
+A program `k ∘ w` of the output type fits the training targets y when w has the values
+y ∘⁻¹ k. Working backward from y, each *context* — a chain of invertible operations whose other
+operands k are cheap programs from the bank — turns the targets into the values its hole
+needs. Contexts are enumerated in order of their bits and deduplicated by those needed values
+(the backward twin of observational equivalence); every needed-values vector is looked up among
+the kept programs, so one look-up covers every program of the bank at once. The enumerator
+covers all programs up to the bank's bits; this covers programs whose spine, from the root,
+has only cheap siblings — much longer ones (Nguyen-2's `x + x * (x + …)`).
+
+Inverses: `+` (w = y − k), `-` (w = y + k, or k − y), `*` (w = y / k where k divides y exactly;
+for reals where k ≠ 0), `/` (w = y · k, or k / y), xor on bools and integers (w = y ^ k), `==`
+on bools. Integer inverses are exact in wrap-around arithmetic; real ones are looked up at the
+equivalence rounding (32 significant bits), so a fit can be missed where rounding falls
+differently — never wrongly reported: every match is re-evaluated by the reference evaluator.
+
+What this guarantees: a match is a fitting program and its bits are exact; it is the shortest
+fit only once the enumeration has passed its bits without a shorter one (`certified`).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from numba import njit
+
+from dsl import Apply, Expr, Op
+
+from .bank import Bank
+from .kernels import _hash, _key, _same, _wrap
+from .space import Choice, SearchSpace
+
+__all__ = ["BackwardSearch", "INVERTIBLE"]
+
+INVERTIBLE = frozenset({
+    Op.ADD_I, Op.SUB_I, Op.MUL_I, Op.BITXOR, Op.ADD_R, Op.SUB_R, Op.MUL_R, Op.DIV_R, Op.XOR_B, Op.NE_B, Op.EQ_B,
+    Op.NEG_I, Op.BITNOT, Op.NOT, Op.NEG_R, Op.EXP, Op.LOG, Op.SQRT,
+})  # fmt: skip
+_COMMUTATIVE = frozenset({Op.ADD_I, Op.MUL_I, Op.BITXOR, Op.ADD_R, Op.MUL_R, Op.XOR_B, Op.NE_B, Op.EQ_B})
+
+_ADD_I, _SUB_I, _MUL_I, _EQ_B = int(Op.ADD_I), int(Op.SUB_I), int(Op.MUL_I), int(Op.EQ_B)
+_NEG_I, _BITNOT, _NOT = int(Op.NEG_I), int(Op.BITNOT), int(Op.NOT)
+_ADD_R, _SUB_R, _MUL_R, _DIV_R = int(Op.ADD_R), int(Op.SUB_R), int(Op.MUL_R), int(Op.DIV_R)
+_NEG_R, _EXP, _LOG = int(Op.NEG_R), int(Op.EXP), int(Op.LOG)
+
+
+# --- what the hole needs --------------------------------------------------------------------------
+
+
+@njit(inline="always")
+def _needed_integer(op, known_is_left, y, known):
+    """The value the hole needs so that `left op right == y` (for a unary op, `op hole == y`),
+    and whether one exists."""
+    if op == _ADD_I:
+        return y - known, True
+    if op == _SUB_I:  # y = left - right
+        return (known - y, True) if known_is_left else (y + known, True)
+    if op == _MUL_I:
+        if known == 0 or y % known != 0:
+            return y, False
+        return y // known, True
+    if op == _NEG_I:
+        return -y, True
+    if op == _BITNOT:
+        return ~y, True
+    if op == _NOT:
+        return 1 - y, True
+    if op == _EQ_B:
+        return 1 - (y ^ known), True
+    return y ^ known, True  # BITXOR, XOR_B, NE_B
+
+
+@njit(inline="always")
+def _needed_real(op, known_is_left, y, known):
+    if op == _ADD_R:
+        value = y - known
+    elif op == _SUB_R:
+        value = known - y if known_is_left else y + known
+    elif op == _MUL_R:
+        value = y / known
+    elif op == _DIV_R:
+        value = known / y if known_is_left else y * known
+    elif op == _NEG_R:
+        value = -y
+    elif op == _EXP:
+        value = np.log(y)
+    elif op == _LOG:
+        value = np.exp(y)
+    else:  # SQRT
+        value = y * y if y >= 0 else np.nan
+    return value, np.isfinite(value)
+
+
+@njit(inline="always")
+def _fill_need(needed, op, known_is_left, target, known, width, signed, need, is_real):
+    for q in range(need.shape[0]):
+        value, ok = needed(op, known_is_left, target[q], known[q])
+        if not ok:
+            return False
+        need[q] = value
+    if not is_real and width < 64:
+        for q in range(need.shape[0]):
+            need[q] = _wrap(need[q], width, signed)
+    return True
+
+
+@njit(inline="always")
+def _find(values, table, key, is_real):
+    """The row of `values` whose key is `key`, or -1 (table: [row, hash] per slot)."""
+    h = _hash(key)
+    slots = table.shape[0] // 2
+    slot = np.int64(h & np.uint64(slots - 1))
+    while table[2 * slot] >= 0:
+        row = table[2 * slot]
+        if table[2 * slot + 1] == np.int64(h) and _same(values[row], key, is_real):
+            return row
+        slot = (slot + 1) & (slots - 1)
+    return -1
+
+
+@njit(inline="always")
+def _expand(needed, is_real, operations, known, known_bits, width, signed, store, cutoff, work):
+    """Make every context costing at most `cutoff` bits that is not made yet, scanning the
+    states in order (new ones included) and resuming each (state, operation) where it stopped:
+    known programs come in order of bits, so each pair stops at the first too dear.
+    `operations` rows: opcode, known operand on the left, arity, bits. Stops when the store is
+    full or after `work` tries; returns how many it tried. The first context to need a vector
+    of values keeps it."""
+    needs, costs, parent_of, operation_of, known_of, table, count, cursors = store
+    points = needs.shape[1]
+    need = np.empty(points, dtype=needs.dtype)
+    scratch = np.empty(points, dtype=np.uint64)
+    slots = table.shape[0] // 2
+    tried = 0
+    state = 0
+    while state < count[0]:
+        for operation in range(operations.shape[0]):
+            op, left = np.int64(operations[operation, 0]), operations[operation, 1] != 0
+            binary = operations[operation, 2] == 2
+            limit = known.shape[0] if binary else 1
+            row = cursors[state, operation]
+            while row < limit:
+                cost = costs[state] + operations[operation, 3] + (known_bits[row] if binary else 0.0)
+                if cost > cutoff:
+                    break
+                if count[0] >= needs.shape[0] or tried >= work:
+                    return tried
+                cursors[state, operation] = row + 1
+                tried += 1
+                if not _fill_need(needed, op, left, needs[state], known[row], width, signed, need, is_real):
+                    row += 1
+                    continue
+                key = _key(need, scratch, is_real)
+                h = _hash(key)
+                slot = np.int64(h & np.uint64(slots - 1))
+                duplicate = False
+                while table[2 * slot] >= 0:
+                    other = table[2 * slot]
+                    if table[2 * slot + 1] == np.int64(h) and _same(needs[other], key, is_real):
+                        duplicate = True
+                        break
+                    slot = (slot + 1) & (slots - 1)
+                if not duplicate:
+                    child = count[0]
+                    count[0] += 1
+                    table[2 * slot], table[2 * slot + 1] = child, np.int64(h)
+                    needs[child] = need
+                    costs[child], parent_of[child] = cost, state
+                    operation_of[child], known_of[child] = operation, row if binary else -1
+                row += 1
+        state += 1
+    return tried
+
+
+@njit(cache=True, error_model="numpy")
+def _expand_integer(operations, known, known_bits, width, signed, store, cutoff, work):
+    return _expand(_needed_integer, False, operations, known, known_bits, width, signed, store, cutoff, work)
+
+
+@njit(cache=True, error_model="numpy")
+def _expand_real(operations, known, known_bits, store, cutoff, work):
+    return _expand(_needed_real, True, operations, known, known_bits, 64, False, store, cutoff, work)
+
+
+@njit(cache=True)
+def _probe(states, needs, values, table, is_real, found):
+    """For each state, the forward row with its needed values (or -1)."""
+    scratch = np.empty(needs.shape[1], dtype=np.uint64)
+    for n in range(states.shape[0]):
+        found[n] = _find(values, table, _key(needs[states[n]], scratch, is_real), is_real)
+
+
+@njit(cache=True)
+def _index_rows(values, columns, first, last, table, is_real, restricted):
+    """Add rows first..last-1 of `values`, restricted to `columns`, to `table`; `restricted`
+    receives the restricted rows (the first, shortest, of equal ones is the one found)."""
+    slots = table.shape[0] // 2
+    keys = np.empty(columns.shape[0], dtype=np.uint64)
+    for row in range(first, last):
+        for q in range(columns.shape[0]):
+            restricted[row, q] = values[row, columns[q]]
+        key = _key(restricted[row], keys, is_real)
+        h = _hash(key)
+        slot = np.int64(h & np.uint64(slots - 1))
+        duplicate = False
+        while table[2 * slot] >= 0:
+            other = table[2 * slot]
+            if table[2 * slot + 1] == np.int64(h) and _same(restricted[other], key, is_real):
+                duplicate = True
+                break
+            slot = (slot + 1) & (slots - 1)
+        if not duplicate:
+            table[2 * slot], table[2 * slot + 1] = row, np.int64(h)
+
+
+def _slots_for(count: int) -> int:
+    return 1 << max(4, int(2 * count - 1).bit_length())
+
+
+class _TrainIndex:
+    """The forward bank's programs restricted to the training points, hashed."""
+
+    def __init__(self, bank: Bank, columns: np.ndarray) -> None:
+        self.bank, self.columns = bank, columns
+        self.count = 0
+        self.restricted = np.empty((0, len(columns)), dtype=bank.dtype)
+        self.table = np.full(2 * 16, -1, dtype=np.int64)
+
+    def update(self) -> None:
+        size = self.bank.size
+        if size == self.count:
+            return
+        if self.restricted.shape[0] < size:
+            grown = np.empty((self.bank.capacity, len(self.columns)), dtype=self.bank.dtype)
+            grown[: self.count] = self.restricted[: self.count]
+            self.restricted = grown
+        if 2 * size > self.table.shape[0] // 2:
+            self.table = np.full(2 * _slots_for(2 * size), -1, dtype=np.int64)
+            self.count = 0
+        is_real = self.bank.type.kind == "real"
+        _index_rows(self.bank.values, self.columns, self.count, size, self.table, is_real, self.restricted)
+        self.count = size
+
+
+class BackwardSearch:
+    """Contexts from the target down, matched against the output's bank (see the module
+    docstring). Known operands are the bank's first `known_rows` programs — its cheapest;
+    `max_states` bounds the contexts kept."""
+
+    def __init__(self, space: SearchSpace, banks: list[Bank], *, known_rows: int = 1 << 16,
+                 max_states: int = 1 << 20) -> None:  # fmt: skip
+        self.space, self.banks = space, banks
+        output = space.output_index
+        self.bank = banks[output]
+        self.columns = np.flatnonzero(space.train).astype(np.int64)
+        self.choices: list[tuple[Choice, bool]] = []
+        for choice in space.choices:
+            if not (choice.type_index == output and choice.is_simple and choice.op in INVERTIBLE
+                    and all(isinstance(o, int) for o in choice.operands) and set(choice.holes) == {output}):
+                continue  # fmt: skip
+            self.choices.append((choice, True))
+            if len(choice.holes) == 2 and choice.op not in _COMMUTATIVE:
+                self.choices.append((choice, False))
+        self.enabled = bool(self.choices)
+        self.operations = np.array(
+            [[int(choice.op), int(left), len(choice.holes), choice.bits] for choice, left in self.choices],
+            dtype=np.float64,
+        ).reshape(-1, 4)
+        self.index = _TrainIndex(self.bank, self.columns)
+        self.known_rows = known_rows
+        type_ = self.bank.type
+        self.is_real = type_.kind == "real"
+        self.width = type_.width if type_.is_bitvector else 64
+        states = max_states if self.enabled else 1
+        self.needs = np.empty((states, len(self.columns)), dtype=self.bank.dtype)
+        self.needs[0] = space.target[self.columns]
+        self.costs = np.zeros(states)
+        self.parent = np.full(states, -1, dtype=np.int64)
+        self.operation = np.full(states, -1, dtype=np.int64)
+        self.known = np.full(states, -1, dtype=np.int64)
+        self.cursors = np.zeros((states, max(1, len(self.choices))), dtype=np.int64)
+        self.count = np.ones(1, dtype=np.int64)
+        self.table = np.full(2 * _slots_for(states), -1, dtype=np.int64)
+        self._probed = 0  # states probed against the whole index
+        self._probed_rows = 0  # forward rows the earlier states were probed against
+
+    def has_work(self) -> bool:
+        return self.enabled and self.count[0] < len(self.needs)
+
+    def step(self, cutoff: float, work: int = 1 << 22) -> list[tuple[Fraction, Expr]]:
+        """Make the contexts costing at most `cutoff` bits (at most `work` tries), then look
+        them up among the forward programs. Returns the fits found."""
+        if not self.enabled or self.bank.size == 0:
+            return []
+        self.index.update()
+        known_count = min(self.known_rows, self.bank.size)
+        known = self.index.restricted[:known_count]
+        known_bits = np.concatenate([np.full(level.size, level.bits) for level in self.bank.levels])[:known_count]
+        store = (self.needs, self.costs, self.parent, self.operation, self.known, self.table, self.count,
+                 self.cursors)  # fmt: skip
+        if self.is_real:
+            _expand_real(self.operations, known, known_bits, store, cutoff, work)
+        else:
+            _expand_integer(self.operations, known, known_bits, self.width, self.bank.type.signed, store, cutoff,
+                            work)  # fmt: skip
+        return self._lookups()
+
+    def _lookups(self) -> list[tuple[Fraction, Expr]]:
+        """Probe new states against every forward row, old states against the new rows."""
+        count = int(self.count[0])
+        states = np.arange(count, dtype=np.int64) if self._probed_rows < self.index.count else np.arange(
+            self._probed, count, dtype=np.int64)  # fmt: skip
+        found = np.empty(len(states), dtype=np.int64)
+        _probe(states, self.needs, self.index.restricted, self.index.table, self.is_real, found)
+        self._probed, self._probed_rows = count, self.index.count
+        return [self._fit(int(state), int(row)) for state, row in zip(states, found) if row >= 0 and state != 0]
+
+    def _fit(self, state: int, row: int) -> tuple[Fraction, Expr]:
+        """The program (and its probability) of a forward row placed in a context."""
+        program = self.bank.program(row, self.banks)
+        probability = self.bank.level_of(row).probability
+        while state != 0:
+            choice, known_is_left = self.choices[int(self.operation[state])]
+            probability *= choice.probability
+            if len(choice.holes) == 1:
+                program = Apply(choice.op, (program,), choice.template.type)
+            else:
+                known_row = int(self.known[state])
+                known = self.bank.program(known_row, self.banks)
+                probability *= self.bank.level_of(known_row).probability
+                args = (known, program) if known_is_left else (program, known)
+                program = Apply(choice.op, args, choice.template.type)
+            state = int(self.parent[state])
+        return probability, program
