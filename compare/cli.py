@@ -59,6 +59,19 @@ def _parser() -> argparse.ArgumentParser:
     _json_option(check)
     check.set_defaults(run=_check)
 
+    synth = commands.add_parser("synth", help="find the shortest programs that explain a task's training data")
+    synth.add_argument("source", metavar="SOURCE", help="a .task file (PATH:NAME) or a built-in task")
+    synth.add_argument("--max-seconds", type=float, default=60.0, metavar="S", help="CPU-time budget (default 60)")
+    synth.add_argument("--max-bits", type=float, default=float("inf"), metavar="B", help="description-length bound")
+    synth.add_argument("--max-memory-mb", type=float, default=4096.0, metavar="M",
+                       help="memory budget of the banks (default 4096)")  # fmt: skip
+    synth.add_argument("--equivalence", choices=("all", "train"), default="all",
+                       help="points on which two programs are the same function (default: all)")  # fmt: skip
+    synth.add_argument("--window", type=float, default=10.0, metavar="BITS",
+                       help="posterior: functions up to this many bits above the shortest (default 10)")  # fmt: skip
+    _json_option(synth)
+    synth.set_defaults(run=_synth)
+
     primitives = commands.add_parser("primitives", help="print the table of primitives and their semantics")
     primitives.set_defaults(run=_primitives)
     return parser
@@ -124,6 +137,41 @@ def _signature(inputs: list[dict[str, Any]]) -> str:
         shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} … {names[-1]} ({len(names)})"
         parts.append(f"{shown}: {type_}")
     return ", ".join(parts)
+
+
+# --- occam synth ----------------------------------------------------------------------------
+
+
+def _synth(args: argparse.Namespace, console: Console) -> int:
+    """Exit status: 0 when a program fitting the training data was found, 2 when none was, 130
+    when interrupted (the results so far are printed and written all the same)."""
+    import search
+
+    from .render import SynthesisProgress, print_synthesis, simplified
+
+    task = dsl.load_task(args.source)
+    screen = Console(stderr=True, highlight=False) if args.json == "-" else console
+    with SynthesisProgress(screen) as progress:
+        result = search.synthesize(
+            task,
+            max_seconds=args.max_seconds,
+            max_bits=args.max_bits,
+            max_memory_mb=args.max_memory_mb,
+            equivalence=args.equivalence,
+            posterior_window=args.window,
+            progress=progress.update,
+        )
+    if args.json:
+        data = result.to_json()
+        if result.best is not None:
+            data["best"]["latex"] = result.best.program.to_latex()
+            data["best"]["simplified"] = simplified(result.best.program)
+        _write_json(data, args.json, screen)
+    if args.json != "-":
+        print_synthesis(result, console)
+    if result.status == "interrupted":
+        return 130
+    return 0 if result.best is not None and result.best.fits_train else 2
 
 
 # --- occam primitives ------------------------------------------------------------------------

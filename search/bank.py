@@ -38,56 +38,49 @@ class Level:
 
 
 class Bank:
-    """Programs of one type, their values at the equivalence points, and their hash table."""
+    """Programs of one type, their values at the equivalence points, and their hash table.
 
-    def __init__(self, space: SearchSpace, type_index: int, capacity: int | None = None) -> None:
+    Row arrays are allocated once for `max_rows` (the memory budget): the operating system
+    commits their pages only as rows are written, so nothing is ever copied. The hash table
+    grows by doubling, rebuilt from the stored hashes."""
+
+    def __init__(self, space: SearchSpace, type_index: int, max_rows: int) -> None:
         self.space = space
         self.type_index = type_index
         self.type = space.types[type_index]
         self.dtype = space.storage(type_index)
         self.state = np.zeros(4, dtype=np.int64)  # kept, candidates, current choice, NaN dropped
         self.levels: list[Level] = []
-        row_bytes = max(1, space.n_points * np.dtype(self.dtype).itemsize)
-        self._allocate(capacity or int(np.clip(2**22 // row_bytes, 16, 4096)))  # start near 4 MB
+        points = space.n_points
+        self.max_rows = max(1, max_rows)
+        self.values = np.empty((self.max_rows, points), dtype=self.dtype)
+        self.hashes = np.empty(self.max_rows, dtype=np.uint64)
+        self.choices = np.empty(self.max_rows, dtype=np.int32)
+        self.children = np.empty((self.max_rows, 3), dtype=np.int64)
+        self.table = np.zeros(2 * 1024, dtype=np.int64)
         self._programs: dict[int, Expr] = {}
 
-    def _allocate(self, capacity: int) -> None:
-        points = self.space.n_points
-        self.values = np.empty((capacity, points), dtype=self.dtype)
-        self.hashes = np.empty(capacity, dtype=np.uint64)
-        self.choices = np.empty(capacity, dtype=np.int32)
-        self.children = np.empty((capacity, 3), dtype=np.int64)
-        self.table = np.full(2 * _slots(capacity), -1, dtype=np.int64)
+    @staticmethod
+    def row_bytes(space: SearchSpace, type_index: int) -> int:
+        """Bytes a kept program costs: its values, hash, choice, children and two table slots."""
+        return space.n_points * np.dtype(space.storage(type_index)).itemsize + 8 + 4 + 24 + 32
 
     @property
     def size(self) -> int:
         return int(self.state[0])
 
     @property
-    def capacity(self) -> int:
-        return self.values.shape[0]
-
-    @property
     def nbytes(self) -> int:
-        arrays = (self.values, self.hashes, self.choices, self.children, self.table)
-        return sum(array.nbytes for array in arrays)
+        """Memory in use: the rows kept and the hash table."""
+        return self.size * (self.row_bytes(self.space, self.type_index) - 32) + self.table.nbytes
 
-    def bytes_after_growth(self) -> int:
-        """nbytes once `grow` has doubled the capacity."""
-        return 2 * self.nbytes
-
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        """What the kernels take as `bank`."""
-        return (self.values, self.hashes, self.table, self.choices, self.children)
-
-    def grow(self) -> None:
-        """Double the capacity, keeping every row; rebuilds the hash table."""
-        old = (self.values, self.hashes, self.choices, self.children)
-        size = self.size
-        self._allocate(2 * self.capacity)
-        for new, kept in zip((self.values, self.hashes, self.choices, self.children), old):
-            new[:size] = kept[:size]
-        rebuild_table(self.hashes, size, self.table)
+    def arrays(self, limit: int) -> tuple[np.ndarray, ...]:
+        """What the kernels take as `bank`, with room for rows up to `limit` (the kernels stop
+        there). Grows the table first, so that it stays at most half full."""
+        while 2 * limit > self.table.shape[0] // 2:
+            self.table = np.zeros(2 * self.table.shape[0], dtype=np.int64)
+            rebuild_table(self.hashes, self.size, self.table)
+        return (self.values[:limit], self.hashes[:limit], self.table, self.choices[:limit], self.children[:limit])
 
     def close_level(self, probability: Fraction, start: int) -> Level | None:
         """Record the rows appended since `start` as the level of `probability`."""
@@ -127,11 +120,3 @@ def _fill(template: Expr, children) -> Expr:
     if isinstance(template, Apply):
         return Apply(template.op, tuple(_fill(arg, children) for arg in template.args), template.type)
     return template
-
-
-def _slots(capacity: int) -> int:
-    """A power of two at least twice the capacity (load factor ≤ 1/2)."""
-    slots = 1
-    while slots < 2 * capacity:
-        slots *= 2
-    return slots

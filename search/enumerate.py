@@ -33,6 +33,7 @@ from .space import Choice, SearchSpace, bits_of, holes_to_vars
 __all__ = ["Enumerator", "Budget", "Stop"]
 
 CHUNK = 1 << 21  # candidates per kernel call: keeps Ctrl-C and the clock responsive
+_MEMORY_CEILING = 2**40  # rows are reserved for the budget, never beyond this (an "unlimited" budget)
 
 
 class Stop(Exception):
@@ -81,7 +82,9 @@ class Enumerator:
         self.space = space
         self.budget = budget
         self.on_rows = on_rows
-        self.banks = [Bank(space, index) for index in range(len(space.types))]
+        budget_bytes = min(budget.max_memory_bytes, _MEMORY_CEILING)
+        self.banks = [Bank(space, index, int(budget_bytes // Bank.row_bytes(space, index)))
+                      for index in range(len(space.types))]  # fmt: skip
         self._heap: list[_Combination] = []
         self._sequence = itertools.count()
         self.level_bits = 0.0  # bits of the level being (or last) enumerated
@@ -189,19 +192,10 @@ class Enumerator:
             self._run_composite(bank, choice, children, probability)
 
     def _run_simple(self, bank: Bank, choice: Choice, children: list[Level], probability: Fraction) -> None:
-        operands, ranges = [], []
+        ranges = []
         for operand in choice.operands:
-            if isinstance(operand, int):
-                level = children[operand]
-                operands.append(self.banks[choice.holes[operand]].values)
-                ranges += [level.start, level.size]
-            else:
-                operands.append(operand)
-                ranges += [0, 1]
-        while len(operands) < 3:
-            operands.append(operands[0][:1])
-            ranges += [0, 1]
-        ranges = np.array(ranges, dtype=np.int64)
+            ranges += [children[operand].start, children[operand].size] if isinstance(operand, int) else [0, 1]
+        ranges = np.array(ranges + [0, 1] * (3 - len(choice.operands)), dtype=np.int64)
         total = int(ranges[1] * ranges[3] * ranges[5])
         type_ = bank.type
         width = type_.width if type_.is_bitvector else 64
@@ -210,13 +204,11 @@ class Enumerator:
         while position < total:
             meta[3], meta[4] = position, min(total, position + CHUNK)
             before = bank.size
-            # Operands may be this very bank (x + x): pass its arrays after any growth.
+            arrays = bank.arrays(self._room(bank, meta[4] - position))
             xs = [self.banks[choice.holes[o]].values if isinstance(o, int) else o for o in choice.operands]
             xs += [xs[0][:1]] * (3 - len(xs))
-            position = combine(choice.op, xs[0], xs[1], xs[2], ranges, meta, bank.arrays(), bank.state, self._nan_mask)
+            position = combine(choice.op, xs[0], xs[1], xs[2], ranges, meta, arrays, bank.state, self._nan_mask)
             self._after(bank, before, probability)
-            if position < meta[4]:
-                self._grow(bank)
 
     def _run_composite(self, bank: Bank, choice: Choice, children: list[Level], probability: Fraction) -> None:
         program, names = holes_to_vars(choice.template)
@@ -242,18 +234,22 @@ class Enumerator:
         done = 0
         while done < len(rows):
             before = bank.size
-            done += insert_rows(rows[done:], type_.kind == "real", width, type_.signed, bank.arrays(), bank.state,
+            arrays = bank.arrays(self._room(bank, len(rows) - done))
+            done += insert_rows(rows[done:], type_.kind == "real", width, type_.signed, arrays, bank.state,
                                 self._nan_mask, self.space.drop_nan, origin[done:])  # fmt: skip
             self._after(bank, before, probability)
-            if done < len(rows):
-                self._grow(bank)
 
     def _after(self, bank: Bank, before: int, probability: Fraction) -> None:
         if self.on_rows is not None and bank.size > before:
             self.on_rows(bank, before, bank.size, probability)
         self.budget.check_time()
 
-    def _grow(self, bank: Bank) -> None:
-        if self.nbytes - bank.nbytes + bank.bytes_after_growth() > self.budget.max_memory_bytes:
+    def _room(self, bank: Bank, wanted: int) -> int:
+        """The row limit for the next kernel call: room for `wanted` more rows if the memory
+        budget allows, else as many as it does; Stop('memory') when it allows none."""
+        spare = self.budget.max_memory_bytes - self.nbytes
+        affordable = int(spare // Bank.row_bytes(self.space, bank.type_index))
+        limit = bank.size + min(wanted, affordable, bank.max_rows - bank.size)
+        if limit <= bank.size:
             raise Stop("memory")
-        bank.grow()
+        return limit

@@ -108,12 +108,12 @@ def _fill_need(needed, op, known_is_left, target, known, width, signed, need, is
 
 @njit(inline="always")
 def _find(values, table, key, is_real):
-    """The row of `values` whose key is `key`, or -1 (table: [row, hash] per slot)."""
+    """The row of `values` whose key is `key`, or -1 (table: [row + 1, hash] per slot)."""
     h = _hash(key)
     slots = table.shape[0] // 2
     slot = np.int64(h & np.uint64(slots - 1))
-    while table[2 * slot] >= 0:
-        row = table[2 * slot]
+    while table[2 * slot] != 0:
+        row = table[2 * slot] - 1
         if table[2 * slot + 1] == np.int64(h) and _same(values[row], key, is_real):
             return row
         slot = (slot + 1) & (slots - 1)
@@ -156,8 +156,8 @@ def _expand(needed, is_real, operations, known, known_bits, width, signed, store
                 h = _hash(key)
                 slot = np.int64(h & np.uint64(slots - 1))
                 duplicate = False
-                while table[2 * slot] >= 0:
-                    other = table[2 * slot]
+                while table[2 * slot] != 0:
+                    other = table[2 * slot] - 1
                     if table[2 * slot + 1] == np.int64(h) and _same(needs[other], key, is_real):
                         duplicate = True
                         break
@@ -165,7 +165,7 @@ def _expand(needed, is_real, operations, known, known_bits, width, signed, store
                 if not duplicate:
                     child = count[0]
                     count[0] += 1
-                    table[2 * slot], table[2 * slot + 1] = child, np.int64(h)
+                    table[2 * slot], table[2 * slot + 1] = child + 1, np.int64(h)
                     needs[child] = need
                     costs[child], parent_of[child] = cost, state
                     operation_of[child], known_of[child] = operation, row if binary else -1
@@ -205,14 +205,14 @@ def _index_rows(values, columns, first, last, table, is_real, restricted):
         h = _hash(key)
         slot = np.int64(h & np.uint64(slots - 1))
         duplicate = False
-        while table[2 * slot] >= 0:
-            other = table[2 * slot]
+        while table[2 * slot] != 0:
+            other = table[2 * slot] - 1
             if table[2 * slot + 1] == np.int64(h) and _same(restricted[other], key, is_real):
                 duplicate = True
                 break
             slot = (slot + 1) & (slots - 1)
         if not duplicate:
-            table[2 * slot], table[2 * slot + 1] = row, np.int64(h)
+            table[2 * slot], table[2 * slot + 1] = row + 1, np.int64(h)
 
 
 def _slots_for(count: int) -> int:
@@ -220,24 +220,29 @@ def _slots_for(count: int) -> int:
 
 
 class _TrainIndex:
-    """The forward bank's programs restricted to the training points, hashed."""
+    """The output bank's programs restricted to the training points, hashed. When the
+    equivalence points are the training points, that is the bank itself."""
 
     def __init__(self, bank: Bank, columns: np.ndarray) -> None:
         self.bank, self.columns = bank, columns
+        self.own = len(columns) == bank.space.n_points
         self.count = 0
-        self.restricted = np.empty((0, len(columns)), dtype=bank.dtype)
-        self.table = np.full(2 * 16, -1, dtype=np.int64)
+        self.restricted = bank.values if self.own else np.empty((0, len(columns)), dtype=bank.dtype)
+        self.table = bank.table if self.own else np.zeros(2 * 16, dtype=np.int64)
 
     def update(self) -> None:
         size = self.bank.size
+        if self.own:
+            self.table, self.count = self.bank.table, size
+            return
         if size == self.count:
             return
         if self.restricted.shape[0] < size:
-            grown = np.empty((self.bank.capacity, len(self.columns)), dtype=self.bank.dtype)
+            grown = np.empty((max(size, 2 * self.restricted.shape[0]), len(self.columns)), dtype=self.bank.dtype)
             grown[: self.count] = self.restricted[: self.count]
             self.restricted = grown
         if 2 * size > self.table.shape[0] // 2:
-            self.table = np.full(2 * _slots_for(2 * size), -1, dtype=np.int64)
+            self.table = np.zeros(2 * _slots_for(2 * size), dtype=np.int64)
             self.count = 0
         is_real = self.bank.type.kind == "real"
         _index_rows(self.bank.values, self.columns, self.count, size, self.table, is_real, self.restricted)
@@ -247,10 +252,10 @@ class _TrainIndex:
 class BackwardSearch:
     """Contexts from the target down, matched against the output's bank (see the module
     docstring). Known operands are the bank's first `known_rows` programs — its cheapest;
-    `max_states` bounds the contexts kept."""
+    `max_states` and `max_bytes` bound the contexts kept."""
 
     def __init__(self, space: SearchSpace, banks: list[Bank], *, known_rows: int = 1 << 16,
-                 max_states: int = 1 << 20) -> None:  # fmt: skip
+                 max_states: int = 1 << 20, max_bytes: int = 256 << 20) -> None:  # fmt: skip
         self.space, self.banks = space, banks
         output = space.output_index
         self.bank = banks[output]
@@ -273,7 +278,8 @@ class BackwardSearch:
         type_ = self.bank.type
         self.is_real = type_.kind == "real"
         self.width = type_.width if type_.is_bitvector else 64
-        states = max_states if self.enabled else 1
+        row_bytes = len(self.columns) * np.dtype(self.bank.dtype).itemsize + 64
+        states = max(16, min(max_states, max_bytes // row_bytes)) if self.enabled else 1
         self.needs = np.empty((states, len(self.columns)), dtype=self.bank.dtype)
         self.needs[0] = space.target[self.columns]
         self.costs = np.zeros(states)
@@ -282,7 +288,7 @@ class BackwardSearch:
         self.known = np.full(states, -1, dtype=np.int64)
         self.cursors = np.zeros((states, max(1, len(self.choices))), dtype=np.int64)
         self.count = np.ones(1, dtype=np.int64)
-        self.table = np.full(2 * _slots_for(states), -1, dtype=np.int64)
+        self.table = np.zeros(2 * _slots_for(states), dtype=np.int64)
         self._probed = 0  # states probed against the whole index
         self._probed_rows = 0  # forward rows the earlier states were probed against
 

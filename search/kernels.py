@@ -6,8 +6,9 @@ Data layout (one bank per type, see bank.py):
     values   (capacity, P)   int64 | float64 | uint8  one row per kept program, at the P
                                                       equivalence points
     hashes   (capacity,)     uint64                   hash of each row
-    table    (2 * slots,)    int64                    open addressing: [id, hash] per slot,
-                                                      id -1 when empty; slots ≥ 2 × capacity
+    table    (2 * slots,)    int64                    open addressing: [id + 1, hash] per
+                                                      slot, 0 when empty (zeroed memory is
+                                                      free); slots ≥ 2 × rows kept
     choices  (capacity,)     int32                    the grammar choice that made the program
     children (capacity, 3)   int64                    its children's ids in their banks (-1: none)
     state    (4,)            int64                    [kept, candidates, choice, nan dropped]
@@ -208,18 +209,20 @@ def _real_op(op, x, y, z):
 
 @njit(inline="always")
 def _bool_op(op, x, y, z):
+    # The comparisons of reals compile this with float arguments, and every branch is typed:
+    # the logical ones cast to uint8 (a no-op on bools) so that they type for floats too.
     if op == NOT:
-        return np.uint8(1 - x)
+        return np.uint8(1 - np.uint8(x))
     if op == AND:
-        return np.uint8(x & y)
+        return np.uint8(np.uint8(x) & np.uint8(y))
     if op == OR:
-        return np.uint8(x | y)
+        return np.uint8(np.uint8(x) | np.uint8(y))
     if op == XOR_B or op == NE_B:
-        return np.uint8(x ^ y)
+        return np.uint8(np.uint8(x) ^ np.uint8(y))
     if op == EQ_B:
-        return np.uint8(1 - (x ^ y))
+        return np.uint8(1 - (np.uint8(x) ^ np.uint8(y)))
     if op == IF_B:
-        return y if x else z
+        return np.uint8(y) if x else np.uint8(z)
     if op == LT_I or op == LT_R:
         return np.uint8(x < y)
     if op == LE_I or op == LE_R:
@@ -300,12 +303,12 @@ def _keep(values, hashes, table, choices, children, state, row_index, key, is_re
     slots = table.shape[0] // 2
     slot = np.int64(h & np.uint64(slots - 1))
     signed_hash = np.int64(h)
-    while table[2 * slot] >= 0:
-        other = table[2 * slot]
+    while table[2 * slot] != 0:
+        other = table[2 * slot] - 1
         if table[2 * slot + 1] == signed_hash and _same(values[other], key, is_real):
             return False
         slot = (slot + 1) & (slots - 1)
-    table[2 * slot] = row_index
+    table[2 * slot] = row_index + 1
     table[2 * slot + 1] = signed_hash
     hashes[row_index] = h
     choices[row_index] = state[2]
@@ -437,14 +440,14 @@ def insert_rows(rows, is_real, width, signed, bank, state, nan_mask, check_nan, 
 
 @njit(cache=True)
 def rebuild_table(hashes, count, table):
-    """Re-insert programs 0..count-1 into an empty (all -1) table, e.g. after growing it."""
+    """Re-insert programs 0..count-1 into an empty (all 0) table, e.g. after growing it."""
     slots = table.shape[0] // 2
     for index in range(count):
         h = hashes[index]
         slot = np.int64(h & np.uint64(slots - 1))
-        while table[2 * slot] >= 0:
+        while table[2 * slot] != 0:
             slot = (slot + 1) & (slots - 1)
-        table[2 * slot] = index
+        table[2 * slot] = index + 1
         table[2 * slot + 1] = np.int64(h)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 
 from dsl import Task
 
@@ -30,7 +31,8 @@ class DataCode:
         """`train` masks the columns of the rows to score, `target` are the values there."""
         self.kind = task.output_type.kind
         self.train = train
-        self.target = target[train]
+        self.columns = np.flatnonzero(train).astype(np.int64)
+        self.target = np.ascontiguousarray(target[train])
         n = int(train.sum())
         self.n = n
         if self.kind == "real":
@@ -45,16 +47,13 @@ class DataCode:
 
     def bits(self, rows: np.ndarray) -> np.ndarray:
         """(m,) data bits of (m, P) candidate rows (P: the equivalence points)."""
-        predicted = rows[:, self.train]
         if self.kind == "real":
+            variance = _mean_squared_residual(rows, self.columns, self.target)
             with np.errstate(all="ignore"):
-                residual = predicted - self.target
-                variance = np.mean(residual * residual, axis=1)
                 code = self.n / 2 * np.log2(2 * math.pi * math.e * variance / self.precision**2)
             code = np.where(np.isfinite(variance), np.maximum(code, 0.0), np.inf)
             return np.where(np.isnan(code), 0.0, code)  # variance 0: log2(0) = -inf, times n/2
-        wrong = np.count_nonzero(predicted != self.target, axis=1)
-        return self.exception_bits(wrong)
+        return self.exception_bits(_mismatches(rows, self.columns, self.target.astype(rows.dtype)))
 
     def exception_bits(self, wrong: np.ndarray) -> np.ndarray:
         """Bits of `wrong` exceptions among the n training points (0 for none)."""
@@ -74,3 +73,26 @@ def _value_count(task: Task, target: np.ndarray) -> int:
         low, high = task.output_type.bounds
         return high - low + 1
     return int(target.max() - target.min() + 1) if len(target) else 1
+
+
+@njit(cache=True)
+def _mismatches(rows, columns, target):
+    wrong = np.zeros(rows.shape[0], dtype=np.int64)
+    for r in range(rows.shape[0]):
+        for q in range(columns.shape[0]):
+            if rows[r, columns[q]] != target[q]:
+                wrong[r] += 1
+    return wrong
+
+
+@njit(cache=True, error_model="numpy")
+def _mean_squared_residual(rows, columns, target):
+    """Per row; NaN or infinite residuals give inf."""
+    out = np.empty(rows.shape[0])
+    for r in range(rows.shape[0]):
+        total = 0.0
+        for q in range(columns.shape[0]):
+            residual = rows[r, columns[q]] - target[q]
+            total += residual * residual
+        out[r] = total / max(1, columns.shape[0]) if np.isfinite(total) else np.inf
+    return out

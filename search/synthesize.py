@@ -25,6 +25,7 @@ from dsl import Expr, Task, evaluate
 from .bank import Bank
 from .enumerate import Budget, Enumerator, Stop
 from .inverse import BackwardSearch
+from .kernels import round_reals
 from .mdl import DataCode
 from .result import Candidate, Posterior, PosteriorEntry, SearchStats, SynthesisResult
 from .space import bits_of, build_space
@@ -178,7 +179,8 @@ class _Tracker:
         return fits(predicted, task.target_values[task.train], task.output_type.kind)
 
     def _score(self, bits: float, data: np.ndarray, first: int) -> None:
-        order = np.argsort(data, kind="stable")[: self.pareto_k]
+        k = min(self.pareto_k, len(data))
+        order = np.argpartition(data, k - 1)[:k] if k < len(data) else np.arange(len(data))
         self._level.extend((float(data[i]), first + int(i)) for i in order)
         totals = bits + data
         best = int(np.argmin(totals))
@@ -235,6 +237,13 @@ class _Tracker:
             return self.enumerator.banks[self.space.output_index].program(key, self.enumerator.banks)
         return key
 
+    def _function(self, program: Expr) -> bytes:
+        """The program's equivalence key: its values at the equivalence points, rounded."""
+        values = evaluate(program, self.space.points, size=self.space.n_points)
+        if values.dtype == np.float64:
+            values = round_reals(values[None, :])[0]
+        return values.tobytes()
+
     def result(self, status: str, stats: SearchStats, equivalence: str) -> SynthesisResult:
         best = self.best()
         enumerated = status in ("solved", "exhausted")
@@ -265,11 +274,12 @@ class _Tracker:
             self._prune()
             members = list(self.scored)
         members.sort(key=lambda m: m[0] + m[1])
-        programs, entries_raw = set(), []
-        for bits, data, key in members:  # one entry per program: inversion may meet one twice
+        functions, entries_raw = set(), []
+        for bits, data, key in members:  # one entry per function: the backward search may meet one again
             program = self._program(key)
-            if program not in programs:
-                programs.add(program)
+            function = self._function(program)
+            if function not in functions:
+                functions.add(function)
                 entries_raw.append((bits, data, program))
         entries_raw = entries_raw[: self.max_posterior]
         if not entries_raw:
