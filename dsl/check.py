@@ -245,9 +245,10 @@ def _conversion(call: Call, target: Type, scope: Scope) -> Expr:
         raise OccamTypeError(
             "there is no conversion to bool", span=call.span, expected="a comparison, such as `x != 0`"
         )
-    if is_flexible(arg):  # an annotation: `u8(1)`, `real(2)`
-        return replace(_elaborate(arg, scope, target), span=call.span)
-    node = _elaborate(arg, scope, None)
+    node = _elaborate(arg, scope, target if is_flexible(arg) else None)
+    if is_flexible(arg) and node.type == target:  # an annotation: `u8(1)`, `real(2)`
+        return replace(node, span=call.span)
+    # A conversion, also of a flexible tree that cannot take the type: `real(1 & 2)`.
     source = node.type
     if source == target:
         return node

@@ -317,7 +317,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row(Op.NE_B, "!=", "infix", "(B, B) -> B", "inequality (the same function as `^`)", np.not_equal,
          lambda S, x, y: S.Xor(x, y), r"{0} \not\Leftrightarrow {1}"),
     _row(Op.IF_B, "if", "call", "(B, B, B) -> B", "`if(c, a, b)`: a where c holds, else b", _if,
-         _sympy_if, _IF_LATEX, _ALL),
+         lambda S, c, a, b: S.ITE(c, a, b), _IF_LATEX, _ALL),  # a Piecewise is no operand of And
     # integers
     _row(Op.NEG_I, "-", "prefix", "(I) -> I", "negation; wraps (−MIN = MIN)", np.negative,
          lambda S, x: -x, "-{0}"),
@@ -375,10 +375,11 @@ PRIMITIVES: tuple[Primitive, ...] = (
          lambda S, x, y: x - y, "{0} - {1}"),
     _row(Op.MUL_R, "*", "infix", "(R, R) -> R", "multiplication (IEEE)", _real(np.multiply),
          lambda S, x, y: x * y, r"{0} \cdot {1}"),
+    # x * y**-1, not x / y: sympy raises ZeroDivisionError for Float(1.0) / Float(0.0).
     _row(Op.DIV_R, "/", "infix", "(R, R) -> R", "division (IEEE): x / 0 = ±inf, 0 / 0 = NaN",
-         _real(np.divide), lambda S, x, y: x / y, r"\frac{{{0}}}{{{1}}}", frozenset({0, 1})),
+         _real(np.divide), lambda S, x, y: x * y**-1, r"\frac{{{0}}}{{{1}}}", frozenset({0, 1})),
     _row(Op.FLOORDIV_R, "//", "infix", "(R, R) -> R", "⌊x / y⌋, with IEEE division",
-         _real(lambda x, y: np.floor(np.divide(x, y))), lambda S, x, y: S.floor(x / y),
+         _real(lambda x, y: np.floor(np.divide(x, y))), lambda S, x, y: S.floor(x * y**-1),
          r"\left\lfloor \frac{{{0}}}{{{1}}} \right\rfloor", frozenset({0, 1})),
     _row(Op.MOD_R, "%", "infix", "(R, R) -> R",
          "remainder with the sign of the divisor (as Python); x % 0 = NaN", _real(np.mod),

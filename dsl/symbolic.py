@@ -9,6 +9,9 @@ The contract, checked by the tests: the sympy expression agrees with the referen
 every point where the evaluation stays finite and in range — no NaN or ±inf in any
 sub-program, no 64-bit `int` overflow. (Sympy reasons about exact numbers: it simplifies
 `x - x` to 0 even where x is inf.) Bit-vector wrap-around *is* exported, as `Mod(…, 2**N)`.
+To evaluate at a point, substitute every input at once (`xreplace`, or `subs` with
+`simultaneous=True`): substituting one by one re-evaluates the `Mod`s around the inputs still
+symbolic, where sympy can be wrong (see `Mod` below).
 
 Imports sympy, so it is imported only when a program is exported.
 """
@@ -23,16 +26,16 @@ from sympy import (  # noqa: F401  (the primitive table's sympy column reads the
     And,
     Eq,
     Equivalent,
+    ITE,
+    Integer,
     Le,
     Lt,
     Max,
     Min,
-    Mod,
     Ne,
     Not,
     Or,
     Piecewise,
-    Integer,
     Xor,
     ceiling,
     cos,
@@ -104,8 +107,17 @@ def symbol(name: str, type_: Type) -> sympy.Symbol:
     return sympy.Symbol(name)
 
 
-# Bit-vector results that cannot leave the type's range need no `Mod`.
-_IN_RANGE = frozenset({Op.BITAND, Op.BITOR, Op.BITXOR, Op.MIN_I, Op.MAX_I, Op.IF_I, Op.SHR, Op.MOD_I})
+def Mod(x: Any, y: Any) -> Any:  # noqa: N802  (the primitive table reads it as `S.Mod`)
+    """`sympy.Mod`, left unevaluated while an argument is symbolic: sympy simplifies some nested
+    `Mod`s wrongly (`Mod(2*Mod(a, 7), 7)` becomes `2*Mod(a, 7)`; sympy issues #28744, #29757),
+    and bit-vector arithmetic nests them at every operation."""
+    x, y = sympy.sympify(x), sympy.sympify(y)
+    return sympy.Mod(x, y, evaluate=bool(x.is_number and y.is_number))
+
+
+# Bit-vector results that cannot leave the type's range need no `Mod`; `>>` only on unsigned
+# types, as a negative shift amount (`s >> -7` on an i8) shifts left.
+_IN_RANGE = frozenset({Op.BITAND, Op.BITOR, Op.BITXOR, Op.MIN_I, Op.MAX_I, Op.IF_I, Op.MOD_I})
 
 
 def to_sympy(program: Expr) -> Any:
@@ -124,7 +136,7 @@ def to_sympy(program: Expr) -> Any:
                 return sympy.Symbol(f"<{type_}>")
             case Apply(op=op, args=args, type=type_):
                 expression = node.primitive.sympy(namespace, *(convert(arg) for arg in args))
-                if type_.is_bitvector and op not in _IN_RANGE:
+                if type_.is_bitvector and op not in _IN_RANGE and not (op == Op.SHR and not type_.signed):
                     expression = _wrap(expression, type_)
                 return expression
         raise TypeError(f"not a program node: {node!r}")

@@ -396,6 +396,8 @@ def _describe_terminal(name: str) -> str:
 
 def _expected_list(names: set[str]) -> str:
     described = sorted({_describe_terminal(name) for name in names}, key=lambda text: (text[0] != "`", text))
+    if not described:  # Lark may know of none (`a b`: its contextual lexer names no terminal)
+        return ""
     if len(described) > 16:
         described = described[:16] + ["…"]
     return described[0] if len(described) == 1 else ", ".join(described[:-1]) + " or " + described[-1]
