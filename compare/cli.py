@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
     synth = commands.add_parser("synth", help="find the shortest programs that explain a task's training data")
     synth.add_argument("source", metavar="SOURCE", help="a .task file (PATH:NAME) or a built-in task")
-    synth.add_argument("--max-seconds", type=float, default=60.0, metavar="S", help="CPU-time budget (default 60)")
+    synth.add_argument("--max-seconds", type=float, default=60.0, metavar="S", help="time budget (default 60)")
     synth.add_argument("--max-bits", type=float, default=float("inf"), metavar="B", help="description-length bound")
     synth.add_argument("--max-memory-mb", type=float, default=4096.0, metavar="M",
                        help="memory budget of the banks (default 4096)")  # fmt: skip
@@ -71,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="posterior: functions up to this many bits above the shortest (default 10)")  # fmt: skip
     _json_option(synth)
     synth.set_defaults(run=_synth)
+
+    bench = commands.add_parser("bench", help="benchmarks that print numbers (synth)")
+    bench.add_argument("suite", choices=("synth",), help="which benchmark")
+    bench.add_argument("--quick", action="store_true", help="a short version (about a minute)")
+    _json_option(bench)
+    bench.set_defaults(run=_bench)
 
     primitives = commands.add_parser("primitives", help="print the table of primitives and their semantics")
     primitives.set_defaults(run=_primitives)
@@ -172,6 +178,21 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
     if result.status == "interrupted":
         return 130
     return 0 if result.best is not None and result.best.fits_train else 2
+
+
+# --- occam bench ----------------------------------------------------------------------------
+
+
+def _bench(args: argparse.Namespace, console: Console) -> int:
+    from .bench import bench_synth
+    from .render import print_bench_row, print_bench_summary
+
+    screen = Console(stderr=True, highlight=False) if args.json == "-" else console
+    report = bench_synth(quick=args.quick, log=lambda row: print_bench_row(row, screen))
+    print_bench_summary(report, screen)
+    if args.json:
+        _write_json(report, args.json, screen)
+    return 0
 
 
 # --- occam primitives ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from dsl import Expr
 from search import Progress, SynthesisResult
 from search.result import STATUSES
 
-__all__ = ["SynthesisProgress", "print_synthesis", "simplified"]
+__all__ = ["SynthesisProgress", "print_bench_row", "print_bench_summary", "print_synthesis", "simplified"]
 
 SIMPLIFY_MAX_SIZE = 40  # sympy's simplify can take minutes on large expressions
 
@@ -118,3 +118,37 @@ def _posterior_table(result: SynthesisResult, top: int = 10) -> Table:
     for entry in entries[:top]:
         table.add_row(f"{entry.weight:.3f}", f"{entry.bits:.2f}", f"{entry.data_bits:.2f}", escape(str(entry.program)))
     return table
+
+
+def print_bench_row(row: dict[str, Any], console: Console) -> None:
+    """One measured row of `occam bench synth`, as it comes."""
+    if "inputs" in row:  # a table of minimal programs
+        console.print(f"all {2 ** 2 ** row['inputs']:,} {row['inputs']}-input functions ({row['grammar']}): "
+                      f"{row['functions']:,} found{'' if row['complete'] else ' [red](incomplete)[/]'}, "
+                      f"{row['cpu_seconds']:.1f} CPU s, {row['candidates_per_second']:.3g} candidates/s, "
+                      f"longest {row['max_bits']:.1f} bits")  # fmt: skip
+        return
+    mark = "[green]✓[/]" if row["solved"] else "[red]✗[/]"
+    found = f"{row['found_cpu_seconds']:.1f}" if row["found_cpu_seconds"] is not None else "—"
+    bits = f"{row['bits']:.2f}" if row["bits"] is not None else "—"
+    console.print(
+        f"{mark} {row['task']:<12} seed {row['seed']:<2} {bits:>6} bits  found {found:>5} s / "
+        f"{row['cpu_seconds']:5.1f} CPU s  {row['candidates_per_second']:9.3g}/s  "
+        f"{'certified' if row['certified'] else row['status']:<9}  {escape(row['program'] or '')}"
+    )
+
+
+def print_bench_summary(report: dict[str, Any], console: Console) -> None:
+    throughput = report["throughput"]
+    compiled, numpy = throughput["compiled"], throughput["numpy"]
+    seeds = len(report["seeds"])
+    recovered = ", ".join(f"{name[6:]}: {count}/{seeds}" for name, count in report["recovered"].items())
+    console.print(f"[bold]Nguyen recovered[/] (of {seeds} seed{'s' if seeds > 1 else ''}): {recovered}")
+    console.print(
+        f"[bold]throughput[/] on {throughput['task']}, programs up to {throughput['max_size']} nodes, every "
+        f"distinct function kept: compiled {compiled['candidates_per_second']:.3g} candidates per CPU-second "
+        f"({compiled['candidates']:,} in {compiled['cpu_seconds']:.2f} s), numpy "
+        f"{numpy['candidates_per_second']:.3g} ({numpy['candidates']:,} in {numpy['cpu_seconds']:.2f} s): "
+        f"[bold]{throughput['ratio']:.1f}×[/]"
+    )
+    console.print(f"[dim]{report['wall_seconds']:.0f} s in all[/]")

@@ -12,5 +12,9 @@ posterior over the functions found (result.py).
 
 from .result import Candidate, Posterior, PosteriorEntry, SearchStats, SynthesisResult
 from .synthesize import Progress, synthesize
+from .tables import FunctionTable, minimal_programs
 
-__all__ = ["Candidate", "Posterior", "PosteriorEntry", "Progress", "SearchStats", "SynthesisResult", "synthesize"]
+__all__ = [
+    "Candidate", "FunctionTable", "Posterior", "PosteriorEntry", "Progress", "SearchStats", "SynthesisResult",
+    "minimal_programs", "synthesize",
+]  # fmt: skip

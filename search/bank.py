@@ -19,7 +19,7 @@ from dsl import Apply, Expr, Hole
 from .kernels import rebuild_table
 from .space import SearchSpace, bits_of
 
-__all__ = ["Bank", "Level"]
+__all__ = ["Bank", "Level", "fill"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +51,8 @@ class Bank:
         self.dtype = space.storage(type_index)
         self.state = np.zeros(4, dtype=np.int64)  # kept, candidates, current choice, NaN dropped
         self.levels: list[Level] = []
-        points = space.n_points
         self.max_rows = max(1, max_rows)
-        self.values = np.empty((self.max_rows, points), dtype=self.dtype)
+        self.values = np.empty((self.max_rows, space.row_width), dtype=self.dtype)
         self.hashes = np.empty(self.max_rows, dtype=np.uint64)
         self.choices = np.empty(self.max_rows, dtype=np.int32)
         self.children = np.empty((self.max_rows, 3), dtype=np.int64)
@@ -63,7 +62,7 @@ class Bank:
     @staticmethod
     def row_bytes(space: SearchSpace, type_index: int) -> int:
         """Bytes a kept program costs: its values, hash, choice, children and two table slots."""
-        return space.n_points * np.dtype(space.storage(type_index)).itemsize + 8 + 4 + 24 + 32
+        return space.row_width * np.dtype(space.storage(type_index)).itemsize + 8 + 4 + 24 + 32
 
     @property
     def size(self) -> int:
@@ -103,7 +102,7 @@ class Bank:
             choice = self.space.choices[int(self.choices[index])]
             children = [banks[hole].program(int(child), banks) for hole, child in
                         zip(choice.holes, self._children_of(index, choice))]  # fmt: skip
-            self._programs[index] = _fill(choice.template, iter(children))
+            self._programs[index] = fill(choice.template, iter(children))
         return self._programs[index]
 
     def _children_of(self, index: int, choice) -> list[int]:
@@ -114,9 +113,10 @@ class Bank:
                 if isinstance(operand, int)]  # fmt: skip
 
 
-def _fill(template: Expr, children) -> Expr:
+def fill(template: Expr, children) -> Expr:
+    """`template` with its holes replaced by `children`, left to right."""
     if isinstance(template, Hole):
         return next(children)
     if isinstance(template, Apply):
-        return Apply(template.op, tuple(_fill(arg, children) for arg in template.args), template.type)
+        return Apply(template.op, tuple(fill(arg, children) for arg in template.args), template.type)
     return template

@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,16 +25,25 @@ from fractions import Fraction
 
 import numpy as np
 
-from dsl import evaluate
+from dsl import Expr, evaluate
 
-from .bank import Bank, Level
-from .kernels import combine, insert_rows
+from .bank import Bank, Level, fill
+from .kernels import EXACT, MASKED, TOLERANCE, check, combine, insert_rows
 from .space import Choice, SearchSpace, bits_of, holes_to_vars
 
 __all__ = ["Enumerator", "Budget", "Stop"]
 
 CHUNK = 1 << 21  # candidates per kernel call: keeps Ctrl-C and the clock responsive
-_MEMORY_CEILING = 2**40  # rows are reserved for the budget, never beyond this (an "unlimited" budget)
+
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not POSIX
+        return 8 << 30
+
+
+# Rows are reserved for the memory budget; an unlimited budget reserves this much.
+_MEMORY_CEILING = int(0.75 * _physical_memory())
 
 
 class Stop(Exception):
@@ -46,15 +56,20 @@ class Stop(Exception):
 
 @dataclass
 class Budget:
-    """Limits of a search. Time is CPU time of this process."""
+    """Limits of a search: wall-clock seconds (what a user waits; CPU time is at most that),
+    description length, bytes of the banks."""
 
     max_seconds: float = math.inf
     max_bits: float = math.inf
     max_memory_bytes: float = math.inf
-    started: float = field(default_factory=time.process_time)
+    started: float = field(default_factory=time.perf_counter)
+    cpu_started: float = field(default_factory=time.process_time)
 
     def elapsed(self) -> float:
-        return time.process_time() - self.started
+        return time.perf_counter() - self.started
+
+    def cpu_seconds(self) -> float:
+        return time.process_time() - self.cpu_started
 
     def check_time(self) -> None:
         if self.elapsed() > self.max_seconds:
@@ -88,11 +103,19 @@ class Enumerator:
         self._heap: list[_Combination] = []
         self._sequence = itertools.count()
         self.level_bits = 0.0  # bits of the level being (or last) enumerated
+        self.covered_bits = -math.inf  # every program of at most these bits was enumerated
         self.levels_done = 0
+        # Beyond the memory budget, candidates of the output type are only checked against the
+        # target (`on_hits`), not kept; programs from `complete_bits` on are then not all met.
+        self.checking = False
+        self.complete_bits = math.inf
+        self.on_hits: Callable[[Choice, np.ndarray, Fraction], None] | None = None
+        self._withheld = math.inf  # least bits of a combination left out for max_bits
         for choice in space.choices:
             if choice.is_leaf:
                 self._push(choice, (), choice.probability)
-        self._nan_mask = space.train.astype(np.uint8)
+        # Which columns of a row are training points, for the NaN check (never run on bools).
+        self._nan_mask = np.ones(1, dtype=np.uint8) if space.packed else space.train.astype(np.uint8)
 
     # --- public ---------------------------------------------------------------------------------
 
@@ -109,8 +132,9 @@ class Enumerator:
         return sum(bank.nbytes for bank in self.banks)
 
     def next_bits(self) -> float:
-        """Bits of the next level, inf when the grammar is exhausted."""
-        return bits_of(1 / self._heap[0].cost) if self._heap else math.inf
+        """Bits of the next level (beyond max_bits when the budget is what ends the search),
+        inf when the grammar is exhausted."""
+        return bits_of(1 / self._heap[0].cost) if self._heap else self._withheld
 
     def levels(self) -> Iterator[float]:
         """Enumerate level after level; yields each level's bits once it is closed. Raises
@@ -130,7 +154,12 @@ class Enumerator:
                 if level is not None:
                     self._push_combinations(bank.type_index, len(bank.levels) - 1)
             self.levels_done += 1
+            self.covered_bits = min(bits, self.complete_bits)
             yield bits
+        if self.checking:
+            raise Stop("memory")
+        if self._withheld < math.inf:  # programs remain, but past the budget
+            raise Stop("bits")
 
     def program(self, type_index: int, index: int):
         return self.banks[type_index].program(index, self.banks)
@@ -138,8 +167,11 @@ class Enumerator:
     # --- combinations ---------------------------------------------------------------------------
 
     def _push(self, choice: Choice, levels: tuple[int, ...], probability: Fraction) -> None:
-        if bits_of(probability) <= self.budget.max_bits:
+        bits = bits_of(probability)
+        if bits <= self.budget.max_bits:
             heapq.heappush(self._heap, _Combination(1 / probability, next(self._sequence), choice.index, levels))
+        else:
+            self._withheld = min(self._withheld, bits)
 
     def _push_combinations(self, type_index: int, new_level: int) -> None:
         """Every combination in which some hole of type `type_index` takes its new level and
@@ -197,18 +229,40 @@ class Enumerator:
             ranges += [children[operand].start, children[operand].size] if isinstance(operand, int) else [0, 1]
         ranges = np.array(ranges + [0, 1] * (3 - len(choice.operands)), dtype=np.int64)
         total = int(ranges[1] * ranges[3] * ranges[5])
-        type_ = bank.type
-        width = type_.width if type_.is_bitvector else 64
-        meta = np.array([width, int(type_.signed), int(choice.symmetric), 0, 0, int(self.space.drop_nan)], np.int64)
+        width, signed = self._wrap_of(bank)
+        meta = np.array([width, int(signed), int(choice.symmetric), 0, 0, int(self.space.drop_nan)], np.int64)
         position = 0
         while position < total:
             meta[3], meta[4] = position, min(total, position + CHUNK)
-            before = bank.size
-            arrays = bank.arrays(self._room(bank, meta[4] - position))
             xs = [self.banks[choice.holes[o]].values if isinstance(o, int) else o for o in choice.operands]
             xs += [xs[0][:1]] * (3 - len(xs))
-            position = combine(choice.op, xs[0], xs[1], xs[2], ranges, meta, arrays, bank.state, self._nan_mask)
+            limit = None if self.checking else self._room(bank, meta[4] - position)
+            if limit is None:  # no memory left: check the output's candidates, skip the others
+                if bank.type_index != self.space.output_index:
+                    return
+                position = self._check(bank, choice, xs, ranges, meta, probability)
+                continue
+            before = bank.size
+            position = combine(choice.op, xs[0], xs[1], xs[2], ranges, meta, bank.arrays(limit), bank.state,
+                               self._nan_mask, packed=self.space.packed)  # fmt: skip
             self._after(bank, before, probability)
+
+    def _check(self, bank: Bank, choice: Choice, xs, ranges, meta, probability: Fraction) -> int:
+        target = self._target
+        position, found, candidates = check(choice.op, xs[0], xs[1], xs[2], ranges, meta, target.columns,
+                                            target.values, target.tolerance, target.mode, self._hits,
+                                            packed=self.space.packed)  # fmt: skip
+        bank.state[1] += candidates
+        if found and self.on_hits is not None:
+            self.on_hits(choice, self._hits[:found].copy(), probability)
+        self.budget.check_time()
+        return position
+
+    def assemble(self, choice: Choice, ids) -> Expr:
+        """The program a simple choice makes from the children at `ids` (one per operand)."""
+        children = [self.banks[choice.holes[operand]].program(int(ids[position]), self.banks)
+                    for position, operand in enumerate(choice.operands) if isinstance(operand, int)]  # fmt: skip
+        return fill(choice.template, iter(children))
 
     def _run_composite(self, bank: Bank, choice: Choice, children: list[Level], probability: Fraction) -> None:
         program, names = holes_to_vars(choice.template)
@@ -220,23 +274,37 @@ class Enumerator:
             ids = np.stack(np.unravel_index(flat, sizes), axis=1) + np.array([level.start for level in children])
             env = {}
             for column, (name, hole) in enumerate(zip(names, choice.holes)):
-                env[name] = self.banks[hole].values[ids[:, column]].ravel()
+                children = self.banks[hole].values[ids[:, column]]
+                env[name] = (self.space.unpack(children) if self.space.packed else children).ravel()
             for name, values in self.space.points.items():
                 env[name] = np.tile(values, len(flat))
             rows = evaluate(program, env, size=len(flat) * self.space.n_points).reshape(len(flat), -1)
+            if self.space.packed:
+                rows = self.space.pack(rows)
             origin = np.full((len(flat), 3), -1, dtype=np.int64)
             origin[:, : len(names)] = ids
             self._insert(bank, choice, rows.astype(bank.dtype), origin, probability)
 
-    def _insert(self, bank: Bank, choice: Choice, rows, origin, probability: Fraction) -> None:
+    def _wrap_of(self, bank: Bank) -> tuple[int, bool]:
+        """Width and signedness to wrap results into: a bit-vector's, the points of a packed
+        truth table (64: nothing to wrap)."""
+        if self.space.packed:
+            return self.space.n_points, False
         type_ = bank.type
-        width = type_.width if type_.is_bitvector else 64
+        return (type_.width, type_.signed) if type_.is_bitvector else (64, False)
+
+    def _insert(self, bank: Bank, choice: Choice, rows, origin, probability: Fraction) -> None:
+        width, signed = self._wrap_of(bank)
+        is_real = bank.type.kind == "real" and not self.space.packed
         done = 0
         while done < len(rows):
+            limit = None if self.checking else self._room(bank, len(rows) - done)
+            if limit is None:  # no memory left; composite choices are not checked (see module docstring)
+                return
             before = bank.size
-            arrays = bank.arrays(self._room(bank, len(rows) - done))
-            done += insert_rows(rows[done:], type_.kind == "real", width, type_.signed, arrays, bank.state,
-                                self._nan_mask, self.space.drop_nan, origin[done:])  # fmt: skip
+            arrays = bank.arrays(limit)
+            done += insert_rows(rows[done:], is_real, width, signed, arrays, bank.state, self._nan_mask,
+                                self.space.drop_nan, origin[done:])  # fmt: skip
             self._after(bank, before, probability)
 
     def _after(self, bank: Bank, before: int, probability: Fraction) -> None:
@@ -244,12 +312,55 @@ class Enumerator:
             self.on_rows(bank, before, bank.size, probability)
         self.budget.check_time()
 
-    def _room(self, bank: Bank, wanted: int) -> int:
+    def _room(self, bank: Bank, wanted: int) -> int | None:
         """The row limit for the next kernel call: room for `wanted` more rows if the memory
-        budget allows, else as many as it does; Stop('memory') when it allows none."""
-        spare = self.budget.max_memory_bytes - self.nbytes
+        budget allows, else as many as it does; None, and checking from now on, if it allows
+        none."""
+        spare = min(self.budget.max_memory_bytes, _MEMORY_CEILING) - self.nbytes
         affordable = int(spare // Bank.row_bytes(self.space, bank.type_index))
         limit = bank.size + min(wanted, affordable, bank.max_rows - bank.size)
-        if limit <= bank.size:
-            raise Stop("memory")
-        return limit
+        if limit > bank.size:
+            return limit
+        self._start_checking()
+        return None
+
+    def _start_checking(self) -> None:
+        """From now on keep nothing. Every combination still to come is of closed levels, so
+        the programs not met are those with a child of the level running or later: the
+        cheapest of them is a choice, that level for one hole, the cheapest others."""
+        self.checking = True
+        first = [bank.levels[0].bits if bank.levels else math.inf for bank in self.banks]
+        complete = math.inf
+        for choice in self.space.choices:
+            for position in range(len(choice.holes)):
+                others = sum(first[hole] for i, hole in enumerate(choice.holes) if i != position)
+                complete = min(complete, choice.bits + max(self.level_bits, first[choice.holes[position]]) + others)
+        self.complete_bits = complete
+        self._target = _CheckTarget(self.space)
+        self._hits = np.empty((1024, 3), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _CheckTarget:
+    """What the check-only kernels compare candidates with, at the training columns."""
+
+    columns: np.ndarray
+    values: np.ndarray
+    tolerance: np.ndarray
+    mode: int
+
+    def __init__(self, space: SearchSpace) -> None:
+        if space.packed:
+            train = sum(1 << int(p) for p in np.flatnonzero(space.train))
+            word = np.array([train], dtype=np.uint64).view(np.int64)
+            init = (np.zeros(1, np.int64), space.target.copy(), word, MASKED)
+        else:
+            columns = np.flatnonzero(space.train).astype(np.int64)
+            values = np.ascontiguousarray(space.target[columns])
+            if space.types[space.output_index].kind == "real":
+                scale = float(np.sqrt(np.mean(values**2))) if len(values) else 1.0
+                init = (columns, values, 1e-6 * (np.abs(values) + scale), TOLERANCE)
+            else:
+                init = (columns, values, np.zeros(len(columns), dtype=values.dtype), EXACT)
+        for name, value in zip(("columns", "values", "tolerance", "mode"), init):
+            object.__setattr__(self, name, value)

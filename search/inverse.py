@@ -50,14 +50,16 @@ _NEG_R, _EXP, _LOG = int(Op.NEG_R), int(Op.EXP), int(Op.LOG)
 
 
 @njit(inline="always")
-def _needed_integer(op, known_is_left, y, known):
+def _needed_integer(op, known_is_left, y, known, ones):
     """The value the hole needs so that `left op right == y` (for a unary op, `op hole == y`),
-    and whether one exists."""
+    and whether one exists. `ones` is a bool's true: 1, or all ones for truth-table words."""
     if op == _ADD_I:
         return y - known, True
     if op == _SUB_I:  # y = left - right
         return (known - y, True) if known_is_left else (y + known, True)
     if op == _MUL_I:
+        if known == -1:  # compiled MIN // -1 is 0, not the wrapped MIN
+            return -y, True
         if known == 0 or y % known != 0:
             return y, False
         return y // known, True
@@ -66,14 +68,14 @@ def _needed_integer(op, known_is_left, y, known):
     if op == _BITNOT:
         return ~y, True
     if op == _NOT:
-        return 1 - y, True
+        return y ^ ones, True
     if op == _EQ_B:
-        return 1 - (y ^ known), True
+        return y ^ known ^ ones, True
     return y ^ known, True  # BITXOR, XOR_B, NE_B
 
 
 @njit(inline="always")
-def _needed_real(op, known_is_left, y, known):
+def _needed_real(op, known_is_left, y, known, ones):
     if op == _ADD_R:
         value = y - known
     elif op == _SUB_R:
@@ -94,9 +96,9 @@ def _needed_real(op, known_is_left, y, known):
 
 
 @njit(inline="always")
-def _fill_need(needed, op, known_is_left, target, known, width, signed, need, is_real):
+def _fill_need(needed, op, known_is_left, target, known, width, signed, need, is_real, ones):
     for q in range(need.shape[0]):
-        value, ok = needed(op, known_is_left, target[q], known[q])
+        value, ok = needed(op, known_is_left, target[q], known[q], ones)
         if not ok:
             return False
         need[q] = value
@@ -121,7 +123,7 @@ def _find(values, table, key, is_real):
 
 
 @njit(inline="always")
-def _expand(needed, is_real, operations, known, known_bits, width, signed, store, cutoff, work):
+def _expand(needed, is_real, operations, known, known_bits, width, signed, store, cutoff, work, ones):
     """Make every context costing at most `cutoff` bits that is not made yet, scanning the
     states in order (new ones included) and resuming each (state, operation) where it stopped:
     known programs come in order of bits, so each pair stops at the first too dear.
@@ -149,7 +151,7 @@ def _expand(needed, is_real, operations, known, known_bits, width, signed, store
                     return tried
                 cursors[state, operation] = row + 1
                 tried += 1
-                if not _fill_need(needed, op, left, needs[state], known[row], width, signed, need, is_real):
+                if not _fill_need(needed, op, left, needs[state], known[row], width, signed, need, is_real, ones):
                     row += 1
                     continue
                 key = _key(need, scratch, is_real)
@@ -175,13 +177,13 @@ def _expand(needed, is_real, operations, known, known_bits, width, signed, store
 
 
 @njit(cache=True, error_model="numpy")
-def _expand_integer(operations, known, known_bits, width, signed, store, cutoff, work):
-    return _expand(_needed_integer, False, operations, known, known_bits, width, signed, store, cutoff, work)
+def _expand_integer(operations, known, known_bits, width, signed, store, cutoff, work, ones):
+    return _expand(_needed_integer, False, operations, known, known_bits, width, signed, store, cutoff, work, ones)
 
 
 @njit(cache=True, error_model="numpy")
 def _expand_real(operations, known, known_bits, store, cutoff, work):
-    return _expand(_needed_real, True, operations, known, known_bits, 64, False, store, cutoff, work)
+    return _expand(_needed_real, True, operations, known, known_bits, 64, False, store, cutoff, work, 0)
 
 
 @njit(cache=True)
@@ -225,7 +227,7 @@ class _TrainIndex:
 
     def __init__(self, bank: Bank, columns: np.ndarray) -> None:
         self.bank, self.columns = bank, columns
-        self.own = len(columns) == bank.space.n_points
+        self.own = len(columns) == bank.space.row_width
         self.count = 0
         self.restricted = bank.values if self.own else np.empty((0, len(columns)), dtype=bank.dtype)
         self.table = bank.table if self.own else np.zeros(2 * 16, dtype=np.int64)
@@ -259,7 +261,7 @@ class BackwardSearch:
         self.space, self.banks = space, banks
         output = space.output_index
         self.bank = banks[output]
-        self.columns = np.flatnonzero(space.train).astype(np.int64)
+        self.columns = np.zeros(1, np.int64) if space.packed else np.flatnonzero(space.train).astype(np.int64)
         self.choices: list[tuple[Choice, bool]] = []
         for choice in space.choices:
             if not (choice.type_index == output and choice.is_simple and choice.op in INVERTIBLE
@@ -268,7 +270,9 @@ class BackwardSearch:
             self.choices.append((choice, True))
             if len(choice.holes) == 2 and choice.op not in _COMMUTATIVE:
                 self.choices.append((choice, False))
-        self.enabled = bool(self.choices)
+        # Packed truth tables index whole words: only when the training points are all the points.
+        packed_split = space.packed and not space.train.all()
+        self.enabled = bool(self.choices) and not packed_split
         self.operations = np.array(
             [[int(choice.op), int(left), len(choice.holes), choice.bits] for choice, left in self.choices],
             dtype=np.float64,
@@ -278,10 +282,12 @@ class BackwardSearch:
         type_ = self.bank.type
         self.is_real = type_.kind == "real"
         self.width = type_.width if type_.is_bitvector else 64
+        if space.packed:
+            self.width = space.n_points  # truth tables: wrap into the points' bits
         row_bytes = len(self.columns) * np.dtype(self.bank.dtype).itemsize + 64
         states = max(16, min(max_states, max_bytes // row_bytes)) if self.enabled else 1
         self.needs = np.empty((states, len(self.columns)), dtype=self.bank.dtype)
-        self.needs[0] = space.target[self.columns]
+        self.needs[0] = space.target[self.columns] if self.enabled else 0
         self.costs = np.zeros(states)
         self.parent = np.full(states, -1, dtype=np.int64)
         self.operation = np.full(states, -1, dtype=np.int64)
@@ -295,9 +301,9 @@ class BackwardSearch:
     def has_work(self) -> bool:
         return self.enabled and self.count[0] < len(self.needs)
 
-    def step(self, cutoff: float, work: int = 1 << 22) -> list[tuple[Fraction, Expr]]:
+    def step(self, cutoff: float, *, bound: float = np.inf, work: int = 1 << 21) -> list[tuple[Fraction, Expr]]:
         """Make the contexts costing at most `cutoff` bits (at most `work` tries), then look
-        them up among the forward programs. Returns the fits found."""
+        them up among the forward programs. Returns the fits found of at most `bound` bits."""
         if not self.enabled or self.bank.size == 0:
             return []
         self.index.update()
@@ -309,19 +315,24 @@ class BackwardSearch:
         if self.is_real:
             _expand_real(self.operations, known, known_bits, store, cutoff, work)
         else:
+            ones = -1 if self.space.packed else 1
             _expand_integer(self.operations, known, known_bits, self.width, self.bank.type.signed, store, cutoff,
-                            work)  # fmt: skip
-        return self._lookups()
+                            work, ones)  # fmt: skip
+        return self._lookups(bound)
 
-    def _lookups(self) -> list[tuple[Fraction, Expr]]:
-        """Probe new states against every forward row, old states against the new rows."""
+    def _lookups(self, bound: float) -> list[tuple[Fraction, Expr]]:
+        """Probe new states against every forward row, old states against the new rows; keep
+        the fits of at most `bound` bits."""
         count = int(self.count[0])
         states = np.arange(count, dtype=np.int64) if self._probed_rows < self.index.count else np.arange(
             self._probed, count, dtype=np.int64)  # fmt: skip
         found = np.empty(len(states), dtype=np.int64)
         _probe(states, self.needs, self.index.restricted, self.index.table, self.is_real, found)
         self._probed, self._probed_rows = count, self.index.count
-        return [self._fit(int(state), int(row)) for state, row in zip(states, found) if row >= 0 and state != 0]
+        hits = [(int(state), int(row)) for state, row in zip(states, found) if row >= 0 and state != 0]
+        slack = 1e-9  # the float costs only preselect: exact bits come from the Fractions
+        return [self._fit(state, row) for state, row in hits
+                if self.costs[state] + self.bank.bits_of(row) <= bound + slack]  # fmt: skip
 
     def _fit(self, state: int, row: int) -> tuple[Fraction, Expr]:
         """The program (and its probability) of a forward row placed in a context."""

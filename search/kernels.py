@@ -92,7 +92,10 @@ def _shift_right(x, s):
 
 
 @njit(inline="always")
-def _int_op(op, x, y, z):
+def _int_op(op, condition, y, z):
+    # A bool first argument (IF_I, BOOL_TO_INT) comes as uint8: widened here, or the unsigned
+    # branches (-x, ~x) would type as uint64 and every result would pass through float64.
+    x = np.int64(condition)
     if op == NEG_I:
         return -x
     if op == ADD_I:
@@ -135,17 +138,19 @@ def _int_op(op, x, y, z):
         return x if x > y else y
     if op == IF_I:
         return y if x else z
-    if op == BOOL_TO_INT:
-        return np.int64(x)
-    if op == REAL_TO_INT:
-        if x != x:
-            return np.int64(0)
-        if x >= 9.223372036854775807e18:
-            return _I64_MAX
-        if x < -9.223372036854775808e18:
-            return _I64_MIN
-        return np.int64(x)
-    return np.int64(x)  # CONVERT_I: the caller wraps
+    return np.int64(x)  # BOOL_TO_INT, CONVERT_I: the caller wraps
+
+
+@njit(inline="always")
+def _real_to_int(op, x, y, z):
+    # A kernel of its own: its float arguments do not type in _int_op's bitwise branches.
+    if x != x:
+        return np.int64(0)
+    if x >= 9.223372036854775807e18:
+        return _I64_MAX
+    if x < -9.223372036854775808e18:
+        return _I64_MIN
+    return np.int64(x)
 
 
 @njit(inline="always")
@@ -205,6 +210,22 @@ def _real_op(op, x, y, z):
     if op == IF_R:
         return y if x else z
     return np.float64(x)  # BOOL_TO_REAL, INT_TO_REAL
+
+
+@njit(inline="always")
+def _packed_op(op, x, y, z):
+    """Bool operations on truth tables packed in words (the caller masks to the points)."""
+    if op == NOT:
+        return ~x
+    if op == AND:
+        return x & y
+    if op == OR:
+        return x | y
+    if op == XOR_B or op == NE_B:
+        return x ^ y
+    if op == EQ_B:
+        return ~(x ^ y)
+    return (x & y) | (~x & z)  # IF_B
 
 
 @njit(inline="always")
@@ -378,6 +399,11 @@ def _combine_int(x, y, z, ranges, meta, bank, state, nan_mask, op):
 
 
 @njit(cache=True, error_model="numpy")
+def _combine_real_to_int(x, y, z, ranges, meta, bank, state, nan_mask, op):
+    return _run(_real_to_int, op, False, x, y, z, ranges, meta, bank, state, nan_mask)
+
+
+@njit(cache=True, error_model="numpy")
 def _combine_real(x, y, z, ranges, meta, bank, state, nan_mask, op):
     return _run(_real_op, op, True, x, y, z, ranges, meta, bank, state, nan_mask)
 
@@ -387,11 +413,18 @@ def _combine_bool(x, y, z, ranges, meta, bank, state, nan_mask, op):
     return _run(_bool_op, op, False, x, y, z, ranges, meta, bank, state, nan_mask)
 
 
-_KERNELS = {"int": _combine_int, "real": _combine_real, "bool": _combine_bool}
+@njit(cache=True, error_model="numpy")
+def _combine_packed(x, y, z, ranges, meta, bank, state, nan_mask, op):
+    return _run(_packed_op, op, False, x, y, z, ranges, meta, bank, state, nan_mask)
+
+
+_KERNELS = {"int": _combine_int, "real_to_int": _combine_real_to_int, "real": _combine_real, "bool": _combine_bool,
+            "packed": _combine_packed}  # fmt: skip
 _CLASSES = {
     "int": [Op.NEG_I, Op.ADD_I, Op.SUB_I, Op.MUL_I, Op.FLOORDIV_I, Op.MOD_I, Op.POW_I, Op.BITNOT, Op.BITAND,
             Op.BITOR, Op.BITXOR, Op.SHL, Op.SHR, Op.ABS_I, Op.MIN_I, Op.MAX_I, Op.IF_I, Op.BOOL_TO_INT,
-            Op.REAL_TO_INT, Op.CONVERT_I],
+            Op.CONVERT_I],
+    "real_to_int": [Op.REAL_TO_INT],
     "real": [Op.NEG_R, Op.ADD_R, Op.SUB_R, Op.MUL_R, Op.DIV_R, Op.FLOORDIV_R, Op.MOD_R, Op.POW_R, Op.ABS_R,
              Op.MIN_R, Op.MAX_R, Op.SIN, Op.COS, Op.TAN, Op.EXP, Op.LOG, Op.SQRT, Op.TANH, Op.FLOOR, Op.CEIL,
              Op.IF_R, Op.BOOL_TO_REAL, Op.INT_TO_REAL],
@@ -402,9 +435,11 @@ KERNEL_CLASS = {op: cls for cls, ops in _CLASSES.items() for op in ops}
 assert set(KERNEL_CLASS) == set(Op) - {Op.PI}, "every primitive but the constant pi has a kernel"
 
 
-def combine(op: Op, x, y, z, ranges, meta, bank, state, nan_mask) -> int:
-    """Run the kernel of `op` (see `_run`); returns the next flat candidate index."""
-    return _KERNELS[KERNEL_CLASS[op]](x, y, z, ranges, meta, bank, state, nan_mask, int(op))
+def combine(op: Op, x, y, z, ranges, meta, bank, state, nan_mask, *, packed: bool = False) -> int:
+    """Run the kernel of `op` (see `_run`; `packed`: rows are truth-table words, `meta`'s width
+    the number of points); returns the next flat candidate index."""
+    kernel = _KERNELS["packed" if packed else KERNEL_CLASS[op]]
+    return kernel(x, y, z, ranges, meta, bank, state, nan_mask, int(op))
 
 
 @njit(cache=True)
@@ -460,3 +495,93 @@ def round_reals(values):
         for p in range(bits.shape[0]):
             rounded[p] = _rounded(bits[p])
     return out
+
+
+# --- check-only: candidates beyond the memory budget ----------------------------------------------
+
+EXACT, TOLERANCE, MASKED = 0, 1, 2  # how `_check` compares a candidate with the target
+
+
+@njit(inline="always")
+def _check(apply, op, x, y, z, ranges, meta, columns, target, tolerance, mode, hits):
+    """Like `_run`, but nothing is stored: each candidate is computed at the training columns
+    only, point by point, and dropped at the first point where it misses the target (EXACT:
+    equal; TOLERANCE: within `tolerance[q]`; MASKED: truth-table words equal on the bits of
+    `tolerance[q]`). Hits (i, j, k) go to `hits`. Returns (next flat index, hits, candidates)."""
+    x0, nx, y0, ny, z0, nz = ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5]
+    width, signed, symmetric = meta[0], meta[1] != 0, meta[2] != 0
+    start, stop = meta[3], meta[4]
+    found, candidates = 0, 0
+    c = start
+    i, rest = start // (ny * nz), start % (ny * nz)
+    j, k = rest // nz, rest % nz
+    while c < stop and found < hits.shape[0]:
+        xi, yj, zk = x0 + i, y0 + j, z0 + k
+        if not (symmetric and xi > yj):
+            candidates += 1
+            a, b, d = x[xi], y[yj], z[zk]
+            hit = True
+            for q in range(columns.shape[0]):
+                p = columns[q]
+                value = apply(op, a[p], b[p], d[p])
+                if mode == TOLERANCE:
+                    if not abs(value - target[q]) <= tolerance[q]:  # NaN misses too
+                        hit = False
+                        break
+                else:
+                    if width < 64:
+                        value = _wrap(value, width, signed)
+                    if mode == MASKED:
+                        if (np.int64(value) ^ np.int64(target[q])) & np.int64(tolerance[q]) != 0:
+                            hit = False
+                            break
+                    elif value != target[q]:
+                        hit = False
+                        break
+            if hit:
+                hits[found, 0], hits[found, 1], hits[found, 2] = xi, yj, zk
+                found += 1
+        c += 1
+        k += 1
+        if k == nz:
+            k = 0
+            j += 1
+            if j == ny:
+                j = 0
+                i += 1
+    return c, found, candidates
+
+
+@njit(cache=True, error_model="numpy")
+def _check_int(x, y, z, ranges, meta, columns, target, tolerance, mode, hits, op):
+    return _check(_int_op, op, x, y, z, ranges, meta, columns, target, tolerance, mode, hits)
+
+
+@njit(cache=True, error_model="numpy")
+def _check_real_to_int(x, y, z, ranges, meta, columns, target, tolerance, mode, hits, op):
+    return _check(_real_to_int, op, x, y, z, ranges, meta, columns, target, tolerance, mode, hits)
+
+
+@njit(cache=True, error_model="numpy")
+def _check_real(x, y, z, ranges, meta, columns, target, tolerance, mode, hits, op):
+    return _check(_real_op, op, x, y, z, ranges, meta, columns, target, tolerance, mode, hits)
+
+
+@njit(cache=True, error_model="numpy")
+def _check_bool(x, y, z, ranges, meta, columns, target, tolerance, mode, hits, op):
+    return _check(_bool_op, op, x, y, z, ranges, meta, columns, target, tolerance, mode, hits)
+
+
+@njit(cache=True, error_model="numpy")
+def _check_packed(x, y, z, ranges, meta, columns, target, tolerance, mode, hits, op):
+    return _check(_packed_op, op, x, y, z, ranges, meta, columns, target, tolerance, mode, hits)
+
+
+_CHECKS = {"int": _check_int, "real_to_int": _check_real_to_int, "real": _check_real, "bool": _check_bool,
+           "packed": _check_packed}  # fmt: skip
+
+
+def check(op: Op, x, y, z, ranges, meta, columns, target, tolerance, mode, hits, *, packed: bool = False):
+    """Run the check-only kernel of `op` (see `_check`)."""
+    kernel = _CHECKS["packed" if packed else KERNEL_CLASS[op]]
+    return kernel(x, y, z, ranges, meta, columns, target, tolerance, mode, hits, int(op))

@@ -27,12 +27,19 @@ __all__ = ["DataCode"]
 class DataCode:
     """Data bits of candidate predictions on a task's training points."""
 
-    def __init__(self, task: Task, train: np.ndarray, target: np.ndarray, *, precision: float | None = None) -> None:
-        """`train` masks the columns of the rows to score, `target` are the values there."""
+    def __init__(self, task: Task, train: np.ndarray, target: np.ndarray, *, precision: float | None = None,
+                 packed: bool = False) -> None:  # fmt: skip
+        """`train` masks the points, `target` are the values at every point (the rows to score
+        have one column per point; `packed`: one truth-table word, and `target` is one too)."""
         self.kind = task.output_type.kind
+        self.packed = packed
         self.train = train
         self.columns = np.flatnonzero(train).astype(np.int64)
-        self.target = np.ascontiguousarray(target[train])
+        if packed:
+            self.train_word = np.int64(sum(1 << int(p) for p in self.columns) - (1 << 64 if train[63:64].any() else 0))
+            self.target = np.ascontiguousarray(target)
+        else:
+            self.target = np.ascontiguousarray(target[train])
         n = int(train.sum())
         self.n = n
         if self.kind == "real":
@@ -53,6 +60,8 @@ class DataCode:
                 code = self.n / 2 * np.log2(2 * math.pi * math.e * variance / self.precision**2)
             code = np.where(np.isfinite(variance), np.maximum(code, 0.0), np.inf)
             return np.where(np.isnan(code), 0.0, code)  # variance 0: log2(0) = -inf, times n/2
+        if self.packed:
+            return self.exception_bits(_packed_mismatches(rows[:, 0], self.target[0], self.train_word))
         return self.exception_bits(_mismatches(rows, self.columns, self.target.astype(rows.dtype)))
 
     def exception_bits(self, wrong: np.ndarray) -> np.ndarray:
@@ -96,3 +105,19 @@ def _mean_squared_residual(rows, columns, target):
             total += residual * residual
         out[r] = total / max(1, columns.shape[0]) if np.isfinite(total) else np.inf
     return out
+
+
+@njit(cache=True)
+def _packed_mismatches(words, target, mask):
+    wrong = np.empty(words.shape[0], dtype=np.int64)
+    for r in range(words.shape[0]):
+        wrong[r] = _popcount(np.uint64((words[r] ^ target) & mask))
+    return wrong
+
+
+@njit(inline="always")
+def _popcount(x):
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))

@@ -96,6 +96,7 @@ class SearchStats:
     cpu_seconds: float = 0.0
     peak_bank_bytes: int = 0
     nan_dropped: int = 0  # candidates dropped for a NaN at a training point
+    best_seconds: float | None = None  # CPU seconds into the search when the best fit was found
     levels: list[dict[str, Any]] = field(default_factory=list)  # per level: bits, new programs, candidates
 
     @property
@@ -110,6 +111,7 @@ class SearchStats:
             "candidates_per_second": self.candidates_per_second,
             "peak_bank_bytes": self.peak_bank_bytes,
             "nan_dropped": self.nan_dropped,
+            "best_seconds": self.best_seconds,
             "levels": self.levels,
         }
 

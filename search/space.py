@@ -11,7 +11,9 @@ and how to compute its values from its children's:
   reference evaluator over batches of children, then inserted by a kernel.
 
 Values live on the *equivalence points* — the training points, or all points — as one row per
-program: int64 for integer types, float64 for reals, uint8 for bools (0/1).
+program: int64 for integer types, float64 for reals, uint8 for bools (0/1). A grammar of bools
+alone over at most 64 points is *packed*: a program's row is one int64 whose bit p is its
+value at point p (a truth table), and the kernels work on whole words.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ STORAGE = {"bool": np.uint8, "int": np.int64, "real": np.float64}
 # Operations that can turn a NaN argument into a non-NaN result. Without them in the grammar, a
 # program that is NaN at a training point can never be part of a fit, and is dropped.
 NAN_ABSORBING = frozenset({Op.LT_R, Op.LE_R, Op.EQ_R, Op.NE_R, Op.IF_R, Op.REAL_TO_INT, Op.POW_R})
+PACKABLE = frozenset({Op.NOT, Op.AND, Op.OR, Op.XOR_B, Op.EQ_B, Op.NE_B, Op.IF_B})
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,20 +81,44 @@ class SearchSpace:
     target: np.ndarray  # target values at the equivalence points (observed ones)
     output_index: int  # type index of the task's output type
     drop_nan: bool  # no NaN-absorbing operation: programs NaN at a training point are useless
+    packed: bool  # bools only, at most 64 points: rows are truth tables in one word
 
     @property
     def n_points(self) -> int:
         return len(self.train)
 
+    @property
+    def row_width(self) -> int:
+        """Columns of a bank row: one word when packed, else one per point."""
+        return 1 if self.packed else self.n_points
+
+    @property
+    def full_mask(self) -> int:
+        """Packed: the word with a bit set for every point."""
+        return -1 if self.n_points == 64 else (1 << self.n_points) - 1
+
     def storage(self, type_index: int) -> type:
-        return STORAGE[self.types[type_index].kind]
+        return np.int64 if self.packed else STORAGE[self.types[type_index].kind]
+
+    def pack(self, values: np.ndarray) -> np.ndarray:
+        """(n, P) bools → (n, 1) int64 truth tables (bit p = value at point p)."""
+        weights = np.left_shift(np.uint64(1), np.arange(self.n_points, dtype=np.uint64))
+        words = (values.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+        return words.view(np.int64).reshape(-1, 1)
+
+    def unpack(self, words: np.ndarray) -> np.ndarray:
+        """(n, 1) int64 truth tables → (n, P) bools."""
+        bits = np.right_shift(words.view(np.uint64).reshape(-1, 1), np.arange(self.n_points, dtype=np.uint64))
+        return (bits & np.uint64(1)).astype(bool)
 
     def choices_with_hole(self, type_index: int) -> list[Choice]:
         return [choice for choice in self.choices if type_index in choice.holes]
 
     def leaf_values(self, choice: Choice) -> np.ndarray:
-        """(P,) values of a leaf choice at the equivalence points, in storage dtype."""
+        """The row of a leaf choice: its values at the equivalence points, in storage dtype."""
         values = evaluate(choice.template, self.points, size=self.n_points)
+        if self.packed:
+            return self.pack(values[None, :])[0]
         return values.astype(self.storage(choice.type_index))
 
 
@@ -106,6 +133,9 @@ def build_space(task: Task, *, equivalence: str = "all") -> SearchSpace:
     target = np.ascontiguousarray(task.target_values[mask]).astype(STORAGE[task.output_type.kind])
     types = task.grammar.types
     index = {type_: i for i, type_ in enumerate(types)}
+    templates = [alternative.template for rule in task.grammar.rules for alternative in rule.alternatives]
+    ops = {node.op for template in templates for node in template.walk() if isinstance(node, Apply)}
+    packed = all(type_.kind == "bool" for type_ in types) and len(train) <= 64 and ops <= PACKABLE
     choices = []
     for rule in task.grammar.rules:
         total = sum(Fraction(alternative.weight) for alternative in rule.alternatives)
@@ -114,8 +144,7 @@ def build_space(task: Task, *, equivalence: str = "all") -> SearchSpace:
                 _choice(len(choices), index[rule.type], alternative.template,
                         Fraction(alternative.weight) / total, index, points, len(train))
             )  # fmt: skip
-    ops = {node.op for choice in choices for node in choice.template.walk() if isinstance(node, Apply)}
-    return SearchSpace(
+    space = SearchSpace(
         task=task,
         grammar=task.grammar,
         types=types,
@@ -125,7 +154,14 @@ def build_space(task: Task, *, equivalence: str = "all") -> SearchSpace:
         target=target,
         output_index=index[task.output_type],
         drop_nan=not (ops & NAN_ABSORBING),
+        packed=packed,
     )
+    if packed:  # the operands' constants, the target: as truth tables too
+        for choice in space.choices:
+            operands = tuple(o if isinstance(o, int) else space.pack(o) for o in choice.operands)
+            object.__setattr__(choice, "operands", operands)
+        object.__setattr__(space, "target", space.pack(target[None, :])[0])
+    return space
 
 
 def _choice(number, type_index, template, probability, index, points, size) -> Choice:

@@ -66,7 +66,7 @@ def synthesize(
 ) -> SynthesisResult:
     """Search `task`'s grammar for the programs that explain its training data.
 
-    Budgets: `max_seconds` of CPU time, `max_bits` of description length, `max_memory_mb` for
+    Budgets: `max_seconds` of wall-clock time, `max_bits` of description length, `max_memory_mb` for
     the banks; when one runs out, or on Ctrl-C, the search returns what it has, with a status
     saying why. `equivalence` ('all' or 'train') picks the points on which two programs count
     as the same function. `precision` is ε of the real-valued data code (mdl.py). `inverse`
@@ -74,9 +74,10 @@ def synthesize(
     """
     space = build_space(task, equivalence=equivalence)
     budget = Budget(max_seconds=max_seconds, max_bits=max_bits, max_memory_bytes=max_memory_mb * 2**20)
-    tracker = _Tracker(task, space, DataCode(task, space.train, space.target, precision=precision),
-                       posterior_window, pareto_k, max_posterior)  # fmt: skip
+    code = DataCode(task, space.train, space.target, precision=precision, packed=space.packed)
+    tracker = _Tracker(task, space, code, posterior_window, pareto_k, max_posterior)
     enumerator = Enumerator(space, budget, on_rows=tracker.on_rows)
+    enumerator.on_hits = tracker.on_hits
     tracker.enumerator = enumerator
     backward = BackwardSearch(space, enumerator.banks) if inverse and task.noise is None else None
     status = "exhausted"
@@ -86,11 +87,11 @@ def synthesize(
             peak = max(peak, enumerator.nbytes)
             tracker.close_level(bits)
             if backward is not None:  # contexts as dear as the level: fits of up to twice its bits
-                tracker.add_inverse_fits(backward.step(bits))
+                tracker.add_inverse_fits(backward.step(bits, bound=tracker.fit_bound()))
             if progress is not None:
-                progress(Progress(bits, enumerator.distinct, enumerator.candidates, budget.elapsed(), tracker.best()))
+                progress(Progress(bits, enumerator.distinct, enumerator.candidates, budget.cpu_seconds(), tracker.best()))
             if tracker.done(enumerator.next_bits()):
-                status = "solved"
+                status = "solved" if tracker.solution()[0] <= enumerator.complete_bits else "memory"
                 break
     except Stop as stop:
         status = stop.reason
@@ -104,9 +105,10 @@ def synthesize(
     stats = SearchStats(
         candidates=enumerator.candidates,
         distinct=enumerator.distinct,
-        cpu_seconds=budget.elapsed(),
+        cpu_seconds=budget.cpu_seconds(),
         peak_bank_bytes=peak,
         nan_dropped=sum(int(bank.state[3]) for bank in enumerator.banks),
+        best_seconds=tracker.best_seconds,
         levels=tracker.level_stats,
     )
     return tracker.result(status, stats, equivalence)
@@ -117,7 +119,7 @@ def _search_backward(backward: BackwardSearch, tracker: _Tracker, budget: Budget
     try:
         while tracker.solution() is None and backward.has_work() and bits < budget.max_bits:
             bits += 1.0
-            tracker.add_inverse_fits(backward.step(bits))
+            tracker.add_inverse_fits(backward.step(bits, bound=tracker.fit_bound()))
             budget.check_time()
     except (Stop, KeyboardInterrupt):
         pass
@@ -144,6 +146,7 @@ class _Tracker:
         self.noisy = task.noise is not None
         self.enumerator: Enumerator | None = None
         self.fits: list[tuple[float, int | Expr]] = []  # exact fits: (bits, program key)
+        self.best_seconds: float | None = None  # when the shortest fit so far was found
         self.scored: list[tuple[float, float, int]] = []  # (bits, data bits, index): posterior members
         self.best_scored: tuple[float, float, int] | None = None  # least total bits
         self.front_data = math.inf  # least data bits so far (the Pareto front's frontier)
@@ -165,13 +168,28 @@ class _Tracker:
                 for offset in np.flatnonzero(data == 0.0):
                     index = first + int(offset)
                     if self._fits(bank.program(index, self.enumerator.banks)):
-                        self.fits.append((bits, index))
+                        self._add_fit(bits, index)
             self._score(bits, data, first)
+
+    def on_hits(self, choice, hits: np.ndarray, probability: Fraction) -> None:
+        """Candidates the check-only kernels found within tolerance of the target."""
+        if self.noisy:
+            return
+        for ids in hits:
+            program = self.enumerator.assemble(choice, ids)
+            if self._fits(program):
+                self._add_fit(bits_of(probability), program)
 
     def add_inverse_fits(self, matches: list[tuple[Fraction, Expr]]) -> None:
         for probability, program in matches:
             if self._fits(program):
-                self.fits.append((bits_of(probability), program))
+                self._add_fit(bits_of(probability), program)
+
+    def _add_fit(self, bits: float, key: int | Expr) -> None:
+        best = self.solution()
+        self.fits.append((bits, key))
+        if best is None or bits < best[0]:
+            self.best_seconds = self.enumerator.budget.cpu_seconds()
 
     def _fits(self, program: Expr) -> bool:
         task = self.task
@@ -214,6 +232,11 @@ class _Tracker:
 
     # --- decisions ------------------------------------------------------------------------------
 
+    def fit_bound(self) -> float:
+        """Fits dearer than this are of no use: beyond the posterior's window of the best."""
+        solution = self.solution()
+        return solution[0] + self.window if solution is not None else math.inf
+
     def solution(self) -> tuple[float, int | Expr] | None:
         """The shortest exact fit found (ties: the first found)."""
         return min(self.fits, key=lambda fit: fit[0]) if self.fits else None
@@ -240,14 +263,16 @@ class _Tracker:
     def _function(self, program: Expr) -> bytes:
         """The program's equivalence key: its values at the equivalence points, rounded."""
         values = evaluate(program, self.space.points, size=self.space.n_points)
-        if values.dtype == np.float64:
+        if self.space.packed:
+            values = self.space.pack(values[None, :])
+        elif values.dtype == np.float64:
             values = round_reals(values[None, :])[0]
         return values.tobytes()
 
     def result(self, status: str, stats: SearchStats, equivalence: str) -> SynthesisResult:
         best = self.best()
         enumerated = status in ("solved", "exhausted")
-        certified = best is not None and (enumerated or best.bits <= self.enumerator.level_bits)
+        certified = best is not None and (enumerated or best.bits <= self.enumerator.covered_bits + 1e-9)
         if best is not None and not best.fits_train and not self.noisy:
             certified = certified and status == "exhausted"  # nothing fits: only the whole grammar tells
         fitting = {id(self._program(key)) for _, key in self.fits}

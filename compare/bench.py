@@ -1,0 +1,175 @@
+"""`occam bench synth`: what the synthesizer finds and how fast, measured in one run.
+
+- Nguyen-1 … 12 as the DSR benchmark specifies them, for several seeds of the 20 sampled
+  points: the program found, whether it is the target (equal on 1,000 fresh points), its bits,
+  CPU seconds until it was found and in all, candidates per CPU-second;
+- modular addition from its 30 % training split (mod_add_97, mod_add_113);
+- the minimal programs of all 256 three-input and all 65,536 four-input Boolean functions;
+- the compiled enumerator's throughput against a numpy-vectorized one with the same pruning
+  (compare/baseline.py), on the same task and the same levels, as a ratio.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from typing import Any
+
+import numpy as np
+
+import dsl
+import search
+from dsl.library import builtin_task_file
+
+from .baseline import numpy_enumerate
+
+__all__ = ["bench_synth", "recovered", "nguyen_with_seed"]
+
+NGUYEN = [f"nguyen{n}" for n in range(1, 13)]
+
+
+def nguyen_with_seed(name: str, seed: int) -> dsl.Task:
+    """A built-in Nguyen task with its 20 training points drawn with another seed."""
+    path = builtin_task_file(name)
+    text = path.read_text(encoding="utf-8")
+    block = re.search(rf"task {name} \{{.*?\n\}}", text, flags=re.S)
+    assert block is not None, name
+    changed = re.sub(r"(sample\s+\d+\s+uniform\s+seed\s+)\d+", rf"\g<1>{seed}", block.group(0))
+    (task,) = dsl.parse_tasks(changed, source_name=f"{path} (seed {seed})", base_dir=path.parent)
+    return task
+
+
+def recovered(program: dsl.Expr, task: dsl.Task, *, points: int = 1000, seed: int = 12345) -> bool:
+    """Is `program` the task's target function: equal (to 1e-6, NaN where it is NaN) on fresh
+    points drawn uniformly from the inputs' ranges?"""
+    rng = np.random.default_rng(seed)
+    env = {i.name: rng.uniform(i.range.low, i.range.high, points) for i in task.inputs}
+    expected, found = dsl.evaluate(task.target, env), dsl.evaluate(program, env)
+    scale = float(np.sqrt(np.nanmean(expected**2))) or 1.0
+    with np.errstate(all="ignore"):
+        close = np.abs(found - expected) <= 1e-6 * (np.abs(expected) + scale)
+    return bool(np.all(close | (np.isnan(found) & np.isnan(expected))))
+
+
+def _nguyen_rows(seeds: list[int], max_seconds: float, log) -> list[dict[str, Any]]:
+    rows = []
+    for name in NGUYEN:
+        for seed in seeds:
+            task = nguyen_with_seed(name, seed)
+            result = search.synthesize(task, max_seconds=max_seconds, posterior_window=0)
+            best = result.best
+            row = {
+                "task": name,
+                "seed": seed,
+                "solved": bool(best is not None and best.fits_train and recovered(best.program, task)),
+                "program": str(best.program) if best else None,
+                "bits": best.bits if best else None,
+                "certified": result.certified,
+                "status": result.status,
+                "found_cpu_seconds": result.stats.best_seconds,
+                "cpu_seconds": result.stats.cpu_seconds,
+                "candidates": result.stats.candidates,
+                "candidates_per_second": result.stats.candidates_per_second,
+                "peak_bank_mb": result.stats.peak_bank_bytes / 2**20,
+            }
+            rows.append(row)
+            log(row)
+    return rows
+
+
+def _modular_rows(log) -> list[dict[str, Any]]:
+    rows = []
+    for name in ("mod_add_97", "mod_add_113"):
+        task = dsl.load_task(name)
+        result = search.synthesize(task, max_seconds=60, posterior_window=0)
+        row = {
+            "task": name,
+            "seed": 0,
+            "solved": bool(result.best and result.best.fits_train and result.certified),
+            "program": str(result.best.program) if result.best else None,
+            "bits": result.best.bits if result.best else None,
+            "certified": result.certified,
+            "status": result.status,
+            "found_cpu_seconds": result.stats.best_seconds,
+            "cpu_seconds": result.stats.cpu_seconds,
+            "candidates": result.stats.candidates,
+            "candidates_per_second": result.stats.candidates_per_second,
+            "peak_bank_mb": result.stats.peak_bank_bytes / 2**20,
+        }
+        rows.append(row)
+        log(row)
+    return rows
+
+
+def _tables(grammars: list[tuple[int, str]], log) -> list[dict[str, Any]]:
+    rows = []
+    for inputs, grammar in grammars:
+        names = ", ".join(f"x{i}" for i in range(1, inputs + 1))
+        (task,) = dsl.parse_tasks(f"task all_functions {{\n input {names}: bool\n output bool\n target x1\n"
+                                  f" grammar {grammar}\n}}")  # fmt: skip
+        table = search.minimal_programs(task, max_seconds=300)
+        row = {
+            "inputs": inputs,
+            "grammar": grammar,
+            "functions": len(table),
+            "complete": table.complete,
+            "max_bits": float(table.bits.max()) if len(table) else None,
+            "cpu_seconds": table.stats.cpu_seconds,
+            "candidates": table.stats.candidates,
+            "candidates_per_second": table.stats.candidates_per_second,
+        }
+        rows.append(row)
+        log(row)
+    return rows
+
+
+def _throughput(max_size: int) -> dict[str, Any]:
+    """Compiled against numpy on Nguyen-1's 20 points, programs up to `max_size` nodes: both keep
+    every distinct function (no check-only phase), so they do the same work."""
+    from search.enumerate import Budget, Enumerator, Stop
+    from search.space import build_space
+
+    task = dsl.load_task("nguyen1")
+    baseline = numpy_enumerate(task, max_size=max_size)
+    bits = max_size * math.log2(9) + 1e-9  # Koza with one input: 9 alternatives of one cost
+    enumerator = Enumerator(build_space(task), Budget(max_bits=bits))
+    started = time.process_time()
+    try:
+        for _ in enumerator.levels():
+            pass
+    except Stop:
+        pass
+    seconds = time.process_time() - started
+    compiled_rate = enumerator.candidates / seconds
+    numpy_rate = baseline["candidates"] / baseline["cpu_seconds"]
+    return {
+        "task": "nguyen1",
+        "max_size": max_size,
+        "compiled": {"candidates": enumerator.candidates, "distinct": enumerator.distinct,
+                     "cpu_seconds": seconds, "candidates_per_second": compiled_rate},
+        "numpy": {**baseline, "candidates_per_second": numpy_rate},
+        "ratio": compiled_rate / numpy_rate,
+    }  # fmt: skip
+
+
+def bench_synth(*, quick: bool, log=lambda row: None) -> dict[str, Any]:
+    """Run the suite (`quick`: one seed, 10 s per task, smaller tables; about a minute).
+    `log(row)` is called as each row is measured."""
+    started = time.perf_counter()
+    search.synthesize(dsl.load_task("nguyen9"), max_seconds=30)  # compile the kernels before measuring
+    seeds = [0] if quick else list(range(10))
+    nguyen = _nguyen_rows(seeds, 10.0 if quick else 60.0, log)
+    modular = _modular_rows(log)
+    tables = _tables([(3, "boolean"), (4, "boolean_xor")] + ([] if quick else [(4, "boolean")]), log)
+    throughput = _throughput(9 if quick else 11)
+    return {
+        "quick": quick,
+        "tasks": nguyen + modular,
+        "tables": tables,
+        "throughput": throughput,
+        "throughput_ratio_vs_numpy": throughput["ratio"],
+        "recovered": {name: sum(r["solved"] for r in nguyen if r["task"] == name) for name in NGUYEN},
+        "seeds": seeds,
+        "wall_seconds": time.perf_counter() - started,
+    }
