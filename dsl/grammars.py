@@ -17,6 +17,7 @@ import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from .check import Scope, elaborate
 from .errors import GrammarError, OccamError, Source, Span, did_you_mean
@@ -24,7 +25,10 @@ from .program import Apply, Expr, Hole, Lit, Var
 from .syntax import GrammarSyntax, RuleSyntax, parse_rules
 from .types import Type
 
-__all__ = ["Grammar", "Rule", "Alternative", "description_length", "BUILTIN_GRAMMARS", "build_grammar"]
+__all__ = [
+    "Grammar", "Rule", "Alternative", "description_length", "bits_of", "choice_probability", "BUILTIN_GRAMMARS",
+    "build_grammar",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +58,7 @@ class Rule:
 
     def bits(self, alternative: Alternative) -> float:
         """-log2 of the probability of choosing `alternative` in this rule."""
-        return -math.log2(alternative.weight / self.total_weight)
+        return bits_of(choice_probability(self, alternative))
 
     def __str__(self) -> str:
         return f"{self.type} -> " + ", ".join(str(alternative) for alternative in self.alternatives)
@@ -101,26 +105,42 @@ class Grammar:
 def description_length(program: Expr, grammar: Grammar) -> float:
     """Bits of the shortest derivation of `program` under `grammar`.
 
-    Raises GrammarError, naming the smallest part that cannot be derived, when there is none.
+    Computed exactly: the derivation's probability is a product of fractions (weight / total
+    weight of the rule), and the bits are its -log2, so that every part of occam that computes
+    a program's bits gets the same float. Raises GrammarError, naming the smallest part that
+    cannot be derived, when there is no derivation.
     """
-    memo: dict[tuple[int, Type], float] = {}
-    bits = _bits(program, program.type, grammar, memo)
-    if math.isinf(bits):
+    memo: dict[tuple[int, Type], Fraction] = {}
+    probability = _probability(program, program.type, grammar, memo)
+    if probability == 0:
         raise _not_derivable(program, grammar, memo)
-    return bits
+    return bits_of(probability)
 
 
-def _bits(node: Expr, type_: Type, grammar: Grammar, memo: dict[tuple[int, Type], float]) -> float:
+def bits_of(probability: Fraction) -> float:
+    """-log2 of an exact probability (exact for numerators and denominators of any size)."""
+    return math.log2(probability.denominator) - math.log2(probability.numerator)
+
+
+def choice_probability(rule: Rule, alternative: Alternative) -> Fraction:
+    """The exact probability of choosing `alternative` in `rule`."""
+    return Fraction(alternative.weight) / sum(Fraction(other.weight) for other in rule.alternatives)
+
+
+def _probability(node: Expr, type_: Type, grammar: Grammar, memo: dict[tuple[int, Type], Fraction]) -> Fraction:
+    """The probability of the likeliest derivation of `node` as a `type_` (0: none)."""
     key = (id(node), type_)
     if key not in memo:
-        memo[key] = math.inf  # a guard; templates that are a bare hole are rejected when built
+        memo[key] = Fraction(0)  # a guard; templates that are a bare hole are rejected when built
         rule = grammar.rule(type_) if node.type == type_ else None
-        best = math.inf
+        best = Fraction(0)
         for alternative in rule.alternatives if rule else ():
             holes = _match(alternative.template, node)
             if holes is not None:
-                cost = rule.bits(alternative) + sum(_bits(sub, sub.type, grammar, memo) for sub in holes)
-                best = min(best, cost)
+                probability = choice_probability(rule, alternative)
+                for sub in holes:
+                    probability *= _probability(sub, sub.type, grammar, memo)
+                best = max(best, probability)
         memo[key] = best
     return memo[key]
 
@@ -144,11 +164,11 @@ def _match(template: Expr, node: Expr) -> list[Expr] | None:
     return None
 
 
-def _not_derivable(program: Expr, grammar: Grammar, memo: dict[tuple[int, Type], float]) -> GrammarError:
+def _not_derivable(program: Expr, grammar: Grammar, memo: dict[tuple[int, Type], Fraction]) -> GrammarError:
     culprit = program
     for node in program.walk():  # the first node whose parts all derive but which does not
-        if math.isinf(_bits(node, node.type, grammar, memo)) and all(
-            not math.isinf(_bits(child, child.type, grammar, memo)) for child in node.children
+        if _probability(node, node.type, grammar, memo) == 0 and all(
+            _probability(child, child.type, grammar, memo) > 0 for child in node.children
         ):
             culprit = node
             break

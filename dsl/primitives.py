@@ -270,7 +270,9 @@ def _sympy_mod_int(S: Any, x: Any, y: Any) -> Any:
 
 
 def _sympy_mod_real(S: Any, x: Any, y: Any) -> Any:
-    return _sympy_guarded(S, y, S.nan, lambda: S.Mod(x, y))
+    # No Piecewise guard for a symbolic y: NaN at y = 0 is outside the export's contract, and
+    # sympy cannot compare a Piecewise with a NaN branch (`int(x % y)` raised TypeError).
+    return S.nan if y.is_zero else S.Mod(x, y)
 
 
 def _sympy_pow_int(S: Any, x: Any, y: Any) -> Any:

@@ -9,9 +9,10 @@ The contract, checked by the tests: the sympy expression agrees with the referen
 every point where the evaluation stays finite and in range — no NaN or ±inf in any
 sub-program, no 64-bit `int` overflow. (Sympy reasons about exact numbers: it simplifies
 `x - x` to 0 even where x is inf.) Bit-vector wrap-around *is* exported, as `Mod(…, 2**N)`.
-To evaluate at a point, substitute every input at once (`xreplace`, or `subs` with
-`simultaneous=True`): substituting one by one re-evaluates the `Mod`s around the inputs still
-symbolic, where sympy can be wrong (see `Mod` below).
+To evaluate it at a point, replace all the inputs at once and evaluate each `Piecewise` in the
+branch its condition selects only (tests/dsl/test_sympy.py does): `subs` replaces one input at
+a time and re-evaluates the `Mod`s around those still symbolic, where sympy can be wrong (see
+`Mod` below), and `xreplace` evaluates every branch, where `a % b` divides by b = 0.
 
 Imports sympy, so it is imported only when a program is exported.
 """
@@ -22,11 +23,11 @@ from typing import Any
 
 import sympy
 from sympy import (  # noqa: F401  (the primitive table's sympy column reads these from here)
+    ITE,
     Abs,
     And,
     Eq,
     Equivalent,
-    ITE,
     Integer,
     Le,
     Lt,

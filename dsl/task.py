@@ -537,7 +537,7 @@ def _grid(inputs: tuple[Input, ...], ranges: Mapping[str, Range], count: int) ->
     for input_ in inputs:
         range_ = ranges[input_.name]
         if input_.type.kind == "real":
-            axes.append(np.linspace(range_.low, range_.high, count))
+            axes.append(_between(range_, np.linspace(0.0, 1.0, count)))
         else:
             axes.append(_values(input_, range_))
     mesh = np.meshgrid(*axes, indexing="ij")
@@ -562,6 +562,13 @@ def _draw(
     if spec.count <= 0:
         raise TaskError(f"`{spec.keyword}` asks for no points", source=source, span=spec.span,
                         expected="a positive number of points")
+    reals = sum(input_.type.kind == "real" for input_ in inputs)
+    size = spec.count ** max(1, reals) if spec.method == "grid" else spec.count
+    if spec.method == "grid":
+        size *= math.prod(ranges[i.name].size for i in inputs if i.type.kind != "real")
+    if size > MAX_POINTS:
+        raise TaskError(f"`{spec.keyword}` asks for {size:,} points, more than occam handles ({MAX_POINTS:,})",
+                        source=source, span=spec.span, expected=f"at most {MAX_POINTS:,} points")
     if spec.method == "grid":
         points = _grid(inputs, ranges, spec.count)
         if exclude is not None and all(input_.is_finite for input_ in inputs):
@@ -575,11 +582,17 @@ def _draw(
     for input_ in inputs:
         range_ = ranges[input_.name]
         if input_.type.kind == "real":
-            points[input_.name] = rng.uniform(range_.low, range_.high, spec.count)
+            points[input_.name] = _between(range_, rng.uniform(0.0, 1.0, spec.count))
         else:
             values = _values(input_, range_)
             points[input_.name] = values[rng.integers(0, len(values), spec.count)]
     return points
+
+
+def _between(range_: Range, fractions: np.ndarray) -> np.ndarray:
+    """Points at `fractions` of the way through a real range, without overflowing on huge ranges
+    (low + (high − low) · t would: high − low can exceed the largest double)."""
+    return range_.low * (1.0 - fractions) + range_.high * fractions
 
 
 def _draw_distinct(inputs, ranges, spec, rng, exclude, source) -> dict[str, np.ndarray]:
@@ -682,7 +695,10 @@ def _count(amount: AmountSyntax, n: int, source: Source, keyword: str) -> int:
 def _noise(noise: NoiseSyntax | None, output_type: Type, output_range: Range | None, source: Source) -> Noise | None:
     if noise is None:
         return None
-    value = float(Fraction(noise.amount.value.text))
+    value = float(noise.amount.value.text)  # '1e999' reads as inf
+    if not math.isfinite(value):
+        raise TaskError(f"noise amount {noise.amount.value.text} is too large", source=source,
+                        span=noise.amount.span, expected="a finite amount")
     if noise.kind == "label":
         if output_type.kind == "real" or (output_type.kind == "int" and _output_values(output_type, output_range) is None):
             raise TaskError("label noise needs a discrete output with a finite range", source=source, span=noise.span,

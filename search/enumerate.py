@@ -108,6 +108,7 @@ class Enumerator:
         # Beyond the memory budget, candidates of the output type are only checked against the
         # target (`on_hits`), not kept; programs from `complete_bits` on are then not all met.
         self.checking = False
+        self.checked = 0  # candidates checked without being kept
         self.complete_bits = math.inf
         self.on_hits: Callable[[Choice, np.ndarray, Fraction], None] | None = None
         self._withheld = math.inf  # least bits of a combination left out for max_bits
@@ -253,15 +254,33 @@ class Enumerator:
                                             target.values, target.tolerance, target.mode, self._hits,
                                             packed=self.space.packed)  # fmt: skip
         bank.state[1] += candidates
+        self.checked += candidates
         if found and self.on_hits is not None:
             self.on_hits(choice, self._hits[:found].copy(), probability)
         self.budget.check_time()
         return position
 
+    def _check_rows(self, bank: Bank, choice: Choice, rows: np.ndarray, origin: np.ndarray, probability) -> None:
+        """Check precomputed rows (leaves, composite choices) as the check-only kernels do."""
+        target = self._target
+        bank.state[1] += len(rows)
+        self.checked += len(rows)
+        if target.mode == MASKED:
+            hit = ((rows[:, 0] ^ target.values[0]) & target.tolerance[0]) == 0
+        elif target.mode == TOLERANCE:
+            with np.errstate(invalid="ignore"):
+                hit = np.all(np.abs(rows[:, target.columns] - target.values) <= target.tolerance, axis=1)
+        else:
+            hit = np.all(rows[:, target.columns] == target.values, axis=1)
+        if hit.any() and self.on_hits is not None:
+            self.on_hits(choice, origin[hit], probability)
+
     def assemble(self, choice: Choice, ids) -> Expr:
-        """The program a simple choice makes from the children at `ids` (one per operand)."""
-        children = [self.banks[choice.holes[operand]].program(int(ids[position]), self.banks)
-                    for position, operand in enumerate(choice.operands) if isinstance(operand, int)]  # fmt: skip
+        """The program `choice` makes from the children at `ids`: one per operand of a simple
+        choice (constant operands have none), one per hole of the others."""
+        if choice.is_simple:
+            ids = [ids[position] for position, operand in enumerate(choice.operands) if isinstance(operand, int)]
+        children = [self.banks[hole].program(int(child), self.banks) for hole, child in zip(choice.holes, ids)]
         return fill(choice.template, iter(children))
 
     def _run_composite(self, bank: Bank, choice: Choice, children: list[Level], probability: Fraction) -> None:
@@ -299,7 +318,9 @@ class Enumerator:
         done = 0
         while done < len(rows):
             limit = None if self.checking else self._room(bank, len(rows) - done)
-            if limit is None:  # no memory left; composite choices are not checked (see module docstring)
+            if limit is None:  # no memory left: check the output's candidates, skip the others
+                if bank.type_index == self.space.output_index:
+                    self._check_rows(bank, choice, rows[done:], origin[done:], probability)
                 return
             before = bank.size
             arrays = bank.arrays(limit)

@@ -285,7 +285,7 @@ class BackwardSearch:
         if space.packed:
             self.width = space.n_points  # truth tables: wrap into the points' bits
         row_bytes = len(self.columns) * np.dtype(self.bank.dtype).itemsize + 64
-        states = max(16, min(max_states, max_bytes // row_bytes)) if self.enabled else 1
+        states = max(16, min(max_states, max_bytes // (row_bytes + 32 + 8 * len(self.choices)))) if self.enabled else 1
         self.needs = np.empty((states, len(self.columns)), dtype=self.bank.dtype)
         self.needs[0] = space.target[self.columns] if self.enabled else 0
         self.costs = np.zeros(states)

@@ -35,9 +35,6 @@ from dsl.primitives import Op
 
 __all__ = ["combine", "insert_rows", "rebuild_table", "KERNEL_CLASS", "round_reals"]
 
-# Opcodes as plain ints: numba freezes module globals as constants.
-for _op in Op:
-    globals()[_op.name] = int(_op)
 
 _I64_MIN = np.int64(-(2**63))
 _I64_MAX = np.int64(2**63 - 1)
@@ -93,52 +90,52 @@ def _shift_right(x, s):
 
 @njit(inline="always")
 def _int_op(op, condition, y, z):
-    # A bool first argument (IF_I, BOOL_TO_INT) comes as uint8: widened here, or the unsigned
+    # A bool first argument (Op.IF_I, Op.BOOL_TO_INT) comes as uint8: widened here, or the unsigned
     # branches (-x, ~x) would type as uint64 and every result would pass through float64.
     x = np.int64(condition)
-    if op == NEG_I:
+    if op == Op.NEG_I:
         return -x
-    if op == ADD_I:
+    if op == Op.ADD_I:
         return x + y
-    if op == SUB_I:
+    if op == Op.SUB_I:
         return x - y
-    if op == MUL_I:
+    if op == Op.MUL_I:
         return x * y
-    if op == FLOORDIV_I:
+    if op == Op.FLOORDIV_I:
         if y == 0:
             return np.int64(0)
         if y == -1:
             return -x  # wraps: MIN // -1 = MIN
         return x // y
-    if op == MOD_I:
+    if op == Op.MOD_I:
         if y == 0:
             return x
         if y == -1:
             return np.int64(0)
         return x % y
-    if op == POW_I:
+    if op == Op.POW_I:
         return _pow_int(x, y)
-    if op == BITNOT:
+    if op == Op.BITNOT:
         return ~x
-    if op == BITAND:
+    if op == Op.BITAND:
         return x & y
-    if op == BITOR:
+    if op == Op.BITOR:
         return x | y
-    if op == BITXOR:
+    if op == Op.BITXOR:
         return x ^ y
-    if op == SHL:
+    if op == Op.SHL:
         return _shift_left(x, y)
-    if op == SHR:
+    if op == Op.SHR:
         return _shift_right(x, y)
-    if op == ABS_I:
+    if op == Op.ABS_I:
         return -x if x < 0 else x
-    if op == MIN_I:
+    if op == Op.MIN_I:
         return x if x < y else y
-    if op == MAX_I:
+    if op == Op.MAX_I:
         return x if x > y else y
-    if op == IF_I:
+    if op == Op.IF_I:
         return y if x else z
-    return np.int64(x)  # BOOL_TO_INT, CONVERT_I: the caller wraps
+    return np.int64(x)  # Op.BOOL_TO_INT, Op.CONVERT_I: the caller wraps
 
 
 @njit(inline="always")
@@ -167,90 +164,90 @@ def _mod_real(x, y):
 
 @njit(inline="always")
 def _real_op(op, x, y, z):
-    if op == NEG_R:
+    if op == Op.NEG_R:
         return -x
-    if op == ADD_R:
+    if op == Op.ADD_R:
         return x + y
-    if op == SUB_R:
+    if op == Op.SUB_R:
         return x - y
-    if op == MUL_R:
+    if op == Op.MUL_R:
         return x * y
-    if op == DIV_R:
+    if op == Op.DIV_R:
         return x / y
-    if op == FLOORDIV_R:
+    if op == Op.FLOORDIV_R:
         return np.floor(x / y)
-    if op == MOD_R:
+    if op == Op.MOD_R:
         return _mod_real(x, y)
-    if op == POW_R:
+    if op == Op.POW_R:
         return np.power(x, y)
-    if op == ABS_R:
+    if op == Op.ABS_R:
         return abs(x)
-    if op == MIN_R:
+    if op == Op.MIN_R:
         return np.nan if x != x or y != y else (x if x < y else y)
-    if op == MAX_R:
+    if op == Op.MAX_R:
         return np.nan if x != x or y != y else (x if x > y else y)
-    if op == SIN:
+    if op == Op.SIN:
         return np.sin(x)
-    if op == COS:
+    if op == Op.COS:
         return np.cos(x)
-    if op == TAN:
+    if op == Op.TAN:
         return np.tan(x)
-    if op == EXP:
+    if op == Op.EXP:
         return np.exp(x)
-    if op == LOG:
+    if op == Op.LOG:
         return np.log(x)
-    if op == SQRT:
+    if op == Op.SQRT:
         return np.sqrt(x)
-    if op == TANH:
+    if op == Op.TANH:
         return np.tanh(x)
-    if op == FLOOR:
+    if op == Op.FLOOR:
         return np.floor(x)
-    if op == CEIL:
+    if op == Op.CEIL:
         return np.ceil(x)
-    if op == IF_R:
+    if op == Op.IF_R:
         return y if x else z
-    return np.float64(x)  # BOOL_TO_REAL, INT_TO_REAL
+    return np.float64(x)  # Op.BOOL_TO_REAL, Op.INT_TO_REAL
 
 
 @njit(inline="always")
 def _packed_op(op, x, y, z):
     """Bool operations on truth tables packed in words (the caller masks to the points)."""
-    if op == NOT:
+    if op == Op.NOT:
         return ~x
-    if op == AND:
+    if op == Op.AND:
         return x & y
-    if op == OR:
+    if op == Op.OR:
         return x | y
-    if op == XOR_B or op == NE_B:
+    if op == Op.XOR_B or op == Op.NE_B:
         return x ^ y
-    if op == EQ_B:
+    if op == Op.EQ_B:
         return ~(x ^ y)
-    return (x & y) | (~x & z)  # IF_B
+    return (x & y) | (~x & z)  # Op.IF_B
 
 
 @njit(inline="always")
 def _bool_op(op, x, y, z):
     # The comparisons of reals compile this with float arguments, and every branch is typed:
     # the logical ones cast to uint8 (a no-op on bools) so that they type for floats too.
-    if op == NOT:
+    if op == Op.NOT:
         return np.uint8(1 - np.uint8(x))
-    if op == AND:
+    if op == Op.AND:
         return np.uint8(np.uint8(x) & np.uint8(y))
-    if op == OR:
+    if op == Op.OR:
         return np.uint8(np.uint8(x) | np.uint8(y))
-    if op == XOR_B or op == NE_B:
+    if op == Op.XOR_B or op == Op.NE_B:
         return np.uint8(np.uint8(x) ^ np.uint8(y))
-    if op == EQ_B:
+    if op == Op.EQ_B:
         return np.uint8(1 - (np.uint8(x) ^ np.uint8(y)))
-    if op == IF_B:
+    if op == Op.IF_B:
         return np.uint8(y) if x else np.uint8(z)
-    if op == LT_I or op == LT_R:
+    if op == Op.LT_I or op == Op.LT_R:
         return np.uint8(x < y)
-    if op == LE_I or op == LE_R:
+    if op == Op.LE_I or op == Op.LE_R:
         return np.uint8(x <= y)
-    if op == EQ_I or op == EQ_R:
+    if op == Op.EQ_I or op == Op.EQ_R:
         return np.uint8(x == y)
-    return np.uint8(x != y)  # NE_I, NE_R
+    return np.uint8(x != y)  # Op.NE_I, Op.NE_R
 
 
 # --- rows: rounding, hashing, equality ----------------------------------------------------------
@@ -348,7 +345,7 @@ def _run(apply, op, is_real, x, y, z, ranges, meta, bank, state, nan_mask):
     index c = (i * ny + j) * nz + k within `ranges`). Stops early when the bank is full;
     returns the next flat index."""
     values, hashes, table, choices, children = bank
-    x0, nx, y0, ny, z0, nz = ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5]
+    x0, y0, ny, z0, nz = ranges[0], ranges[2], ranges[3], ranges[4], ranges[5]  # ranges[1] (nx): `stop` bounds i
     width, signed, symmetric, check_nan = meta[0], meta[1] != 0, meta[2] != 0, meta[5] != 0
     start, stop = meta[3], meta[4]
     capacity, points = values.shape[0], values.shape[1]
@@ -508,7 +505,7 @@ def _check(apply, op, x, y, z, ranges, meta, columns, target, tolerance, mode, h
     only, point by point, and dropped at the first point where it misses the target (EXACT:
     equal; TOLERANCE: within `tolerance[q]`; MASKED: truth-table words equal on the bits of
     `tolerance[q]`). Hits (i, j, k) go to `hits`. Returns (next flat index, hits, candidates)."""
-    x0, nx, y0, ny, z0, nz = ranges[0], ranges[1], ranges[2], ranges[3], ranges[4], ranges[5]
+    x0, y0, ny, z0, nz = ranges[0], ranges[2], ranges[3], ranges[4], ranges[5]  # ranges[1] (nx): `stop` bounds i
     width, signed, symmetric = meta[0], meta[1] != 0, meta[2] != 0
     start, stop = meta[3], meta[4]
     found, candidates = 0, 0

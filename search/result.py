@@ -92,6 +92,7 @@ def _weighted_vote(columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
 @dataclass
 class SearchStats:
     candidates: int = 0  # candidate programs evaluated
+    checked: int = 0  # of which, past the memory budget, only compared with the target
     distinct: int = 0  # distinct functions kept, all types
     cpu_seconds: float = 0.0
     peak_bank_bytes: int = 0
@@ -106,6 +107,7 @@ class SearchStats:
     def to_json(self) -> dict[str, Any]:
         return {
             "candidates": self.candidates,
+            "checked": self.checked,
             "distinct": self.distinct,
             "cpu_seconds": self.cpu_seconds,
             "candidates_per_second": self.candidates_per_second,

@@ -18,13 +18,13 @@ value at point p (a truth table), and the kernels work on whole words.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
 from dsl import Apply, Expr, Grammar, Hole, Op, Task, Type, Var, evaluate
+from dsl.grammars import bits_of, choice_probability
 from dsl.primitives import COMMUTATIVE
 
 __all__ = ["Choice", "SearchSpace", "STORAGE", "NAN_ABSORBING"]
@@ -61,11 +61,6 @@ class Choice:
     @property
     def is_simple(self) -> bool:
         return self.op is not None
-
-
-def bits_of(probability: Fraction) -> float:
-    """-log2(probability), exact for huge numerators and denominators."""
-    return math.log2(probability.denominator) - math.log2(probability.numerator)
 
 
 @dataclass(frozen=True, eq=False)
@@ -138,11 +133,10 @@ def build_space(task: Task, *, equivalence: str = "all") -> SearchSpace:
     packed = all(type_.kind == "bool" for type_ in types) and len(train) <= 64 and ops <= PACKABLE
     choices = []
     for rule in task.grammar.rules:
-        total = sum(Fraction(alternative.weight) for alternative in rule.alternatives)
         for alternative in rule.alternatives:
             choices.append(
-                _choice(len(choices), index[rule.type], alternative.template,
-                        Fraction(alternative.weight) / total, index, points, len(train))
+                _choice(len(choices), index[rule.type], alternative.template, choice_probability(rule, alternative),
+                        index, points, len(train))
             )  # fmt: skip
     space = SearchSpace(
         task=task,

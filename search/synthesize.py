@@ -79,7 +79,9 @@ def synthesize(
     enumerator = Enumerator(space, budget, on_rows=tracker.on_rows)
     enumerator.on_hits = tracker.on_hits
     tracker.enumerator = enumerator
-    backward = BackwardSearch(space, enumerator.banks) if inverse and task.noise is None else None
+    backward = None
+    if inverse and task.noise is None:  # its contexts take at most an eighth of the memory budget
+        backward = BackwardSearch(space, enumerator.banks, max_bytes=int(min(256 << 20, budget.max_memory_bytes / 8)))
     status = "exhausted"
     peak = 0
     try:
@@ -104,6 +106,7 @@ def synthesize(
         status = "solved"
     stats = SearchStats(
         candidates=enumerator.candidates,
+        checked=enumerator.checked,
         distinct=enumerator.distinct,
         cpu_seconds=budget.cpu_seconds(),
         peak_bank_bytes=peak,
@@ -186,6 +189,8 @@ class _Tracker:
                 self._add_fit(bits_of(probability), program)
 
     def _add_fit(self, bits: float, key: int | Expr) -> None:
+        if bits > self.enumerator.budget.max_bits:  # the backward search can reach past the bound
+            return
         best = self.solution()
         self.fits.append((bits, key))
         if best is None or bits < best[0]:

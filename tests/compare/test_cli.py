@@ -94,3 +94,35 @@ def test_primitives_doc_is_current(capsys):
     assert out == (Path(__file__).parents[2] / "docs" / "primitives.md").read_text(), (
         "regenerate with `occam primitives > docs/primitives.md`"
     )
+
+
+def test_synth_json_to_stdout(capsys):
+    status, out, _ = run(capsys, "synth", "majority3", "--json", "-", "--window", "2")
+    assert status == 0
+    result = json.loads(out)
+    assert result["status"] == "solved" and result["certified"] is True
+    best = result["best"]
+    assert best["fits_train"] is True and best["bits"] > 0 and best["program"]
+    import dsl
+
+    task = dsl.load_task("majority3")
+    program = dsl.parse_program(best["program"], task)
+    assert (dsl.evaluate(program, task.points) == task.target_values).all()
+    assert dsl.description_length(program, task.grammar) == best["bits"]
+    assert all({"program", "bits", "data_bits"} <= set(entry) for entry in result["pareto"])
+    assert all({"program", "bits", "weight"} <= set(entry) for entry in result["posterior"])
+    assert abs(sum(entry["weight"] for entry in result["posterior"]) - 1) < 1e-9
+    assert {"candidates", "distinct", "cpu_seconds", "candidates_per_second"} <= set(result["stats"])
+
+
+def test_synth_prints_the_result(capsys):
+    status, out, _ = run(capsys, "synth", "mod_add_97", "--window", "0")
+    assert status == 0
+    assert "(a + b) % 97" in out and "certified" in out and "Pareto front" in out and "test" in out
+
+
+def test_synth_without_a_fit_exits_2(capsys):
+    status, out, _ = run(capsys, "synth", "nguyen12", "--max-seconds", "1", "--json", "-")
+    assert status == 2
+    result = json.loads(out)
+    assert result["status"] in ("time", "memory") and not result["best"]["fits_train"]

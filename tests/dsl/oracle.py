@@ -272,7 +272,9 @@ def _apply(node: Apply, args: list, checked: bool) -> bool | int | float:
     return type_.wrap_int(value)
 
 
-def values(program: Expr, point: Mapping[str, bool | int | float], *, checked: bool = False) -> dict[Expr, object]:
+def values(
+    program: Expr, point: Mapping[str, bool | int | float], *, checked: bool = False
+) -> dict[Expr, object]:
     """The value of every sub-program of `program` at `point` (equal sub-programs, equal values)."""
     memo: dict[Expr, object] = {}
 
@@ -297,6 +299,8 @@ def values(program: Expr, point: Mapping[str, bool | int | float], *, checked: b
     return memo
 
 
-def run(program: Expr, point: Mapping[str, bool | int | float], *, checked: bool = False) -> bool | int | float:
+def run(
+    program: Expr, point: Mapping[str, bool | int | float], *, checked: bool = False
+) -> bool | int | float:
     """The value of `program` at one point."""
     return values(program, point, checked=checked)[program]

@@ -30,11 +30,9 @@ INPUTS: dict[str, Type] = {
 # Integer types a sub-program may have (repeated ones are drawn more often). Only int, u8 and i8
 # have inputs; the others are reached through conversions (`u3(a)`), and cover the narrowest and
 # widest bit-vectors.
-EXOTIC_INTEGER_TYPES = (Type("u1"), Type("i2"), Type("u3"), Type("i16"), Type("u32"), Type("u63"), Type("i63"))
+EXOTIC_INTEGER_TYPES = tuple(Type(name) for name in ("u1", "i2", "u3", "i16", "u32", "u63", "i63"))
 INTEGER_TYPES = (INT, U8, I8, INT, U8, I8, *EXOTIC_INTEGER_TYPES)
 NARROW_INTEGER_TYPES = (INT, U8, I8, INT, U8, I8, *EXOTIC_INTEGER_TYPES[:3])  # sympy: no 2^(2^62)
-
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 _CONVERSIONS = frozenset({Op.BOOL_TO_INT, Op.BOOL_TO_REAL, Op.INT_TO_REAL, Op.REAL_TO_INT, Op.CONVERT_I})
 
@@ -63,11 +61,14 @@ def _rows_for(type_: Type, flexible: bool, reals: bool) -> list[Primitive]:
 
 def _integer_literals(type_: Type) -> st.SearchStrategy[int]:
     high = type_.bounds[1]
-    edges = sorted(v for v in {0, 1, 2, 3, 7, 8, 63, 64, high, high - 1, high // 2, (high + 1) // 2} if 0 <= v <= high)
+    edges = sorted(
+        v for v in {0, 1, 2, 3, 7, 8, 63, 64, high, high - 1, high // 2, (high + 1) // 2} if 0 <= v <= high
+    )
     return st.one_of(st.sampled_from(edges), st.integers(0, min(high, 300)), st.integers(0, high))
 
 
-_REAL_LITERAL_EDGES = (0.0, 1.0, 2.0, 0.5, 0.1, 3.0, 10.0, 1e-300, 5e-324, 1e300, 1.7976931348623157e308, 2.0**53 + 2, 2.0**63, 1e16)
+_REAL_LITERAL_EDGES = (0.0, 1.0, 2.0, 0.5, 0.1, 3.0, 10.0, 1e-300, 5e-324, 1e300, 1.7976931348623157e308,
+                       2.0**53 + 2, 2.0**63, 1e16)  # fmt: skip
 
 
 def _real_literals(flexible: bool) -> st.SearchStrategy[float]:
@@ -109,14 +110,23 @@ def input_values(type_: Type) -> st.SearchStrategy[bool | int | float]:
     if type_ == REAL:
         return st.one_of(st.sampled_from(REAL_EDGES), st.floats(-10, 10), st.floats())
     low, high = type_.bounds
-    return st.one_of(st.sampled_from(edge_values(type_)), st.integers(max(low, -300), min(high, 300)), st.integers(low, high))
+    return st.one_of(
+        st.sampled_from(edge_values(type_)),
+        st.integers(max(low, -300), min(high, 300)),
+        st.integers(low, high),
+    )
 
 
 @st.composite
-def points(draw, inputs: dict[str, Type] = INPUTS, *, min_size: int = 1, max_size: int = 8) -> dict[str, list]:
+def points(
+    draw, inputs: dict[str, Type] = INPUTS, *, min_size: int = 1, max_size: int = 8
+) -> dict[str, list]:
     """Values for every input at a few points: {name: [value at point 0, value at point 1, …]}."""
     size = draw(st.integers(min_size, max_size))
-    return {name: draw(st.lists(input_values(type_), min_size=size, max_size=size)) for name, type_ in inputs.items()}
+    return {
+        name: draw(st.lists(input_values(type_), min_size=size, max_size=size))
+        for name, type_ in inputs.items()
+    }
 
 
 # --- programs -------------------------------------------------------------------------------------
@@ -133,24 +143,25 @@ def expressions(
     reals: bool = True,
     flexible: bool = False,
     leaf: bool | None = None,
+    root: Primitive | None = None,
 ) -> Expr:
     """A program of type `type_` at most `depth` deep. `flexible`: literals under same-typed
     operations only (a tree the checker types from its context). `leaf`: whether it is a
     literal or an input (default: drawn; always at depth 1). `reals`: whether sub-programs may
-    be real (when `type_` is not)."""
-    if not flexible and type_ != BOOL and depth > 1 and draw(st.integers(0, 9)) == 0:
+    be real (when `type_` is not). `root`: the row applied at the top (depth 2 at least)."""
+    if root is None and not flexible and type_ != BOOL and depth > 1 and draw(st.integers(0, 9)) == 0:
         flexible = True
     if flexible and type_ == BOOL:
         flexible = False  # the condition of `if` inside a flexible tree is any bool
     rows = _rows_for(type_, flexible, reals)
     if leaf is None:
-        leaf = draw(st.integers(0, 3)) == 0
-    if depth <= 1 or not rows or leaf:
+        leaf = root is None and draw(st.integers(0, 3)) == 0
+    if root is None and (depth <= 1 or not rows or leaf):
         variables = [Var(name, input_type) for name, input_type in inputs.items() if input_type == type_]
         if variables and not flexible and draw(st.booleans()):
             return draw(st.sampled_from(variables))
         return draw(literals(type_, flexible=flexible))
-    row = draw(st.sampled_from(rows))
+    row = root or draw(st.sampled_from(rows))
     recurse = {"depth": depth - 1, "inputs": inputs, "integer_types": integer_types, "reals": reals}
     if row.op in _CONVERSIONS:
         if row.op == Op.CONVERT_I:  # from another integer type (`u8(u)` would be checked as `u`)
@@ -184,8 +195,16 @@ def programs(
     sub-program unless `reals`)."""
     type_ = draw(st.sampled_from(types))
     depth = draw(st.integers(2, max_depth))
-    return draw(expressions(type_, depth, inputs=inputs, integer_types=integer_types, reals=reals, leaf=False))
+    return draw(
+        expressions(type_, depth, inputs=inputs, integer_types=integer_types, reals=reals, leaf=False)
+    )
 
+
+@st.composite
+def programs_applying(draw, row: Primitive, *, max_depth: int = 4) -> Expr:
+    """Well-typed programs whose root applies `row`, 2 to `max_depth` deep."""
+    type_ = {"B": BOOL, "R": REAL, "int": INT}.get(row.result) or draw(st.sampled_from(INTEGER_TYPES))
+    return draw(expressions(type_, draw(st.integers(2, max_depth)), root=row))
 
 
 def applications(row: Primitive, integer_types: tuple[Type, ...]) -> list[Apply]:
@@ -198,5 +217,7 @@ def applications(row: Primitive, integer_types: tuple[Type, ...]) -> list[Apply]
     for integer in integer_types if "I" in row.args else (None,):
         letters = {"B": BOOL, "R": REAL, "I": integer}
         type_ = {"B": BOOL, "R": REAL, "int": INT, "I": integer}[row.result]
-        result.append(Apply(row.op, tuple(Var(f"c{i}", letters[letter]) for i, letter in enumerate(row.args)), type_))
+        result.append(
+            Apply(row.op, tuple(Var(f"c{i}", letters[letter]) for i, letter in enumerate(row.args)), type_)
+        )
     return result

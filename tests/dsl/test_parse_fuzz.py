@@ -1,8 +1,9 @@
 """Fuzzing the front end: whatever the text, loading it succeeds or raises an `OccamError`.
 
 Strings come from the grammar itself (`hypothesis.extra.lark.from_lark` over
-`dsl.syntax._parser()`, for a single program and for a whole task file) and from task files of
-the library with characters and tokens deleted, inserted and replaced. No other exception may
+`dsl.syntax._parser()`, for a single program, a whole task file, and task blocks whose fields are
+drawn one by one) and from the library's task files with characters and tokens deleted, inserted
+and replaced. No other exception may
 escape (a Lark error, a numpy warning turned error, a `ValueError`), every error must format,
 and whatever loads must print back to itself.
 
@@ -51,18 +52,30 @@ def _terminals(start: str, *, small_numbers: bool) -> dict[str, st.SearchStrateg
     names = [name for name in _NAMES if not small_numbers or name not in ("u8", "i8", "u64")]
     types = ["bool", "int", "real", "u3", "i2", "u1"] if small_numbers else ["u8", "i8", "int", "real"]
     special = {
-        "NAME": st.one_of(st.sampled_from(["a", "b", "x", "p"]), st.sampled_from(types), st.sampled_from(names),
-                          st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,5}", fullmatch=True)),
-        "INT": st.one_of(st.sampled_from(ints), st.from_regex(r"[0-9]{1,2}" if small_numbers else r"[0-9]{1,25}",
-                                                                fullmatch=True)),
+        "NAME": st.one_of(
+            st.sampled_from(["a", "b", "x", "p"]),
+            st.sampled_from(types),
+            st.sampled_from(names),
+            st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,5}", fullmatch=True),
+        ),
+        "INT": st.one_of(
+            st.sampled_from(ints),
+            st.from_regex(r"[0-9]{1,2}" if small_numbers else r"[0-9]{1,25}", fullmatch=True),
+        ),
         "FLOAT": st.one_of(
             st.sampled_from(["0.5", "1.0", "2.5", "0.1", "1e3", "1e-3", "1.5E+2"]),
-            st.from_regex(r"[0-9]{1,2}\.[0-9]{1,3}" if small_numbers else r"[0-9]{1,4}(\.[0-9]{1,4})?[eE][+-]?[0-9]{1,4}",
-                          fullmatch=True),
+            st.from_regex(
+                r"[0-9]{1,2}\.[0-9]{1,3}"
+                if small_numbers
+                else r"[0-9]{1,4}(\.[0-9]{1,4})?[eE][+-]?[0-9]{1,4}",
+                fullmatch=True,
+            ),
         ),
-        # no `/`: a data file is read relative to an empty directory, never from elsewhere
-        "STRING": st.one_of(st.sampled_from(['"data.csv"', '"data.csv"', '"missing.csv"', '"a\\nb"', '""']),
-                            st.from_regex(r'"([^"\\\n/]|\\[nt"\\])*"', fullmatch=True)),
+        # no `/`: a data file is read from the test's data directory, never from elsewhere
+        "STRING": st.one_of(
+            st.sampled_from(['"data.csv"', '"data.csv"', '"missing.csv"', '"a\\nb"', '""']),
+            st.from_regex(r'"([^"\\\n/]|\\[nt"\\])*"', fullmatch=True),
+        ),
         "COMMENT": st.just("# a comment\n"),
         "WS": st.sampled_from([" ", "\n", "\t"]),
     }
@@ -121,7 +134,8 @@ def test_programs_from_the_grammar_check_or_raise_an_occam_error(text, env):
     assert values.dtype == program.type.dtype
 
 
-_PIECES = [*"abxypqusv()+-*/%<>=!&|^~,. 0123456789eE_\n#ü", "**", "//", "<<", ">>", "if(", " and ", " not ", "u8("]
+_PIECES = [*"abxypqusv()+-*/%<>=!&|^~,. 0123456789eE_\n#ü", "**", "//", "<<", ">>", "if(", " and ", " not ",
+           "u8("]  # fmt: skip
 
 
 @settings(max_examples=200, deadline=None)
@@ -160,7 +174,11 @@ def load(text: str, data_dir: Path) -> list[dsl.Task]:
     return tasks
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(text=grammar_strings("start", small_numbers=True))
 def test_task_files_from_the_grammar_load_or_raise_an_occam_error(text, data_dir):
     load(text, data_dir)
@@ -181,7 +199,8 @@ _BASES = [
 ]
 _OPTIONAL = {
     "doc": ['doc "a task"', 'doc "two " "parts"'],
-    "split": ["split train 30% seed 1", "split train 5", "split train 0%", "split train 100%", "split train 2.5"],
+    "split": ["split train 30% seed 1", "split train 5", "split train 0%", "split train 100%",
+              "split train 2.5"],
     "sample": ["sample 20 uniform seed 0", "sample 5 grid", "sample 0 uniform", "sample 99 uniform seed 3"],
     "test": ["test 10 uniform seed 1", "test 7 grid range x: -2..2", "test 5 uniform range a: 0..20",
              "test 3 grid range z: 0..1"],
@@ -210,7 +229,11 @@ def task_blocks(draw) -> str:
     return "task t {\n" + "\n".join(fields) + "\n}\n"
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(text=task_blocks())
 def test_tasks_assembled_from_grammar_fields_load_or_raise_an_occam_error(text, data_dir):
     load(text, data_dir)
@@ -226,12 +249,18 @@ def mutated_task_files(draw) -> str:
     tokens = _TOKEN.findall(text)
     for _ in range(draw(st.integers(1, 4))):
         position = draw(st.integers(0, len(text)))
-        kind = draw(st.sampled_from(["delete", "insert", "replace", "delete token", "insert token", "swap token"]))
+        kind = draw(
+            st.sampled_from(["delete", "insert", "replace", "delete token", "insert token", "swap token"])
+        )
         if kind == "delete":
             text = text[:position] + text[position + draw(st.integers(1, 3)) :]
         elif kind in ("insert", "replace"):
-            inserted = draw(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=3)
-                            | st.sampled_from(list('{}()[],:.-"#\n%') + ["->", "..", "0", "9", "-1"]))
+            inserted = draw(
+                st.text(
+                    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=3
+                )
+                | st.sampled_from(list('{}()[],:.-"#\n%') + ["->", "..", "0", "9", "-1"])
+            )
             end = position + (len(inserted) if kind == "replace" else 0)
             text = text[:position] + inserted + text[end:]
         else:
@@ -247,7 +276,11 @@ def mutated_task_files(draw) -> str:
     return text
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(text=mutated_task_files())
 def test_mutated_task_files_load_or_raise_an_occam_error(text, data_dir):
     load(text, data_dir)
@@ -259,7 +292,29 @@ def test_library_task_files_load(path, data_dir):
     assert tasks, "the unmutated file loads"
 
 
+@pytest.mark.parametrize(("inputs", "fields", "message"), [
+    ("input x: real -1..1", "sample 100000000000 uniform", "more than occam handles"),
+    ("input x: real -1..1", "sample 5000 grid\n input y: real 0..1", "more than occam handles"),
+    ("input x: real -1..1", "sample 9 uniform\n noise gaussian 1e999", "is too large"),
+])  # fmt: skip
+def test_huge_counts_and_amounts_are_errors(inputs, fields, message, data_dir):
+    """Once escapes found by the fuzzers above (which keep counts and amounts small)."""
+    text = f"task t {{\n {inputs}\n output real\n target x\n grammar koza\n {fields}\n}}"
+    with pytest.raises(dsl.OccamError, match=message):
+        dsl.parse_tasks(text, base_dir=data_dir)
+
+
+def test_huge_real_ranges_sample_without_overflow(data_dir):
+    for method in ("grid", "uniform"):
+        text = f"task t {{\n input x: real -1e308..1e308\n output real\n target x\n grammar koza\n sample 3 {method}\n}}"
+        (task,) = dsl.parse_tasks(text, base_dir=data_dir)
+        assert np.isfinite(task.points["x"]).all() and np.abs(task.points["x"]).max() <= 1e308
+
+
 def test_errors_format_without_a_source_or_a_span():
-    for error in (dsl.OccamError("plain"), dsl.TaskError("x", expected="y", hint="z"),
-                  dsl.OccamSyntaxError("at the end", span=dsl.errors.Span(3, 1, 99, 100))):
+    for error in (
+        dsl.OccamError("plain"),
+        dsl.TaskError("x", expected="y", hint="z"),
+        dsl.OccamSyntaxError("at the end", span=dsl.errors.Span(3, 1, 99, 100)),
+    ):
         check_error(error)

@@ -6,14 +6,25 @@ the `>` spelling and the annotations of flexible literals.
 """
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
 import dsl
 from dsl import BOOL, INT, REAL, Apply, Lit, Op, Type, Var
 from dsl.program import is_flexible
 
-from .strategies import ALL_TYPES, EXOTIC_INTEGER_TYPES, INPUTS, I8, U8, expressions, programs
+from .strategies import (
+    ALL_TYPES,
+    EXOTIC_INTEGER_TYPES,
+    I8,
+    INPUTS,
+    INTEGER_TYPES,
+    U8,
+    expressions,
+    programs,
+    programs_applying,
+    result_fits,
+)
 
 
 def parse(text: str, expected: Type | None = None) -> dsl.Program:
@@ -37,8 +48,11 @@ def test_parse_with_the_expected_type_gives_the_same_program(program):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.sampled_from([INT, U8, I8, REAL, *EXOTIC_INTEGER_TYPES]).flatmap(
-    lambda type_: expressions(type_, 6, flexible=True)))
+@given(
+    st.sampled_from([INT, U8, I8, REAL, *EXOTIC_INTEGER_TYPES]).flatmap(
+        lambda type_: expressions(type_, 6, flexible=True)
+    )
+)
 def test_flexible_literal_trees_round_trip(program):
     """Trees of literals under same-typed operations take their type from the context, so the
     printer annotates them where that context would give another type."""
@@ -49,22 +63,33 @@ def test_flexible_literal_trees_round_trip(program):
         assert text.startswith(f"{program.type}("), "an annotation, not a default int"
 
 
-def test_every_opcode_and_deep_flexible_trees_of_every_type_are_generated():
-    """The strategies reach every row of the primitive table, and literal trees of every type."""
-    opcodes, flexible_types = set(), set()
+@pytest.mark.parametrize("row", dsl.PRIMITIVES, ids=lambda row: row.op.name)
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_every_primitive_round_trips_in_random_programs(row, data):
+    program = data.draw(programs_applying(row))
+    assert program.op == row.op
+    assert parse(str(program)) == program, str(program)
 
-    @settings(max_examples=1500, database=None, derandomize=True, deadline=None)
-    @given(programs())
-    def collect(program):
-        for node in program.walk():
-            if isinstance(node, Apply):
-                opcodes.add(node.op)
-            if is_flexible(node) and node.depth >= 3:
-                flexible_types.add(node.type)
 
-    collect()
-    assert set(Op) - opcodes == set()
-    assert set(ALL_TYPES) - {BOOL} - flexible_types == set()
+def test_every_primitive_can_be_drawn_inside_programs():
+    """`programs()` picks rows by result type: each row fits one of the types it draws."""
+    drawn_types = {*ALL_TYPES, *INTEGER_TYPES, dsl.INT, dsl.REAL, dsl.BOOL}
+    for row in dsl.PRIMITIVES:
+        assert any(result_fits(row, type_) for type_ in drawn_types), row.op
+
+
+@pytest.mark.parametrize("type_", [U8, I8, INT, REAL], ids=str)
+def test_programs_hold_deep_flexible_literal_trees(type_):
+    """Such as `u8(1 + 2 * 3)`: literals that take the type of their context, three levels deep."""
+    found = find(
+        programs(),
+        lambda program: any(
+            is_flexible(node) and node.depth >= 3 and node.type == type_ for node in program.walk()
+        ),
+        settings=settings(max_examples=5000, database=None, deadline=None, phases=[Phase.generate]),
+    )
+    assert parse(str(found)) == found
 
 
 # --- hand-written cases ---------------------------------------------------------------------------
@@ -163,11 +188,15 @@ def test_printing_normalizes(text, canonical):
 
 
 def test_precedence_and_associativity_build_the_right_trees():
-    assert parse("a - (b - a)") == Apply(Op.SUB_I, (Var("a", INT), Apply(Op.SUB_I, (Var("b", INT), Var("a", INT)), INT)), INT)
+    assert parse("a - (b - a)") == Apply(
+        Op.SUB_I, (Var("a", INT), Apply(Op.SUB_I, (Var("b", INT), Var("a", INT)), INT)), INT
+    )
     assert parse("2 ** 3 ** 2") == Apply(
         Op.POW_I, (Lit(2, INT), Apply(Op.POW_I, (Lit(3, INT), Lit(2, INT)), INT)), INT
     )
-    assert parse("-x ** 2") == Apply(Op.NEG_R, (Apply(Op.POW_R, (Var("x", REAL), Lit(2.0, REAL)), REAL),), REAL)
+    assert parse("-x ** 2") == Apply(
+        Op.NEG_R, (Apply(Op.POW_R, (Var("x", REAL), Lit(2.0, REAL)), REAL),), REAL
+    )
     assert parse("not p and q").op == Op.AND
     assert parse("not p == q").op == Op.NOT
     assert parse("a > b") == Apply(Op.LT_I, (Var("b", INT), Var("a", INT)), BOOL)

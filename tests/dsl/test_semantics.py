@@ -19,7 +19,18 @@ import dsl
 from dsl import Apply, Op
 
 from . import oracle
-from .strategies import EXOTIC_INTEGER_TYPES, I8, INPUTS, U8, applications, edge_values, input_values, points, programs
+from .strategies import (
+    EXOTIC_INTEGER_TYPES,
+    I8,
+    INPUTS,
+    U8,
+    applications,
+    edge_values,
+    input_values,
+    points,
+    programs,
+    programs_applying,
+)
 
 MIN, MAX = -(2**63), 2**63 - 1
 NAN, INF = math.nan, math.inf
@@ -44,7 +55,9 @@ def same(actual, expected) -> bool:
 
 def case(op: Op, text: str, expected, **point):
     written = ", ".join(f"{name}={value!r}" for name, value in point.items())
-    return pytest.param(op, text, point, expected, id=f"{op.name}: {text}" + (f" at {written}" if written else ""))
+    return pytest.param(
+        op, text, point, expected, id=f"{op.name}: {text}" + (f" at {written}" if written else "")
+    )
 
 
 EDGE_CASES = [
@@ -328,13 +341,17 @@ def test_evaluate_rejects_values_outside_the_input_type():
 
 # --- the reference evaluator against the scalar oracle -------------------------------------------
 
+
 @pytest.mark.parametrize("row", dsl.PRIMITIVES, ids=lambda row: row.op.name)
 def test_every_primitive_agrees_with_the_oracle_on_all_edge_values(row):
     """Each row, on every combination of the edge values of its argument types."""
     for program in applications(row, (dsl.INT, U8, I8, *EXOTIC_INTEGER_TYPES)):
         arguments = [node for node in program.args]
         combinations = list(itertools.product(*(edge_values(arg.type) for arg in arguments)))
-        env = {arg.name: [combination[index] for combination in combinations] for index, arg in enumerate(arguments)}
+        env = {
+            arg.name: [combination[index] for combination in combinations]
+            for index, arg in enumerate(arguments)
+        }
         actual = dsl.evaluate(program, env, size=max(1, len(combinations)))
         for index, combination in enumerate(combinations or [()]):
             point = {arg.name: value for arg, value in zip(arguments, combination)}
@@ -342,7 +359,6 @@ def test_every_primitive_agrees_with_the_oracle_on_all_edge_values(row):
             assert same(actual[index].item(), expected), (
                 f"{program.type} {program} at {point}: {actual[index].item()!r}, oracle {expected!r}"
             )
-
 
 
 def _disagreement(program: dsl.Program, env: dict[str, list], index: int) -> str:
@@ -363,6 +379,18 @@ def _disagreement(program: dsl.Program, env: dict[str, list], index: int) -> str
 def test_reference_evaluator_agrees_with_the_scalar_oracle(program, env):
     actual = dsl.evaluate(program, env)
     assert actual.dtype == program.type.dtype and actual.shape == (len(env["a"]),)
+    for index in range(len(env["a"])):
+        expected = oracle.run(program, {name: column[index] for name, column in env.items()})
+        if not same(actual[index].item(), expected):
+            pytest.fail(f"{program}: {_disagreement(program, env, index)}")
+
+
+@pytest.mark.parametrize("row", dsl.PRIMITIVES, ids=lambda row: row.op.name)
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_every_primitive_agrees_with_the_oracle_inside_random_programs(row, data):
+    program, env = data.draw(programs_applying(row)), data.draw(points())
+    actual = dsl.evaluate(program, env)
     for index in range(len(env["a"])):
         expected = oracle.run(program, {name: column[index] for name, column in env.items()})
         if not same(actual[index].item(), expected):
