@@ -110,7 +110,7 @@ def _candidates_table(title: str, candidates) -> Table:
 
 def _posterior_table(result: SynthesisResult, top: int = 10) -> Table:
     entries = result.posterior.entries
-    title = f"posterior: {len(entries)} functions within {result.posterior.window:g} bits" + (
+    title = f"posterior: {len(entries)} function{'s' if len(entries) != 1 else ''} within {result.posterior.window:g} bits" + (
         f" (top {top})" if len(entries) > top else "")  # fmt: skip
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
     for column, justify in (("weight", "right"), ("bits", "right"), ("data bits", "right"), ("program", "left")):
