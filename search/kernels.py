@@ -339,45 +339,78 @@ def _keep(values, hashes, table, choices, children, state, row_index, key, is_re
 # --- the candidate loop -------------------------------------------------------------------------
 
 
+_BATCH = 32  # candidates computed before their table probes: independent probes overlap their cache misses
+
+
+@njit(inline="always")
+def _slot_for(values, table, key, h, is_real):
+    """The empty slot where a row with `key` goes, or -1 when an equal row is in the table."""
+    slots = table.shape[0] // 2
+    slot = np.int64(h & np.uint64(slots - 1))
+    signed_hash = np.int64(h)
+    while table[2 * slot] != 0:
+        other = table[2 * slot] - 1
+        if table[2 * slot + 1] == signed_hash and _same(values[other], key, is_real):
+            return -1
+        slot = (slot + 1) & (slots - 1)
+    return slot
+
+
 @njit(inline="always")
 def _run(apply, op, is_real, x, y, z, ranges, meta, bank, state, nan_mask):
     """Candidates `meta[START] <= c < meta[STOP]` of the combinations x[i] ∘ y[j] ∘ z[k] (flat
-    index c = (i * ny + j) * nz + k within `ranges`). Stops early when the bank is full;
-    returns the next flat index."""
+    index c = (i * ny + j) * nz + k within `ranges`), in batches: compute and hash a batch, then
+    probe and append. Stops early when the bank is full; returns the next flat index."""
     values, hashes, table, choices, children = bank
     x0, y0, ny, z0, nz = ranges[0], ranges[2], ranges[3], ranges[4], ranges[5]  # ranges[1] (nx): `stop` bounds i
     width, signed, symmetric, check_nan = meta[0], meta[1] != 0, meta[2] != 0, meta[5] != 0
     start, stop = meta[3], meta[4]
     capacity, points = values.shape[0], values.shape[1]
     kept, candidates = state[0], state[1]
-    scratch = np.empty(points, dtype=np.uint64)
+    rows = np.empty((_BATCH, points), dtype=values.dtype)
+    keys = np.empty((_BATCH, points), dtype=np.uint64)
+    batch_hashes = np.empty(_BATCH, dtype=np.uint64)
+    origin = np.empty((_BATCH, 3), dtype=np.int64)
     c = start
     i, rest = start // (ny * nz), start % (ny * nz)
     j, k = rest // nz, rest % nz
     while c < stop and kept < capacity:
-        xi, yj, zk = x0 + i, y0 + j, z0 + k
-        if not (symmetric and xi > yj):
-            row = values[kept]
-            a, b, d = x[xi], y[yj], z[zk]
-            for p in range(points):
-                row[p] = apply(op, a[p], b[p], d[p])
-            if not is_real and width < 64:
+        n = 0
+        room = min(_BATCH, capacity - kept)  # all of a batch may be new: it must fit
+        while c < stop and n < room:
+            xi, yj, zk = x0 + i, y0 + j, z0 + k
+            if not (symmetric and xi > yj):
+                row = rows[n]
+                a, b, d = x[xi], y[yj], z[zk]
                 for p in range(points):
-                    row[p] = _wrap(row[p], width, signed)
-            candidates += 1
-            if check_nan and _nan_at(row, nan_mask):
-                state[3] += 1
-            elif _keep(values, hashes, table, choices, children, state, kept, _key(row, scratch, is_real), is_real,
-                       xi, yj, zk):  # fmt: skip
+                    row[p] = apply(op, a[p], b[p], d[p])
+                if not is_real and width < 64:
+                    for p in range(points):
+                        row[p] = _wrap(row[p], width, signed)
+                candidates += 1
+                if check_nan and _nan_at(row, nan_mask):
+                    state[3] += 1
+                else:
+                    batch_hashes[n] = _hash(_key(row, keys[n], is_real))
+                    origin[n, 0], origin[n, 1], origin[n, 2] = xi, yj, zk
+                    n += 1
+            c += 1
+            k += 1
+            if k == nz:
+                k = 0
+                j += 1
+                if j == ny:
+                    j = 0
+                    i += 1
+        for m in range(n):
+            slot = _slot_for(values, table, keys[m], batch_hashes[m], is_real)
+            if slot >= 0:
+                values[kept] = rows[m]
+                table[2 * slot], table[2 * slot + 1] = kept + 1, np.int64(batch_hashes[m])
+                hashes[kept] = batch_hashes[m]
+                choices[kept] = state[2]
+                children[kept, 0], children[kept, 1], children[kept, 2] = origin[m, 0], origin[m, 1], origin[m, 2]
                 kept += 1
-        c += 1
-        k += 1
-        if k == nz:
-            k = 0
-            j += 1
-            if j == ny:
-                j = 0
-                i += 1
     state[0], state[1] = kept, candidates
     return c
 
