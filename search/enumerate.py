@@ -165,6 +165,12 @@ class Enumerator:
     def program(self, type_index: int, index: int):
         return self.banks[type_index].program(index, self.banks)
 
+    def release(self) -> None:
+        """Drop the banks and the callbacks (which refer back to their owner, a cycle that would
+        otherwise hold gigabytes until the garbage collector runs)."""
+        self.banks = []
+        self.on_rows = self.on_hits = None
+
     # --- combinations ---------------------------------------------------------------------------
 
     def _push(self, choice: Choice, levels: tuple[int, ...], probability: Fraction) -> None:

@@ -114,7 +114,9 @@ def synthesize(
         best_seconds=tracker.best_seconds,
         levels=tracker.level_stats,
     )
-    return tracker.result(status, stats, equivalence)
+    result = tracker.result(status, stats, equivalence)
+    enumerator.release()
+    return result
 
 
 def _search_backward(backward: BackwardSearch, tracker: _Tracker, budget: Budget, bits: float) -> None:
