@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 
@@ -363,12 +364,11 @@ class Enumerator:
                 others = sum(first[hole] for i, hole in enumerate(choice.holes) if i != position)
                 complete = min(complete, choice.bits + max(self.level_bits, first[choice.holes[position]]) + others)
         self.complete_bits = complete
-        self._target = _CheckTarget(self.space)
+        self._target = _CheckTarget.of(self.space)
         self._hits = np.empty((1024, 3), dtype=np.int64)
 
 
-@dataclass(frozen=True)
-class _CheckTarget:
+class _CheckTarget(NamedTuple):
     """What the check-only kernels compare candidates with, at the training columns."""
 
     columns: np.ndarray
@@ -376,18 +376,15 @@ class _CheckTarget:
     tolerance: np.ndarray
     mode: int
 
-    def __init__(self, space: SearchSpace) -> None:
+    @classmethod
+    def of(cls, space: SearchSpace) -> _CheckTarget:
         if space.packed:
             train = sum(1 << int(p) for p in np.flatnonzero(space.train))
             word = np.array([train], dtype=np.uint64).view(np.int64)
-            init = (np.zeros(1, np.int64), space.target.copy(), word, MASKED)
-        else:
-            columns = np.flatnonzero(space.train).astype(np.int64)
-            values = np.ascontiguousarray(space.target[columns])
-            if space.types[space.output_index].kind == "real":
-                scale = float(np.sqrt(np.mean(values**2))) if len(values) else 1.0
-                init = (columns, values, 1e-6 * (np.abs(values) + scale), TOLERANCE)
-            else:
-                init = (columns, values, np.zeros(len(columns), dtype=values.dtype), EXACT)
-        for name, value in zip(("columns", "values", "tolerance", "mode"), init):
-            object.__setattr__(self, name, value)
+            return cls(np.zeros(1, np.int64), space.target.copy(), word, MASKED)
+        columns = np.flatnonzero(space.train).astype(np.int64)
+        values = np.ascontiguousarray(space.target[columns])
+        if space.types[space.output_index].kind == "real":
+            scale = float(np.sqrt(np.mean(values**2))) if len(values) else 1.0
+            return cls(columns, values, 1e-6 * (np.abs(values) + scale), TOLERANCE)
+        return cls(columns, values, np.zeros(len(columns), dtype=values.dtype), EXACT)

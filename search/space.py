@@ -27,7 +27,7 @@ from dsl import Apply, Expr, Grammar, Hole, Op, Task, Type, Var, evaluate
 from dsl.grammars import bits_of, choice_probability
 from dsl.primitives import COMMUTATIVE
 
-__all__ = ["Choice", "SearchSpace", "STORAGE", "NAN_ABSORBING"]
+__all__ = ["Choice", "SearchSpace", "STORAGE", "NAN_ABSORBING", "build_space", "pack", "unpack"]
 
 STORAGE = {"bool": np.uint8, "int": np.int64, "real": np.float64}
 
@@ -96,15 +96,10 @@ class SearchSpace:
         return np.int64 if self.packed else STORAGE[self.types[type_index].kind]
 
     def pack(self, values: np.ndarray) -> np.ndarray:
-        """(n, P) bools → (n, 1) int64 truth tables (bit p = value at point p)."""
-        weights = np.left_shift(np.uint64(1), np.arange(self.n_points, dtype=np.uint64))
-        words = (values.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
-        return words.view(np.int64).reshape(-1, 1)
+        return pack(values)
 
     def unpack(self, words: np.ndarray) -> np.ndarray:
-        """(n, 1) int64 truth tables → (n, P) bools."""
-        bits = np.right_shift(words.view(np.uint64).reshape(-1, 1), np.arange(self.n_points, dtype=np.uint64))
-        return (bits & np.uint64(1)).astype(bool)
+        return unpack(words, self.n_points)
 
     def choices_with_hole(self, type_index: int) -> list[Choice]:
         return [choice for choice in self.choices if type_index in choice.holes]
@@ -115,6 +110,19 @@ class SearchSpace:
         if self.packed:
             return self.pack(values[None, :])[0]
         return values.astype(self.storage(choice.type_index))
+
+
+def pack(values: np.ndarray) -> np.ndarray:
+    """(n, P ≤ 64) bools → (n, 1) int64 truth tables (bit p is the value at point p)."""
+    weights = np.left_shift(np.uint64(1), np.arange(values.shape[1], dtype=np.uint64))
+    words = (values.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+    return words.view(np.int64).reshape(-1, 1)
+
+
+def unpack(words: np.ndarray, points: int) -> np.ndarray:
+    """(n, 1) int64 truth tables → (n, points) bools."""
+    bits = np.right_shift(words.view(np.uint64).reshape(-1, 1), np.arange(points, dtype=np.uint64))
+    return (bits & np.uint64(1)).astype(bool)
 
 
 def build_space(task: Task, *, equivalence: str = "all") -> SearchSpace:
@@ -131,39 +139,38 @@ def build_space(task: Task, *, equivalence: str = "all") -> SearchSpace:
     templates = [alternative.template for rule in task.grammar.rules for alternative in rule.alternatives]
     ops = {node.op for template in templates for node in template.walk() if isinstance(node, Apply)}
     packed = all(type_.kind == "bool" for type_ in types) and len(train) <= 64 and ops <= PACKABLE
+
+    def rows(values: np.ndarray, kind: str) -> np.ndarray:
+        """(n, P) values → bank rows: truth tables when packed, else the storage dtype."""
+        return pack(values) if packed else values.astype(STORAGE[kind])
+
     choices = []
     for rule in task.grammar.rules:
         for alternative in rule.alternatives:
             choices.append(
                 _choice(len(choices), index[rule.type], alternative.template, choice_probability(rule, alternative),
-                        index, points, len(train))
+                        index, points, len(train), rows)
             )  # fmt: skip
-    space = SearchSpace(
+    return SearchSpace(
         task=task,
         grammar=task.grammar,
         types=types,
         choices=tuple(choices),
         points=points,
         train=train,
-        target=target,
+        target=pack(target[None, :])[0] if packed else target,
         output_index=index[task.output_type],
         drop_nan=not (ops & NAN_ABSORBING),
         packed=packed,
     )
-    if packed:  # the operands' constants, the target: as truth tables too
-        for choice in space.choices:
-            operands = tuple(o if isinstance(o, int) else space.pack(o) for o in choice.operands)
-            object.__setattr__(choice, "operands", operands)
-        object.__setattr__(space, "target", space.pack(target[None, :])[0])
-    return space
 
 
-def _choice(number, type_index, template, probability, index, points, size) -> Choice:
+def _choice(number, type_index, template, probability, index, points, size, rows) -> Choice:
     holes = tuple(index[node.type] for node in template.walk() if isinstance(node, Hole))
     op, operands, symmetric = None, (), False
     if holes and isinstance(template, Apply) and all(_is_hole_or_free(arg) for arg in template.args):
         op = template.op
-        operands = tuple(_operands(template.args, points, size))
+        operands = tuple(_operands(template.args, points, size, rows))
         symmetric = op in COMMUTATIVE and len(template.args) == 2 and len(set(holes)) == 1 and len(holes) == 2
     return Choice(number, type_index, template, probability, holes, op, operands, symmetric)
 
@@ -172,15 +179,15 @@ def _is_hole_or_free(node: Expr) -> bool:
     return isinstance(node, Hole) or not any(isinstance(part, Hole) for part in node.walk())
 
 
-def _operands(args: tuple[Expr, ...], points, size):
-    """Per argument: the number of the hole it is, or its (1, P) values."""
+def _operands(args: tuple[Expr, ...], points, size, rows):
+    """Per argument: the number of the hole it is, or its values as a one-row bank."""
     holes = 0
     for arg in args:
         if isinstance(arg, Hole):
             yield holes
             holes += 1
         else:
-            yield evaluate(arg, points, size=size).astype(STORAGE[arg.type.kind]).reshape(1, -1)
+            yield rows(evaluate(arg, points, size=size)[None, :], arg.type.kind)
 
 
 def holes_to_vars(template: Expr) -> tuple[Expr, list[str]]:
