@@ -584,8 +584,8 @@ def _draw(
         if input_.type.kind == "real":
             points[input_.name] = _between(range_, rng.uniform(0.0, 1.0, spec.count))
         else:
-            values = _values(input_, range_)
-            points[input_.name] = values[rng.integers(0, len(values), spec.count)]
+            drawn = rng.integers(int(range_.low), int(range_.high), spec.count, dtype=np.int64, endpoint=True)
+            points[input_.name] = drawn.astype(input_.type.dtype)
     return points
 
 
@@ -596,11 +596,10 @@ def _between(range_: Range, fractions: np.ndarray) -> np.ndarray:
 
 
 def _draw_distinct(inputs, ranges, spec, rng, exclude, source) -> dict[str, np.ndarray]:
-    axes = [_values(input_, ranges[input_.name]) for input_ in inputs]
-    sizes = [len(axis) for axis in axes]
+    bounds = [(int(ranges[i.name].low), int(ranges[i.name].high)) for i in inputs]
     taken = set() if exclude is None else set(zip(*(exclude[input_.name].tolist() for input_ in inputs)))
-    total = math.prod(sizes)
-    available = total - sum(1 for point in taken if _inside(point, axes))
+    total = math.prod(high - low + 1 for low, high in bounds)  # a Python int: may exceed 2^64
+    available = total - sum(1 for point in taken if _inside(point, bounds))
     if spec.count > available:
         raise TaskError(
             f"`{spec.keyword}` asks for {spec.count:,} distinct points, but only {available:,} are available",
@@ -614,17 +613,18 @@ def _draw_distinct(inputs, ranges, spec, rng, exclude, source) -> dict[str, np.n
     chosen_points: list[tuple] = []  # a huge domain: rejection sampling, in draw order
     seen = set(taken)
     while len(chosen_points) < spec.count:
-        batch = zip(*(axis[rng.integers(0, size, spec.count)].tolist() for axis, size in zip(axes, sizes)))
+        batch = zip(*(rng.integers(low, high, spec.count, dtype=np.int64, endpoint=True).tolist()
+                      for low, high in bounds))  # fmt: skip
         for point in batch:
             if point not in seen and len(chosen_points) < spec.count:
                 seen.add(point)
                 chosen_points.append(point)
     columns = list(zip(*chosen_points))
-    return {input_.name: np.array(column, dtype=input_.type.dtype) for input_, column in zip(inputs, columns)}
+    return {input_.name: np.array(column).astype(input_.type.dtype) for input_, column in zip(inputs, columns)}
 
 
-def _inside(point: tuple, axes: list[np.ndarray]) -> bool:
-    return all(axis[0] <= value <= axis[-1] for value, axis in zip(point, axes))
+def _inside(point: tuple, bounds: list[tuple[int, int]]) -> bool:
+    return all(low <= value <= high for value, (low, high) in zip(point, bounds))
 
 
 def _rows_in(points: Mapping[str, np.ndarray], others: Mapping[str, np.ndarray] | None) -> np.ndarray:

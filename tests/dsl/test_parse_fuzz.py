@@ -121,7 +121,7 @@ def check_error(error: dsl.OccamError) -> None:
 # --- single programs ---------------------------------------------------------------------------------
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(grammar_strings("expr", small_numbers=False), points(max_size=3))
 def test_programs_from_the_grammar_check_or_raise_an_occam_error(text, env):
     try:
@@ -230,7 +230,7 @@ def task_blocks(draw) -> str:
 
 
 @settings(
-    max_examples=200,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -277,7 +277,7 @@ def mutated_task_files(draw) -> str:
 
 
 @settings(
-    max_examples=200,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -309,6 +309,19 @@ def test_huge_real_ranges_sample_without_overflow(data_dir):
         text = f"task t {{\n input x: real -1e308..1e308\n output real\n target x\n grammar koza\n sample 3 {method}\n}}"
         (task,) = dsl.parse_tasks(text, base_dir=data_dir)
         assert np.isfinite(task.points["x"]).all() and np.abs(task.points["x"]).max() <= 1e308
+
+
+@pytest.mark.parametrize(("inputs", "fields"), [
+    pytest.param("input a: u63", "sample 5 uniform", id="u63"),
+    pytest.param("input a: int -9223372036854775808..9223372036854775807", "sample 5 uniform", id="int64"),
+    pytest.param("input a: int 0..9", "test 5 uniform range a: 0..9223372036854775807", id="test"),
+])  # fmt: skip
+def test_the_widest_integer_domains_sample(inputs, fields, data_dir):
+    """Integer domains of 2^63 values or more are sampled, not enumerated: there are points."""
+    grammar = "grammar { int -> int(a), 1 }"
+    text = f"task t {{\n {inputs}\n output int\n target int(a)\n {grammar}\n {fields}\n}}"
+    (task,) = dsl.parse_tasks(text, base_dir=data_dir)
+    assert task.n_points >= 5
 
 
 def test_errors_format_without_a_source_or_a_span():

@@ -386,7 +386,7 @@ def test_reference_evaluator_agrees_with_the_scalar_oracle(program, env):
 
 
 @pytest.mark.parametrize("row", dsl.PRIMITIVES, ids=lambda row: row.op.name)
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(data=st.data())
 def test_every_primitive_agrees_with_the_oracle_inside_random_programs(row, data):
     program, env = data.draw(programs_applying(row)), data.draw(points())
