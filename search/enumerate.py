@@ -76,6 +76,10 @@ class Budget:
         if self.elapsed() > self.max_seconds:
             raise Stop("time")
 
+    def restart(self) -> None:
+        """Start the clocks now (after compiling the kernels, which is no part of a search)."""
+        self.started, self.cpu_started = time.perf_counter(), time.process_time()
+
 
 @dataclass(frozen=True, order=True)
 class _Combination:
@@ -165,6 +169,28 @@ class Enumerator:
 
     def program(self, type_index: int, index: int):
         return self.banks[type_index].program(index, self.banks)
+
+    def compile_kernels(self) -> None:
+        """Run every kernel this search will use on empty input: Numba compiles it now (or loads
+        it from its cache), before the budget's clocks start."""
+        space = self.space
+        meta = np.array([64, 0, 0, 0, 0, 0], dtype=np.int64)
+        for choice in space.choices:
+            bank = self.banks[choice.type_index]
+            if choice.is_simple:
+                xs = [self.banks[choice.holes[o]].values if isinstance(o, int) else o for o in choice.operands]
+                xs += [xs[0][:1]] * (3 - len(xs))
+                ranges = np.zeros(6, dtype=np.int64)
+                combine(choice.op, xs[0], xs[1], xs[2], ranges, meta, bank.arrays(0), np.zeros(4, np.int64),
+                        self._nan_mask, packed=space.packed)  # fmt: skip
+                if choice.type_index == space.output_index:
+                    target = _CheckTarget.of(space)
+                    check(choice.op, xs[0], xs[1], xs[2], ranges, meta, target.columns, target.values,
+                          target.tolerance, target.mode, np.empty((1, 3), np.int64), packed=space.packed)  # fmt: skip
+            width, signed = self._wrap_of(bank)
+            insert_rows(bank.values[:0], bank.type.kind == "real" and not space.packed, width, signed,
+                        bank.arrays(0), np.zeros(4, np.int64), self._nan_mask, space.drop_nan,
+                        np.empty((0, 3), np.int64))  # fmt: skip
 
     def release(self) -> None:
         """Drop the banks and the callbacks (which refer back to their owner, a cycle that would

@@ -298,6 +298,23 @@ class BackwardSearch:
         self._probed = 0  # states probed against the whole index
         self._probed_rows = 0  # forward rows the earlier states were probed against
 
+    def compile_kernels(self) -> None:
+        """Run the kernels on empty input, so that Numba compiles them before a budget starts."""
+        if not self.enabled:
+            return
+        store = (self.needs, self.costs, self.parent, self.operation, self.known, self.table, self.count,
+                 self.cursors)  # fmt: skip
+        known, bits = self.needs[:0], np.zeros(0)
+        if self.is_real:
+            _expand_real(self.operations, known, bits, store, -1.0, 0)
+        else:
+            _expand_integer(self.operations, known, bits, self.width, self.bank.type.signed, store, -1.0, 0,
+                            -1 if self.space.packed else 1)  # fmt: skip
+        _probe(np.zeros(0, np.int64), self.needs, self.index.restricted, self.index.table, self.is_real,
+               np.zeros(0, np.int64))  # fmt: skip
+        if not self.index.own:
+            _index_rows(self.bank.values, self.columns, 0, 0, self.index.table, self.is_real, self.index.restricted)
+
     def has_work(self) -> bool:
         return self.enabled and self.count[0] < len(self.needs)
 

@@ -79,9 +79,13 @@ def synthesize(
     enumerator = Enumerator(space, budget, on_rows=tracker.on_rows)
     enumerator.on_hits = tracker.on_hits
     tracker.enumerator = enumerator
+    enumerator.compile_kernels()
+    code.bits(np.empty((0, space.row_width), dtype=space.storage(space.output_index)))  # compiles too
     backward = None
     if inverse and task.noise is None:  # its contexts take at most an eighth of the memory budget
         backward = BackwardSearch(space, enumerator.banks, max_bytes=int(min(256 << 20, budget.max_memory_bytes / 8)))
+        backward.compile_kernels()
+    budget.restart()
     status = "exhausted"
     peak = 0
     try:

@@ -52,6 +52,8 @@ def minimal_programs(
     space = build_space(task, equivalence="all")
     budget = Budget(max_seconds=max_seconds, max_bits=max_bits, max_memory_bytes=max_memory_mb * 2**20)
     enumerator = Enumerator(space, budget)
+    enumerator.compile_kernels()
+    budget.restart()
     bank = enumerator.banks[space.output_index]
     total = 2**space.n_points if task.output_type.kind == "bool" else math.inf
     status = "exhausted"
