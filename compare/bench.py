@@ -1,4 +1,7 @@
-"""`occam bench synth`: what the synthesizer finds and how fast, measured in one run.
+"""`occam bench synth`: what the synthesizer finds and how fast, measured in one run;
+`occam bench train`: how fast the published training set-ups reach 99 % test accuracy here.
+
+synth:
 
 - Nguyen-1 … 12 as the DSR benchmark specifies them, for several seeds of the 20 sampled
   points: the program found, whether it is the target (equal on 1,000 fresh points), its bits,
@@ -7,6 +10,11 @@
 - the minimal programs of all 256 three-input and all 65,536 four-input Boolean functions;
 - the compiled enumerator's throughput against a numpy-vectorized one with the same pruning
   (compare/baseline.py), on the same task and the same levels, as a ratio.
+
+train: `gromov` on mod_add_97 (30 % split) and `nanda-mini` on mod_add_53 (50 %), each the
+preset's whole run from seed 0: steps and CPU seconds to 99 % test accuracy, final accuracies,
+CPU-ms per step, beside the reference figures measured on this kind of machine
+(../shared/REFERENCES.md).
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from dsl.library import builtin_task_file
 
 from .baseline import numpy_enumerate
 
-__all__ = ["bench_synth", "recovered", "nguyen_with_seed"]
+__all__ = ["TRAIN_REFERENCES", "bench_synth", "bench_train", "recovered", "nguyen_with_seed"]
 
 NGUYEN = [f"nguyen{n}" for n in range(1, 13)]
 
@@ -173,3 +181,123 @@ def bench_synth(*, quick: bool, log=lambda row: None) -> dict[str, Any]:
         "seeds": seeds,
         "wall_seconds": time.perf_counter() - started,
     }
+
+
+# --- occam bench train --------------------------------------------------------------------------
+
+TRAIN_REFERENCES = {  # preset → (task, reference figures: REFERENCES.md, measured on a 2-core machine)
+    "gromov": ("mod_add_97", {"steps_to_99_test": 2000, "cpu_seconds_to_99_test": 67.0,
+                              "text": "Gromov 2023 set-up at 30 % train: test ≥ 99 % at step ≈ 2000, 67 CPU s"}),
+    "nanda-mini": ("mod_add_53", {"steps_to_99_test": 1000, "cpu_seconds_to_99_test": 41.0,
+                                  "text": "Nanda et al. recipe, p = 53, 50 % train: 99.9 % test at epoch 1000, 41 CPU s"}),
+}  # fmt: skip
+
+
+def bench_train(*, log=lambda row: None, seed: int = 0) -> dict[str, Any]:
+    """Run each preset of TRAIN_REFERENCES on its task; `log(row)` as each run ends."""
+    import neural
+
+    started = time.perf_counter()
+    rows = []
+    for preset_name, (task_name, reference) in TRAIN_REFERENCES.items():
+        preset = neural.get_preset(preset_name)
+        result = neural.train(dsl.load_task(task_name), preset.config, seed=seed)
+        metrics = result.metrics()
+        row = {
+            "preset": preset_name,
+            "task": task_name,
+            "seed": seed,
+            **{key: metrics[key] for key in ("steps", "steps_to_99_train", "steps_to_99_test", "cpu_seconds_to_99_test",
+                                             "final_train_accuracy", "final_test_accuracy", "cpu_seconds",
+                                             "eval_cpu_seconds", "cpu_seconds_per_step", "threads")},
+            "reference": reference["text"],
+            "reference_steps_to_99_test": reference["steps_to_99_test"],
+            "reference_cpu_seconds_to_99_test": reference["cpu_seconds_to_99_test"],
+        }  # fmt: skip
+        rows.append(row)
+        log(row)
+    denormal = denormal_effect(seed=seed)
+    log(denormal)
+    return {"runs": rows, "flush_denormal": denormal, "wall_seconds": time.perf_counter() - started}
+
+
+def denormal_effect(*, preset: str = "nanda-mini", warm_steps: int = 2000, block: int = 50, repeats: int = 5,
+                    seed: int = 0) -> dict[str, Any]:  # fmt: skip
+    """CPU-ms per step late in a weight-decay run, with and without `torch.set_flush_denormal`.
+
+    Trains `preset` on its task for `warm_steps` with flushing off (so that subnormal values
+    accumulate where they arise), then, from copies of that same late state, times `block`
+    full-batch steps without flushing and `block` with, alternately `repeats` times (so that
+    other load on the machine falls on both alike), and counts the subnormal values in the
+    parameters and the optimizer's state."""
+    import copy
+
+    import torch
+
+    import neural
+    from neural.train import model_inputs
+
+    chosen = neural.get_preset(preset)
+    task = dsl.load_task(chosen.task)
+    config = neural.with_overrides(chosen, steps=warm_steps, flush_denormal=False, eval_every=warm_steps)
+    result = neural.train(task, config, seed=seed)
+    train_env = task.env(task.train)
+    inputs = model_inputs(result.model, result.encoding, train_env)
+    targets = torch.from_numpy(result.encoding.output.targets(task.target_values[task.train]))
+    subnormal = _subnormals(result.model, result.optimizer)
+    outputs, loss = result.model(inputs, targets)  # one more backward pass, unflushed: where are subnormals?
+    outputs.retain_grad()
+    loss.backward()
+    subnormal["gradients"] = sum(_count_subnormal(parameter.grad) for parameter in result.model.parameters())
+    subnormal["output_gradients"] = _count_subnormal(outputs.grad)  # ∂loss/∂logits, cast from the float64 loss
+    subnormal["output_gradient_values"] = outputs.grad.numel()
+    result.model.zero_grad(set_to_none=True)
+    timings: dict[bool, list[float]] = {False: [], True: []}
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(config.threads)
+    try:
+        for _ in range(repeats):
+            for flush in (False, True):
+                model, optimizer = copy.deepcopy((result.model, result.optimizer))
+                torch.set_flush_denormal(flush)
+                for group in optimizer.param_groups:
+                    group["lr"] = config.lr
+                started = time.process_time()
+                for _ in range(block):
+                    _, loss = model(inputs, targets)
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                timings[flush].append(1000 * (time.process_time() - started) / block)
+    finally:
+        torch.set_flush_denormal(False)
+        torch.set_num_threads(previous_threads)
+    without, with_ = float(np.median(timings[False])), float(np.median(timings[True]))
+    return {
+        "preset": preset, "task": chosen.task, "warm_steps": warm_steps, "block": block, "repeats": repeats,
+        "ms_per_step_without_flush": without, "ms_per_step_with_flush": with_, "speedup": without / with_,
+        "blocks_without_flush": timings[False], "blocks_with_flush": timings[True],
+        "early_ms_per_step": 1000 * result.train_cpu_seconds_per_step,
+        "subnormal_values": subnormal,
+    }  # fmt: skip
+
+
+def _count_subnormal(tensor) -> int:
+    import torch
+
+    if not torch.is_tensor(tensor) or not tensor.is_floating_point():
+        return 0
+    tiny = torch.finfo(tensor.dtype).tiny
+    return int(((tensor != 0) & (tensor.abs() < tiny)).sum())
+
+
+def _subnormals(model, optimizer) -> dict[str, int]:
+    """How many values of the parameters, and of each kind of optimizer state, are subnormal."""
+    import torch
+
+    counts = {"parameters": sum(_count_subnormal(parameter) for parameter in model.parameters())}
+    for state in optimizer.state.values():
+        for key, tensor in state.items():
+            if torch.is_tensor(tensor) and tensor.dim():  # exp_avg, exp_avg_sq (not the step count)
+                counts[key] = counts.get(key, 0) + _count_subnormal(tensor)
+    return counts

@@ -72,9 +72,22 @@ def _parser() -> argparse.ArgumentParser:
     _json_option(synth)
     synth.set_defaults(run=_synth)
 
-    bench = commands.add_parser("bench", help="benchmarks that print numbers (synth)")
-    bench.add_argument("suite", choices=("synth",), help="which benchmark")
-    bench.add_argument("--quick", action="store_true", help="a short version (about a minute)")
+    train = commands.add_parser("train", help="train a network on a task's training data and trace its function")
+    train.add_argument("source", nargs="?", metavar="SOURCE",
+                       help="a .task file (PATH:NAME) or a built-in task; default: the task of --preset")  # fmt: skip
+    train.add_argument("--preset", metavar="NAME",
+                       help="a training set-up: gromov, nanda, nanda-mini, boolean, real (default: by the task's types)")  # fmt: skip
+    train.add_argument("--model", choices=("mlp", "transformer"), help="override the preset's model")
+    train.add_argument("--steps", type=int, metavar="N", help="optimizer steps (default: the preset's)")
+    train.add_argument("--seed", type=int, default=0, metavar="S", help="initialization and batches (default 0)")
+    train.add_argument("--device", choices=("cpu", "cuda", "auto"), help="default: the preset's (cpu; nanda: auto)")
+    train.add_argument("--out", metavar="DIR", help="where to write the run (default runs/TASK-PRESET-SEED)")
+    _json_option(train)
+    train.set_defaults(run=_train)
+
+    bench = commands.add_parser("bench", help="benchmarks that print numbers (synth, train)")
+    bench.add_argument("suite", choices=("synth", "train"), help="which benchmark")
+    bench.add_argument("--quick", action="store_true", help="synth: a short version (about a minute)")
     _json_option(bench)
     bench.set_defaults(run=_bench)
 
@@ -180,16 +193,52 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
     return 0 if result.best is not None and result.best.fits_train else 2
 
 
+# --- occam train ----------------------------------------------------------------------------
+
+
+def _train(args: argparse.Namespace, console: Console) -> int:
+    """Exit status: 0 when the run finished, 130 when it was interrupted (its files are written
+    all the same)."""
+    from pathlib import Path
+
+    import neural
+
+    from .render import TrainingProgress, print_training
+
+    preset = neural.get_preset(args.preset) if args.preset is not None else None
+    source = args.source if args.source is not None else preset.task if preset is not None else None
+    if source is None:
+        raise dsl.TrainingError(
+            "no task to train on" + (f": preset `{preset.name}` names none" if preset is not None else ""),
+            expected="occam train SOURCE [--preset NAME] (SOURCE: a .task file or a built-in task)",
+        )
+    task = dsl.load_task(source)
+    preset = preset or neural.default_preset(task)
+    config = neural.with_overrides(preset, model=args.model, steps=args.steps, device=args.device)
+    out = Path(args.out) if args.out else Path("runs") / f"{task.name}-{preset.name}-{args.seed}"
+    screen = Console(stderr=True, highlight=False) if args.json == "-" else console
+    with TrainingProgress(screen, f"{task.name} · {preset.name}", config.steps) as progress:
+        result = neural.train(task, config, seed=args.seed, out=out, progress=progress.update)
+    metrics = {**result.metrics(), "out": str(out)}
+    if args.json:
+        _write_json(metrics, args.json, screen)
+    print_training(result, metrics, screen)
+    return 130 if result.interrupted else 0
+
+
 # --- occam bench ----------------------------------------------------------------------------
 
 
 def _bench(args: argparse.Namespace, console: Console) -> int:
-    from .bench import bench_synth
-    from .render import print_bench_row, print_bench_summary
+    from .bench import bench_synth, bench_train
+    from .render import print_bench_row, print_bench_summary, print_train_bench_row
 
     screen = Console(stderr=True, highlight=False) if args.json == "-" else console
-    report = bench_synth(quick=args.quick, log=lambda row: print_bench_row(row, screen))
-    print_bench_summary(report, screen)
+    if args.suite == "train":
+        report = bench_train(log=lambda row: print_train_bench_row(row, screen))
+    else:
+        report = bench_synth(quick=args.quick, log=lambda row: print_bench_row(row, screen))
+        print_bench_summary(report, screen)
     if args.json:
         _write_json(report, args.json, screen)
     return 0

@@ -1,20 +1,27 @@
-"""Terminal rendering (rich) of what the commands produce: synthesis progress and results."""
+"""Terminal rendering (rich) of what the commands produce: synthesis and training progress and
+results, benchmark rows."""
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
 from dsl import Expr
 from search import Progress, SynthesisResult
 from search.result import STATUSES
 
-__all__ = ["SynthesisProgress", "print_bench_row", "print_bench_summary", "print_synthesis", "simplified"]
+__all__ = [
+    "SynthesisProgress", "TrainingProgress", "print_bench_row", "print_bench_summary", "print_synthesis",
+    "print_train_bench_row", "print_training", "simplified",
+]  # fmt: skip
 
 SIMPLIFY_MAX_SIZE = 40  # sympy's simplify can take minutes on large expressions
 
@@ -152,3 +159,107 @@ def print_bench_summary(report: dict[str, Any], console: Console) -> None:
         f"[bold]{throughput['ratio']:.1f}×[/]"
     )
     console.print(f"[dim]{report['wall_seconds']:.0f} s in all[/]")
+
+
+# --- training ----------------------------------------------------------------------------------
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None or math.isnan(value) else f"{100 * value:.2f} %"
+
+
+class TrainingProgress:
+    """A progress bar during training (step, loss, train and test accuracy at the latest
+    evaluation); `update` is the `progress` callback of `neural.train`."""
+
+    def __init__(self, console: Console, title: str, steps: int) -> None:
+        self._progress = ProgressBar(
+            TextColumn(f"[bold]{escape(title)}[/]"),
+            BarColumn(bar_width=20),
+            TextColumn("step {task.completed:,}/{task.total:,}"),
+            TextColumn("loss {task.fields[loss]}"),
+            TextColumn("train {task.fields[train]}"),
+            TextColumn("test {task.fields[test]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        self._task = self._progress.add_task("train", total=steps, loss="—", train="—", test="—")
+        self._last = 0.0
+        self._started = False
+
+    def __enter__(self) -> TrainingProgress:
+        return self  # the bar appears at the first step: errors before it print nothing else
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._started:
+            self._progress.__exit__(*exc)
+
+    def update(self, progress) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1 and progress.step < progress.steps:
+            return
+        self._last = now
+        if not self._started:
+            if not self._progress.console.is_terminal:
+                return  # rich would draw nothing live there, only a blank line at the end
+            self._progress.__enter__()
+            self._started = True
+        self._progress.update(self._task, completed=progress.step, loss=f"{progress.loss:.4g}",
+                              train=_percent(progress.train_accuracy), test=_percent(progress.test_accuracy))  # fmt: skip
+
+
+def print_training(result, metrics: dict[str, Any], console: Console) -> None:
+    """The summary of a training run (`result`: neural.TrainResult; `metrics`: its metrics.json)."""
+    task, trace = result.task, result.trace
+    status = "[yellow]interrupted[/] at" if result.interrupted else "finished"
+    console.print(f"[bold]{task.name}[/] — {escape(str(metrics['preset']))} ({metrics['model']}, "
+                  f"{metrics['parameters']:,} parameters), seed {metrics['seed']}: {status} step "
+                  f"{metrics['steps']:,} of {metrics['steps_requested']:,}")  # fmt: skip
+    regression = "final_train_rmse" in metrics
+    for split, points in (("train", task.n_train), ("test", task.n_test)):
+        if points == 0:
+            console.print(f"{split:<5}  no {'held-out' if split == 'test' else 'training'} points")
+            continue
+        measure = "within tolerance" if regression and not result.encoding.output.integer else "accuracy"
+        rmse = f"  RMSE {metrics[f'final_{split}_rmse']:.4g}" if regression else ""
+        console.print(f"{split:<5}  {measure} [bold]{_percent(metrics[f'final_{split}_accuracy'])}[/]  "
+                      f"loss {metrics[f'final_{split}_loss']:.4g}{rmse}  [dim]({points:,} points)[/]")  # fmt: skip
+    reached = []
+    for split in ("train", "test"):
+        step = metrics[f"steps_to_99_{split}"]
+        reached.append(f"{split} at step {step:,}" if step is not None else f"{split} not reached")
+    seconds = metrics["cpu_seconds_to_99_test"]
+    console.print("99 % accuracy: " + ", ".join(reached) + (f" ({seconds:.1f} CPU s)" if seconds is not None else ""))
+    per_step = metrics["cpu_seconds_per_step"]
+    console.print(f"[dim]{metrics['cpu_seconds']:.1f} CPU s ({metrics['eval_cpu_seconds']:.1f} evaluating)"
+                  + (f", {1000 * per_step:.2f} CPU ms per step" if per_step is not None else "")
+                  + f", {metrics['wall_seconds']:.1f} s wall, {metrics['threads']} thread"
+                  + ("s" if metrics["threads"] != 1 else "") + f", {metrics['device']}[/]")  # fmt: skip
+    console.print(f"[dim]wrote {escape(metrics['out'])}: trace.npz + trace.json ({len(trace)} steps × "
+                  f"{trace.outputs.shape[1]:,} points), checkpoint.pt, metrics.json[/]")  # fmt: skip
+
+
+def print_train_bench_row(row: dict[str, Any], console: Console) -> None:
+    """One row of `occam bench train`: a preset's run beside its reference figures, or the
+    measurement of flushing denormals."""
+    if "speedup" in row:
+        counts = dict(row["subnormal_values"])
+        outputs = f"{counts.pop('output_gradients'):,} of {counts.pop('output_gradient_values'):,}"
+        others = ", ".join(f"{key} {value:,}" for key, value in counts.items())
+        console.print(
+            f"[bold]flush denormal[/] {row['preset']} after {row['warm_steps']:,} steps: "
+            f"{row['ms_per_step_without_flush']:.2f} CPU ms/step without, {row['ms_per_step_with_flush']:.2f} with "
+            f"([bold]{row['speedup']:.2f}×[/]; {row['early_ms_per_step']:.2f} over the first {row['warm_steps']:,})"
+        )
+        console.print(f"[dim]  subnormal float32 values, unflushed: gradient of the loss at the outputs {outputs}; "
+                      f"{others}[/]")  # fmt: skip
+        return
+    step, seconds = row["steps_to_99_test"], row["cpu_seconds_to_99_test"]
+    reached = f"99 % test at step {step:,} ({seconds:.1f} CPU s)" if step is not None else "[red]99 % test not reached[/]"
+    console.print(
+        f"[bold]{row['preset']:<10}[/] {row['task']:<11} {reached}; final test {_percent(row['final_test_accuracy'])}, "
+        f"{row['cpu_seconds']:.1f} CPU s for {row['steps']:,} steps ({1000 * row['cpu_seconds_per_step']:.2f} ms/step)"
+    )
+    console.print(f"[dim]  reference: {escape(row['reference'])}[/]")

@@ -1,6 +1,27 @@
 """Neural networks trained on a task's data, and traces of the functions they compute.
 
-Built on dsl/; see ../shared/DESIGN.md and the networks issue.
+    >>> import dsl, neural
+    >>> task = dsl.load_task("mod_add_97")
+    >>> result = neural.train(task, neural.get_preset("gromov").config, seed=0, out="runs/gromov")
+    >>> result.trace.outputs.shape            # (recorded steps, task points)
+    >>> neural.load_trace("runs/gromov")      # without the model
+    >>> neural.load_checkpoint("runs/gromov") # the network again
+
+encode.py (task types ↔ tensors), models.py (MLP, Nanda et al.'s transformer), train.py (the
+config and the loop), trace.py (function traces), checkpoint.py, presets.py (published set-ups).
+See docs/neural.md.
 """
 
-__all__: list[str] = []
+from .checkpoint import Checkpoint, load_checkpoint, predict, save_checkpoint
+from .encode import Encoding, InputEncoding, OutputEncoding, encoding_for
+from .models import MLP, MLPConfig, Transformer, TransformerConfig
+from .presets import PRESETS, Preset, default_preset, get_preset, with_overrides
+from .trace import FunctionTrace, load_trace, probe_grid, save_trace, trace_schedule
+from .train import TrainConfig, TrainProgress, TrainResult, build_model, evaluate, learning_rate, train
+
+__all__ = [
+    "MLP", "PRESETS", "Checkpoint", "Encoding", "FunctionTrace", "InputEncoding", "MLPConfig", "OutputEncoding",
+    "Preset", "TrainConfig", "TrainProgress", "TrainResult", "Transformer", "TransformerConfig", "build_model",
+    "default_preset", "encoding_for", "evaluate", "get_preset", "learning_rate", "load_checkpoint", "load_trace",
+    "predict", "probe_grid", "save_checkpoint", "save_trace", "trace_schedule", "train", "with_overrides",
+]  # fmt: skip
