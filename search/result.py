@@ -151,6 +151,33 @@ class SynthesisResult:
             scores[name] = _score(predicted, target, task.output_type)
         return scores
 
+    @staticmethod
+    def from_json(data: dict[str, Any], task: Task) -> SynthesisResult:
+        """A result read back from `to_json` (programs re-parsed against `task`)."""
+        from dsl import parse_program
+
+        def candidate(entry: dict[str, Any]) -> Candidate:
+            program = parse_program(entry["program"], task, expected=task.output_type)
+            data_bits = entry["data_bits"] if entry["data_bits"] is not None else math.inf
+            return Candidate(program, entry["bits"], data_bits, entry["fits_train"])
+
+        entries = tuple(
+            PosteriorEntry(parse_program(e["program"], task, expected=task.output_type), e["bits"],
+                           e["data_bits"] if e["data_bits"] is not None else math.inf, e["weight"])
+            for e in data["posterior"]
+        )  # fmt: skip
+        stats = data["stats"]
+        return SynthesisResult(
+            task=task,
+            status=data["status"],
+            best=candidate(data["best"]) if data["best"] else None,
+            certified=data["certified"],
+            pareto=tuple(candidate(entry) for entry in data["pareto"]),
+            posterior=Posterior(entries, task.output_type, data["posterior_window"]),
+            stats=SearchStats(**{key: stats[key] for key in SearchStats.__dataclass_fields__ if key in stats}),
+            equivalence=data["equivalence"],
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "task": self.task.name,

@@ -1,0 +1,327 @@
+"""The comparison: did the network learn the minimal program, when, and where not?
+
+`compare(task, synthesis, trace)` sets a network's function trace (neural/trace.py) beside the
+synthesizer's result (search/) on the same task, and computes for every recorded step:
+
+- agreement of the network with the minimal program on the training points, the held-out points
+  and every point (reals: the share of points within `tolerance` × the targets' standard
+  deviation, and the RMSE between the two);
+- agreement with the posterior's prediction on the held-out points;
+- the distilled program (distill.py): the shortest two-part code of the network's function under
+  the task's grammar, its program and bits — the description length of what the network has
+  learned;
+- how many points the network and the minimal program disagree on;
+
+and over the trace:
+
+- `program_found_step`: the first recorded step from which the network computes the minimal
+  program's function at every point, at every later recorded step too (None if never);
+- `memorization_ends_step`: the first recorded step at which the distilled program reproduces
+  the network on at least half of the held-out points (all points when there are none held out)
+  — before it, the network's behaviour off the training table is not explained by any short
+  program: it has memorized;
+- the sequence of distinct distilled programs;
+- the disagreements at the last step: how many, which inputs, and a grid for two-input tasks.
+
+A `Comparison` is a value: `to_json` / `from_json` round-trip.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dsl import Task, TaskError, evaluate
+from search import SynthesisResult
+
+from .distill import Distiller
+
+__all__ = ["Comparison", "Snapshot", "Disagreements", "agreement", "compare", "disagreements"]
+
+FORMAT = "occam-comparison/1"
+MAX_LISTED = 50  # disagreeing points listed in full
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The comparison at one recorded step (None where undefined: no held-out points)."""
+
+    step: int
+    train_accuracy: float | None
+    test_accuracy: float | None
+    agreement_minimal: float | None  # every point
+    agreement_minimal_train: float | None
+    agreement_minimal_test: float | None
+    agreement_posterior_test: float | None
+    rmse_minimal: float | None  # reals only
+    disagreements: int | None  # points where the network differs from the minimal program
+    distilled_program: str | None
+    distilled_bits: float | None  # program bits + data bits: the two-part code of the network's function
+    distilled_program_bits: float | None
+    distilled_data_bits: float | None
+    distilled_exceptions: int | None
+    memorization: bool | None
+
+
+@dataclass(frozen=True)
+class Disagreements:
+    """Where the network and the minimal program differ, at one step."""
+
+    step: int
+    count: int
+    points: list[dict[str, Any]]  # the first MAX_LISTED: inputs, network value, program value, train?
+    by_input: dict[str, dict[str, int]]  # input → value → count (discrete inputs with ≤ 64 values)
+    grid: list[list[int]] | None  # two discrete inputs: 0 agree, 1 disagree (rows: first input)
+    grid_axes: dict[str, list] | None
+
+
+@dataclass
+class Comparison:
+    task: str
+    fingerprint: str
+    output_type: str
+    minimal_program: str | None
+    minimal_bits: float | None
+    minimal_latex: str | None
+    minimal_certified: bool
+    posterior_size: int
+    program_found_step: int | None
+    memorization_ends_step: int | None
+    distilled_sequence: list[dict[str, Any]]  # program, bits (first seen), first_step, last_step
+    snapshots: list[Snapshot]
+    disagreements: Disagreements | None  # at the last step
+    settings: dict[str, Any] = field(default_factory=dict)  # tolerance, distillation bound, …
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["format"] = FORMAT
+        return _finite(data)
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Comparison:
+        data = dict(data)
+        data.pop("format", None)
+        data["snapshots"] = [Snapshot(**snapshot) for snapshot in data["snapshots"]]
+        if data["disagreements"] is not None:
+            data["disagreements"] = Disagreements(**data["disagreements"])
+        return Comparison(**data)
+
+    def snapshot(self, step: int) -> Snapshot:
+        for snapshot in self.snapshots:
+            if snapshot.step == step:
+                return snapshot
+        raise KeyError(step)
+
+
+def agreement(first: np.ndarray, second: np.ndarray, *, kind: str, tolerance: float) -> float | None:
+    """The share of points where two functions agree (reals: within `tolerance`); None for none."""
+    if len(first) == 0:
+        return None
+    if kind != "real":
+        return float(np.mean(first == second))
+    with np.errstate(invalid="ignore"):
+        close = np.abs(first.astype(np.float64) - second) <= tolerance
+    return float(np.mean(close | (np.isnan(first) & np.isnan(second))))
+
+
+def compare(
+    task: Task,
+    synthesis: SynthesisResult,
+    trace,
+    *,
+    tolerance: float = 0.05,
+    distill_window: float = 10.0,
+    distill_seconds: float = 60.0,
+    distill_memory_mb: float = 1024.0,
+) -> Comparison:
+    """Compare `trace` (a neural FunctionTrace of `task`) with `synthesis` (on the same task).
+
+    Reals agree within `tolerance` × the standard deviation of the targets. Distillation
+    enumerates programs up to the minimal program's bits + `distill_window` (exact within that
+    bound; see distill.py), within `distill_seconds` and `distill_memory_mb`."""
+    if trace.fingerprint != task.fingerprint:
+        raise TaskError(
+            f"the trace was recorded on other data than task `{task.name}` (fingerprint {trace.fingerprint}, "
+            f"the task's {task.fingerprint})",
+            expected="a trace from `occam train` on this very task file and split",
+        )
+    kind = task.output_type.kind
+    scale = float(np.std(task.clean_values.astype(np.float64))) if kind == "real" else 0.0
+    tolerance_value = tolerance * (scale or 1.0)
+    best = synthesis.best
+    minimal = best.program if best is not None and best.fits_train else None
+    minimal_values = evaluate(minimal, task.points) if minimal is not None else None
+    posterior_test = _posterior_test(task, synthesis)
+    minimal_bits = best.bits if minimal is not None else None
+    distiller = Distiller(task, max_bits=(minimal_bits if minimal_bits is not None else 20.0) + distill_window,
+                          max_seconds=distill_seconds, max_memory_mb=distill_memory_mb, tolerance=tolerance)  # fmt: skip
+    snapshots = [
+        _snapshot(task, trace, index, minimal_values, posterior_test, distiller, kind, tolerance_value)
+        for index in range(len(trace.steps))
+    ]
+    last = len(trace.steps) - 1
+    return Comparison(
+        task=task.name,
+        fingerprint=task.fingerprint,
+        output_type=str(task.output_type),
+        minimal_program=str(minimal) if minimal is not None else None,
+        minimal_bits=minimal_bits,
+        minimal_latex=minimal.to_latex() if minimal is not None else None,
+        minimal_certified=bool(minimal is not None and synthesis.certified),
+        posterior_size=len(synthesis.posterior.entries),
+        program_found_step=_found_step(snapshots),
+        memorization_ends_step=next((s.step for s in snapshots if s.memorization is False), None),
+        distilled_sequence=_sequence(snapshots),
+        snapshots=snapshots,
+        disagreements=disagreements(task, trace.outputs[last], int(trace.steps[last]), minimal_values,
+                                    tolerance=tolerance_value) if minimal_values is not None and last >= 0 else None,
+        settings={"tolerance": tolerance, "tolerance_value": tolerance_value, "distill_window": distill_window,
+                  "distill_max_bits": distiller.max_bits, "distill_candidates": len(distiller),
+                  "distill_status": distiller.status, "seed": trace.info.get("seed"),
+                  "preset": trace.info.get("config", {}).get("preset")},  # fmt: skip
+    )
+
+
+def _posterior_test(task: Task, synthesis: SynthesisResult) -> np.ndarray | None:
+    if task.n_test == 0 or not synthesis.posterior.entries:
+        return None
+    return synthesis.predict(task.env(task.test))
+
+
+def _snapshot(task, trace, index, minimal_values, posterior_test, distiller, kind, tolerance) -> Snapshot:
+    outputs = trace.outputs[index]
+    train, test = task.train, task.test
+    metric = {name: _number(values[index]) for name, values in trace.metrics.items()}
+
+    def agree(mask):
+        if minimal_values is None or not mask.any():
+            return None
+        return agreement(outputs[mask], minimal_values[mask], kind=kind, tolerance=tolerance)
+
+    everywhere = np.ones(task.n_points, dtype=bool)
+    rmse = None
+    if minimal_values is not None and kind == "real":
+        with np.errstate(all="ignore"):
+            rmse = _number(np.sqrt(np.mean((outputs.astype(np.float64) - minimal_values) ** 2)))
+    disagreements = None
+    if minimal_values is not None:
+        disagreements = int(round((1 - agreement(outputs, minimal_values, kind=kind, tolerance=tolerance)) * task.n_points))
+    distilled = distiller.distill(outputs)
+    memorization = None
+    if distilled is not None:
+        held_out = test if test.any() else everywhere
+        reproduced = evaluate(distilled.program, task.env(held_out))
+        memorization = bool(agreement(outputs[held_out], reproduced, kind=kind, tolerance=tolerance) < 0.5)
+    return Snapshot(
+        step=int(trace.steps[index]),
+        train_accuracy=metric.get("train_accuracy"),
+        test_accuracy=metric.get("test_accuracy"),
+        agreement_minimal=agree(everywhere),
+        agreement_minimal_train=agree(train),
+        agreement_minimal_test=agree(test),
+        agreement_posterior_test=agreement(outputs[test], posterior_test, kind=kind, tolerance=tolerance)
+        if posterior_test is not None else None,
+        rmse_minimal=rmse,
+        disagreements=disagreements,
+        distilled_program=str(distilled.program) if distilled else None,
+        distilled_bits=distilled.bits if distilled else None,
+        distilled_program_bits=distilled.program_bits if distilled else None,
+        distilled_data_bits=distilled.data_bits if distilled else None,
+        distilled_exceptions=distilled.exceptions if distilled else None,
+        memorization=memorization,
+    )
+
+
+def _found_step(snapshots: list[Snapshot]) -> int | None:
+    """The first step from which every recorded step agrees with the minimal program everywhere."""
+    found = None
+    for snapshot in snapshots:
+        if snapshot.agreement_minimal == 1.0:
+            found = snapshot.step if found is None else found
+        else:
+            found = None
+    return found
+
+
+def _sequence(snapshots: list[Snapshot]) -> list[dict[str, Any]]:
+    sequence: list[dict[str, Any]] = []
+    for snapshot in snapshots:
+        if snapshot.distilled_program is None:
+            continue
+        if sequence and sequence[-1]["program"] == snapshot.distilled_program:
+            sequence[-1]["last_step"] = snapshot.step
+        else:
+            sequence.append({"program": snapshot.distilled_program, "bits": snapshot.distilled_program_bits,
+                             "first_step": snapshot.step, "last_step": snapshot.step})  # fmt: skip
+    return sequence
+
+
+def disagreements(task: Task, outputs: np.ndarray, step: int, program_values: np.ndarray, *,
+                  tolerance: float) -> Disagreements:  # fmt: skip
+    """Where `outputs` (a network's, at every task point) differ from `program_values` (reals:
+    by more than `tolerance`)."""
+    minimal_values = program_values
+    if task.output_type.kind == "real":
+        with np.errstate(invalid="ignore"):
+            differ = ~(np.abs(outputs.astype(np.float64) - minimal_values) <= tolerance)
+    else:
+        differ = outputs != minimal_values
+    where = np.flatnonzero(differ)
+    points = [
+        {**{name: _plain(task.points[name][i]) for name in task.points},
+         "network": _plain(outputs[i]), "program": _plain(minimal_values[i]), "train": bool(task.train[i])}
+        for i in where[:MAX_LISTED]
+    ]  # fmt: skip
+    by_input = {}
+    for input_ in task.inputs:
+        values = task.points[input_.name]
+        if input_.type.kind != "real" and len(np.unique(values)) <= 64:
+            found, counts = np.unique(values[differ], return_counts=True)
+            by_input[input_.name] = {str(_plain(v)): int(c) for v, c in zip(found, counts)}
+    grid, axes = _grid(task, differ)
+    return Disagreements(step, int(differ.sum()), points, by_input, grid, axes)
+
+
+def _grid(task: Task, differ: np.ndarray) -> tuple[list[list[int]] | None, dict[str, list] | None]:
+    """For two discrete inputs: a (values of the first) × (values of the second) table of 0/1."""
+    if len(task.inputs) != 2 or any(input_.type.kind == "real" for input_ in task.inputs):
+        return None, None
+    first, second = (task.points[input_.name] for input_ in task.inputs)
+    rows, row_index = np.unique(first, return_inverse=True)
+    columns, column_index = np.unique(second, return_inverse=True)
+    if len(rows) * len(columns) > 1 << 16:
+        return None, None
+    grid = np.zeros((len(rows), len(columns)), dtype=np.int64)
+    grid[row_index, column_index] = differ.astype(np.int64)
+    axes = {task.inputs[0].name: [_plain(v) for v in rows], task.inputs[1].name: [_plain(v) for v in columns]}
+    return grid.tolist(), axes
+
+
+def _number(value) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _plain(value):
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def _finite(value):
+    """JSON-safe: non-finite floats become None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+

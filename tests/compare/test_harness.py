@@ -1,0 +1,127 @@
+"""The comparison on constructed traces, where every answer is known."""
+
+import json
+
+import numpy as np
+import pytest
+
+import dsl
+import search
+from compare.harness import Comparison, compare
+from neural.trace import METRICS, FunctionTrace
+from search.mdl import DataCode
+
+MOD13 = """task mod13 {
+    input   a, b: int 0..12
+    output  int 0..12
+    target  (a + b) % 13
+    grammar { int -> a, b, 0, 1, 13, int + int, int - int, int * int, int % int }
+    split   train 40% seed 0
+}"""
+
+
+@pytest.fixture(scope="module")
+def task():
+    (task,) = dsl.parse_tasks(MOD13)
+    return task
+
+
+@pytest.fixture(scope="module")
+def synthesis(task):
+    result = search.synthesize(task, posterior_window=6)
+    assert str(result.best.program) == "(a + b) % 13" and result.certified
+    return result
+
+
+def trace_of(task, steps, outputs) -> FunctionTrace:
+    """A trace recording `outputs[k]` (values at every task point) at `steps[k]`."""
+    outputs = np.array(outputs, dtype=np.int64)
+    metrics = {name: np.full(len(steps), np.nan) for name in METRICS}
+    for k, row in enumerate(outputs):
+        metrics["train_accuracy"][k] = np.mean(row[task.train] == task.target_values[task.train])
+        metrics["test_accuracy"][k] = np.mean(row[task.test] == task.target_values[task.test])
+    curve = {"step": np.array(steps, dtype=np.int64), "cpu_seconds": np.zeros(len(steps)), **metrics}
+    return FunctionTrace(
+        task=task.name, fingerprint=task.fingerprint, output_type=str(task.output_type), head="classes",
+        steps=np.array(steps, dtype=np.int64), outputs=outputs, metrics=metrics, curve=curve,
+        train=np.asarray(task.train), targets=np.asarray(task.target_values), info={"seed": 0},
+    )  # fmt: skip
+
+
+def perturbed(values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    changed = values.copy()
+    changed[points] = (changed[points] + 1) % 13
+    return changed
+
+
+def test_a_trace_that_is_the_program_agrees_everywhere_and_distils_to_it(task, synthesis):
+    target = task.target_values
+    comparison = compare(task, synthesis, trace_of(task, [0, 5], [target, target]))
+    for snapshot in comparison.snapshots:
+        assert snapshot.agreement_minimal == snapshot.agreement_minimal_test == snapshot.agreement_minimal_train == 1.0
+        assert snapshot.agreement_posterior_test == 1.0
+        assert snapshot.disagreements == 0 and snapshot.distilled_exceptions == 0
+        assert snapshot.distilled_data_bits == 0.0
+        assert snapshot.distilled_bits == pytest.approx(synthesis.best.bits)
+        assert snapshot.distilled_program == "(a + b) % 13" and snapshot.memorization is False
+    assert comparison.program_found_step == 0 and comparison.memorization_ends_step == 0
+    assert comparison.disagreements.count == 0
+
+
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_k_perturbed_points_are_k_disagreements_and_an_exception_code_of_k(task, synthesis, k):
+    rng = np.random.default_rng(k)
+    points = rng.choice(task.n_points, k, replace=False)
+    outputs = perturbed(task.target_values, points)
+    comparison = compare(task, synthesis, trace_of(task, [10], [outputs]))
+    (snapshot,) = comparison.snapshots
+    assert snapshot.disagreements == k == comparison.disagreements.count
+    assert snapshot.distilled_program == "(a + b) % 13" and snapshot.distilled_exceptions == k
+    code = DataCode(task, np.ones(task.n_points, dtype=bool), outputs)
+    assert snapshot.distilled_data_bits == pytest.approx(float(code.exception_bits(np.array([k]))[0]))
+    listed = {(point["a"], point["b"]) for point in comparison.disagreements.points}
+    expected = {(int(task.points["a"][i]), int(task.points["b"][i])) for i in points}
+    assert listed == expected
+    grid = np.array(comparison.disagreements.grid)
+    assert grid.shape == (13, 13) and grid.sum() == k
+    assert comparison.program_found_step is None
+
+
+def test_program_found_step_is_from_which_every_later_step_agrees(task, synthesis):
+    target = task.target_values
+    noise = np.random.default_rng(0).integers(0, 13, task.n_points)
+    steps = [0, 10, 100, 1000, 2000]
+    outputs = [noise, target, perturbed(target, np.array([5])), target, target]
+    comparison = compare(task, synthesis, trace_of(task, steps, outputs))
+    assert [s.agreement_minimal == 1.0 for s in comparison.snapshots] == [False, True, False, True, True]
+    assert comparison.program_found_step == 1000
+    assert [entry["program"] for entry in comparison.distilled_sequence][-1] == "(a + b) % 13"
+
+
+def test_memorization_ends_when_the_distilled_program_explains_the_held_out_points(task, synthesis):
+    target = task.target_values
+    rng = np.random.default_rng(1)
+    memorized = np.where(task.train, target, rng.integers(0, 13, task.n_points))  # right on train only
+    steps = [0, 50, 500]
+    comparison = compare(task, synthesis, trace_of(task, steps, [memorized, memorized, target]))
+    assert [s.memorization for s in comparison.snapshots] == [True, True, False]
+    assert comparison.memorization_ends_step == 500
+
+
+def test_the_comparison_json_round_trips(task, synthesis):
+    target = task.target_values
+    comparison = compare(task, synthesis, trace_of(task, [0, 7], [perturbed(target, np.arange(4)), target]))
+    data = json.loads(json.dumps(comparison.to_json()))
+    assert Comparison.from_json(data) == comparison
+    keys = {"task", "minimal_program", "minimal_bits", "program_found_step", "snapshots"}
+    assert keys <= set(data)
+    snapshot_keys = {"step", "train_accuracy", "test_accuracy", "agreement_minimal", "agreement_minimal_test",
+                     "agreement_posterior_test", "distilled_program", "distilled_bits"}  # fmt: skip
+    assert all(snapshot_keys <= set(snapshot) for snapshot in data["snapshots"])
+
+
+def test_a_trace_of_other_data_is_refused(task, synthesis):
+    trace = trace_of(task, [0], [task.target_values])
+    trace.fingerprint = "0" * 16
+    with pytest.raises(dsl.TaskError, match="other data"):
+        compare(task, synthesis, trace)
