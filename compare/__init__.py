@@ -1,3 +1,32 @@
-"""The comparison harness and the `occam` command line (compare/cli.py)."""
+"""The comparison harness, its reports, and the `occam` command line (compare/cli.py).
 
-__all__: list[str] = []
+    import compare
+    comparison = compare.compare(task, synthesis, trace)   # a Comparison; .to_json() round-trips
+    run = compare.run_pipeline(task, preset="gromov", seed=0, out=Path("runs/x"))
+
+The names load on first use, so that `occam --help` does not pay for numba and torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Comparison": "harness", "Snapshot": "harness", "Disagreements": "harness", "compare": "harness",
+    "agreement": "harness", "disagreements": "harness", "Distiller": "distill", "Distilled": "distill",
+    "run_pipeline": "pipeline", "PipelineResult": "pipeline", "write_plots": "plots",
+    "write_report_html": "report", "print_summary": "report",
+}  # fmt: skip
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'compare' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

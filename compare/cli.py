@@ -85,6 +85,26 @@ def _parser() -> argparse.ArgumentParser:
     _json_option(train)
     train.set_defaults(run=_train)
 
+    compare = commands.add_parser(
+        "compare", help="synthesize, train and compare: did the network learn the minimal program, when, where not?"
+    )
+    compare.add_argument("source", metavar="SOURCE", help="a .task file (PATH:NAME) or a built-in task")
+    compare.add_argument("--preset", metavar="NAME", help="the training set-up (default: by the task's types)")
+    compare.add_argument("--seed", type=int, default=0, metavar="S", help="the network's seed (default 0)")
+    compare.add_argument("--steps", type=int, metavar="N", help="training steps (default: the preset's)")
+    compare.add_argument("--max-seconds", type=float, default=60.0, metavar="S",
+                         help="the synthesizer's time budget (default 60)")  # fmt: skip
+    compare.add_argument("--out", metavar="DIR", help="where to write the run (default runs/compare-TASK-PRESET-SEED)")
+    _json_option(compare)
+    compare.set_defaults(run=_compare)
+
+    diff = commands.add_parser("diff", help="where a saved network differs from a program")
+    diff.add_argument("source", metavar="SOURCE", help="the task the network was trained on")
+    diff.add_argument("--program", required=True, metavar="TEXT", help="a program over the task's inputs")
+    diff.add_argument("--model", required=True, metavar="DIR", help="a run directory of occam train (or its checkpoint)")
+    _json_option(diff)
+    diff.set_defaults(run=_diff)
+
     bench = commands.add_parser("bench", help="benchmarks that print numbers (synth, train)")
     bench.add_argument("suite", choices=("synth", "train"), help="which benchmark")
     bench.add_argument("--quick", action="store_true", help="synth: a short version (about a minute)")
@@ -224,6 +244,89 @@ def _train(args: argparse.Namespace, console: Console) -> int:
         _write_json(metrics, args.json, screen)
     print_training(result, metrics, screen)
     return 130 if result.interrupted else 0
+
+
+# --- occam compare and diff -----------------------------------------------------------------
+
+
+def _compare(args: argparse.Namespace, console: Console) -> int:
+    """Exit status 0; 130 when interrupted (what was computed is written)."""
+    from pathlib import Path
+
+    import neural
+
+    from .pipeline import run_pipeline
+    from .render import SynthesisProgress, TrainingProgress
+    from .report import print_summary
+
+    task = dsl.load_task(args.source)
+    preset = neural.get_preset(args.preset) if args.preset else neural.default_preset(task)
+    out = Path(args.out) if args.out else Path("runs") / f"compare-{task.name}-{preset.name}-{args.seed}"
+    screen = Console(stderr=True, highlight=False) if args.json == "-" else console
+    steps = args.steps if args.steps is not None else preset.config.steps
+    result = run_pipeline(
+        task, preset=preset.name, seed=args.seed, out=out, max_seconds=args.max_seconds, steps=args.steps,
+        synth_display=lambda: SynthesisProgress(screen),
+        train_display=lambda: TrainingProgress(screen, f"{task.name} · {preset.name}", steps),
+        log=lambda message: screen.print(f"[dim]{message}…[/]"),
+    )  # fmt: skip
+    if args.json:
+        _write_json(result.comparison.to_json(), args.json, screen)
+    reused = [stage for stage, hit in result.reused.items() if hit]
+    if reused:
+        screen.print(f"[dim]reused from {out}: {', '.join(reused)}[/]")
+    print_summary(result.comparison, screen, files=result.files)
+    return 0
+
+
+def _diff(args: argparse.Namespace, console: Console) -> int:
+    from neural import load_checkpoint, predict
+
+    from .harness import agreement, disagreements
+
+    task = dsl.load_task(args.source)
+    program = dsl.parse_program(args.program, task, expected=task.output_type)
+    checkpoint = load_checkpoint(args.model)
+    if checkpoint.fingerprint != task.fingerprint:
+        raise dsl.TaskError(
+            f"the network was trained on other data (task `{checkpoint.task}`, fingerprint {checkpoint.fingerprint}) "
+            f"than {task.name} (fingerprint {task.fingerprint})",
+            expected="the task file and split the network was trained on",
+        )
+    outputs = predict(checkpoint, task.env())
+    values = dsl.evaluate(program, task.points)
+    kind = task.output_type.kind
+    tolerance = 0.05 * (float(task.clean_values.std()) or 1.0) if kind == "real" else 0.0
+    found = disagreements(task, outputs, checkpoint.step, values, tolerance=tolerance)
+    report = {
+        "task": task.name,
+        "program": str(program),
+        "model": str(args.model),
+        "step": checkpoint.step,
+        "agreement": agreement(outputs, values, kind=kind, tolerance=tolerance),
+        "agreement_train": agreement(outputs[task.train], values[task.train], kind=kind, tolerance=tolerance),
+        "agreement_test": agreement(outputs[task.test], values[task.test], kind=kind, tolerance=tolerance),
+        "disagreements": found.count,
+        "points": found.points,
+        "by_input": found.by_input,
+    }
+    if args.json:
+        _write_json(report, args.json, console)
+        if args.json == "-":
+            return 0
+    share = lambda value: "—" if value is None else f"{100 * value:.2f} %"  # noqa: E731
+    console.print(f"[bold]{task.name}[/]: the network of {args.model} (step {checkpoint.step}) against "
+                  f"[bold]{_escape(str(program))}[/]")  # fmt: skip
+    console.print(f"agreement: {share(report['agreement'])} of {task.n_points:,} points — train "
+                  f"{share(report['agreement_train'])}, test {share(report['agreement_test'])}")  # fmt: skip
+    console.print(f"{found.count:,} disagreements" + (":" if found.count else ""))
+    for point in found.points[:20]:
+        inputs = ", ".join(f"{name} = {point[name]}" for name in task.points)
+        console.print(f"  {_escape(inputs)}: network {point['network']}, program {point['program']}"
+                      + (" (training point)" if point["train"] else ""))  # fmt: skip
+    if found.count > 20:
+        console.print(f"  … {found.count - 20:,} more (--json lists {len(found.points)})")
+    return 0
 
 
 # --- occam bench ----------------------------------------------------------------------------

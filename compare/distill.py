@@ -34,7 +34,7 @@ class Distilled:
     program: Expr
     program_bits: float
     data_bits: float
-    exceptions: int  # points where the program differs from the function (reals: beyond the tolerance)
+    exceptions: int  # points where the program differs from the function (reals: by more than the tolerance)
 
     @property
     def bits(self) -> float:
@@ -87,9 +87,8 @@ class Distiller:
     def exceptions(self, values: np.ndarray, function: np.ndarray) -> int:
         if self.task.output_type.kind != "real":
             return int(np.count_nonzero(values != function))
-        scale = float(np.std(function)) or 1.0
         with np.errstate(invalid="ignore"):
-            return int(np.count_nonzero(~(np.abs(values - function) <= self.tolerance * scale)))
+            return int(np.count_nonzero(~(np.abs(values - function) <= self.tolerance)))
 
     def program(self, index: int) -> Expr:
         space = self._enumerator.space

@@ -16,10 +16,12 @@ and over the trace:
 
 - `program_found_step`: the first recorded step from which the network computes the minimal
   program's function at every point, at every later recorded step too (None if never);
-- `memorization_ends_step`: the first recorded step at which the distilled program reproduces
-  the network on at least half of the held-out points (all points when there are none held out)
-  — before it, the network's behaviour off the training table is not explained by any short
-  program: it has memorized;
+- `memorization_ends_step`: the first recorded step from which, at every later recorded step
+  too, the distilled program reproduces the network on the held-out points (all points when there are none held out) at least halfway
+  from chance to perfect: agreement ≥ (1 + c) / 2, where c = 1 / (number of output values) is
+  the agreement of a program that guesses (0 for reals and unbounded integers) — before it, the
+  network's behaviour off the training table is not explained by any short program: it has
+  memorized. The bar is 0.505 for mod_add_97 and 0.75 for a Boolean output;
 - the sequence of distinct distilled programs;
 - the disagreements at the last step: how many, which inputs, and a grid for two-input tasks.
 
@@ -29,6 +31,7 @@ A `Comparison` is a value: `to_json` / `from_json` round-trip.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -39,7 +42,7 @@ from search import SynthesisResult
 
 from .distill import Distiller
 
-__all__ = ["Comparison", "Snapshot", "Disagreements", "agreement", "compare", "disagreements"]
+__all__ = ["Comparison", "Snapshot", "Disagreements", "agreement", "compare", "disagreements", "memorization_bar"]
 
 FORMAT = "occam-comparison/1"
 MAX_LISTED = 50  # disagreeing points listed in full
@@ -90,7 +93,9 @@ class Comparison:
     posterior_size: int
     program_found_step: int | None
     memorization_ends_step: int | None
-    distilled_sequence: list[dict[str, Any]]  # program, bits (first seen), first_step, last_step
+    # program, program_bits, first_step, last_step, and the two-part code's bits and exceptions at
+    # its first and last step (bits_first, bits_last, exceptions_first, exceptions_last)
+    distilled_sequence: list[dict[str, Any]]
     snapshots: list[Snapshot]
     disagreements: Disagreements | None  # at the last step
     settings: dict[str, Any] = field(default_factory=dict)  # tolerance, distillation bound, …
@@ -157,9 +162,11 @@ def compare(
     posterior_test = _posterior_test(task, synthesis)
     minimal_bits = best.bits if minimal is not None else None
     distiller = Distiller(task, max_bits=(minimal_bits if minimal_bits is not None else 20.0) + distill_window,
-                          max_seconds=distill_seconds, max_memory_mb=distill_memory_mb, tolerance=tolerance)  # fmt: skip
+                          max_seconds=distill_seconds, max_memory_mb=distill_memory_mb,
+                          tolerance=tolerance_value)  # fmt: skip
+    bar = memorization_bar(task)
     snapshots = [
-        _snapshot(task, trace, index, minimal_values, posterior_test, distiller, kind, tolerance_value)
+        _snapshot(task, trace, index, minimal_values, posterior_test, distiller, kind, tolerance_value, bar)
         for index in range(len(trace.steps))
     ]
     last = len(trace.steps) - 1
@@ -172,17 +179,30 @@ def compare(
         minimal_latex=minimal.to_latex() if minimal is not None else None,
         minimal_certified=bool(minimal is not None and synthesis.certified),
         posterior_size=len(synthesis.posterior.entries),
-        program_found_step=_found_step(snapshots),
-        memorization_ends_step=next((s.step for s in snapshots if s.memorization is False), None),
+        program_found_step=_first_step_of_last_run(snapshots, lambda s: s.agreement_minimal == 1.0),
+        memorization_ends_step=_first_step_of_last_run(snapshots, lambda s: s.memorization is False),
         distilled_sequence=_sequence(snapshots),
         snapshots=snapshots,
         disagreements=disagreements(task, trace.outputs[last], int(trace.steps[last]), minimal_values,
                                     tolerance=tolerance_value) if minimal_values is not None and last >= 0 else None,
         settings={"tolerance": tolerance, "tolerance_value": tolerance_value, "distill_window": distill_window,
                   "distill_max_bits": distiller.max_bits, "distill_candidates": len(distiller),
-                  "distill_status": distiller.status, "seed": trace.info.get("seed"),
+                  "distill_status": distiller.status, "memorization_bar": bar, "seed": trace.info.get("seed"),
                   "preset": trace.info.get("config", {}).get("preset")},  # fmt: skip
     )
+
+
+def memorization_bar(task: Task) -> float:
+    """The agreement on held-out points from which a distilled program explains the network:
+    halfway from chance (a guess among the output's values) to perfect."""
+    output = task.output_type
+    if task.output_range is not None and output.kind != "real":
+        values = task.output_range.size
+    elif output.kind == "bool" or output.is_bitvector:
+        values = 2**output.width
+    else:
+        values = math.inf  # reals, unbounded integers: a guess never agrees
+    return (1 + 1 / values) / 2
 
 
 def _posterior_test(task: Task, synthesis: SynthesisResult) -> np.ndarray | None:
@@ -191,7 +211,7 @@ def _posterior_test(task: Task, synthesis: SynthesisResult) -> np.ndarray | None
     return synthesis.predict(task.env(task.test))
 
 
-def _snapshot(task, trace, index, minimal_values, posterior_test, distiller, kind, tolerance) -> Snapshot:
+def _snapshot(task, trace, index, minimal_values, posterior_test, distiller, kind, tolerance, bar) -> Snapshot:
     outputs = trace.outputs[index]
     train, test = task.train, task.test
     metric = {name: _number(values[index]) for name, values in trace.metrics.items()}
@@ -214,7 +234,7 @@ def _snapshot(task, trace, index, minimal_values, posterior_test, distiller, kin
     if distilled is not None:
         held_out = test if test.any() else everywhere
         reproduced = evaluate(distilled.program, task.env(held_out))
-        memorization = bool(agreement(outputs[held_out], reproduced, kind=kind, tolerance=tolerance) < 0.5)
+        memorization = bool(agreement(outputs[held_out], reproduced, kind=kind, tolerance=tolerance) < bar)
     return Snapshot(
         step=int(trace.steps[index]),
         train_accuracy=metric.get("train_accuracy"),
@@ -235,11 +255,11 @@ def _snapshot(task, trace, index, minimal_values, posterior_test, distiller, kin
     )
 
 
-def _found_step(snapshots: list[Snapshot]) -> int | None:
-    """The first step from which every recorded step agrees with the minimal program everywhere."""
+def _first_step_of_last_run(snapshots: list[Snapshot], holds: Callable[[Snapshot], bool]) -> int | None:
+    """The first step from which `holds` is true at every later recorded step (None if not at the last)."""
     found = None
     for snapshot in snapshots:
-        if snapshot.agreement_minimal == 1.0:
+        if holds(snapshot):
             found = snapshot.step if found is None else found
         else:
             found = None
@@ -251,11 +271,14 @@ def _sequence(snapshots: list[Snapshot]) -> list[dict[str, Any]]:
     for snapshot in snapshots:
         if snapshot.distilled_program is None:
             continue
+        last = {"last_step": snapshot.step, "bits_last": snapshot.distilled_bits,
+                "exceptions_last": snapshot.distilled_exceptions}  # fmt: skip
         if sequence and sequence[-1]["program"] == snapshot.distilled_program:
-            sequence[-1]["last_step"] = snapshot.step
+            sequence[-1].update(last)
         else:
-            sequence.append({"program": snapshot.distilled_program, "bits": snapshot.distilled_program_bits,
-                             "first_step": snapshot.step, "last_step": snapshot.step})  # fmt: skip
+            sequence.append({"program": snapshot.distilled_program, "program_bits": snapshot.distilled_program_bits,
+                             "first_step": snapshot.step, "bits_first": snapshot.distilled_bits,
+                             "exceptions_first": snapshot.distilled_exceptions, **last})  # fmt: skip
     return sequence
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import dsl
 import search
-from compare.harness import Comparison, compare
+from compare.harness import Comparison, compare, memorization_bar
 from neural.trace import METRICS, FunctionTrace
 from search.mdl import DataCode
 
@@ -35,7 +35,7 @@ def synthesis(task):
 
 def trace_of(task, steps, outputs) -> FunctionTrace:
     """A trace recording `outputs[k]` (values at every task point) at `steps[k]`."""
-    outputs = np.array(outputs, dtype=np.int64)
+    outputs = np.array(outputs, dtype=task.output_type.dtype)
     metrics = {name: np.full(len(steps), np.nan) for name in METRICS}
     for k, row in enumerate(outputs):
         metrics["train_accuracy"][k] = np.mean(row[task.train] == task.target_values[task.train])
@@ -102,10 +102,41 @@ def test_memorization_ends_when_the_distilled_program_explains_the_held_out_poin
     target = task.target_values
     rng = np.random.default_rng(1)
     memorized = np.where(task.train, target, rng.integers(0, 13, task.n_points))  # right on train only
-    steps = [0, 50, 500]
-    comparison = compare(task, synthesis, trace_of(task, steps, [memorized, memorized, target]))
-    assert [s.memorization for s in comparison.snapshots] == [True, True, False]
+    constant = np.zeros_like(target)  # at initialization: a simple function, not a memorization
+    steps = [0, 50, 100, 500]
+    comparison = compare(task, synthesis, trace_of(task, steps, [constant, memorized, memorized, target]))
+    assert [s.memorization for s in comparison.snapshots] == [False, True, True, False]
     assert comparison.memorization_ends_step == 500
+
+
+XOR6 = """task xor6 {
+    input   x1, x2, x3, x4, x5, x6: bool
+    output  bool
+    target  x1 ^ x2
+    grammar boolean_xor
+    split   train 50% seed 0
+}"""
+
+
+@pytest.mark.parametrize("flipped, memorizing", [(11, True), (3, False)])
+def test_memorization_is_measured_from_chance(flipped, memorizing):
+    """A Boolean network that agrees with a program on 21 of 32 held-out points (66 %) explains
+    little more than a coin would; on 29 of 32 (91 %) it follows the program."""
+    (xor6,) = dsl.parse_tasks(XOR6)
+    assert xor6.n_test == 32 and memorization_bar(xor6) == 0.75
+    outputs = xor6.target_values.copy()
+    wrong = np.flatnonzero(xor6.test)[:flipped]
+    outputs[wrong] = ~outputs[wrong]
+    comparison = compare(xor6, search.synthesize(xor6), trace_of(xor6, [0], [outputs]))
+    (snapshot,) = comparison.snapshots
+    assert snapshot.memorization is memorizing
+    assert comparison.settings["memorization_bar"] == 0.75
+
+
+def test_the_bar_for_memorization_is_halfway_from_a_guess():
+    assert memorization_bar(dsl.parse_tasks(MOD13)[0]) == pytest.approx((1 + 1 / 13) / 2)
+    assert memorization_bar(dsl.load_task("hd01_rightmost_one_off")) == pytest.approx((1 + 1 / 256) / 2)
+    assert memorization_bar(dsl.load_task("nguyen1")) == 0.5
 
 
 def test_the_comparison_json_round_trips(task, synthesis):
@@ -125,3 +156,12 @@ def test_a_trace_of_other_data_is_refused(task, synthesis):
     trace.fingerprint = "0" * 16
     with pytest.raises(dsl.TaskError, match="other data"):
         compare(task, synthesis, trace)
+
+
+def test_the_package_exports_the_harness():
+    import compare
+    import compare.harness
+
+    assert compare.compare is compare.harness.compare and compare.Comparison is compare.harness.Comparison
+    with pytest.raises(AttributeError):
+        compare.no_such_name  # noqa: B018

@@ -1,0 +1,145 @@
+"""The whole pipeline behind `occam compare`: synthesize, train, compare, report.
+
+Each stage writes its results into the run directory and is reused on the next run when the
+task's data and the stage's settings are unchanged (a `cache_key` stored beside the results):
+
+    DIR/synthesis.json      search.SynthesisResult.to_json() and its cache key
+    DIR/train/              trace.npz + trace.json, checkpoint.pt, metrics.json (neural.train)
+    DIR/report.json         the Comparison (compare/harness.py)
+    DIR/plots/*.png         compare/plots.py
+    DIR/report.html         one self-contained page (compare/report.py)
+
+Ctrl-C during a stage writes what that stage has (an interrupted search or training is not
+reused) and raises KeyboardInterrupt; the stages before it stay cached.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dsl
+import search
+from search.result import SynthesisResult
+
+from .harness import Comparison, compare
+
+__all__ = ["PipelineResult", "run_pipeline"]
+
+VERSION = 1  # bump to invalidate every cache
+
+
+@dataclass
+class PipelineResult:
+    comparison: Comparison
+    synthesis: SynthesisResult
+    training: Any  # neural.TrainResult, or the metrics of a cached run
+    trace: Any  # neural FunctionTrace
+    files: dict[str, Path]
+    reused: dict[str, bool]  # stage → read from the cache
+
+
+def run_pipeline(
+    task: dsl.Task,
+    *,
+    preset: str | None,
+    seed: int,
+    out: Path,
+    max_seconds: float = 60.0,
+    steps: int | None = None,
+    synth_display: Callable[[], Any] = None,
+    train_display: Callable[[], Any] = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> PipelineResult:
+    """Run (or reuse) each stage for `task` and write everything into `out`. The displays make
+    context managers (one at a time) whose `update` is the stage's progress callback."""
+    import neural
+    from neural.trace import load_trace, write_json
+
+    out.mkdir(parents=True, exist_ok=True)
+    reused = {}
+    synthesis_key = {"version": VERSION, "task": task.fingerprint, "max_seconds": max_seconds, "window": 10.0}
+    synthesis = _cached_synthesis(out / "synthesis.json", synthesis_key, task)
+    reused["synthesis"] = synthesis is not None
+    if synthesis is None:
+        log("synthesizing")
+        with _display(synth_display) as display:
+            synthesis = search.synthesize(task, max_seconds=max_seconds, progress=display.update)
+        interrupted = synthesis.status == "interrupted"
+        write_json(out / "synthesis.json", {**synthesis.to_json(), "cache_key": None if interrupted else synthesis_key})
+        if interrupted:
+            raise KeyboardInterrupt  # what was found is written, and searched again next time
+
+    chosen = neural.get_preset(preset) if preset is not None else neural.default_preset(task)
+    config = neural.with_overrides(chosen, steps=steps)
+    train_key = {"version": VERSION, "task": task.fingerprint, "config": config.to_json(), "seed": seed}
+    train_dir = out / "train"
+    training = _cached_training(train_dir, train_key)
+    reused["training"] = training is not None
+    if training is None:
+        log(f"training ({chosen.name})")
+        with _display(train_display) as display:
+            result = neural.train(task, config, seed=seed, out=train_dir, progress=display.update)
+        training = result
+        metrics = {**result.metrics(), "cache_key": train_key if not result.interrupted else None}
+        write_json(train_dir / "metrics.json", metrics)
+        if result.interrupted:
+            raise KeyboardInterrupt  # the run's files are written; nothing after training can be trusted
+    trace = load_trace(train_dir / "trace")
+
+    log("comparing")
+    comparison = compare(task, synthesis, trace)
+    write_json(out / "report.json", comparison.to_json())
+    files = {"report.json": out / "report.json", "synthesis.json": out / "synthesis.json", "train": train_dir}
+    files.update(_report(comparison, task, trace, out))
+    return PipelineResult(comparison, synthesis, training, trace, files, reused)
+
+
+class _Silent:
+    def __enter__(self) -> _Silent:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+    def update(self, progress: Any) -> None:
+        pass
+
+
+def _display(factory: Callable[[], Any] | None) -> Any:
+    return factory() if factory is not None else _Silent()
+
+
+def _report(comparison: Comparison, task: dsl.Task, trace, out: Path) -> dict[str, Path]:
+    from .plots import write_plots
+    from .report import write_report_html
+
+    plots = write_plots(comparison, task, trace, out / "plots")
+    write_report_html(comparison, task, plots, out / "report.html")
+    return {**{f"plots/{name}": path for name, path in plots.items()}, "report.html": out / "report.html"}
+
+
+def _cached_synthesis(path: Path, key: dict[str, Any], task: dsl.Task) -> SynthesisResult | None:
+    data = _read(path)
+    if data is None or data.get("cache_key") != key:
+        return None
+    return SynthesisResult.from_json(data, task)
+
+
+def _cached_training(directory: Path, key: dict[str, Any]) -> dict[str, Any] | None:
+    metrics = _read(directory / "metrics.json")
+    if metrics is None or metrics.get("cache_key") != key:
+        return None
+    if not all((directory / name).exists() for name in ("trace.npz", "trace.json", "checkpoint.pt")):
+        return None
+    return metrics
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,96 @@
+"""occam compare and occam diff, end to end on a small task."""
+
+import json
+
+import pytest
+
+from compare.cli import main
+
+MOD13 = """task mod13 {
+    doc     "a + b mod 13, a small grokking task for the tests <script>alert(1)</script>"
+    input   a, b: int 0..12
+    output  int 0..12
+    target  (a + b) % 13
+    grammar { int -> a, b, 0, 1, 13, int + int, int - int, int * int, int % int }
+    split   train 50% seed 0
+}"""
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("compare")
+    source = directory / "mod13.task"
+    source.write_text(MOD13)
+    out = directory / "run"
+    return source, out
+
+
+def occam(capsys, *argv):
+    status = main([str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_compare_writes_the_report_and_reuses_its_stages(capsys, run):
+    source, out = run
+    status, first, _ = occam(capsys, "compare", source, "--preset", "gromov", "--steps", "300", "--out", out)
+    assert status == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["task"] == "mod13" and report["minimal_program"] == "(a + b) % 13"
+    assert {"minimal_bits", "program_found_step", "snapshots"} <= set(report)
+    assert report["snapshots"][-1]["step"] == 300
+    html = (out / "report.html").read_text()
+    assert "http://" not in html and "https://" not in html and "<script>alert" not in html
+    assert (out / "plots").is_dir() and any((out / "plots").glob("*.png"))
+    assert "(a + b) % 13" in first
+    status, second, _ = occam(capsys, "compare", source, "--preset", "gromov", "--steps", "300", "--out", out)
+    assert status == 0 and "reused" in second and "synthesis" in second and "training" in second
+    assert json.loads((out / "report.json").read_text()) == report
+
+
+def test_diff_against_the_saved_network(capsys, run):
+    source, out = run
+    status, text, _ = occam(capsys, "diff", source, "--program", "(a + b) % 13", "--model", out / "train", "--json", "-")
+    assert status == 0
+    found = json.loads(text)
+    report = json.loads((out / "report.json").read_text())
+    assert found["agreement"] == pytest.approx(report["snapshots"][-1]["agreement_minimal"])
+    assert found["disagreements"] == report["snapshots"][-1]["disagreements"]
+    status, text, _ = occam(capsys, "diff", source, "--program", "a", "--model", out / "train", "--json", "-")
+    wrong = json.loads(text)
+    assert wrong["agreement"] < 0.2 and wrong["disagreements"] > 100 and len(wrong["points"]) == 50
+
+
+def test_diff_refuses_a_network_of_other_data(capsys, run, tmp_path):
+    source, out = run
+    other = tmp_path / "other.task"
+    other.write_text(MOD13.replace("seed 0", "seed 1"))
+    status, _, err = occam(capsys, "diff", other, "--program", "a", "--model", out / "train")
+    assert status == 1 and "trained on other data" in err
+
+
+def test_an_interrupted_search_is_written_but_not_reused(monkeypatch, tmp_path):
+    import dataclasses
+
+    import dsl
+    import search
+    from compare import pipeline
+
+    (task,) = dsl.parse_tasks(MOD13)
+    real = search.synthesize
+
+    def interrupted(*args, **kwargs):
+        return dataclasses.replace(real(*args, **kwargs), status="interrupted")
+
+    monkeypatch.setattr(pipeline.search, "synthesize", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run_pipeline(task, preset="gromov", seed=0, out=tmp_path, steps=20)
+    written = json.loads((tmp_path / "synthesis.json").read_text())
+    assert written["status"] == "interrupted" and written["cache_key"] is None
+    assert not (tmp_path / "train").exists()
+    monkeypatch.setattr(pipeline.search, "synthesize", real)
+    result = pipeline.run_pipeline(task, preset="gromov", seed=0, out=tmp_path, steps=20)
+    assert result.reused == {"synthesis": False, "training": False}
+    again = pipeline.run_pipeline(task, preset="gromov", seed=0, out=tmp_path, steps=20)
+    assert again.reused == {"synthesis": True, "training": True}
+    assert again.comparison.to_json() == result.comparison.to_json()
