@@ -94,3 +94,19 @@ def test_an_interrupted_search_is_written_but_not_reused(monkeypatch, tmp_path):
     again = pipeline.run_pipeline(task, preset="gromov", seed=0, out=tmp_path, steps=20)
     assert again.reused == {"synthesis": True, "training": True}
     assert again.comparison.to_json() == result.comparison.to_json()
+
+
+@pytest.mark.slow
+def test_the_readme_run_learns_the_minimal_program(capsys, tmp_path):
+    """The README's main command, in full (about a minute): the gromov MLP on mod_add_97 groks,
+    and its distilled program falls from a table to (a + b) % 97."""
+    status, text, _ = occam(capsys, "compare", "mod_add_97", "--preset", "gromov", "--out", tmp_path)
+    assert status == 0 and "learned  Yes" in text
+    report = json.loads((tmp_path / "report.json").read_text())
+    first, last = report["snapshots"][0], report["snapshots"][-1]
+    assert report["minimal_program"] == "(a + b) % 97" and report["program_found_step"] is not None
+    assert last["distilled_program"] == "(a + b) % 97" and last["distilled_bits"] == report["minimal_bits"]
+    assert first["distilled_bits"] > 1000 * report["minimal_bits"]
+    fitted = next(s["step"] for s in report["snapshots"] if s["train_accuracy"] >= 0.99)
+    generalized = next(s["step"] for s in report["snapshots"] if s["test_accuracy"] >= 0.99)
+    assert fitted < report["memorization_ends_step"] < generalized <= report["program_found_step"]
