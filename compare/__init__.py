@@ -14,7 +14,7 @@ from typing import Any
 
 _EXPORTS = {
     "Comparison": "harness", "Snapshot": "harness", "Disagreements": "harness", "compare": "harness",
-    "agreement": "harness", "disagreements": "harness", "Distiller": "distill", "Distilled": "distill",
+    "agreement": "agree", "agrees": "agree", "disagreements": "harness", "Distiller": "distill", "Distilled": "distill",
     "run_pipeline": "pipeline", "PipelineResult": "pipeline", "write_plots": "plots",
     "write_report_html": "report", "print_summary": "report",
 }  # fmt: skip

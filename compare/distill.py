@@ -24,6 +24,8 @@ from search.enumerate import Budget, Enumerator, Stop
 from search.mdl import DataCode
 from search.space import build_space, unpack
 
+from .agree import agrees
+
 __all__ = ["Distilled", "Distiller"]
 
 
@@ -85,10 +87,8 @@ class Distiller:
                          self.exceptions(self.rows[best], target))  # fmt: skip
 
     def exceptions(self, values: np.ndarray, function: np.ndarray) -> int:
-        if self.task.output_type.kind != "real":
-            return int(np.count_nonzero(values != function))
-        with np.errstate(invalid="ignore"):
-            return int(np.count_nonzero(~(np.abs(values - function) <= self.tolerance)))
+        kind = self.task.output_type.kind
+        return int(np.count_nonzero(~agrees(values, function, kind=kind, tolerance=self.tolerance)))
 
     def program(self, index: int) -> Expr:
         space = self._enumerator.space

@@ -40,9 +40,12 @@ import numpy as np
 from dsl import Task, TaskError, evaluate
 from search import SynthesisResult
 
+from .agree import agreement, agrees
 from .distill import Distiller
 
-__all__ = ["Comparison", "Snapshot", "Disagreements", "agreement", "compare", "disagreements", "memorization_bar"]
+__all__ = [
+    "Comparison", "Snapshot", "Disagreements", "agreement", "agrees", "compare", "disagreements", "memorization_bar",
+]  # fmt: skip
 
 FORMAT = "occam-comparison/1"
 MAX_LISTED = 50  # disagreeing points listed in full
@@ -119,17 +122,6 @@ class Comparison:
             if snapshot.step == step:
                 return snapshot
         raise KeyError(step)
-
-
-def agreement(first: np.ndarray, second: np.ndarray, *, kind: str, tolerance: float) -> float | None:
-    """The share of points where two functions agree (reals: within `tolerance`); None for none."""
-    if len(first) == 0:
-        return None
-    if kind != "real":
-        return float(np.mean(first == second))
-    with np.errstate(invalid="ignore"):
-        close = np.abs(first.astype(np.float64) - second) <= tolerance
-    return float(np.mean(close | (np.isnan(first) & np.isnan(second))))
 
 
 def compare(
@@ -287,11 +279,7 @@ def disagreements(task: Task, outputs: np.ndarray, step: int, program_values: np
     """Where `outputs` (a network's, at every task point) differ from `program_values` (reals:
     by more than `tolerance`)."""
     minimal_values = program_values
-    if task.output_type.kind == "real":
-        with np.errstate(invalid="ignore"):
-            differ = ~(np.abs(outputs.astype(np.float64) - minimal_values) <= tolerance)
-    else:
-        differ = outputs != minimal_values
+    differ = ~agrees(outputs, minimal_values, kind=task.output_type.kind, tolerance=tolerance)
     where = np.flatnonzero(differ)
     points = [
         {**{name: _plain(task.points[name][i]) for name in task.points},

@@ -40,6 +40,7 @@ from matplotlib.ticker import (
 
 import dsl
 
+from .agree import agrees
 from .harness import Comparison
 
 __all__ = [
@@ -343,11 +344,8 @@ def transition_step(comparison: Comparison) -> int | None:
 def _differ(comparison: Comparison, task: dsl.Task, outputs: np.ndarray) -> np.ndarray:
     program = dsl.parse_program(comparison.minimal_program, task, expected=task.output_type)
     values = dsl.evaluate(program, task.points)
-    if task.output_type.kind != "real":
-        return np.asarray(outputs) != values
     tolerance = comparison.settings.get("tolerance_value", 0.0)
-    with np.errstate(invalid="ignore"):
-        return ~(np.abs(np.asarray(outputs, dtype=np.float64) - values) <= tolerance)
+    return ~agrees(outputs, values, kind=task.output_type.kind, tolerance=tolerance)
 
 
 def _map_size(rows: int, columns: int) -> tuple[float, float]:

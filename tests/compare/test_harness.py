@@ -165,3 +165,16 @@ def test_the_package_exports_the_harness():
     assert compare.compare is compare.harness.compare and compare.Comparison is compare.harness.Comparison
     with pytest.raises(AttributeError):
         compare.no_such_name  # noqa: B018
+
+
+def test_one_rule_decides_agreement_for_reals():
+    from compare.agree import agreement, agrees
+
+    nan, inf = float("nan"), float("inf")
+    first = np.array([1.0, 1.0, nan, nan, inf, inf, -inf, 0.0])
+    second = np.array([1.04, 1.06, nan, 1.0, inf, -inf, -inf, -0.0])
+    expected = [True, False, True, False, True, False, True, True]
+    assert agrees(first, second, kind="real", tolerance=0.05).tolist() == expected
+    assert agreement(first, second, kind="real", tolerance=0.05) == pytest.approx(5 / 8)
+    assert agrees(np.array([3, 4]), np.array([3, 5]), kind="int", tolerance=0.5).tolist() == [True, False]
+    assert agreement(np.zeros(0), np.zeros(0), kind="real", tolerance=0.05) is None
