@@ -94,7 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--steps", type=int, metavar="N", help="training steps (default: the preset's)")
     compare.add_argument("--max-seconds", type=float, default=60.0, metavar="S",
                          help="the synthesizer's time budget (default 60)")  # fmt: skip
-    compare.add_argument("--out", metavar="DIR", help="where to write the run (default runs/compare-TASK-PRESET-SEED)")
+    compare.add_argument("--out", metavar="DIR", help="where to write the run (default runs/compare-TASK-PRESET-SEED[-Nsteps])")
     _json_option(compare)
     compare.set_defaults(run=_compare)
 
@@ -261,7 +261,8 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
 
     task = dsl.load_task(args.source)
     preset = neural.get_preset(args.preset) if args.preset else neural.default_preset(task)
-    out = Path(args.out) if args.out else Path("runs") / f"compare-{task.name}-{preset.name}-{args.seed}"
+    name = f"compare-{task.name}-{preset.name}-{args.seed}" + (f"-{args.steps}steps" if args.steps is not None else "")
+    out = Path(args.out) if args.out else Path("runs") / name
     screen = Console(stderr=True, highlight=False) if args.json == "-" else console
     steps = args.steps if args.steps is not None else preset.config.steps
     result = run_pipeline(
@@ -283,6 +284,7 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     from neural import load_checkpoint, predict
 
     from .harness import agreement, disagreements
+    from .report import by_input_lines
 
     task = dsl.load_task(args.source)
     program = dsl.parse_program(args.program, task, expected=task.output_type)
@@ -319,7 +321,11 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
                   f"[bold]{_escape(str(program))}[/]")  # fmt: skip
     console.print(f"agreement: {share(report['agreement'])} of {task.n_points:,} points — train "
                   f"{share(report['agreement_train'])}, test {share(report['agreement_test'])}")  # fmt: skip
-    console.print(f"{found.count:,} disagreements" + (":" if found.count else ""))
+    console.print(f"{found.count:,} disagreements")
+    for line in by_input_lines(found.by_input):
+        console.print(f"  {_escape(line)}")
+    if found.count:
+        console.print(f"the first {min(found.count, 20)}:")
     for point in found.points[:20]:
         inputs = ", ".join(f"{name} = {point[name]}" for name in task.points)
         console.print(f"  {_escape(inputs)}: network {point['network']}, program {point['program']}"

@@ -49,6 +49,7 @@ __all__ = [
 
 FORMAT = "occam-comparison/1"
 MAX_LISTED = 50  # disagreeing points listed in full
+MAX_BY_INPUT = 1024  # distinct values of an input for counts by value
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Disagreements:
     step: int
     count: int
     points: list[dict[str, Any]]  # the first MAX_LISTED: inputs, network value, program value, train?
-    by_input: dict[str, dict[str, int]]  # input → value → count (discrete inputs with ≤ 64 values)
+    by_input: dict[str, dict[str, int]]  # input → value → count (discrete inputs with ≤ MAX_BY_INPUT values)
     grid: list[list[int]] | None  # two discrete inputs: 0 agree, 1 disagree (rows: first input)
     grid_axes: dict[str, list] | None
 
@@ -289,7 +290,7 @@ def disagreements(task: Task, outputs: np.ndarray, step: int, program_values: np
     by_input = {}
     for input_ in task.inputs:
         values = task.points[input_.name]
-        if input_.type.kind != "real" and len(np.unique(values)) <= 64:
+        if input_.type.kind != "real" and len(np.unique(values)) <= MAX_BY_INPUT:
             found, counts = np.unique(values[differ], return_counts=True)
             by_input[input_.name] = {str(_plain(v)): int(c) for v, c in zip(found, counts)}
     grid, axes = _grid(task, differ)

@@ -359,3 +359,10 @@ def test_the_summary_says_where_it_was_not(stuck):
     assert "on 5 points" in text
     assert "disagreements at step 10: 5 — (a=" in text and "(2 more)" in text
     assert "report:" not in text
+
+
+def test_the_disagreements_by_input_name_the_values_with_the_most():
+    from compare.report import by_input_lines
+
+    lines = by_input_lines({"a": {"1": 3, "2": 5, "3": 1, "4": 5}, "b": {}, "c": {"0": 2}})
+    assert lines == ["by a: 2 (5), 4 (5), 1 (3); 4 values in all", "by c: 0 (2)"]
