@@ -4,6 +4,9 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 import dsl
 import search
@@ -178,3 +181,15 @@ def test_one_rule_decides_agreement_for_reals():
     assert agreement(first, second, kind="real", tolerance=0.05) == pytest.approx(5 / 8)
     assert agrees(np.array([3, 4]), np.array([3, 5]), kind="int", tolerance=0.5).tolist() == [True, False]
     assert agreement(np.zeros(0), np.zeros(0), kind="real", tolerance=0.05) is None
+
+
+@given(arrays(np.float64, st.integers(1, 30), elements=st.floats(allow_nan=True, allow_infinity=True)),
+       st.floats(0.0, 10.0))  # fmt: skip
+def test_agreement_is_reflexive_and_symmetric(values, tolerance):
+    from compare.agree import agrees
+
+    assert agrees(values, values, kind="real", tolerance=tolerance).all()
+    with np.errstate(over="ignore", invalid="ignore"):
+        shifted = values + tolerance / 2
+    assert (agrees(values, shifted, kind="real", tolerance=tolerance)
+            == agrees(shifted, values, kind="real", tolerance=tolerance)).all()  # fmt: skip
