@@ -41,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # `occam tasks | head`
         return 0
+    except OSError as error:  # a file that cannot be written or read: the path says which
+        errors.print(f"[bold red]error:[/] {_escape(str(error))}")
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -327,7 +330,7 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     if found.count:
         console.print(f"the first {min(found.count, 20)}:")
     for point in found.points[:20]:
-        inputs = ", ".join(f"{name} = {point[name]}" for name in task.points)
+        inputs = ", ".join(f"{name} = {value}" for name, value in point["inputs"].items())
         console.print(f"  {_escape(inputs)}: network {point['network']}, program {point['program']}"
                       + (" (training point)" if point["train"] else ""))  # fmt: skip
     if found.count > 20:

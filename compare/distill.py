@@ -14,7 +14,6 @@ program is exact: no program of at most `max_bits` bits gives a shorter code.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +48,8 @@ class Distiller:
     def __init__(self, task: Task, *, max_bits: float, max_seconds: float = 60.0, max_memory_mb: float = 1024.0,
                  tolerance: float = 0.05) -> None:  # fmt: skip
         self.task = task
-        self.tolerance = tolerance
+        self.tolerance = tolerance  # reals: values further apart than this are exceptions
+        self.max_bits = max_bits
         space = build_space(task, equivalence="all")
         budget = Budget(max_seconds=max_seconds, max_bits=max_bits, max_memory_bytes=max_memory_mb * 2**20)
         enumerator = Enumerator(space, budget)
@@ -75,7 +75,8 @@ class Distiller:
 
     def distill(self, function: np.ndarray) -> Distilled | None:
         """The program of least bits + data bits for `function` (values at every task point), or
-        None when the enumeration met no program of the output type."""
+        None when no program met gives a finite code: none of the output type, a real function
+        with NaN or infinite values, a Boolean one that no program gets right on a majority."""
         if not len(self.bits):
             return None
         target = np.asarray(function).astype(self.rows.dtype)
@@ -83,6 +84,8 @@ class Distiller:
         data = code.bits(self.rows)
         total = self.bits + data
         best = int(np.argmin(total))  # ties: the first, which is never longer
+        if not np.isfinite(total[best]):
+            return None
         return Distilled(self.program(best), float(self.bits[best]), float(data[best]),
                          self.exceptions(self.rows[best], target))  # fmt: skip
 
@@ -93,7 +96,3 @@ class Distiller:
     def program(self, index: int) -> Expr:
         space = self._enumerator.space
         return self._enumerator.program(space.output_index, index)
-
-    @property
-    def max_bits(self) -> float:
-        return float(self.bits.max()) if len(self.bits) else math.nan

@@ -1,7 +1,9 @@
 """The comparison: did the network learn the minimal program, when, and where not?
 
 `compare(task, synthesis, trace)` sets a network's function trace (neural/trace.py) beside the
-synthesizer's result (search/) on the same task, and computes for every recorded step:
+synthesizer's result (search/) on the same task — its minimal program is the synthesizer's best: the
+shortest program that fits the training data or, on a noisy task, the one of least bits + data
+bits — and computes for every recorded step:
 
 - agreement of the network with the minimal program on the training points, the held-out points
   and every point (reals: the share of points within `tolerance` × the targets' standard
@@ -30,6 +32,7 @@ A `Comparison` is a value: `to_json` / `from_json` round-trip.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -79,7 +82,7 @@ class Disagreements:
 
     step: int
     count: int
-    points: list[dict[str, Any]]  # the first MAX_LISTED: inputs, network value, program value, train?
+    points: list[dict[str, Any]]  # the first MAX_LISTED: inputs (name → value), network, program, train
     by_input: dict[str, dict[str, int]]  # input → value → count (discrete inputs with ≤ MAX_BY_INPUT values)
     grid: list[list[int]] | None  # two discrete inputs: 0 agree, 1 disagree (rows: first input)
     grid_axes: dict[str, list] | None
@@ -150,7 +153,8 @@ def compare(
     scale = float(np.std(task.clean_values.astype(np.float64))) if kind == "real" else 0.0
     tolerance_value = tolerance * (scale or 1.0)
     best = synthesis.best
-    minimal = best.program if best is not None and best.fits_train else None
+    # With noise the minimal program is the one of least bits + data bits: it need not fit.
+    minimal = best.program if best is not None and (best.fits_train or task.noise is not None) else None
     minimal_values = evaluate(minimal, task.points) if minimal is not None else None
     posterior_test = _posterior_test(task, synthesis)
     minimal_bits = best.bits if minimal is not None else None
@@ -283,7 +287,7 @@ def disagreements(task: Task, outputs: np.ndarray, step: int, program_values: np
     differ = ~agrees(outputs, minimal_values, kind=task.output_type.kind, tolerance=tolerance)
     where = np.flatnonzero(differ)
     points = [
-        {**{name: _plain(task.points[name][i]) for name in task.points},
+        {"inputs": {name: _plain(task.points[name][i]) for name in task.points},
          "network": _plain(outputs[i]), "program": _plain(minimal_values[i]), "train": bool(task.train[i])}
         for i in where[:MAX_LISTED]
     ]  # fmt: skip
@@ -292,7 +296,7 @@ def disagreements(task: Task, outputs: np.ndarray, step: int, program_values: np
         values = task.points[input_.name]
         if input_.type.kind != "real" and len(np.unique(values)) <= MAX_BY_INPUT:
             found, counts = np.unique(values[differ], return_counts=True)
-            by_input[input_.name] = {str(_plain(v)): int(c) for v, c in zip(found, counts)}
+            by_input[input_.name] = {json.dumps(_plain(v)): int(c) for v, c in zip(found, counts)}
     grid, axes = _grid(task, differ)
     return Disagreements(step, int(differ.sum()), points, by_input, grid, axes)
 

@@ -59,6 +59,10 @@ def run_pipeline(
     import neural
     from neural.trace import load_trace, write_json
 
+    # Settings are checked before the search runs, not a minute later.
+    chosen = neural.get_preset(preset) if preset is not None else neural.default_preset(task)
+    config = neural.with_overrides(chosen, steps=steps)
+    _check_training(task, config, seed)
     out.mkdir(parents=True, exist_ok=True)
     reused = {}
     synthesis_key = {"version": VERSION, "task": task.fingerprint, "max_seconds": max_seconds, "window": 10.0}
@@ -73,8 +77,6 @@ def run_pipeline(
         if interrupted:
             raise KeyboardInterrupt  # what was found is written, and searched again next time
 
-    chosen = neural.get_preset(preset) if preset is not None else neural.default_preset(task)
-    config = neural.with_overrides(chosen, steps=steps)
     train_key = {"version": VERSION, "task": task.fingerprint, "config": config.to_json(), "seed": seed}
     train_dir = out / "train"
     training = _cached_training(train_dir, train_key)
@@ -96,6 +98,15 @@ def run_pipeline(
     files = {"report.json": out / "report.json", "synthesis.json": out / "synthesis.json", "train": train_dir}
     files.update(_report(comparison, task, trace, out))
     return PipelineResult(comparison, synthesis, training, trace, files, reused)
+
+
+def _check_training(task: dsl.Task, config, seed: int) -> None:
+    """Raise what `neural.train` would raise for these settings, before anything runs."""
+    import neural
+
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise dsl.TrainingError(f"seed = {seed!r}; expected an integer ≥ 0")
+    neural.build_model(config, neural.encoding_for(task), seed=0, task_name=f"task `{task.name}`")
 
 
 class _Silent:

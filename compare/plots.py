@@ -118,7 +118,7 @@ def accuracy_and_agreement(comparison: Comparison, path: str | os.PathLike) -> P
     steps = np.array([s.step for s in snapshots], dtype=np.float64)
     real = comparison.output_type == "real"
     rmse = _series(snapshots, "rmse_minimal")
-    with_rmse = real and np.isfinite(rmse).any()
+    with_rmse = real and (np.isfinite(rmse) & (rmse > 0)).any()  # a log axis; 0 where the network is exact
     figure = _figure((7.0, 5.6) if with_rmse else (7.0, 3.8))
     if with_rmse:
         axes, rmse_axes = figure.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
@@ -173,7 +173,7 @@ def distilled_bits(comparison: Comparison, path: str | os.PathLike, *, max_label
     step (symmetric-log x), its program part, and the minimal program's bits as a horizontal
     line. Where the distilled program changes, a marker; up to `max_labels` of the distinct
     programs are named there (the last one, then those held over the most recorded steps)."""
-    snapshots = [s for s in comparison.snapshots if s.distilled_bits is not None]
+    snapshots = [s for s in comparison.snapshots if s.distilled_bits is not None and math.isfinite(s.distilled_bits)]
     if not snapshots:
         status = comparison.settings.get("distill_status")
         raise PlotSkipped("no step was distilled" + (f" (distillation: {status})" if status else ""))
@@ -506,6 +506,7 @@ def write_plots(comparison: Comparison, task: dsl.Task, trace, directory: str | 
             plots[name] = draw(directory / f"{name}.png")
         except PlotSkipped as skipped:
             plots.skipped[name] = str(skipped)
+            (directory / f"{name}.png").unlink(missing_ok=True)  # an earlier run's would not belong here
     return plots
 
 

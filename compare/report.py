@@ -329,15 +329,15 @@ def _disagreements_section(comparison: Comparison) -> str:
                     f"<strong>{found.count:,}</strong> point{'s' if found.count != 1 else ''}"
                     + (f"; the first {listed:,} are listed" if listed < found.count else "") + ".</p>"]  # fmt: skip
     if found.points:
-        names = [key for key in found.points[0] if key not in ("network", "program", "train")]
-        rows = [[_e(_value(point[name])) for name in names]
+        names = list(found.points[0]["inputs"])
+        rows = [[_e(_value(point["inputs"][name])) for name in names]
                 + [_e(_value(point["network"])), _e(_value(point["program"])), "train" if point["train"] else "test"]
                 for point in found.points]  # fmt: skip
         parts.append(_table([*names, "network", "minimal program", "split"], rows))
     for name, counts in found.by_input.items():
         if not counts:
             continue
-        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ordered = sorted(counts.items(), key=lambda item: -item[1])  # stable: ties keep the values' order
         parts.append(f"<h3>by {_e(name)} <span class=\"dim\">(value: disagreements, most first)</span></h3>"
                      "<div class=\"counts\">" + "".join(f"<span>{_e(value)}: {count:,}</span>" for value, count in ordered)
                      + "</div>")  # fmt: skip
@@ -428,7 +428,7 @@ def print_summary(
                       f"[dim]{_bits(c.minimal_bits)} bits, {certified}[/]")  # fmt: skip
     text, learned = verdict(c)
     console.print(("[bold green]learned[/]  " if learned else "[bold red]not learned[/]  ") + escape(text))
-    held_out = "held-out points" if any(s.agreement_minimal_test is not None for s in c.snapshots) else "points"
+    held_out = "held-out points" if any(s.test_accuracy is not None for s in c.snapshots) else "points"
     fitted = _fitted_line(c.snapshots)
     if fitted:
         console.print(fitted)
@@ -521,14 +521,14 @@ def by_input_lines(by_input: Mapping[str, Mapping[str, int]], *, top: int = 3) -
     for name, counts in by_input.items():
         if not counts:
             continue
-        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ordered = sorted(counts.items(), key=lambda item: -item[1])  # stable: ties keep the values' order
         shown = ", ".join(f"{value} ({count:,})" for value, count in ordered[:top])
         lines.append(f"by {name}: {shown}" + (f"; {len(ordered):,} values in all" if len(ordered) > top else ""))
     return lines
 
 
 def _point_text(point: dict[str, Any]) -> str:
-    inputs = ", ".join(f"{key}={_value(value)}" for key, value in point.items() if key not in ("network", "program", "train"))
+    inputs = ", ".join(f"{key}={_value(value)}" for key, value in point["inputs"].items())
     return f"({inputs}): network {_value(point['network'])}, program {_value(point['program'])}"
 
 

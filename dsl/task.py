@@ -169,11 +169,14 @@ class Task:
 
     @property
     def fingerprint(self) -> str:
-        """A hash of everything that defines the task's data and grammar (for caches)."""
+        """A hash of everything that defines the task's data, grammar and encoding (for caches):
+        the ranges too, since a network's input and output layers are sized by them."""
         digest = hashlib.sha256()
-        for part in (self.name, str(self.grammar), str(self.output_type), str(self.target)):
+        inputs = [f"{input_.name}: {input_.type} {input_.range}" for input_ in self.inputs]
+        for part in (self.name, str(self.grammar), str(self.output_type), str(self.output_range), str(self.target),
+                     *inputs, str(self.noise)):  # fmt: skip
             digest.update(part.encode() + b"\0")
-        for array in (*self.points.values(), self.train, self.target_values):
+        for array in (*self.points.values(), self.train, self.target_values, self.clean_values):
             digest.update(np.ascontiguousarray(array).tobytes())
         return digest.hexdigest()[:16]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from dsl import Task, TrainingError
+from dsl import OccamError, Task, TrainingError
 
 from .encode import Encoding
 from .models import DTYPES
@@ -67,19 +67,24 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     path = Path(path)
     if path.is_dir():
         path = path / "checkpoint.pt"
+    expected = "a checkpoint written by occam train"
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as error:
-        raise TrainingError(f"cannot read the checkpoint {path}: {error}", expected="a checkpoint written by occam train") from None
+    except Exception as error:  # whatever the file is (unpickling raises many kinds), it is not ours
+        raise TrainingError(f"cannot read the checkpoint {path}: {error}", expected=expected) from None
     if not isinstance(payload, Mapping) or payload.get("format") != FORMAT:
         raise TrainingError(f"{path} is not an occam checkpoint", expected=f"format {FORMAT}")
-    config = TrainConfig.from_json(payload["config"])
-    encoding = Encoding.from_json(payload["encoding"])
-    model = build_model(config, encoding, seed=0)  # the weights come from the state dict
-    model = model.to(dtype=DTYPES[config.dtype])
-    model.load_state_dict(payload["state_dict"])
+    try:
+        config = TrainConfig.from_json(payload["config"])
+        encoding = Encoding.from_json(payload["encoding"])
+        model = build_model(config, encoding, seed=0)  # the weights come from the state dict
+        model = model.to(dtype=DTYPES[config.dtype])
+        model.load_state_dict(payload["state_dict"])
+        fields = (payload["task"], payload["fingerprint"], payload["seed"], payload["step"])
+    except (KeyError, TypeError, ValueError, RuntimeError, OccamError) as error:
+        raise TrainingError(f"the checkpoint {path} is damaged: {error}", expected=expected) from None
     model.eval()
-    return Checkpoint(model, config, encoding, payload["task"], payload["fingerprint"], payload["seed"], payload["step"])
+    return Checkpoint(model, config, encoding, *fields)
 
 
 def predict(checkpoint: Checkpoint, env: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -6,7 +6,11 @@ to correct its predictions into the observed training targets. An exact fit cost
 - Discrete outputs (bool, integers): the exceptions. With n training points of which k ≥ 1 are
   mispredicted, `log2(n)` bits say k, `log2(C(n, k))` which points, and `k · log2(|V| − 1)`
   their values, V being the output's values (its declared range or bit-vector type; for an
-  unbounded int, the range of the training targets; bools need no value bits).
+  unbounded int, the range of the training targets).
+  With two values (bools, `int 0..1`) the exceptions need no value bits, so k and n − k would
+  cost the same and a program wrong almost everywhere would explain the data as well as its
+  complement. There a program must be right on a majority: k ≤ n/2, said in `log2(⌊n/2⌋)` bits;
+  more exceptions cost infinitely much.
 - Reals: a Gaussian code of the residuals at precision ε: `n/2 · log2(2πe · σ²/ε²)` with σ² the
   mean squared residual, or 0 when that is negative (residuals below the precision). ε defaults
   to 10^-6 of the RMS of the training targets. NaN or infinite residuals cost infinitely much.
@@ -49,6 +53,7 @@ class DataCode:
             self.precision = None
             values = _value_count(task, self.target)
             self._value_bits = math.log2(values - 1) if values > 2 else 0.0
+            self._most = n // 2 if values == 2 else n  # exceptions a program may have
             # log2(k!) for k = 0..n, to get log2 C(n, k) by subtraction
             self._log2_factorial = np.concatenate([[0.0], np.cumsum(np.log2(np.arange(1, n + 1)))])
 
@@ -68,8 +73,8 @@ class DataCode:
         """Bits of `wrong` exceptions among the n training points (0 for none)."""
         factorial = self._log2_factorial
         choose = factorial[self.n] - factorial[wrong] - factorial[self.n - wrong]
-        code = math.log2(max(self.n, 1)) + choose + wrong * self._value_bits
-        return np.where(wrong == 0, 0.0, code)
+        code = math.log2(max(self._most, 1)) + choose + wrong * self._value_bits
+        return np.where(wrong == 0, 0.0, np.where(wrong <= self._most, code, np.inf))
 
 
 def _value_count(task: Task, target: np.ndarray) -> int:

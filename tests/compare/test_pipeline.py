@@ -110,3 +110,30 @@ def test_the_readme_run_learns_the_minimal_program(capsys, tmp_path):
     fitted = next(s["step"] for s in report["snapshots"] if s["train_accuracy"] >= 0.99)
     generalized = next(s["step"] for s in report["snapshots"] if s["test_accuracy"] >= 0.99)
     assert fitted < report["memorization_ends_step"] < generalized <= report["program_found_step"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--steps", "0"], "steps"),
+    (["--seed", "-1"], "seed"),
+    (["--preset", "no-such-preset"], "preset"),
+])  # fmt: skip
+def test_bad_training_settings_are_refused_before_the_search(capsys, monkeypatch, tmp_path, argv, message):
+    from compare import pipeline
+
+    def never(*args, **kwargs):
+        raise AssertionError("the search ran")
+
+    monkeypatch.setattr(pipeline.search, "synthesize", never)
+    source = tmp_path / "mod13.task"
+    source.write_text(MOD13)
+    status, _, err = occam(capsys, "compare", source, *argv, "--out", tmp_path / "run")
+    assert status == 1 and "error:" in err and message in err and "Traceback" not in err
+
+
+def test_files_that_cannot_be_written_are_an_error_not_a_traceback(capsys, tmp_path):
+    source = tmp_path / "mod13.task"
+    source.write_text(MOD13)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    status, _, err = occam(capsys, "compare", source, "--out", blocker)
+    assert status == 1 and "error:" in err and str(blocker) in err

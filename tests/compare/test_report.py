@@ -364,5 +364,5 @@ def test_the_summary_says_where_it_was_not(stuck):
 def test_the_disagreements_by_input_name_the_values_with_the_most():
     from compare.report import by_input_lines
 
-    lines = by_input_lines({"a": {"1": 3, "2": 5, "3": 1, "4": 5}, "b": {}, "c": {"0": 2}})
-    assert lines == ["by a: 2 (5), 4 (5), 1 (3); 4 values in all", "by c: 0 (2)"]
+    lines = by_input_lines({"a": {"1": 3, "4": 5, "10": 1, "32": 5}, "b": {}, "c": {"0": 2}})
+    assert lines == ["by a: 4 (5), 32 (5), 1 (3); 4 values in all", "by c: 0 (2)"]

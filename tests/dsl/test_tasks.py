@@ -43,6 +43,18 @@ def test_split_seed_changes_the_split_and_the_fingerprint():
     assert zero.fingerprint != one_.fingerprint
 
 
+@pytest.mark.parametrize("change", [
+    ("output int 0..99", "output int 0..200"),      # the network's output layer
+    ("input a: int 0..99", "input a: int 0..99\n input b: int 0..9"),
+    ("grammar { int -> a }", "grammar { int -> a, 1 }"),
+    ("split train 25% seed 0", "split train 25% seed 0\n noise label 0% seed 0"),  # the search's mode
+])  # fmt: skip
+def test_the_fingerprint_sees_what_caches_depend_on(change):
+    text = "task t {\n input a: int 0..99\n output int 0..99\n target a\n grammar { int -> a }\n split train 25% seed 0\n}"
+    assert one(text).fingerprint == one(text).fingerprint
+    assert one(text).fingerprint != one(text.replace(*change)).fingerprint
+
+
 def test_split_by_count():
     task = one("task t {\n input a: int 0..99\n output int\n target a\n grammar { int -> a }\n split train 7 seed 3\n}")
     assert task.n_train == 7

@@ -10,6 +10,7 @@ import torch
 
 import dsl
 import neural
+from dsl import TrainingError
 from neural import TrainConfig, load_checkpoint, load_trace, predict, train
 from neural.trace import CURVE_KEYS, METRICS
 
@@ -94,6 +95,22 @@ def test_the_checkpoint_loads_with_weights_only(majority3, tmp_path):
     payload = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert set(payload) >= {"state_dict", "config", "encoding", "task", "seed", "step"}
     assert TrainConfig.from_json(payload["config"]) == TINY
+
+
+def test_what_is_not_a_checkpoint_is_refused_with_a_message(majority3, tmp_path):
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(bytes(range(256)) * 2)
+    text = tmp_path / "text.pt"
+    text.write_text("task t { }")
+    for path in (junk, text, tmp_path / "missing", tmp_path):
+        with pytest.raises(TrainingError, match="cannot read the checkpoint"):
+            load_checkpoint(path)
+    train(majority3, TINY, seed=0, out=tmp_path / "run")
+    payload = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    del payload["state_dict"]["layers.0.weight"]
+    torch.save(payload, tmp_path / "damaged.pt")
+    with pytest.raises(TrainingError, match="damaged"):
+        load_checkpoint(tmp_path / "damaged.pt")
 
 
 def test_files_of_a_run(majority3, tmp_path):
