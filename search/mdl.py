@@ -9,8 +9,8 @@ to correct its predictions into the observed training targets. An exact fit cost
   unbounded int, the range of the training targets).
   With two values (bools, `int 0..1`) the exceptions need no value bits, so k and n − k would
   cost the same and a program wrong almost everywhere would explain the data as well as its
-  complement. There a program must be right on a majority: k ≤ n/2, said in `log2(⌊n/2⌋)` bits;
-  more exceptions cost infinitely much.
+  complement. There a program must be right on a strict majority: k ≤ m = ⌊(n − 1)/2⌋, said in
+  `log2(m)` bits; more exceptions cost infinitely much.
 - Reals: a Gaussian code of the residuals at precision ε: `n/2 · log2(2πe · σ²/ε²)` with σ² the
   mean squared residual, or 0 when that is negative (residuals below the precision). ε defaults
   to 10^-6 of the RMS of the training targets. NaN or infinite residuals cost infinitely much.
@@ -53,7 +53,7 @@ class DataCode:
             self.precision = None
             values = _value_count(task, self.target)
             self._value_bits = math.log2(values - 1) if values > 2 else 0.0
-            self._most = n // 2 if values == 2 else n  # exceptions a program may have
+            self._most = (n - 1) // 2 if values == 2 else n  # exceptions a program may have
             # log2(k!) for k = 0..n, to get log2 C(n, k) by subtraction
             self._log2_factorial = np.concatenate([[0.0], np.cumsum(np.log2(np.arange(1, n + 1)))])
 
