@@ -97,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--steps", type=int, metavar="N", help="training steps (default: the preset's)")
     compare.add_argument("--max-seconds", type=float, default=60.0, metavar="S",
                          help="the synthesizer's time budget (default 60)")  # fmt: skip
+    compare.add_argument("--distill-window", type=float, default=10.0, metavar="BITS",
+                         help="distil among programs up to the minimal program's bits + BITS (default 10)")  # fmt: skip
     compare.add_argument("--out", metavar="DIR", help="where to write the run (default runs/compare-TASK-PRESET-SEED[-Nsteps])")
     _json_option(compare)
     compare.set_defaults(run=_compare)
@@ -270,6 +272,7 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     steps = args.steps if args.steps is not None else preset.config.steps
     result = run_pipeline(
         task, preset=preset.name, seed=args.seed, out=out, max_seconds=args.max_seconds, steps=args.steps,
+        distill_window=args.distill_window,
         synth_display=lambda: SynthesisProgress(screen),
         train_display=lambda: TrainingProgress(screen, f"{task.name} · {preset.name}", steps),
         log=lambda message: screen.print(f"[dim]{message}…[/]"),

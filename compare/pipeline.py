@@ -16,6 +16,7 @@ reused) and raises KeyboardInterrupt; the stages before it stay cached.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,10 +46,11 @@ class PipelineResult:
 def run_pipeline(
     task: dsl.Task,
     *,
-    preset: str | None,
-    seed: int,
-    out: Path,
+    out: str | os.PathLike,
+    preset: str | None = None,
+    seed: int = 0,
     max_seconds: float = 60.0,
+    distill_window: float = 10.0,
     steps: int | None = None,
     synth_display: Callable[[], Any] = None,
     train_display: Callable[[], Any] = None,
@@ -63,6 +65,7 @@ def run_pipeline(
     chosen = neural.get_preset(preset) if preset is not None else neural.default_preset(task)
     config = neural.with_overrides(chosen, steps=steps)
     _check_training(task, config, seed)
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     reused = {}
     synthesis_key = {"version": VERSION, "task": task.fingerprint, "max_seconds": max_seconds, "window": 10.0}
@@ -93,7 +96,7 @@ def run_pipeline(
     trace = load_trace(train_dir / "trace")
 
     log("comparing")
-    comparison = compare(task, synthesis, trace)
+    comparison = compare(task, synthesis, trace, distill_window=distill_window)
     write_json(out / "report.json", comparison.to_json())
     files = {"report.json": out / "report.json", "synthesis.json": out / "synthesis.json", "train": train_dir}
     files.update(_report(comparison, task, trace, out))

@@ -48,6 +48,14 @@ def test_compare_writes_the_report_and_reuses_its_stages(capsys, run):
     assert json.loads((out / "report.json").read_text()) == report
 
 
+def test_the_distillation_window_is_a_setting(capsys, run, tmp_path):
+    source, _ = run
+    status, _, _ = occam(capsys, "compare", source, "--steps", "30", "--distill-window", "2", "--out", tmp_path)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert status == 0 and report["settings"]["distill_window"] == 2.0
+    assert report["settings"]["distill_max_bits"] == pytest.approx(report["minimal_bits"] + 2.0)
+
+
 def test_diff_against_the_saved_network(capsys, run):
     source, out = run
     status, text, _ = occam(capsys, "diff", source, "--program", "(a + b) % 13", "--model", out / "train", "--json", "-")
