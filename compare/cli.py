@@ -107,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("source", metavar="SOURCE", help="the task the network was trained on")
     diff.add_argument("--program", required=True, metavar="TEXT", help="a program over the task's inputs")
     diff.add_argument("--model", required=True, metavar="DIR", help="a run directory of occam train (or its checkpoint)")
+    diff.add_argument("--plot", metavar="PNG", help="draw where they disagree (tasks with two discrete inputs)")
     _json_option(diff)
     diff.set_defaults(run=_diff)
 
@@ -306,6 +307,8 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     kind = task.output_type.kind
     tolerance = 0.05 * (float(task.clean_values.std()) or 1.0) if kind == "real" else 0.0
     found = disagreements(task, outputs, checkpoint.step, values, tolerance=tolerance)
+    if args.plot:
+        _plot_diff(task, outputs, values, program, checkpoint.step, tolerance, args.plot)
     report = {
         "task": task.name,
         "program": str(program),
@@ -339,6 +342,19 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     if found.count > 20:
         console.print(f"  … {found.count - 20:,} more (--json lists {len(found.points)})")
     return 0
+
+
+def _plot_diff(task, outputs, values, program, step, tolerance, path) -> None:
+    """The map of where the network differs from `program`; refused for tasks it does not fit."""
+    from .agree import agrees
+    from .plots import PlotSkipped, map_of_disagreements
+
+    differ = ~agrees(outputs, values, kind=task.output_type.kind, tolerance=tolerance)
+    try:
+        written = map_of_disagreements(task, differ, path, program=str(program), step=step)
+    except PlotSkipped as skipped:
+        raise dsl.TaskError(f"no map for {task.name}: {skipped}", expected="a task with two discrete inputs") from None
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"wrote {_escape(str(written))}")
 
 
 # --- occam bench ----------------------------------------------------------------------------

@@ -44,7 +44,8 @@ from .agree import agrees
 from .harness import Comparison
 
 __all__ = [
-    "PlotSkipped", "Plots", "accuracy_and_agreement", "disagreement_map", "distilled_bits", "real_fit",
+    "PlotSkipped", "Plots", "accuracy_and_agreement", "disagreement_map", "distilled_bits", "map_of_disagreements",
+    "real_fit",
     "transition_step", "write_plots",
 ]  # fmt: skip
 
@@ -252,7 +253,6 @@ def _label_programs(figure: Figure, axes, labels: Sequence[tuple[float, float, s
 # --- disagreement map -------------------------------------------------------------------------
 
 
-@_styled
 def disagreement_map(
     comparison: Comparison,
     task: dsl.Task,
@@ -263,31 +263,35 @@ def disagreement_map(
 ) -> Path:
     """For two discrete inputs: a heat map over (first input) × (second input) of where the
     network and the minimal program disagree — at the last step, or at `step` (then computed
-    from `trace`, a neural FunctionTrace of `task`). Training points are drawn in a second
-    colour pair, so that the four cases (agree/disagree × train/test) are all distinct; cells
-    that are no task point are hatched."""
+    from `trace`, a neural FunctionTrace of `task`). See `map_of_disagreements`."""
     if comparison.minimal_program is None:
         raise PlotSkipped("there is no minimal program to disagree with")
-    if len(task.inputs) != 2 or any(input_.type.kind == "real" for input_ in task.inputs):
-        raise PlotSkipped("the map is drawn for tasks with exactly two discrete inputs "
-                          f"(this one: {', '.join(str(input_) for input_ in task.inputs)})")  # fmt: skip
+    _check_map_inputs(task)
     last = comparison.disagreements
     if step is None or (last is not None and step == last.step):
         if last is None or last.grid is None:
             raise PlotSkipped("the comparison has no disagreement grid (too many cells)")
-        step, differ_grid = last.step, np.array(last.grid, dtype=bool)
-        differ = None
+        step = last.step
+        (row_index, column_index), _ = _cells(task)
+        differ = np.array(last.grid, dtype=bool)[row_index, column_index]
     else:
         if trace is None:
             raise PlotSkipped(f"a map at step {step} needs the trace")
         differ = _differ(comparison, task, trace.at(step))
-        differ_grid = None
-    first, second = (task.points[input_.name] for input_ in task.inputs)
-    rows, row_index = np.unique(first, return_inverse=True)
-    columns, column_index = np.unique(second, return_inverse=True)
-    if differ_grid is None:
-        differ_grid = np.zeros((len(rows), len(columns)), dtype=bool)
-        differ_grid[row_index, column_index] = differ
+    return map_of_disagreements(task, differ, path, program=comparison.minimal_program, step=step)
+
+
+@_styled
+def map_of_disagreements(task: dsl.Task, differ: np.ndarray, path: str | os.PathLike, *, program: str,
+                         step: int | None = None) -> Path:  # fmt: skip
+    """The heat map of `differ` (a bool per task point: the network differs from `program`)
+    over a two-discrete-input task. Training points are drawn in a second colour pair, so that
+    the four cases (agree/disagree × train/test) are all distinct; cells that are no task point
+    are hatched."""
+    _check_map_inputs(task)
+    (row_index, column_index), (rows, columns) = _cells(task)
+    differ_grid = np.zeros((len(rows), len(columns)), dtype=bool)
+    differ_grid[row_index, column_index] = differ
     present = np.zeros((len(rows), len(columns)), dtype=bool)
     present[row_index, column_index] = True
     train = np.zeros((len(rows), len(columns)), dtype=bool)
@@ -317,8 +321,9 @@ def disagreement_map(
     axes.set_xlabel(f"{task.inputs[1].name} ({task.inputs[1].type})")
     axes.set_ylabel(f"{task.inputs[0].name} ({task.inputs[0].type})")
     count = int((differ_grid & present).sum())
-    axes.set_title(f"{comparison.task}, step {step:,}: {count:,} of {int(present.sum()):,} points disagree\n"
-                   f"with {_program_label(comparison.minimal_program, 48)}")  # fmt: skip
+    at = f", step {step:,}" if step is not None else ""
+    axes.set_title(f"{task.name}{at}: {count:,} of {int(present.sum()):,} points disagree\n"
+                   f"with {_program_label(program, 48)}")  # fmt: skip
     handles = [Patch(facecolor=colour, edgecolor="#888888", linewidth=0.5,
                      label=f"{name} ({int(((cases == case) & present).sum()):,})")
                for case, (colour, name) in enumerate(zip(colours, names))]  # fmt: skip
@@ -339,6 +344,20 @@ def transition_step(comparison: Comparison) -> int | None:
         if share is not None and share >= 0.5 and snapshot.disagreements:
             return snapshot.step
     return None
+
+
+def _check_map_inputs(task: dsl.Task) -> None:
+    if len(task.inputs) != 2 or any(input_.type.kind == "real" for input_ in task.inputs):
+        raise PlotSkipped("the map is drawn for tasks with exactly two discrete inputs "
+                          f"(this one: {', '.join(str(input_) for input_ in task.inputs)})")  # fmt: skip
+
+
+def _cells(task: dsl.Task) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Each point's (row, column) in the map, and the rows' and columns' values."""
+    first, second = (task.points[input_.name] for input_ in task.inputs)
+    rows, row_index = np.unique(first, return_inverse=True)
+    columns, column_index = np.unique(second, return_inverse=True)
+    return (row_index, column_index), (rows, columns)
 
 
 def _differ(comparison: Comparison, task: dsl.Task, outputs: np.ndarray) -> np.ndarray:

@@ -67,6 +67,9 @@ def test_diff_against_the_saved_network(capsys, run):
     status, text, _ = occam(capsys, "diff", source, "--program", "a", "--model", out / "train", "--json", "-")
     wrong = json.loads(text)
     assert wrong["agreement"] < 0.2 and wrong["disagreements"] > 100 and len(wrong["points"]) == 50
+    picture = out.parent / "diff.png"
+    status, _, err = occam(capsys, "diff", source, "--program", "a", "--model", out / "train", "--plot", picture)
+    assert status == 0 and picture.read_bytes().startswith(b"\x89PNG") and f"wrote {picture}" in err
 
 
 def test_diff_refuses_a_network_of_other_data(capsys, run, tmp_path):
