@@ -11,8 +11,8 @@ from hypothesis.extra.numpy import arrays
 import dsl
 import search
 from compare.harness import Comparison, compare, memorization_bar
-from neural.trace import METRICS, FunctionTrace
 from search.mdl import DataCode
+from tests.compare.traces import trace_of
 
 MOD13 = """task mod13 {
     input   a, b: int 0..12
@@ -34,22 +34,6 @@ def synthesis(task):
     result = search.synthesize(task, posterior_window=6)
     assert str(result.best.program) == "(a + b) % 13" and result.certified
     return result
-
-
-def trace_of(task, steps, outputs) -> FunctionTrace:
-    """A trace recording `outputs[k]` (values at every task point) at `steps[k]`."""
-    outputs = np.array(outputs, dtype=task.output_type.dtype)
-    metrics = {name: np.full(len(steps), np.nan) for name in METRICS}
-    for k, row in enumerate(outputs):
-        for split, mask in (("train", task.train), ("test", task.test)):
-            if mask.any():
-                metrics[f"{split}_accuracy"][k] = np.mean(row[mask] == task.target_values[mask])
-    curve = {"step": np.array(steps, dtype=np.int64), "cpu_seconds": np.zeros(len(steps)), **metrics}
-    return FunctionTrace(
-        task=task.name, fingerprint=task.fingerprint, output_type=str(task.output_type), head="classes",
-        steps=np.array(steps, dtype=np.int64), outputs=outputs, metrics=metrics, curve=curve,
-        train=np.asarray(task.train), targets=np.asarray(task.target_values), info={"seed": 0},
-    )  # fmt: skip
 
 
 def perturbed(values: np.ndarray, points: np.ndarray) -> np.ndarray:

@@ -18,7 +18,8 @@ import search
 from compare.harness import Comparison, Snapshot, compare
 from compare.plots import PlotSkipped, disagreement_map, real_fit, write_plots
 from compare.report import latex_image, print_summary, write_report_html
-from neural.trace import METRICS, FunctionTrace, probe_grid
+from neural.trace import FunctionTrace, probe_grid
+from tests.compare.traces import trace_of
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 VERMILLION = np.array([0xD5, 0x5E, 0x00]) / 255  # the disagreement map's "disagrees, test point"
@@ -47,23 +48,6 @@ PLANE = """task plane {
     sample  30 uniform seed 0
     grammar koza
 }"""
-
-
-def trace_of(task, steps, outputs, *, probe=None, probe_outputs=None) -> FunctionTrace:
-    """A trace recording `outputs[k]` (values at every task point) at `steps[k]`."""
-    outputs = np.array(outputs, dtype=task.output_type.dtype)
-    metrics = {name: np.full(len(steps), np.nan) for name in METRICS}
-    for k, row in enumerate(outputs):
-        for split, mask in (("train", task.train), ("test", task.test)):
-            if mask.any():
-                metrics[f"{split}_accuracy"][k] = np.mean(row[mask] == task.target_values[mask])
-    curve = {"step": np.array(steps, dtype=np.int64), "cpu_seconds": np.zeros(len(steps)), **metrics}
-    return FunctionTrace(
-        task=task.name, fingerprint=task.fingerprint, output_type=str(task.output_type), head="classes",
-        steps=np.array(steps, dtype=np.int64), outputs=outputs, metrics=metrics, curve=curve,
-        train=np.asarray(task.train), targets=np.asarray(task.target_values), probe=probe,
-        probe_outputs=probe_outputs, info={"seed": 0},
-    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
