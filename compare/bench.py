@@ -30,6 +30,7 @@ import dsl
 import search
 from dsl.library import builtin_task_file
 
+from .agree import agrees
 from .baseline import numpy_enumerate
 
 __all__ = ["TRAIN_REFERENCES", "bench_synth", "bench_train", "recovered", "nguyen_with_seed"]
@@ -49,15 +50,15 @@ def nguyen_with_seed(name: str, seed: int) -> dsl.Task:
 
 
 def recovered(program: dsl.Expr, task: dsl.Task, *, points: int = 1000, seed: int = 12345) -> bool:
-    """Is `program` the task's target function: equal (to 1e-6, NaN where it is NaN) on fresh
+    """Is `program` the task's target function: equal (to 1e-6 relative; see agree.py) on fresh
     points drawn uniformly from the inputs' ranges?"""
     rng = np.random.default_rng(seed)
     env = {i.name: rng.uniform(i.range.low, i.range.high, points) for i in task.inputs}
     expected, found = dsl.evaluate(task.target, env), dsl.evaluate(program, env)
     scale = float(np.sqrt(np.nanmean(expected**2))) or 1.0
     with np.errstate(all="ignore"):
-        close = np.abs(found - expected) <= 1e-6 * (np.abs(expected) + scale)
-    return bool(np.all(close | (np.isnan(found) & np.isnan(expected))))
+        tolerance = 1e-6 * (np.abs(expected) + scale)
+    return bool(np.all(agrees(found, expected, kind="real", tolerance=tolerance)))
 
 
 def _nguyen_rows(seeds: list[int], max_seconds: float, log) -> list[dict[str, Any]]:
@@ -67,20 +68,8 @@ def _nguyen_rows(seeds: list[int], max_seconds: float, log) -> list[dict[str, An
             task = nguyen_with_seed(name, seed)
             result = search.synthesize(task, max_seconds=max_seconds, posterior_window=0)
             best = result.best
-            row = {
-                "task": name,
-                "seed": seed,
-                "solved": bool(best is not None and best.fits_train and recovered(best.program, task)),
-                "program": str(best.program) if best else None,
-                "bits": best.bits if best else None,
-                "certified": result.certified,
-                "status": result.status,
-                "found_cpu_seconds": result.stats.best_seconds,
-                "cpu_seconds": result.stats.cpu_seconds,
-                "candidates": result.stats.candidates,
-                "candidates_per_second": result.stats.candidates_per_second,
-                "peak_bank_mb": result.stats.peak_bank_bytes / 2**20,
-            }
+            solved = best is not None and best.fits_train and recovered(best.program, task)
+            row = _search_row(name, seed, result, solved)
             rows.append(row)
             log(row)
     return rows
@@ -91,23 +80,28 @@ def _modular_rows(log) -> list[dict[str, Any]]:
     for name in ("mod_add_97", "mod_add_113"):
         task = dsl.load_task(name)
         result = search.synthesize(task, max_seconds=60, posterior_window=0)
-        row = {
-            "task": name,
-            "seed": 0,
-            "solved": bool(result.best and result.best.fits_train and result.certified),
-            "program": str(result.best.program) if result.best else None,
-            "bits": result.best.bits if result.best else None,
-            "certified": result.certified,
-            "status": result.status,
-            "found_cpu_seconds": result.stats.best_seconds,
-            "cpu_seconds": result.stats.cpu_seconds,
-            "candidates": result.stats.candidates,
-            "candidates_per_second": result.stats.candidates_per_second,
-            "peak_bank_mb": result.stats.peak_bank_bytes / 2**20,
-        }
+        row = _search_row(name, 0, result, result.best is not None and result.best.fits_train and result.certified)
         rows.append(row)
         log(row)
     return rows
+
+
+def _search_row(name: str, seed: int, result, solved: bool) -> dict[str, Any]:
+    best, stats = result.best, result.stats
+    return {
+        "task": name,
+        "seed": seed,
+        "solved": bool(solved),
+        "program": str(best.program) if best else None,
+        "bits": best.bits if best else None,
+        "certified": result.certified,
+        "status": result.status,
+        "found_cpu_seconds": stats.best_seconds,
+        "cpu_seconds": stats.cpu_seconds,
+        "candidates": stats.candidates,
+        "candidates_per_second": stats.candidates_per_second,
+        "peak_bank_mb": stats.peak_bank_bytes / 2**20,
+    }
 
 
 def _tables(grammars: list[tuple[int, str]], log) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ program is exact: no program of at most `max_bits` bits gives a shorter code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,6 +36,7 @@ class Distilled:
     program_bits: float
     data_bits: float
     exceptions: int  # points where the program differs from the function (reals: by more than the tolerance)
+    values: np.ndarray = field(repr=False, compare=False)  # the program's values at every task point
 
     @property
     def bits(self) -> float:
@@ -86,8 +87,9 @@ class Distiller:
         best = int(np.argmin(total))  # ties: the first, which is never longer
         if not np.isfinite(total[best]):
             return None
+        values = self.rows[best]
         return Distilled(self.program(best), float(self.bits[best]), float(data[best]),
-                         self.exceptions(self.rows[best], target))  # fmt: skip
+                         self.exceptions(values, target), values)  # fmt: skip
 
     def exceptions(self, values: np.ndarray, function: np.ndarray) -> int:
         kind = self.task.output_type.kind

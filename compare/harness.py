@@ -213,25 +213,22 @@ def _snapshot(task, trace, index, minimal_values, posterior_test, distiller, kin
     train, test = task.train, task.test
     metric = {name: _number(values[index]) for name, values in trace.metrics.items()}
 
+    same = None if minimal_values is None else agrees(outputs, minimal_values, kind=kind, tolerance=tolerance)
+
     def agree(mask):
-        if minimal_values is None or not mask.any():
-            return None
-        return agreement(outputs[mask], minimal_values[mask], kind=kind, tolerance=tolerance)
+        return None if same is None or not mask.any() else float(np.mean(same[mask]))
 
     everywhere = np.ones(task.n_points, dtype=bool)
     rmse = None
     if minimal_values is not None and kind == "real":
         with np.errstate(all="ignore"):
             rmse = _number(np.sqrt(np.mean((outputs.astype(np.float64) - minimal_values) ** 2)))
-    disagreements = None
-    if minimal_values is not None:
-        disagreements = int(round((1 - agreement(outputs, minimal_values, kind=kind, tolerance=tolerance)) * task.n_points))
     distilled = distiller.distill(outputs)
     memorization = None
     if distilled is not None:
         held_out = test if test.any() else everywhere
-        reproduced = evaluate(distilled.program, task.env(held_out))
-        memorization = bool(agreement(outputs[held_out], reproduced, kind=kind, tolerance=tolerance) < bar)
+        explained = agreement(outputs[held_out], distilled.values[held_out], kind=kind, tolerance=tolerance)
+        memorization = bool(explained < bar)
     return Snapshot(
         step=int(trace.steps[index]),
         train_accuracy=metric.get("train_accuracy"),
@@ -242,7 +239,7 @@ def _snapshot(task, trace, index, minimal_values, posterior_test, distiller, kin
         agreement_posterior_test=agreement(outputs[test], posterior_test, kind=kind, tolerance=tolerance)
         if posterior_test is not None else None,
         rmse_minimal=rmse,
-        disagreements=disagreements,
+        disagreements=None if same is None else int(np.count_nonzero(~same)),
         distilled_program=str(distilled.program) if distilled else None,
         distilled_bits=distilled.bits if distilled else None,
         distilled_program_bits=distilled.program_bits if distilled else None,
