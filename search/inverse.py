@@ -29,7 +29,7 @@ from numba import njit
 from dsl import Apply, Expr, Op
 
 from .bank import Bank
-from .kernels import _hash, _key, _same, _wrap
+from .kernels import _hash, _key, _same, _slot_for, _wrap
 from .space import Choice, SearchSpace
 
 __all__ = ["BackwardSearch", "INVERTIBLE"]
@@ -134,7 +134,6 @@ def _expand(needed, is_real, operations, known, known_bits, width, signed, store
     points = needs.shape[1]
     need = np.empty(points, dtype=needs.dtype)
     scratch = np.empty(points, dtype=np.uint64)
-    slots = table.shape[0] // 2
     tried = 0
     state = 0
     while state < count[0]:
@@ -156,15 +155,8 @@ def _expand(needed, is_real, operations, known, known_bits, width, signed, store
                     continue
                 key = _key(need, scratch, is_real)
                 h = _hash(key)
-                slot = np.int64(h & np.uint64(slots - 1))
-                duplicate = False
-                while table[2 * slot] != 0:
-                    other = table[2 * slot] - 1
-                    if table[2 * slot + 1] == np.int64(h) and _same(needs[other], key, is_real):
-                        duplicate = True
-                        break
-                    slot = (slot + 1) & (slots - 1)
-                if not duplicate:
+                slot = _slot_for(needs, table, key, h, is_real)
+                if slot >= 0:
                     child = count[0]
                     count[0] += 1
                     table[2 * slot], table[2 * slot + 1] = child + 1, np.int64(h)
@@ -198,22 +190,14 @@ def _probe(states, needs, values, table, is_real, found):
 def _index_rows(values, columns, first, last, table, is_real, restricted):
     """Add rows first..last-1 of `values`, restricted to `columns`, to `table`; `restricted`
     receives the restricted rows (the first, shortest, of equal ones is the one found)."""
-    slots = table.shape[0] // 2
     keys = np.empty(columns.shape[0], dtype=np.uint64)
     for row in range(first, last):
         for q in range(columns.shape[0]):
             restricted[row, q] = values[row, columns[q]]
         key = _key(restricted[row], keys, is_real)
         h = _hash(key)
-        slot = np.int64(h & np.uint64(slots - 1))
-        duplicate = False
-        while table[2 * slot] != 0:
-            other = table[2 * slot] - 1
-            if table[2 * slot + 1] == np.int64(h) and _same(restricted[other], key, is_real):
-                duplicate = True
-                break
-            slot = (slot + 1) & (slots - 1)
-        if not duplicate:
+        slot = _slot_for(restricted, table, key, h, is_real)
+        if slot >= 0:
             table[2 * slot], table[2 * slot + 1] = row + 1, np.int64(h)
 
 

@@ -318,16 +318,11 @@ def _keep(values, hashes, table, choices, children, state, row_index, key, is_re
     """Insert row `row_index` (already written; `key` its equivalence key) unless a row with
     that key is in the table. Returns whether it was kept."""
     h = _hash(key)
-    slots = table.shape[0] // 2
-    slot = np.int64(h & np.uint64(slots - 1))
-    signed_hash = np.int64(h)
-    while table[2 * slot] != 0:
-        other = table[2 * slot] - 1
-        if table[2 * slot + 1] == signed_hash and _same(values[other], key, is_real):
-            return False
-        slot = (slot + 1) & (slots - 1)
+    slot = _slot_for(values, table, key, h, is_real)
+    if slot < 0:
+        return False
     table[2 * slot] = row_index + 1
-    table[2 * slot + 1] = signed_hash
+    table[2 * slot + 1] = np.int64(h)
     hashes[row_index] = h
     choices[row_index] = state[2]
     children[row_index, 0] = i
