@@ -210,7 +210,7 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
         data = result.to_json()
         if result.best is not None:
             data["best"]["latex"] = result.best.program.to_latex()
-            data["best"]["simplified"] = simplified(result.best.program)
+            data["best"]["simplified"] = simplified(result.best.program, task.env())
         _write_json(data, args.json, screen)
     if args.json != "-":
         print_synthesis(result, console)

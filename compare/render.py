@@ -3,9 +3,15 @@ results, benchmark rows."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
+import threading
 import time
+from collections.abc import Iterator, Mapping
 from typing import Any
+
+import numpy as np
 
 from rich.console import Console
 from rich.live import Live
@@ -14,7 +20,7 @@ from rich.progress import BarColumn, TextColumn, TimeElapsedColumn, TimeRemainin
 from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
-from dsl import Expr
+from dsl import Apply, Expr, Type, evaluate
 from search import Progress, SynthesisResult
 from search.result import STATUSES
 
@@ -24,19 +30,101 @@ __all__ = [
 ]  # fmt: skip
 
 SIMPLIFY_MAX_SIZE = 40  # sympy's simplify can take minutes on large expressions
+SIMPLIFY_SECONDS = 1.0  # and on some small ones: each simplification is cut off after this long
+CHECK_POINTS = 4096  # a simplified form is checked at all the task's points, or this many of them
 
 
-def simplified(program: Expr) -> str | None:
-    """The program simplified by sympy, when that says something the canonical text does not."""
-    if program.size > SIMPLIFY_MAX_SIZE:
+def simplified(
+    program: Expr, points: Mapping[str, np.ndarray], *, seconds: float = SIMPLIFY_SECONDS
+) -> str | None:
+    """The program simplified by sympy, when that says something the canonical text does not.
+
+    Shown only if it is the same function: sympy's `simplify` is unsound on nested `Mod` and
+    `floor` (it turned the u8 program `x >> 2 << 1 << 1` into one wrong at 248 of 256 points),
+    so the simplified form is evaluated exactly (dsl.symbolic.evaluate_expression) at `points`
+    (input name → values, e.g. `task.env()`; an evenly spaced sample of `CHECK_POINTS` of them
+    where there are more) and must give the reference evaluator's values there. For a Boolean
+    program it must also be shorter (fewer operations) than the program: sympy's normal forms
+    often are not. None when any of that fails, when sympy raises, or when it takes longer than
+    `seconds` (a limit enforced with SIGALRM on the main thread; elsewhere only the size bound
+    applies).
+    """
+    if program.size > SIMPLIFY_MAX_SIZE or not seconds > 0:
         return None
     import sympy
 
+    from dsl.symbolic import Unevaluable, evaluate_expression
+
     try:
-        text = str(sympy.simplify(program.to_sympy()))
+        with _time_limit(seconds):
+            simple = sympy.simplify(program.to_sympy())
+            text = str(simple)
+            if text == str(program) or not _shorter_if_boolean(simple, program):
+                return None
+            env = _check_points(points, program)
+            same = _same_values(evaluate_expression(simple, env), evaluate(program, env), program.type)
+    except (_OutOfTime, Unevaluable):
+        return None
     except Exception:  # sympy raises many kinds of errors on exotic expressions; the text is optional
         return None
-    return None if text == str(program) else text
+    return text if same else None
+
+
+class _OutOfTime(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise `_OutOfTime` in the block after `seconds` (on the main thread, where signals go)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _shorter_if_boolean(simple: Any, program: Expr) -> bool:
+    if program.type.kind != "bool":
+        return True
+    import sympy
+
+    operations = sum(1 for node in program.walk() if isinstance(node, Apply))
+    return sympy.count_ops(simple) < operations
+
+
+def _check_points(points: Mapping[str, np.ndarray], program: Expr) -> dict[str, np.ndarray]:
+    env = {name: np.asarray(values) for name, values in points.items() if name in program.inputs}
+    size = len(next(iter(points.values()))) if points else 1
+    if size <= CHECK_POINTS:
+        return env
+    sample = np.unique(np.linspace(0, size - 1, CHECK_POINTS).round().astype(np.int64))
+    return {name: values[sample] for name, values in env.items()}
+
+
+def _same_values(shown: np.ndarray, reference: np.ndarray, type_: Type) -> bool:
+    """Do the simplified form's exact values equal the program's? Reals to 1e-9 (sympy reorders
+    floating-point arithmetic), with NaN and ±inf where the program has them."""
+    if type_.kind == "bool":
+        return shown.dtype == bool and bool(np.array_equal(shown, reference))
+    if type_.kind == "int":
+        return shown.dtype == object and bool(np.all(shown == reference.astype(object)))
+    shown = shown.astype(np.float64)
+    finite, infinite = np.isfinite(reference), np.isinf(reference)
+    if not np.array_equal(np.isnan(shown), np.isnan(reference)):
+        return False
+    if not np.array_equal(shown[infinite], reference[infinite]):
+        return False
+    return bool(np.allclose(shown[finite], reference[finite], rtol=1e-9, atol=1e-12))
 
 
 class SynthesisProgress:
@@ -82,10 +170,11 @@ def print_synthesis(result: SynthesisResult, console: Console) -> None:
         console.print(f"[bold green]best[/]  {escape(str(best.program))}   [dim]{best.bits:.2f} bits; {fit}; "
                       f"{certified}[/]")  # fmt: skip
         console.print(f"[dim]LaTeX[/] {escape(best.program.to_latex())}")
-        simple = simplified(best.program)
+        simple = simplified(best.program, task.env())
         if simple:
             console.print(f"[dim]sympy[/] {escape(simple)}")
-    console.print(_candidates_table("Pareto front (description length against data bits)", result.pareto))
+    title = "Pareto front (description length against data bits)"
+    console.print(_candidates_table(title, result.pareto, task.env()))
     console.print(_posterior_table(result))
     scores = result.test_scores()
     if scores["best"] is not None:
@@ -99,7 +188,7 @@ def print_synthesis(result: SynthesisResult, console: Console) -> None:
     )
 
 
-def _candidates_table(title: str, candidates) -> Table:
+def _candidates_table(title: str, candidates, points: Mapping[str, np.ndarray]) -> Table:
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
     for column, justify in (("bits", "right"), ("data bits", "right"), ("fits", "center"), ("program", "left"),
                             ("sympy", "left")):  # fmt: skip
@@ -110,7 +199,7 @@ def _candidates_table(title: str, candidates) -> Table:
             f"{candidate.data_bits:.2f}",
             "✓" if candidate.fits_train else "",
             escape(str(candidate.program)),
-            escape(simplified(candidate.program) or ""),
+            escape(simplified(candidate.program, points) or ""),
         )
     return table
 

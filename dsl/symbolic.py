@@ -19,8 +19,12 @@ Imports sympy, so it is imported only when a program is exported.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import sympy
 from sympy import (  # noqa: F401  (the primitive table's sympy column reads these from here)
     ITE,
@@ -55,7 +59,7 @@ from .primitives import Op
 from .program import Apply, Expr, Hole, Lit, Var
 from .types import Type
 
-__all__ = ["to_sympy", "symbol", "bitand", "bitor", "bitxor"]
+__all__ = ["to_sympy", "symbol", "bitand", "bitor", "bitxor", "evaluate_expression", "Unevaluable"]
 
 
 class _Bitwise(sympy.Function):
@@ -151,3 +155,289 @@ def _wrap(expression: Any, type_: Type) -> Any:
         return Mod(expression, modulus)
     half = 2 ** (type_.width - 1)
     return Mod(expression + half, modulus) - half
+
+
+# --- numeric evaluation of exported (and simplified) expressions -------------------------------
+
+
+class Unevaluable(ValueError):
+    """An expression `evaluate_expression` cannot evaluate exactly: an unknown function, a
+    division by zero in exact arithmetic, a complex value."""
+
+
+def evaluate_expression(expression: Any, env: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The values of a sympy expression (an export or a simplification of one) at each point.
+
+    `env` maps input names to 1-D arrays of one length. Integers and rationals are computed
+    exactly (object arrays of Python ints and Fractions, so nothing wraps or rounds), reals in
+    float64 as the reference evaluator does, truth values as bool arrays. Each `Piecewise` and
+    `ITE` branch is evaluated only at the points its condition selects (`Mod(a, b)` under
+    `b ≠ 0` is never computed at b = 0). Returns a bool, object or float64 array; raises
+    `Unevaluable` for what it cannot compute exactly, so that a caller that checks an
+    expression with it fails safe.
+    """
+    size = len(next(iter(env.values()))) if env else 1
+    columns = {name: _column(np.asarray(values)) for name, values in env.items()}
+    with np.errstate(all="ignore"):
+        try:
+            return _broadcast(_numeric(sympy.sympify(expression), columns, size), size)
+        except (ZeroDivisionError, OverflowError, TypeError, ValueError) as error:
+            if isinstance(error, Unevaluable):
+                raise
+            raise Unevaluable(f"cannot evaluate {expression}: {error}") from None
+
+
+def _column(values: np.ndarray) -> np.ndarray:
+    if values.dtype.kind in "iu":  # exact integers: Python ints never wrap
+        return values.astype(object)
+    return values
+
+
+def _broadcast(values: Any, size: int) -> np.ndarray:
+    if not isinstance(values, np.ndarray):
+        dtype = bool if isinstance(values, bool) else np.float64 if isinstance(values, float) else object
+        return np.full(size, values, dtype=dtype)
+    array = values
+    if array.ndim == 0:
+        array = np.full(size, array.item(), dtype=array.dtype)
+    if array.dtype == object and all(isinstance(value, (bool, np.bool_)) for value in array):
+        array = array.astype(bool)
+    return array
+
+
+def _is_float(value: Any) -> bool:
+    return isinstance(value, float) or (isinstance(value, np.ndarray) and value.dtype.kind == "f")
+
+
+def _as_float(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.astype(np.float64)
+    return float(value)
+
+
+def _unify(values: list[Any]) -> list[Any]:
+    """Exact values become floats where a float takes part (as in the reference evaluator's
+    real arithmetic)."""
+    if any(_is_float(value) for value in values):
+        return [_as_float(value) for value in values]
+    return values
+
+
+def _elementwise(function: Any, *values: Any) -> Any:
+    if not any(isinstance(value, np.ndarray) for value in values):
+        return function(*values)
+    return np.frompyfunc(function, len(values), 1)(*values)
+
+
+def _truth(value: Any, size: int) -> np.ndarray:
+    array = _broadcast(value, size)
+    if array.dtype != bool:
+        raise Unevaluable(f"not a truth value: {array[:3]}")
+    return array
+
+
+def _numeric(node: Any, columns: dict[str, np.ndarray], size: int) -> Any:
+    """A scalar (Python int, Fraction, float or bool) or an array of length `size`."""
+    if node.is_Symbol:
+        if node.name not in columns:
+            raise Unevaluable(f"no values for {node.name}")
+        return columns[node.name]
+    if node is sympy.true or node is sympy.false:
+        return bool(node)
+    if node.is_Integer:
+        return int(node)
+    if node.is_Rational:
+        return Fraction(int(node.p), int(node.q))
+    if node.is_Float:
+        return float(node)
+    if node in (sympy.pi, sympy.E):
+        return float(node)
+    if node in (sympy.oo, -sympy.oo):
+        return float(node)
+    if node is sympy.nan:
+        return math.nan
+    if isinstance(node, (sympy.Piecewise, ITE)):
+        if isinstance(node, ITE):
+            condition, then, otherwise = node.args
+            return _branches(((then, condition), (otherwise, True)), columns, size)
+        return _branches(node.args, columns, size)
+    args = [_numeric(arg, columns, size) for arg in node.args]
+    operation = _OPERATIONS.get(type(node).__name__) or _OPERATIONS.get(node.func.__name__)
+    if operation is None:
+        raise Unevaluable(f"no numeric evaluation of {node.func.__name__}")
+    return operation(*args) if not getattr(operation, "needs_size", False) else operation(size, *args)
+
+
+def _branches(pairs: Any, columns: dict[str, np.ndarray], size: int) -> np.ndarray:
+    remaining = np.ones(size, dtype=bool)
+    results: list[tuple[np.ndarray, Any]] = []
+    for value, condition in pairs:
+        selected = remaining & _truth(_numeric(sympy.sympify(condition), columns, size), size)
+        if selected.any():
+            inside = {name: column[selected] for name, column in columns.items()}
+            count = int(selected.sum())
+            results.append((selected, _broadcast(_numeric(value, inside, count), count)))
+        remaining &= ~selected
+    if remaining.any():
+        raise Unevaluable("no branch of a Piecewise holds")
+    kinds = {values.dtype.kind for _, values in results}
+    dtype = bool if kinds == {"b"} else np.float64 if "f" in kinds else object
+    out = np.empty(size, dtype=dtype)
+    for selected, values in results:
+        out[selected] = values.astype(dtype) if dtype is not object else values
+    return out
+
+
+def _sum(*values: Any) -> Any:
+    values = _unify(list(values))
+    total = values[0]
+    for value in values[1:]:
+        total = total + value
+    return total
+
+
+def _product(*values: Any) -> Any:
+    values = _unify(list(values))
+    total = values[0]
+    for value in values[1:]:
+        total = total * value
+    return total
+
+
+def _power(base: Any, exponent: Any) -> Any:
+    if _is_float(base) or _is_float(exponent) or isinstance(exponent, Fraction):
+        base, exponent = _as_float(base), _as_float(exponent)
+        if isinstance(exponent, float) and not exponent.is_integer() and np.any(np.asarray(base) < 0):
+            raise Unevaluable("a real power of a negative number is complex in sympy")
+        return np.power(base, exponent)
+
+    def exact(x: Any, y: Any) -> Any:
+        if abs(y) > 4096:
+            raise Unevaluable(f"power {y} too large to compute exactly")
+        return Fraction(x) ** y if y < 0 else x**y
+
+    return _elementwise(exact, base, exponent)
+
+
+def _floor_of(value: Any) -> Any:
+    if _is_float(value):
+        return np.floor(value)
+    return _elementwise(math.floor, value)
+
+
+def _ceiling_of(value: Any) -> Any:
+    if _is_float(value):
+        return np.ceil(value)
+    return _elementwise(math.ceil, value)
+
+
+def _mod(x: Any, y: Any) -> Any:
+    x, y = _unify([x, y])
+    if _is_float(x):
+        return np.mod(x, y)
+    return x % y
+
+
+def _logical(function: Any) -> Any:
+    def apply(size: int, *values: Any) -> np.ndarray:
+        arrays = [_truth(value, size) for value in values]
+        result = arrays[0]
+        for array in arrays[1:]:
+            result = function(result, array)
+        return result
+
+    apply.needs_size = True  # type: ignore[attr-defined]
+    return apply
+
+
+def _compare(function: Any) -> Any:
+    def apply(size: int, x: Any, y: Any) -> np.ndarray:
+        x, y = _unify([x, y])
+        return _broadcast(function(x, y), size).astype(bool)
+
+    apply.needs_size = True  # type: ignore[attr-defined]
+    return apply
+
+
+def _extreme(exact: Any, real: Any) -> Any:
+    """`Min` or `Max` of any arity: `exact` on Python numbers, `real` (NaN-propagating, as the
+    reference evaluator's) on floats."""
+
+    def apply(*values: Any) -> Any:
+        values = _unify(list(values))
+        result = values[0]
+        for value in values[1:]:
+            result = real(result, value) if _is_float(result) else _elementwise(exact, result, value)
+        return result
+
+    return apply
+
+
+def _real_function(function: Any) -> Any:
+    return lambda value: function(_as_float(value))
+
+
+def _equivalent(size: int, *values: Any) -> np.ndarray:
+    """sympy's `Equivalent(a, b, c)`: all equal (not a chain of `==`)."""
+    arrays = [_truth(value, size) for value in values]
+    return np.logical_and.reduce([array == arrays[0] for array in arrays])
+
+
+_equivalent.needs_size = True  # type: ignore[attr-defined]
+
+
+def _not(size: int, value: Any) -> np.ndarray:
+    return ~_truth(value, size)
+
+
+_not.needs_size = True  # type: ignore[attr-defined]
+
+
+def _bitwise(function: Any) -> Any:
+    def apply(x: Any, y: Any) -> Any:
+        if _is_float(x) or _is_float(y):
+            raise Unevaluable("a bitwise operation on reals")
+        return _elementwise(lambda a, b: function(_integral(a), _integral(b)), x, y)
+
+    return apply
+
+
+def _integral(value: Any) -> int:
+    if isinstance(value, Fraction):
+        if value.denominator != 1:
+            raise Unevaluable(f"a bitwise operation on {value}")
+        return int(value)
+    return value
+
+
+_OPERATIONS: dict[str, Any] = {
+    "Add": _sum,
+    "Mul": _product,
+    "Pow": _power,
+    "Mod": _mod,
+    "floor": _floor_of,
+    "ceiling": _ceiling_of,
+    "Abs": lambda value: abs(value),
+    "Min": _extreme(min, np.minimum),
+    "Max": _extreme(max, np.maximum),
+    "And": _logical(np.logical_and),
+    "Or": _logical(np.logical_or),
+    "Xor": _logical(np.logical_xor),
+    "Equivalent": _equivalent,
+    "Not": _not,
+    "Equality": _compare(lambda x, y: x == y),
+    "Unequality": _compare(lambda x, y: x != y),
+    "StrictLessThan": _compare(lambda x, y: x < y),
+    "LessThan": _compare(lambda x, y: x <= y),
+    "StrictGreaterThan": _compare(lambda x, y: x > y),
+    "GreaterThan": _compare(lambda x, y: x >= y),
+    "sin": _real_function(np.sin),
+    "cos": _real_function(np.cos),
+    "tan": _real_function(np.tan),
+    "exp": _real_function(np.exp),
+    "log": _real_function(np.log),
+    "tanh": _real_function(np.tanh),
+    "bitand": _bitwise(lambda a, b: a & b),
+    "bitor": _bitwise(lambda a, b: a | b),
+    "bitxor": _bitwise(lambda a, b: a ^ b),
+}

@@ -23,13 +23,14 @@ import itertools
 import math
 from fractions import Fraction
 
+import numpy as np
 import pytest
 import sympy
 from hypothesis import assume, given, settings
 
 import dsl
 from dsl import BOOL, INT, REAL, Apply, Op, Var
-from dsl.symbolic import symbol
+from dsl.symbolic import Unevaluable, evaluate_expression, symbol
 
 from . import oracle
 from .strategies import I8, INPUTS, NARROW_INTEGER_TYPES, U8, applications, points, programs
@@ -155,6 +156,32 @@ def test_sympy_export_is_exact_on_programs_without_reals(program, env):
         point = _point(env, index)
         if _in_contract(program, point):
             assert _export_at(program, point) == actual[index], f"{program} at {point}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    programs(
+        types=(INT, BOOL, U8, I8, *NARROW_INTEGER_TYPES[6:]),
+        max_depth=4,
+        integer_types=NARROW_INTEGER_TYPES,
+        reals=False,
+    ),
+    points(max_size=4),
+)
+def test_numeric_evaluation_of_exports_is_exact(program, env):
+    """evaluate_expression (which checks displayed simplifications) gives the evaluator's values
+    wherever the contract holds, or refuses (Unevaluable): it never gives another value."""
+    expected = dsl.evaluate(program, env).tolist()
+    inside = [index for index in range(len(expected)) if _in_contract(program, _point(env, index))]
+    assume(inside and _exportable(program))
+    columns = {name: np.asarray(values)[inside] for name, values in env.items()}
+    try:
+        values = evaluate_expression(program.to_sympy(), columns)
+    except Unevaluable:
+        return
+    assert [value if isinstance(value, bool) else int(value) for value in values.tolist()] == [
+        expected[index] for index in inside
+    ], f"{program} at {columns}"
 
 
 def _local(node: Apply) -> Apply:
