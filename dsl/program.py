@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 from .errors import Span
@@ -66,7 +67,7 @@ class Expr:
 
     def to_latex(self) -> str:
         """LaTeX of the program as written (not simplified; see `to_sympy` for that)."""
-        return _latex(self)[0]
+        return _latex(self).text
 
     def to_sympy(self) -> Any:
         """The program as a sympy expression; see dsl/symbolic.py for the exact contract."""
@@ -277,36 +278,98 @@ def latex_name(name: str) -> str:
     return r"\mathit{" + name.replace("_", r"\_") + "}"
 
 
-def _latex(node: Expr) -> tuple[str, Precedence]:
+class LatexPrecedence(IntEnum):
+    """Binding power of the rendered symbols, by mathematical convention (not Python's order:
+    there `a == b and c` is `(a == b) and c`, while a reader takes `a ⇔ b ∧ c` as `a ⇔ (b ∧ c)`,
+    and `not a < b` is `not (a < b)`, while `¬a < b` reads as `(¬a) < b`)."""
+
+    IFF = 1  # ⇔ ⇎
+    OR = 2  # ∨
+    AND = 3  # ∧
+    RELATION = 4  # = ≠ < ≤
+    NOT = 5  # ¬
+    SUM = 6  # + −
+    PRODUCT = 7  # ·
+    UNARY = 8  # −x, ∼x
+    POWER = 9
+    ATOM = 10  # names, numbers, calls, and what is delimited: fractions, floors, cases
+
+
+# Symbols with no conventional precedence against the others (⊕, &, |, ≪, ≫, mod: is
+# `a + b mod c` (a + b) mod c?). They are parenthesized as operands of any other operation, and
+# their operands are unless atoms, `∼x`, or the left operand of the same operation (a ≫ 1 ≫ 1).
+UNRANKED_IN_LATEX = frozenset({Op.XOR_B, Op.BITAND, Op.BITOR, Op.BITXOR, Op.SHL, Op.SHR, Op.MOD_I, Op.MOD_R})
+
+_LATEX_PRECEDENCE = {
+    Precedence.OR: LatexPrecedence.OR, Precedence.AND: LatexPrecedence.AND, Precedence.NOT: LatexPrecedence.NOT,
+    Precedence.COMPARE: LatexPrecedence.RELATION, Precedence.SUM: LatexPrecedence.SUM,
+    Precedence.PRODUCT: LatexPrecedence.PRODUCT, Precedence.UNARY: LatexPrecedence.UNARY,
+    Precedence.POWER: LatexPrecedence.POWER,
+    # unranked (see above): placed as sums, but parenthesized by their own rule
+    Precedence.BITOR: LatexPrecedence.SUM, Precedence.BITXOR: LatexPrecedence.SUM,
+    Precedence.BITAND: LatexPrecedence.SUM, Precedence.SHIFT: LatexPrecedence.SUM,
+}  # fmt: skip
+_TRANSPARENT = frozenset({Op.INT_TO_REAL, Op.CONVERT_I})  # rendered as their argument ("{0}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    """LaTeX of a node, with what its parent needs to know to parenthesize it."""
+
+    text: str
+    precedence: LatexPrecedence
+    op: Op | None = None  # the operation, for unranked ones
+
+
+def latex_precedence(op: Op) -> LatexPrecedence:
+    """The conventional binding power of the symbol `op` renders as (ATOM where it delimits
+    its arguments itself)."""
+    row = primitive(op)
+    if op in (Op.EQ_B, Op.NE_B):
+        return LatexPrecedence.IFF
+    delimited = row.fixity == "infix" and len(row.latex_delimited) == row.arity
+    if row.fixity in ("call", "constant") or delimited:
+        return LatexPrecedence.ATOM
+    return _LATEX_PRECEDENCE[row.precedence]
+
+
+def _latex(node: Expr) -> _Rendered:
     match node:
         case Lit(value=bool() as value):
-            return (r"\mathrm{true}" if value else r"\mathrm{false}"), Precedence.ATOM
+            return _Rendered(r"\mathrm{true}" if value else r"\mathrm{false}", LatexPrecedence.ATOM)
         case Lit(value=value):
             text = repr(value) if isinstance(value, float) and not value.is_integer() else str(int(value))
-            return text, Precedence.ATOM
+            return _Rendered(text, LatexPrecedence.ATOM)
         case Var(name=name):
-            return latex_name(name), Precedence.ATOM
+            return _Rendered(latex_name(name), LatexPrecedence.ATOM)
         case Hole(type=type_):
-            return rf"\langle \mathtt{{{type_.name}}} \rangle", Precedence.ATOM
+            return _Rendered(rf"\langle \mathtt{{{type_.name}}} \rangle", LatexPrecedence.ATOM)
     assert isinstance(node, Apply)
+    if node.op in _TRANSPARENT:
+        return _latex(node.args[0])
     row = node.primitive
     parts = []
     for index, arg in enumerate(node.args):
-        text, prec = _latex(arg)
-        if index not in row.latex_delimited and _needs_parens(row, index, prec):
+        child = _latex(arg)
+        text = child.text
+        if index not in row.latex_delimited and _needs_parens(node.op, index, child):
             text = rf"\left({text}\right)"
         parts.append(text)
-    delimited = row.fixity == "infix" and len(row.latex_delimited) == row.arity
-    precedence = Precedence.ATOM if row.fixity in ("call", "constant") or delimited else row.precedence
-    return row.latex.format(*parts), precedence
+    return _Rendered(row.latex.format(*parts), latex_precedence(node.op), node.op)
 
 
-def _needs_parens(row: Primitive, index: int, child: Precedence) -> bool:
-    mine = row.precedence
+def _needs_parens(op: Op, index: int, child: _Rendered) -> bool:
+    """Does the operand `index` of `op`, rendered as `child`, need parentheses to be read as
+    one operand under the conventional precedence of the symbols?"""
+    if child.precedence == LatexPrecedence.ATOM:
+        return False
+    if op in UNRANKED_IN_LATEX or child.op in UNRANKED_IN_LATEX:
+        return not ((child.op == op and index == 0) or (op in UNRANKED_IN_LATEX and child.op == Op.BITNOT))
+    row, mine = primitive(op), latex_precedence(op)
     if row.fixity == "prefix":
-        return child < mine
-    if mine == Precedence.POWER:
-        return child <= mine if index == 0 else False
-    if mine == Precedence.COMPARE or index == 1:
-        return child <= mine
-    return child < mine
+        return child.precedence < mine
+    if mine == LatexPrecedence.POWER:
+        return child.precedence <= mine if index == 0 else False
+    if mine in (LatexPrecedence.RELATION, LatexPrecedence.IFF) or index == 1:  # relations do not chain
+        return child.precedence <= mine
+    return child.precedence < mine
