@@ -1,7 +1,10 @@
 """The whole pipeline behind `occam compare`: synthesize, train, compare, report.
 
 Each stage writes its results into the run directory and is reused on the next run when the
-task's data and the stage's settings are unchanged (a `cache_key` stored beside the results):
+task's data and the stage's settings are unchanged (a `cache_key` stored beside the results)
+and the files are intact: synthesis.json and metrics.json hold the sha256 of their own content,
+metrics.json that of the training's other files, and the synthesis' best program is evaluated
+again (`SynthesisResult.from_json`). A stage whose files are damaged or edited runs again:
 
     DIR/synthesis.json      search.SynthesisResult.to_json() and its cache key
     DIR/train/              trace.npz + trace.json, checkpoint.pt, metrics.json (neural.train)
@@ -24,6 +27,7 @@ from typing import Any
 
 import dsl
 import search
+from dsl import OccamError
 from search.result import SynthesisResult
 
 from .harness import Comparison, compare
@@ -31,6 +35,7 @@ from .harness import Comparison, compare
 __all__ = ["PipelineResult", "run_pipeline"]
 
 VERSION = 1  # bump to invalidate every cache
+TRAINING_FILES = ("trace.npz", "trace.json", "checkpoint.pt")  # metrics.json records their sha256
 
 
 @dataclass
@@ -59,7 +64,7 @@ def run_pipeline(
     """Run (or reuse) each stage for `task` and write everything into `out`. The displays make
     context managers (one at a time) whose `update` is the stage's progress callback."""
     import neural
-    from neural.trace import load_trace, write_json
+    from neural.trace import file_sha256, load_trace, write_json
 
     # Settings are checked before the search runs, not a minute later.
     chosen = neural.get_preset(preset) if preset is not None else neural.default_preset(task)
@@ -69,28 +74,29 @@ def run_pipeline(
     out.mkdir(parents=True, exist_ok=True)
     reused = {}
     synthesis_key = {"version": VERSION, "task": task.fingerprint, "max_seconds": max_seconds, "window": 10.0}
-    synthesis = _cached_synthesis(out / "synthesis.json", synthesis_key, task)
+    synthesis = _cached_synthesis(out / "synthesis.json", synthesis_key, task, log)
     reused["synthesis"] = synthesis is not None
     if synthesis is None:
         log("synthesizing")
         with _display(synth_display) as display:
             synthesis = search.synthesize(task, max_seconds=max_seconds, progress=display.update)
         interrupted = synthesis.status == "interrupted"
-        write_json(out / "synthesis.json", {**synthesis.to_json(), "cache_key": None if interrupted else synthesis_key})
+        _write_sealed(out / "synthesis.json", {**synthesis.to_json(), "cache_key": None if interrupted else synthesis_key})
         if interrupted:
             raise KeyboardInterrupt  # what was found is written, and searched again next time
 
     train_key = {"version": VERSION, "task": task.fingerprint, "config": config.to_json(), "seed": seed}
     train_dir = out / "train"
-    training = _cached_training(train_dir, train_key)
+    training = _cached_training(train_dir, train_key, log)
     reused["training"] = training is not None
     if training is None:
         log(f"training ({chosen.name})")
         with _display(train_display) as display:
             result = neural.train(task, config, seed=seed, out=train_dir, progress=display.update)
         training = result
-        metrics = {**result.metrics(), "cache_key": train_key if not result.interrupted else None}
-        write_json(train_dir / "metrics.json", metrics)
+        metrics = {**result.metrics(), "cache_key": train_key if not result.interrupted else None,
+                   "files_sha256": {name: file_sha256(train_dir / name) for name in TRAINING_FILES}}  # fmt: skip
+        _write_sealed(train_dir / "metrics.json", metrics)
         if result.interrupted:
             raise KeyboardInterrupt  # the run's files are written; nothing after training can be trusted
     trace = load_trace(train_dir / "trace")
@@ -136,24 +142,81 @@ def _report(comparison: Comparison, task: dsl.Task, trace, out: Path) -> dict[st
     return {**{f"plots/{name}": path for name, path in plots.items()}, "report.html": out / "report.html"}
 
 
-def _cached_synthesis(path: Path, key: dict[str, Any], task: dsl.Task) -> SynthesisResult | None:
-    data = _read(path)
+def _write_sealed(path: Path, data: dict[str, Any]) -> None:
+    """Write `data` as JSON with the sha256 of its content under "sha256" (`_seal_problem`)."""
+    from neural.trace import content_sha256, write_json
+
+    write_json(path, {**data, "sha256": content_sha256(data)})
+
+
+def _seal_problem(path: Path, data: dict[str, Any]) -> str | None:
+    """What is wrong with the sha256 that `_write_sealed` stored in `data`, read from `path`."""
+    from neural.trace import content_sha256
+
+    if "sha256" not in data:
+        return f"{path} has no sha256 of its content"
+    if data["sha256"] != content_sha256({key: value for key, value in data.items() if key != "sha256"}):
+        return f"{path} is damaged: its content does not match the sha256 stored in it"
+    return None
+
+
+def _cached_synthesis(path: Path, key: dict[str, Any], task: dsl.Task, log: Callable[[str], None]) -> SynthesisResult | None:
+    """The result stored at `path`, when it was computed with `key` and is intact (sealed, well
+    formed, and its best program has the bits and fit it claims); None to search again."""
+    data = _read(path, log)
     if data is None or data.get("cache_key") != key:
         return None
-    return SynthesisResult.from_json(data, task)
+    problem = _seal_problem(path, data)
+    if problem is None:
+        try:
+            return SynthesisResult.from_json(data, task, source=str(path))
+        except OccamError as error:
+            problem = error.message
+    log(f"{problem}: searching again")
+    return None
 
 
-def _cached_training(directory: Path, key: dict[str, Any]) -> dict[str, Any] | None:
-    metrics = _read(directory / "metrics.json")
+def _cached_training(directory: Path, key: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any] | None:
+    """The metrics of the run in `directory`, when it was trained with `key` and its files are
+    the ones it wrote (metrics.json sealed, the others matching the sha256 it records, the trace
+    readable); None to train again."""
+    from neural.trace import file_sha256, load_trace
+
+    path = directory / "metrics.json"
+    metrics = _read(path, log)
     if metrics is None or metrics.get("cache_key") != key:
         return None
-    if not all((directory / name).exists() for name in ("trace.npz", "trace.json", "checkpoint.pt")):
+    problem = _seal_problem(path, metrics)
+    digests = metrics.get("files_sha256")
+    for name in TRAINING_FILES if problem is None else ():
+        try:
+            if not isinstance(digests, dict) or file_sha256(directory / name) != digests.get(name):
+                problem = f"{directory / name} is damaged: it does not match the sha256 recorded in {path}"
+        except OSError as error:
+            problem = f"cannot read {directory / name}: {error.strerror or error}"
+        if problem is not None:
+            break
+    if problem is None:
+        try:
+            load_trace(directory)  # a trace forged with matching sha256s is refused too: then train again
+            return metrics
+        except OccamError as error:
+            problem = error.message
+    log(f"{problem}: training again")
+    return None
+
+
+def _read(path: Path, log: Callable[[str], None]) -> dict[str, Any] | None:
+    """The JSON object in `path`; None when there is none (said through `log` when the file
+    exists but holds something else)."""
+    if not path.exists():
         return None
-    return metrics
-
-
-def _read(path: Path) -> dict[str, Any] | None:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        log(f"cannot read {path} ({error}): computing it again")
         return None
+    if not isinstance(data, dict):
+        log(f"{path} is damaged: it holds a JSON {type(data).__name__}, not an object: computing it again")
+        return None
+    return data

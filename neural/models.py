@@ -67,6 +67,15 @@ class MLPConfig:
     loss: str = "cross_entropy"
     loss_dtype: str = "float32"
 
+    @property
+    def parameter_count(self) -> int:
+        """The network's parameter count, computed without building it (to refuse absurd sizes)."""
+        if self.depth == 1:
+            return self.n_inputs * self.n_outputs + self.bias * self.n_outputs
+        width, hidden_pairs = self.width, self.depth - 2
+        weights = self.n_inputs * width + hidden_pairs * width * width + width * self.n_outputs
+        return weights + self.bias * ((self.depth - 1) * width + self.n_outputs)
+
 
 class MLP(nn.Module):
     """depth linear layers with `activation` between them; inputs (n, n_inputs) float, outputs
@@ -119,6 +128,13 @@ class TransformerConfig:
     head: str = "classes"
     loss: str = "cross_entropy"
     loss_dtype: str = "float32"
+
+    @property
+    def parameter_count(self) -> int:
+        """The network's parameter count, computed without building it (to refuse absurd sizes)."""
+        d, attention, m = self.d_model, self.n_heads * self.d_head, self.d_mlp
+        embeddings = d * self.vocabulary + self.n_context * d + d * self.n_outputs
+        return embeddings + 4 * attention * d + 2 * m * d + m + d
 
 
 class Transformer(nn.Module):

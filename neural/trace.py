@@ -18,11 +18,15 @@ and a denser `curve` of the same scalars (with CPU seconds) at every evaluation 
 
 On disk: `NAME.npz` (compressed arrays) and `NAME.json` (everything else: task, fingerprint,
 configuration, steps, the scalar series), each written to a temporary file and moved into place
-with `os.replace`, so that an interrupted write never leaves a truncated trace.
+with `os.replace`, so that an interrupted write never leaves a truncated trace. `NAME.json` holds
+the sha256 of `NAME.npz` and of its own content: `load_trace` refuses a trace that was edited,
+truncated or damaged on disk, rather than comparing programs against wrong outputs.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import math
 import os
@@ -37,13 +41,13 @@ import numpy as np
 from dsl import Range, Task, TrainingError
 
 __all__ = [
-    "CURVE_KEYS", "METRICS", "FunctionTrace", "TraceRecorder", "json_safe", "load_trace", "probe_grid", "save_trace",
-    "trace_schedule", "write_atomically", "write_json",
+    "CURVE_KEYS", "METRICS", "FunctionTrace", "TraceRecorder", "content_sha256", "file_sha256", "json_safe",
+    "load_trace", "probe_grid", "save_trace", "trace_schedule", "write_atomically", "write_json",
 ]  # fmt: skip
 
 METRICS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "train_rmse", "test_rmse")
 CURVE_KEYS = ("step", "cpu_seconds", *METRICS)
-FORMAT = "occam-function-trace/1"
+FORMAT = "occam-function-trace/2"  # /2: with the sha256 of both files
 PROBE_POINTS = 4096  # the probe grid's size, about
 
 
@@ -217,9 +221,25 @@ def write_json(path: str | os.PathLike, data: Any) -> None:
     write_atomically(path, lambda file: file.write(text.encode("utf-8")))
 
 
+def content_sha256(data: Any) -> str:
+    """The sha256 (hex) of `data` as JSON with sorted keys and no spaces: the same digest for the
+    value written by `write_json` and for what `json.loads` reads back from that file."""
+    text = json.dumps(json_safe(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The sha256 (hex) of the file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def save_trace(trace: FunctionTrace, path: str | os.PathLike) -> tuple[Path, Path]:
     """Write `trace` as PATH.npz and PATH.json (PATH without a suffix, or with `.npz`); returns
-    both paths."""
+    both paths. PATH.json records the sha256 of PATH.npz and of its own content."""
     stem = Path(path)
     stem = stem.with_suffix("") if stem.suffix in (".npz", ".json") else stem
     arrays = {"steps": trace.steps, "outputs": trace.outputs, "train": trace.train, "targets": trace.targets}
@@ -228,40 +248,84 @@ def save_trace(trace: FunctionTrace, path: str | os.PathLike) -> tuple[Path, Pat
         if trace.probe_outputs is not None:
             arrays["probe_outputs"] = trace.probe_outputs
     npz, sidecar = stem.with_name(stem.name + ".npz"), stem.with_name(stem.name + ".json")
-    write_atomically(npz, lambda file: np.savez_compressed(file, **arrays))
-    write_json(sidecar, {
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    write_atomically(npz, lambda file: file.write(buffer.getbuffer()))
+    meta = {
         "format": FORMAT,
         "task": trace.task,
         "fingerprint": trace.fingerprint,
         "output_type": trace.output_type,
         "head": trace.head,
         "arrays": npz.name,
+        "arrays_sha256": hashlib.sha256(buffer.getbuffer()).hexdigest(),
         "n_points": int(trace.outputs.shape[1]),
         "probe_inputs": list(trace.probe) if trace.probe is not None else None,
         "steps": trace.steps,
         "metrics": trace.metrics,
         "curve": trace.curve,
         "info": trace.info,
-    })  # fmt: skip
+    }  # fmt: skip
+    write_json(sidecar, {**meta, "sha256": content_sha256(meta)})
     return npz, sidecar
 
 
 def load_trace(path: str | os.PathLike) -> FunctionTrace:
     """A trace saved by `save_trace`: PATH.json, PATH.npz, PATH (the stem) or a run directory
-    holding `trace.json`. Needs neither the model nor torch."""
+    holding `trace.json`. Needs neither the model nor torch. Raises TrainingError, naming the
+    file and what is wrong, for a file that is unreadable, of another format, edited (its
+    sha256 differs) or inconsistent (arrays of the wrong shapes)."""
     path = Path(path)
     if path.is_dir():
         path = path / "trace"
     stem = path.with_suffix("") if path.suffix in (".npz", ".json") else path
     sidecar = stem.with_name(stem.name + ".json")
+    expected = "a trace written by occam train (train it again)"
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
-        with np.load(sidecar.with_name(meta["arrays"]), allow_pickle=False) as arrays:
-            data = {key: arrays[key] for key in arrays.files}
-    except (OSError, ValueError, KeyError) as error:
-        raise TrainingError(f"cannot read the trace {sidecar}: {error}", expected="a trace written by occam train") from None
-    if meta.get("format") != FORMAT:
-        raise TrainingError(f"{sidecar} is not an occam function trace", expected=f"format {FORMAT}")
+    except (OSError, ValueError) as error:
+        raise TrainingError(f"cannot read the trace {sidecar}: {error}", expected=expected) from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else f"a JSON {type(meta).__name__}"
+        raise TrainingError(f"{sidecar} is not an occam function trace (format {found!r})",
+                            expected=f"format {FORMAT}; an earlier occam wrote /1, without sha256 (train it again)")  # fmt: skip
+    damaged = lambda problem: TrainingError(f"the trace {sidecar} is damaged: {problem}", expected=expected)  # noqa: E731
+    stored = {key: value for key, value in meta.items() if key != "sha256"}
+    if meta.get("sha256") != content_sha256(stored):
+        raise damaged("its content does not match the sha256 stored in it (edited, or written partly?)")
+    data = _read_arrays(sidecar, meta, damaged)
+    try:
+        trace = _trace_from(meta, data)
+        problems = list(_shape_problems(trace, meta["n_points"]))
+    except KeyError as error:
+        raise damaged(f"missing {error}") from None
+    except (TypeError, ValueError, AttributeError) as error:
+        raise damaged(str(error)) from None
+    if problems:
+        raise damaged(problems[0])
+    return trace
+
+
+def _read_arrays(sidecar: Path, meta: dict[str, Any], damaged) -> dict[str, np.ndarray]:
+    """The arrays of the trace's npz file, once its bytes match the sha256 recorded in `meta`."""
+    name = meta.get("arrays")
+    if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+        raise damaged(f"arrays = {name!r}; expected the name of a file beside it")  # never a path elsewhere
+    npz = sidecar.with_name(name)
+    try:
+        content = npz.read_bytes()
+    except OSError as error:
+        raise TrainingError(f"cannot read the trace's arrays {npz}: {error}", expected="the .npz beside the .json") from None
+    if hashlib.sha256(content).hexdigest() != meta.get("arrays_sha256"):
+        raise damaged(f"{npz} does not match the sha256 recorded for it (truncated, edited, or another run's?)")
+    try:
+        with np.load(io.BytesIO(content), allow_pickle=False) as arrays:
+            return {key: arrays[key] for key in arrays.files}
+    except Exception as error:  # a zip, zlib or npy header problem: however it shows, the file is not ours
+        raise damaged(f"cannot read {npz}: {error}") from None
+
+
+def _trace_from(meta: dict[str, Any], data: dict[str, np.ndarray]) -> FunctionTrace:
     probe = None
     if meta["probe_inputs"] is not None:
         probe = {name: data[f"probe/{name}"] for name in meta["probe_inputs"]}
@@ -281,6 +345,26 @@ def load_trace(path: str | os.PathLike) -> FunctionTrace:
         probe_outputs=data.get("probe_outputs"),
         info=meta["info"],
     )
+
+
+def _shape_problems(trace: FunctionTrace, n_points: Any) -> Iterable[str]:
+    """What is inconsistent in a trace read back (each a sentence with the shapes found)."""
+    steps = len(trace.steps)
+    if trace.steps.ndim != 1 or trace.steps.dtype.kind not in "iu" or np.any(np.diff(trace.steps) <= 0):
+        yield f"steps {trace.steps.tolist()!r:.80}; expected increasing integers"
+    elif trace.outputs.shape != (steps, n_points):
+        yield f"outputs of shape {trace.outputs.shape}; expected ({steps}, {n_points}): steps × points"
+    elif trace.train.shape != (n_points,) or trace.train.dtype != bool or trace.targets.shape != (n_points,):
+        yield f"train {trace.train.shape} {trace.train.dtype}, targets {trace.targets.shape}; expected ({n_points},) each"
+    elif set(trace.metrics) != set(METRICS) or any(len(values) != steps for values in trace.metrics.values()):
+        yield f"metrics {sorted(trace.metrics)}; expected {', '.join(METRICS)}, {steps} values each"
+    elif set(trace.curve) != set(CURVE_KEYS) or len({len(values) for values in trace.curve.values()}) != 1:
+        yield f"curve {sorted(trace.curve)}; expected {', '.join(CURVE_KEYS)}, of one length"
+    elif trace.probe is not None and (trace.probe_outputs is None or trace.probe_outputs.shape[0] != steps
+                                      or any(values.shape != trace.probe_outputs.shape[1:] for values in trace.probe.values())):  # fmt: skip
+        yield "probe grid and probe outputs of inconsistent shapes"
+    elif not isinstance(trace.info, dict):
+        yield f"info = {trace.info!r:.60}; expected an object"
 
 
 def _floats(values: list) -> np.ndarray:

@@ -54,6 +54,10 @@ INITS = ("torch", "normal")
 DEVICES = ("cpu", "cuda", "auto")
 EVAL_CHUNK = 65536  # points per forward pass when evaluating (bounds the memory of big domains)
 SAVE_EVERY_SECONDS = 60.0  # with `out`, the run's files are rewritten at trace steps at most this often
+# Size limits, checked before a network is built (a config read from a file is held to them too):
+# 10^8 parameters are 1.6 GB with their gradients and AdamW's moments in float32, days of CPU steps.
+MAX_PARAMETERS = 10**8
+MAX_DEPTH = 1000  # linear layers of an MLP (each a module: a million of them alone fill gigabytes)
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,8 @@ def _problems(config: TrainConfig) -> Iterator[str]:
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             yield f"{name} = {value!r}; expected a positive integer"
+    if isinstance(config.depth, int) and config.depth > MAX_DEPTH:
+        yield f"depth = {config.depth!r}; expected at most {MAX_DEPTH} layers"
     for name in ("lr", "init_scale", "regression_tolerance"):
         value = getattr(config, name)
         if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
@@ -172,6 +178,7 @@ def build_model(config: TrainConfig, encoding: Encoding, *, seed: int = 0, task_
         mlp = MLPConfig(n_inputs=encoding.n_features, n_outputs=head.size, depth=config.depth, width=config.width,
                         activation=config.activation, bias=config.bias, init=config.init, init_scale=config.init_scale,
                         head=head.head, loss=config.loss, loss_dtype=config.loss_dtype)  # fmt: skip
+        _check_size(mlp.parameter_count, task_name)
         return MLP(mlp, seed=seed)
     vocabulary = encoding.token_vocabulary
     if vocabulary is None:
@@ -187,7 +194,15 @@ def build_model(config: TrainConfig, encoding: Encoding, *, seed: int = 0, task_
     transformer = TransformerConfig(vocabulary=vocabulary, n_outputs=n_outputs, d_model=config.d_model,
                                     n_heads=config.n_heads, d_head=config.d_head, d_mlp=config.d_mlp,
                                     head=head.head, loss=config.loss, loss_dtype=config.loss_dtype)  # fmt: skip
+    _check_size(transformer.parameter_count, task_name)
     return Transformer(transformer, seed=seed)
+
+
+def _check_size(parameters: int, task_name: str) -> None:
+    """Refuse a network over MAX_PARAMETERS before any of it is allocated."""
+    if parameters > MAX_PARAMETERS:
+        raise TrainingError(f"the network would have {parameters:,} parameters for {task_name}",
+                            expected=f"at most {MAX_PARAMETERS:,} (a smaller width, depth, d_model or d_mlp)")  # fmt: skip
 
 
 def model_inputs(model: torch.nn.Module, encoding: Encoding, env: Mapping[str, np.ndarray]) -> torch.Tensor:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dsl import Expr, Task, Type, evaluate
+from dsl import Expr, OccamError, SearchError, Task, Type, evaluate
 
 __all__ = ["Candidate", "Posterior", "PosteriorEntry", "SearchStats", "SynthesisResult", "STATUSES"]
 
@@ -152,31 +152,23 @@ class SynthesisResult:
         return scores
 
     @staticmethod
-    def from_json(data: dict[str, Any], task: Task) -> SynthesisResult:
-        """A result read back from `to_json` (programs re-parsed against `task`)."""
-        from dsl import parse_program
+    def from_json(data: Any, task: Task, *, source: str = "the synthesis result") -> SynthesisResult:
+        """A result read back from `to_json` (programs re-parsed against `task`).
 
-        def candidate(entry: dict[str, Any]) -> Candidate:
-            program = parse_program(entry["program"], task, expected=task.output_type)
-            data_bits = entry["data_bits"] if entry["data_bits"] is not None else math.inf
-            return Candidate(program, entry["bits"], data_bits, entry["fits_train"])
-
-        entries = tuple(
-            PosteriorEntry(parse_program(e["program"], task, expected=task.output_type), e["bits"],
-                           e["data_bits"] if e["data_bits"] is not None else math.inf, e["weight"])
-            for e in data["posterior"]
-        )  # fmt: skip
-        stats = data["stats"]
-        return SynthesisResult(
-            task=task,
-            status=data["status"],
-            best=candidate(data["best"]) if data["best"] else None,
-            certified=data["certified"],
-            pareto=tuple(candidate(entry) for entry in data["pareto"]),
-            posterior=Posterior(entries, task.output_type, data["posterior_window"]),
-            stats=SearchStats(**{key: stats[key] for key in SearchStats.__dataclass_fields__ if key in stats}),
-            equivalence=data["equivalence"],
-        )
+        Raises SearchError, naming `source` and what is wrong, for data that is not such a
+        result (a missing key, a value of the wrong type, a program that does not parse on
+        `task`) and for a best program that does not have the description length, the fit or
+        the data bits it claims: those are computed again here (one evaluation), so that an
+        edited file cannot present another program as the certified shortest."""
+        try:
+            result = _result_from(data, task)
+        except KeyError as error:
+            raise _damaged(source, f"missing {error}") from None
+        except (TypeError, ValueError, AttributeError, RecursionError) as error:
+            raise _damaged(source, str(error)) from None
+        for problem in _claim_problems(result.best, task):
+            raise _damaged(source, problem)
+        return result
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -192,6 +184,126 @@ class SynthesisResult:
             "test": self.test_scores(),
             "stats": self.stats.to_json(),
         }
+
+
+# --- reading a result back ----------------------------------------------------------------------
+
+
+def _damaged(source: str, problem: str) -> SearchError:
+    return SearchError(f"{source} is damaged: {problem}",
+                       expected="a synthesis result written by occam for this task (search again to replace it)")  # fmt: skip
+
+
+def _result_from(data: Any, task: Task) -> SynthesisResult:
+    """The result `data` describes; KeyError, TypeError or ValueError where it is malformed."""
+    from dsl import parse_program
+
+    if not isinstance(data, Mapping):
+        raise TypeError(f"expected a JSON object, found a {type(data).__name__}")
+
+    def program(text: Any) -> Expr:
+        if not isinstance(text, str):
+            raise TypeError(f"program = {text!r:.60}; expected a string")
+        try:
+            return parse_program(text, task, expected=task.output_type)
+        except OccamError as error:
+            raise ValueError(f"the program {text!r:.80} does not read on task `{task.name}`: {error.message}") from None
+
+    def candidate(entry: Any) -> Candidate:
+        return Candidate(program(entry["program"]), _number(entry["bits"], "bits"), _data_bits(entry["data_bits"]),
+                         _boolean(entry["fits_train"], "fits_train"))  # fmt: skip
+
+    entries = tuple(
+        PosteriorEntry(program(e["program"]), _number(e["bits"], "bits"), _data_bits(e["data_bits"]),
+                       _number(e["weight"], "weight"))
+        for e in _list(data["posterior"], "posterior")
+    )  # fmt: skip
+    status, equivalence = data["status"], data["equivalence"]
+    if status not in STATUSES:
+        raise ValueError(f"status = {status!r:.60}; expected one of {', '.join(STATUSES)}")
+    if equivalence not in ("all", "train"):
+        raise ValueError(f"equivalence = {equivalence!r:.60}; expected 'all' or 'train'")
+    return SynthesisResult(
+        task=task,
+        status=status,
+        best=candidate(data["best"]) if data["best"] is not None else None,
+        certified=_boolean(data["certified"], "certified"),
+        pareto=tuple(candidate(entry) for entry in _list(data["pareto"], "pareto")),
+        posterior=Posterior(entries, task.output_type, _number(data["posterior_window"], "posterior_window")),
+        stats=_stats(data["stats"]),
+        equivalence=equivalence,
+    )
+
+
+def _stats(data: Any) -> SearchStats:
+    if not isinstance(data, Mapping):
+        raise TypeError(f"stats = {data!r:.60}; expected an object")
+    stats = SearchStats(**{key: data[key] for key in SearchStats.__dataclass_fields__ if key in data})
+    for name in ("candidates", "checked", "distinct", "peak_bank_bytes", "nan_dropped"):
+        _number(getattr(stats, name), f"stats.{name}", integer=True)
+    _number(stats.cpu_seconds, "stats.cpu_seconds")
+    if stats.best_seconds is not None:
+        _number(stats.best_seconds, "stats.best_seconds")
+    _list(stats.levels, "stats.levels")
+    return stats
+
+
+def _number(value: Any, name: str, *, integer: bool = False) -> Any:
+    """`value`, when it is a finite number ≥ 0 (an int with `integer`); else TypeError."""
+    kinds = int if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value) or value < 0:
+        raise TypeError(f"{name} = {value!r:.60}; expected {'an integer' if integer else 'a finite number'} ≥ 0")
+    return value
+
+
+def _data_bits(value: Any) -> float:
+    return math.inf if value is None else _number(value, "data_bits")  # None: written for inf
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} = {value!r:.60}; expected true or false")
+    return value
+
+
+def _list(value: Any, name: str) -> list:
+    if not isinstance(value, list):
+        raise TypeError(f"{name} = {value!r:.60}; expected a list")
+    return value
+
+
+def _claim_problems(best: Candidate | None, task: Task) -> Iterator[str]:
+    """Where the best candidate read back is not what it claims on `task`: its bits (the
+    grammar's description length), its fit to the training targets (the reference evaluator)
+    and its data bits (mdl.DataCode), each computed again."""
+    from dsl import description_length
+
+    from .mdl import DataCode
+    from .reference import reference_fits
+
+    if best is None:
+        return
+    program = f"the best program `{best.program}`"
+    try:
+        bits = description_length(best.program, task.grammar)
+    except OccamError as error:
+        yield f"{program} is not derivable in the task's grammar: {error.message}"
+        return
+    if not math.isclose(bits, best.bits, rel_tol=1e-9, abs_tol=1e-9):
+        yield f"{program} is said to take {best.bits!r} bits; its description length is {bits!r}"
+        return
+    kind = task.output_type.kind
+    values = evaluate(best.program, task.env(task.train), size=task.n_train)
+    target = task.target_values[task.train]
+    fits = reference_fits(values, target, kind)
+    if fits != best.fits_train:
+        yield f"{program} {'fits' if fits else 'does not fit'} the training targets, unlike what is written"
+        return
+    if kind != "real":  # one row type for the kernels, whatever the output's own dtype
+        values, target = values.astype(np.int64), target.astype(np.int64)
+    data_bits = 0.0 if fits else float(DataCode(task, np.ones(len(target), bool), target).bits(values[None, :])[0])
+    if not math.isclose(data_bits, best.data_bits, rel_tol=1e-6, abs_tol=1e-6):  # inf is close to inf
+        yield f"{program} is said to need {best.data_bits!r} data bits; it needs {data_bits!r}"
 
 
 def _score(predicted: np.ndarray, target: np.ndarray, type_: Type) -> float:

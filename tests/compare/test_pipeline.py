@@ -148,3 +148,156 @@ def test_files_that_cannot_be_written_are_an_error_not_a_traceback(capsys, tmp_p
     blocker.write_text("")
     status, _, err = occam(capsys, "compare", source, "--out", blocker)
     assert status == 1 and "error:" in err and str(blocker) in err
+
+
+# --- damaged or edited caches: each is recomputed (or refused), never trusted, never a traceback --
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory):
+    """A finished pipeline run of mod13 (20 training steps) and its comparison."""
+    import dsl
+    from compare import pipeline
+
+    (task,) = dsl.parse_tasks(MOD13)
+    out = tmp_path_factory.mktemp("clean") / "run"
+    result = pipeline.run_pipeline(task, preset="gromov", seed=0, out=out, steps=20)
+    return task, out, result.comparison.to_json()
+
+
+def rerun(clean_run, tmp_path, tamper):
+    """Copy the clean run, apply `tamper` to the copy, run the pipeline on it again."""
+    import shutil
+
+    from compare import pipeline
+
+    task, clean, _ = clean_run
+    out = shutil.copytree(clean, tmp_path / "run")
+    tamper(out)
+    messages = []
+    result = pipeline.run_pipeline(task, preset="gromov", seed=0, out=out, steps=20, log=messages.append)
+    return result, messages
+
+
+def edited(path, change, *, seal=False):
+    """Apply `change` to the JSON object in `path`; with `seal`, store a matching sha256 (a forger)."""
+    from neural.trace import content_sha256
+
+    data = json.loads(path.read_text())
+    change(data)
+    if seal:
+        data.pop("sha256", None)
+        data["sha256"] = content_sha256(data)
+    path.write_text(json.dumps(data))
+
+
+def flip_bytes(path, count=64):
+    import numpy as np
+
+    content = bytearray(path.read_bytes())
+    for offset in np.random.default_rng(0).choice(len(content), count, replace=False):
+        content[offset] ^= 0xFF
+    path.write_bytes(bytes(content))
+
+
+def claim(program):
+    def change(data):
+        data["best"]["program"] = program
+
+    return change
+
+
+SYNTHESIS_TAMPERING = {
+    "[]": lambda out: (out / "synthesis.json").write_text("[]"),
+    "not json": lambda out: (out / "synthesis.json").write_text("{\"status\": "),
+    "missing key": lambda out: edited(out / "synthesis.json", lambda data: data.pop("best")),
+    "missing key, sealed": lambda out: edited(out / "synthesis.json", lambda data: data.pop("stats"), seal=True),
+    "wrong type, sealed": lambda out: edited(out / "synthesis.json", lambda data: data.update(pareto=7), seal=True),
+    "edited program": lambda out: edited(out / "synthesis.json", claim("a * b")),
+    "edited program, sealed": lambda out: edited(out / "synthesis.json", claim("a * b"), seal=True),
+    "unreadable program, sealed": lambda out: edited(out / "synthesis.json", claim("a +* b"), seal=True),
+    "edited bits, sealed": lambda out: edited(
+        out / "synthesis.json", lambda data: data["best"].update(bits=1.0), seal=True),
+    "no sha256": lambda out: edited(out / "synthesis.json", lambda data: data.pop("sha256")),
+}
+
+
+@pytest.mark.parametrize("tamper", SYNTHESIS_TAMPERING.values(), ids=SYNTHESIS_TAMPERING.keys())
+def test_a_damaged_synthesis_is_searched_again(clean_run, tmp_path, tamper):
+    result, messages = rerun(clean_run, tmp_path, tamper)
+    assert result.reused == {"synthesis": False, "training": True}
+    assert any("synthesis.json" in message for message in messages)  # said why, naming the file
+    assert result.synthesis.best is not None and str(result.synthesis.best.program) == "(a + b) % 13"
+    assert result.comparison.to_json() == clean_run[2]
+    assert json.loads((tmp_path / "run" / "synthesis.json").read_text())["best"]["program"] == "(a + b) % 13"
+
+
+TRAINING_TAMPERING = {
+    "trace.json []": lambda out: (out / "train" / "trace.json").write_text("[]"),
+    "trace.json missing key": lambda out: edited(out / "train" / "trace.json", lambda data: data.pop("curve")),
+    "trace.npz truncated": lambda out: (out / "train" / "trace.npz").write_bytes(
+        (out / "train" / "trace.npz").read_bytes()[:300]),
+    "trace.npz missing": lambda out: (out / "train" / "trace.npz").unlink(),
+    "checkpoint.pt 64 flipped bytes": lambda out: flip_bytes(out / "train" / "checkpoint.pt"),
+    "metrics.json []": lambda out: (out / "train" / "metrics.json").write_text("[]"),
+    "metrics.json edited": lambda out: edited(
+        out / "train" / "metrics.json", lambda data: data.update(final_test_accuracy=1.0)),
+    "metrics.json without file sha256s, sealed": lambda out: edited(
+        out / "train" / "metrics.json", lambda data: data.pop("files_sha256"), seal=True),
+}
+
+
+@pytest.mark.parametrize("tamper", TRAINING_TAMPERING.values(), ids=TRAINING_TAMPERING.keys())
+def test_a_damaged_training_is_run_again(clean_run, tmp_path, tamper):
+    result, messages = rerun(clean_run, tmp_path, tamper)
+    assert result.reused == {"synthesis": True, "training": False}
+    assert any("training again" in message for message in messages) or any("computing it again" in m for m in messages)
+    assert result.comparison.to_json() == clean_run[2]
+
+
+def test_a_trace_forged_with_matching_sha256s_is_trained_again(clean_run, tmp_path):
+    """Every sha256 recomputed after removing a key: the trace is still read before it is reused."""
+    from neural.trace import file_sha256
+
+    def forge(out):
+        edited(out / "train" / "trace.json", lambda data: data.pop("curve"), seal=True)
+        digest = file_sha256(out / "train" / "trace.json")
+        edited(out / "train" / "metrics.json", lambda data: data["files_sha256"].update({"trace.json": digest}),
+               seal=True)  # fmt: skip
+
+    result, messages = rerun(clean_run, tmp_path, forge)
+    assert result.reused == {"synthesis": True, "training": False}
+    assert any("trace.json is damaged: missing 'curve'" in message for message in messages)
+    assert result.comparison.to_json() == clean_run[2]
+
+
+def test_an_untampered_run_is_reused_as_it_is(clean_run, tmp_path):
+    result, messages = rerun(clean_run, tmp_path, lambda out: None)
+    assert result.reused == {"synthesis": True, "training": True} and messages == ["comparing"]
+    assert result.comparison.to_json() == clean_run[2]
+
+
+def test_compare_does_not_present_an_edited_program_as_the_shortest(capsys, tmp_path):
+    """The trial's case: a reused synthesis.json edited (and resealed) to claim `a * b`."""
+    source = tmp_path / "mod13.task"
+    source.write_text(MOD13)
+    out = tmp_path / "run"
+    assert occam(capsys, "compare", source, "--steps", "20", "--out", out)[0] == 0
+    edited(out / "synthesis.json", claim("a * b"), seal=True)
+    status, text, err = occam(capsys, "compare", source, "--steps", "20", "--out", out)
+    assert status == 0 and "(a + b) % 13" in text and "Traceback" not in err
+    said = [line for line in text.splitlines() if "a * b" in line]  # only where the damage is reported
+    assert said and all("synthesis.json is damaged" in line and "searching again" in line for line in said)
+    assert json.loads((out / "report.json").read_text())["minimal_program"] == "(a + b) % 13"
+
+
+def test_diff_refuses_a_damaged_checkpoint_with_a_message(capsys, clean_run, tmp_path):
+    import shutil
+
+    source = tmp_path / "mod13.task"
+    source.write_text(MOD13)
+    damaged = shutil.copytree(clean_run[1] / "train", tmp_path / "damaged")
+    assert occam(capsys, "diff", source, "--program", "a", "--model", damaged)[0] == 0
+    flip_bytes(damaged / "checkpoint.pt")
+    status, _, err = occam(capsys, "diff", source, "--program", "a", "--model", damaged)
+    assert status == 1 and "checkpoint" in err and str(damaged) in err and "Traceback" not in err
