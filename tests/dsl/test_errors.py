@@ -104,7 +104,7 @@ CASES = [
     ("a literal of 5,000 digits", edit("a + b", "a + " + "7" * 5000), OccamSyntaxError, "4:16",
      "an integer of 5,000 digits is too long", "at most 4,300 digits"),
     ("a type name of 5,000 digits", edit("int 0..9", "u" + "1" * 5000), OccamTypeError, "2:17", "unknown type `u111",
-     "did you mean"),
+     "a bit-vector type uN / iN"),
     ("a range bound of 5,000 digits", edit("0..9", "0.." + "9" * 5000), OccamSyntaxError, "2:24",
      "5,000 digits is too long", "4,300 digits"),
     ("a range bound of 310 digits", edit("0..9", "-" + "9" * 310 + "..9"), TaskError, "2:22",
