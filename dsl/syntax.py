@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +23,13 @@ __all__ = [
     "Num", "Name", "Operation", "Call", "SurfaceExpr",
     "TaskSyntax", "InputSyntax", "OutputSyntax", "RangeSyntax", "RuleSyntax", "AlternativeSyntax",
     "GrammarSyntax", "SplitSyntax", "SampleSyntax", "NoiseSyntax", "Field",
-    "parse_task_file", "parse_expression", "parse_rules",
+    "parse_task_file", "parse_expression", "parse_rules", "MAX_NESTING", "read_integer",
 ]  # fmt: skip
+
+# How deeply a program may nest (operations within operations; parentheses do not count). The
+# type checker, printer, sympy export and description length walk programs recursively, within
+# Python's recursion limit: a deeper program is refused right after parsing, with its place.
+MAX_NESTING = 100
 
 
 def _span() -> Any:
@@ -197,6 +203,19 @@ def _token_span(token: Token) -> Span:
     return Span(token.line, token.column, token.start_pos, token.end_pos)
 
 
+def read_integer(token: Token) -> int:
+    """The value of an INT token; OccamSyntaxError (at the token) for one with more digits than
+    Python converts (`sys.get_int_max_str_digits()`, 4,300 by default)."""
+    try:
+        return int(token)
+    except ValueError:
+        digits = len(str(token).lstrip("0"))
+        raise OccamSyntaxError(
+            f"an integer of {digits:,} digits is too long", span=_token_span(token),
+            expected=f"at most {sys.get_int_max_str_digits():,} digits",
+        ) from None
+
+
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 
 
@@ -218,6 +237,7 @@ class _ToSyntax(Transformer):
 
     # expressions
     def int_literal(self, meta, children):
+        read_integer(children[0])  # refuses what Python cannot read as a number
         return Num(str(children[0]), False, _meta_span(meta))
 
     def real_literal(self, meta, children):
@@ -313,6 +333,8 @@ class _ToSyntax(Transformer):
 
     @staticmethod
     def _number(token):
+        if token.type == "INT":
+            read_integer(token)
         return Num(str(token), token.type == "FLOAT", _token_span(token))
 
     def grammar(self, meta, children):
@@ -342,7 +364,7 @@ class _ToSyntax(Transformer):
         return AmountSyntax(self._number(number), percent is not None, _meta_span(meta))
 
     def seed(self, meta, children):
-        return int(children[0])
+        return read_integer(children[0])
 
     def method(self, meta, children):
         return str(children[0])
@@ -353,12 +375,12 @@ class _ToSyntax(Transformer):
 
     def sample(self, meta, children):
         count, method, seed = children
-        return SampleSyntax("sample", int(count), method, seed or 0, (), _meta_span(meta))
+        return SampleSyntax("sample", read_integer(count), method, seed or 0, (), _meta_span(meta))
 
     def test(self, meta, children):
         count, method, seed, *ranges = children
         ranges = tuple(item for item in ranges if item is not None)
-        return SampleSyntax("test", int(count), method, seed or 0, ranges, _meta_span(meta))
+        return SampleSyntax("test", read_integer(count), method, seed or 0, ranges, _meta_span(meta))
 
     def range_override(self, meta, children):
         name, range_ = children
@@ -432,7 +454,43 @@ def _parse(text: str, source: Source, start: str) -> Any:
         tree = _parser().parse(text, start=start)
     except UnexpectedInput as error:
         raise _syntax_error(error, source) from None
+    _check_nesting(tree, source)
     return _transform(tree, source)
+
+
+# The tree nodes of programs (grammar.lark's aliases): one level of nesting each.
+_EXPRESSION_NODES = frozenset({
+    "or_", "and_", "not_", "compare", "bitor", "bitxor", "bitand", "binary", "unary", "power",
+    "int_literal", "real_literal", "name", "call",
+})  # fmt: skip
+
+
+def _check_nesting(tree: Tree, source: Source) -> None:
+    """Refuse a program nested deeper than MAX_NESTING, pointing at it. Iterative, since the
+    point is that recursion would overflow."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node.data not in _EXPRESSION_NODES:
+            stack.extend(child for child in node.children if isinstance(child, Tree))
+            continue
+        depth = _nesting(node)
+        if depth > MAX_NESTING:
+            raise OccamSyntaxError(
+                f"the program nests {depth:,} operations deep, more than occam's limit of {MAX_NESTING}",
+                source=source, span=_meta_span(node.meta),
+                expected=f"at most {MAX_NESTING} levels of nested operations",
+            )
+
+
+def _nesting(expression: Tree) -> int:
+    """How many expression nodes the longest path down from `expression` passes (a name: 1)."""
+    deepest, stack = 0, [(expression, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    return deepest
 
 
 def _transform(tree: Tree, source: Source) -> Any:

@@ -384,7 +384,8 @@ def _build(syntax: TaskSyntax, source: Source, base: Path) -> Task:
         values = _target_values(target, points, output_type, output_range, target_field, source)
     train, sampling = _split(fields.get("split"), candidates, sampling, source)
     noise = _noise(fields.get("noise"), output_type, output_range, source)
-    observed = _add_noise(noise, values, train, output_type, output_range) if noise else values
+    noise_syntax = fields.get("noise")
+    observed = _add_noise(noise, values, train, output_type, output_range, noise_syntax, source) if noise else values
     doc = fields.get("doc")
     return Task(
         name=name,
@@ -462,11 +463,20 @@ def _signed(num: Num, negative: bool, type_: Type, source: Source) -> int | floa
             raise TaskError(f"the bound {num.text} of an integer range is not an integer", source=source,
                             span=num.span, expected="integer bounds, such as 0..96")
         value: int | float = int(num.text)
+        low, high = type_.bounds
+        if value > 2**64:  # beyond every integer type, and too large to print as a Range (a float)
+            raise TaskError(f"the bound {'-' if negative else ''}{_shortened(num.text)} exceeds type {type_}",
+                            source=source, span=num.span, expected=f"a bound within {low}..{high}")
     else:
         value = float(num.text)
         if math.isinf(value):
             raise TaskError(f"the bound {num.text} is too large", source=source, span=num.span)
     return -value if negative else value
+
+
+def _shortened(digits: str) -> str:
+    """A number's text for a message: a long one cut to its first digits and its length."""
+    return digits if len(digits) <= 30 else f"{digits[:20]}… ({len(digits):,} characters)"
 
 
 def _target(expr: Any, types: dict[str, Type], output_type: Type, source: Source) -> Expr:
@@ -683,16 +693,24 @@ def _split(split: SplitSyntax | None, candidates: np.ndarray, sampling: str, sou
 
 def _count(amount: AmountSyntax, n: int, source: Source, keyword: str) -> int:
     """How many of `n` an amount means: a percentage is floored, as `int(fraction * n)`."""
-    value = Fraction(amount.value.text)
+    text = amount.value.text
+    approximate = float(text)  # never fails: '1e999' is inf; bounds the exact value before Fraction computes it
     if amount.percent:
-        if not 0 <= value <= 100:
-            raise TaskError(f"`{keyword}` percentage {amount.value.text}% is not between 0 and 100", source=source,
+        if not 0 <= approximate <= 100:
+            raise TaskError(f"`{keyword}` percentage {_shortened(text)}% is not between 0 and 100", source=source,
                             span=amount.span, expected="a percentage from 0% to 100%")
-        return math.floor(value * n / 100)
-    if amount.value.is_real or value > n:
-        raise TaskError(f"`{keyword}` asks for {amount.value.text} of {n:,} points", source=source, span=amount.span,
+        if approximate * n < 1:  # so tiny a share takes no point (its exact Fraction can be huge: 1e-99999999)
+            return 0
+        try:
+            exact = Fraction(text)
+        except ValueError:  # more digits than Python converts
+            raise TaskError(f"`{keyword}` percentage {_shortened(text)}% has too many digits", source=source,
+                            span=amount.span, expected="a percentage such as 30% or 12.5%") from None
+        return math.floor(exact * n / 100)
+    if amount.value.is_real or approximate > n:
+        raise TaskError(f"`{keyword}` asks for {_shortened(text)} of {n:,} points", source=source, span=amount.span,
                         expected=f"a whole number of points up to {n:,}, or a percentage")
-    return int(value)
+    return int(text)
 
 
 def _noise(noise: NoiseSyntax | None, output_type: Type, output_range: Range | None, source: Source) -> Noise | None:
@@ -709,6 +727,9 @@ def _noise(noise: NoiseSyntax | None, output_type: Type, output_range: Range | N
         if not noise.amount.percent or not 0 <= value <= 100:
             raise TaskError("label noise is a percentage of the training labels", source=source,
                             span=noise.amount.span, expected="a percentage such as 5%")
+        if value > 0 and len(_output_values(output_type, output_range)) < 2:
+            raise TaskError(f"label noise replaces labels by other values, but the output {output_range} has one value",
+                            source=source, span=noise.span, expected="an output range of two values or more")
         return Noise("label", value / 100, noise.seed)
     if output_type.kind != "real":
         raise TaskError("gaussian noise needs a real output", source=source, span=noise.span,
@@ -725,13 +746,23 @@ def _output_values(output_type: Type, output_range: Range | None) -> np.ndarray 
     return np.arange(int(bounds.low), int(bounds.high) + 1, dtype=np.int64)
 
 
-def _add_noise(noise: Noise, values: np.ndarray, train: np.ndarray, output_type: Type, output_range: Range | None) -> np.ndarray:
+def _add_noise(noise: Noise, values: np.ndarray, train: np.ndarray, output_type: Type, output_range: Range | None,
+               syntax: NoiseSyntax, source: Source) -> np.ndarray:
     rng = np.random.default_rng(noise.seed)
     noisy = values.copy()
     train_index = np.flatnonzero(train)
     if noise.kind == "gaussian":
-        sigma = noise.amount * math.sqrt(float(np.mean(values[train] ** 2))) if noise.relative else noise.amount
-        noisy[train_index] = values[train_index] + rng.normal(0.0, sigma, len(train_index))
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is what the check below refuses
+            sigma = noise.amount * math.sqrt(float(np.mean(values[train] ** 2))) if noise.relative else noise.amount
+            if math.isfinite(sigma):
+                noisy[train_index] = values[train_index] + rng.normal(0.0, sigma, len(train_index))
+            mean_square = float(np.mean(noisy[train_index] ** 2)) if len(train_index) else 0.0
+        if not (math.isfinite(sigma) and math.isfinite(mean_square)):  # learners square targets and residuals
+            raise TaskError(
+                f"noise gaussian {_shortened(syntax.amount.value.text)}{'%' if noise.relative else ''} makes training "
+                "targets whose squares overflow a double", source=source, span=syntax.amount.span,
+                expected="a smaller sigma: noisy targets below about 1e150 in magnitude",
+            )
         return noisy
     corrupt = rng.choice(train_index, math.floor(noise.amount * len(train_index)), replace=False)
     choices = _output_values(output_type, output_range)

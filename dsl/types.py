@@ -45,7 +45,7 @@ class Type:
         if text in ("bool", "int", "real"):
             return Type(text)
         match = _BITVECTOR.fullmatch(text)
-        if match and not text[1:].startswith("0"):
+        if match and not text[1:].startswith("0") and len(text) <= 3:  # u1 … u63: no int() of 5,000 digits
             width = int(match.group(2))
             low = 2 if match.group(1) == "i" else 1
             if low <= width <= 63:

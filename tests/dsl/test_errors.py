@@ -94,6 +94,37 @@ CASES = [
     ("a missing data file", edit("target a + b", 'data "nope.csv"').replace("output int", "output y: int"), DataError,
      "4:5", "cannot read data file", "CSV file"),
     ("two tasks of one name", VALID + "\n" + VALID, TaskError, "7:6", "a second task named `t`", "unique"),
+    # Once Python tracebacks (RecursionError, ValueError, OverflowError) found by fuzzing the loader.
+    ("a 340-term sum", edit("a + b", " + ".join(["a"] * 340)), OccamSyntaxError, "4:12",
+     "nests 340 operations deep, more than occam's limit of 100", "at most 100 levels"),
+    ("250 nested minus signs", edit("a + b", "-" * 250 + "a"), OccamSyntaxError, "4:12", "nests 251 operations deep",
+     "at most 100 levels"),
+    ("a deep grammar alternative", edit("int + int }", "int + int, " + "abs(" * 120 + "int" + ")" * 120 + " }"),
+     OccamSyntaxError, "5:39", "nests 121 operations deep", "at most 100 levels"),
+    ("a literal of 5,000 digits", edit("a + b", "a + " + "7" * 5000), OccamSyntaxError, "4:16",
+     "an integer of 5,000 digits is too long", "at most 4,300 digits"),
+    ("a type name of 5,000 digits", edit("int 0..9", "u" + "1" * 5000), OccamTypeError, "2:17", "unknown type `u111",
+     "a bit-vector type uN / iN"),
+    ("a range bound of 5,000 digits", edit("0..9", "0.." + "9" * 5000), OccamSyntaxError, "2:24",
+     "5,000 digits is too long", "4,300 digits"),
+    ("a range bound of 310 digits", edit("0..9", "-" + "9" * 310 + "..9"), TaskError, "2:22",
+     "the bound -99999999999999999999… (310 characters) exceeds type int", "-9223372036854775808..9223372036854775807"),
+    ("a split of 5,000 digits", edit("    grammar", "    split train " + "3" * 5000 + "\n    grammar"), OccamSyntaxError,
+     "5:17", "5,000 digits is too long", "4,300 digits"),
+    ("a seed of 5,000 digits", edit("    grammar", "    split train 5 seed " + "3" * 5000 + "\n    grammar"),
+     OccamSyntaxError, "5:24", "5,000 digits is too long", "4,300 digits"),
+    ("a sample count of 5,000 digits", edit("    grammar", "    sample " + "3" * 5000 + " uniform\n    grammar"),
+     OccamSyntaxError, "5:12", "5,000 digits is too long", "4,300 digits"),
+    ("a split share with a vast exponent", edit("    grammar", "    split train 1e-999999999%\n    grammar"), TaskError,
+     "5:5", "no training point", "larger"),
+    ("a split share of 5,000 digits", edit("    grammar", "    split train 5." + "0" * 5000 + "1%\n    grammar"),
+     TaskError, "5:17", "has too many digits", "30%"),
+    ("label noise on a one-value output", edit("output int", "output int 0..0").replace("a + b", "a * 0")
+     .replace("{ int -> a,", "{ int -> 0, a,").replace("    grammar", "    noise label 50%\n    grammar"),
+     TaskError, "5:5", "the output 0..0 has one value", "two values or more"),
+    ("gaussian noise too large for a double", "task t {\n input x: real -1..1\n output real\n target x\n"
+     " sample 20 uniform seed 0\n noise gaussian 1e200\n grammar koza\n}", TaskError, "6:17",
+     "squares overflow a double", "below about 1e150"),
 ]
 
 
@@ -126,3 +157,35 @@ def test_empty_file():
 def test_every_error_is_an_occam_error():
     for _, _, error, *_ in CASES:
         assert issubclass(error, dsl.OccamError)
+
+
+def _at_depth(shape: str, depth: int) -> str:
+    """A program over `x` whose longest path passes `depth` nodes (`x` alone: 1)."""
+    return {
+        "sum": " + ".join(["x"] * depth),
+        "minus": "-" * (depth - 1) + "x",
+        "sin": "sin(" * (depth - 1) + "x" + ")" * (depth - 1),
+        "power": " ** ".join(["x"] * depth),
+    }[shape]
+
+
+@pytest.mark.parametrize("shape", ["sum", "minus", "sin", "power"])
+def test_programs_at_the_nesting_limit_work_everywhere_and_one_more_level_is_refused(shape):
+    """The documented limit is where the recursive walks (type check, printing, LaTeX, sympy,
+    description length) are known to work; one level more is refused where it stands."""
+    from dsl.grammars import description_length
+    from dsl.syntax import MAX_NESTING
+
+    text = _at_depth(shape, MAX_NESTING)
+    task_text = ("task t {\n input x: real 0..0.5\n output real\n target " + text
+                 + "\n grammar { real -> x, real + real, -real, sin(real), real ** real }\n sample 4 uniform\n}")  # fmt: skip
+    (task,) = dsl.parse_tasks(task_text)
+    program = task.target
+    assert program.depth == MAX_NESTING
+    assert dsl.parse_program(str(program), task, expected=program.type) == program
+    assert program.to_latex() and program.to_sympy().free_symbols
+    assert 0 < description_length(program, task.grammar) < float("inf")
+    assert dsl.evaluate(program, task.points).shape == (task.n_points,)
+    with pytest.raises(OccamSyntaxError, match=f"nests {MAX_NESTING + 1} operations deep") as raised:
+        dsl.parse_program(_at_depth(shape, MAX_NESTING + 1), task)
+    assert str(raised.value).startswith("<program>:1:1: ")
