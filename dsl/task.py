@@ -574,7 +574,7 @@ def _draw(
     exclude: Mapping[str, np.ndarray] | None,
 ) -> dict[str, np.ndarray]:
     """`spec.count` points by `spec.method`; finite domains give distinct points, none of them
-    in `exclude`."""
+    in `exclude` (the points drawn before: with them, the task may hold at most MAX_POINTS)."""
     for input_ in inputs:
         if ranges[input_.name] is None:
             raise TaskError(
@@ -591,6 +591,11 @@ def _draw(
     if size > MAX_POINTS:
         raise TaskError(f"`{spec.keyword}` asks for {size:,} points, more than occam handles ({MAX_POINTS:,})",
                         source=source, span=spec.span, expected=f"at most {MAX_POINTS:,} points")
+    held = 0 if exclude is None else len(next(iter(exclude.values())))
+    if held + size > MAX_POINTS:  # refused before anything is drawn
+        raise TaskError(f"`{spec.keyword}` asks for {size:,} points, and with the {held:,} training points the task "
+                        f"would hold {held + size:,}, more than occam handles ({MAX_POINTS:,})", source=source,
+                        span=spec.span, expected=f"at most {MAX_POINTS - held:,} test points, or fewer training points")
     if spec.method == "grid":
         points = _grid(inputs, ranges, spec.count)
         if exclude is not None and all(input_.is_finite for input_ in inputs):
@@ -618,10 +623,13 @@ def _between(range_: Range, fractions: np.ndarray) -> np.ndarray:
 
 
 def _draw_distinct(inputs, ranges, spec, rng, exclude, source) -> dict[str, np.ndarray]:
+    """Distinct points of a finite domain, none in `exclude`: the same points, in the same order,
+    as drawing them one at a time and skipping repeats, but found with numpy (row keys)."""
     bounds = [(int(ranges[i.name].low), int(ranges[i.name].high)) for i in inputs]
-    taken = set() if exclude is None else set(zip(*(exclude[input_.name].tolist() for input_ in inputs)))
+    no_points = {input_.name: np.zeros(0, dtype=np.int64) for input_ in inputs}
+    taken = _keys_inside(no_points if exclude is None else exclude, inputs, bounds)
     total = math.prod(high - low + 1 for low, high in bounds)  # a Python int: may exceed 2^64
-    available = total - sum(1 for point in taken if _inside(point, bounds))
+    available = total - len(taken)
     if spec.count > available:
         raise TaskError(
             f"`{spec.keyword}` asks for {spec.count:,} distinct points, but only {available:,} are available",
@@ -629,33 +637,81 @@ def _draw_distinct(inputs, ranges, spec, rng, exclude, source) -> dict[str, np.n
         )
     if total <= MAX_POINTS:  # choose among the indices left, without replacement
         grid = _grid(inputs, ranges, 0)
-        allowed = np.flatnonzero(~_rows_in(grid, exclude)) if taken else np.arange(total)
+        free = np.ones(total, dtype=bool)
+        free[taken] = False  # a point's key is its index in the grid (both mixed-radix, the first input slowest)
+        allowed = np.flatnonzero(free)
         chosen = np.sort(rng.choice(allowed, spec.count, replace=False))
         return {name: column[chosen] for name, column in grid.items()}
-    chosen_points: list[tuple] = []  # a huge domain: rejection sampling, in draw order
-    seen = set(taken)
-    while len(chosen_points) < spec.count:
-        batch = zip(*(rng.integers(low, high, spec.count, dtype=np.int64, endpoint=True).tolist()
-                      for low, high in bounds))  # fmt: skip
-        for point in batch:
-            if point not in seen and len(chosen_points) < spec.count:
-                seen.add(point)
-                chosen_points.append(point)
-    columns = list(zip(*chosen_points))
-    return {input_.name: np.array(column).astype(input_.type.dtype) for input_, column in zip(inputs, columns)}
+    chosen_rows, seen, needed = [], taken, spec.count  # a huge domain: rejection sampling, in draw order
+    while needed > 0:
+        batch = np.stack([rng.integers(low, high, spec.count, dtype=np.int64, endpoint=True)
+                          for low, high in bounds], axis=1)  # fmt: skip
+        keys = _row_keys(list(batch.T), bounds)
+        order = np.argsort(keys)
+        starts = _group_starts(keys[order])
+        first = np.minimum.reduceat(order, starts)  # each distinct point's first draw in the batch
+        fresh = np.sort(first[~_member(keys[order[starts]], seen)])[:needed]
+        chosen_rows.append(batch[fresh])
+        seen = np.sort(np.concatenate([seen, keys[fresh]]))
+        needed -= len(fresh)
+    rows = np.concatenate(chosen_rows)
+    return {input_.name: rows[:, index].astype(input_.type.dtype) for index, input_ in enumerate(inputs)}
 
 
-def _inside(point: tuple, bounds: list[tuple[int, int]]) -> bool:
-    return all(low <= value <= high for value, (low, high) in zip(point, bounds))
+def _row_keys(columns: list[np.ndarray], bounds: list[tuple[int, int]]) -> np.ndarray:
+    """One key per row of integer `columns` (column j within bounds[j]), equal exactly when the
+    rows are: the row's mixed-radix index in the box (the first column slowest) when that fits
+    in an int64, else the row's bytes."""
+    if math.prod(high - low + 1 for low, high in bounds) < 2**63:
+        keys = np.zeros(len(columns[0]), dtype=np.int64)
+        for column, (low, high) in zip(columns, bounds):
+            keys = keys * (high - low + 1) + (np.asarray(column).astype(np.int64) - low)
+        return keys
+    rows = np.ascontiguousarray(np.stack([np.asarray(column).astype(np.int64) for column in columns], axis=1))
+    return rows.view(np.dtype((np.void, rows.itemsize * len(columns)))).ravel()
+
+
+def _keys_inside(points: Mapping[str, np.ndarray], inputs, bounds: list[tuple[int, int]]) -> np.ndarray:
+    """The distinct keys (`_row_keys`) of those `points` that lie within `bounds`."""
+    columns = [np.asarray(points[input_.name]).astype(np.int64) for input_ in inputs]
+    inside = np.ones(len(columns[0]), dtype=bool)
+    for column, (low, high) in zip(columns, bounds):
+        inside &= (column >= low) & (column <= high)
+    keys = np.sort(_row_keys([column[inside] for column in columns], bounds))
+    return keys[_group_starts(keys)]
+
+
+def _group_starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """The index of the first of each run of equal keys in a sorted array."""
+    if len(sorted_keys) == 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
+
+
+def _member(queries: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """bool mask: which `queries` stand in `sorted_keys` (np.isin falls back to a slow stable
+    sort for keys of a wide range; binary search on sorted queries stays fast)."""
+    found = np.zeros(len(queries), dtype=bool)
+    if len(sorted_keys) == 0 or len(queries) == 0:
+        return found
+    order = np.argsort(queries)
+    ordered = queries[order]
+    where = np.minimum(np.searchsorted(sorted_keys, ordered), len(sorted_keys) - 1)
+    found[order] = sorted_keys[where] == ordered
+    return found
 
 
 def _rows_in(points: Mapping[str, np.ndarray], others: Mapping[str, np.ndarray] | None) -> np.ndarray:
-    """bool mask: which rows of `points` also stand in `others`."""
+    """bool mask: which rows of `points` (integer or bool columns) also stand in `others`."""
     names = list(points)
-    if others is None:
-        return np.zeros(len(points[names[0]]), dtype=bool)
-    taken = set(zip(*(others[name].tolist() for name in names)))
-    return np.fromiter((row in taken for row in zip(*(points[name].tolist() for name in names))), dtype=bool)
+    n = len(points[names[0]])
+    if others is None or len(others[names[0]]) == 0 or n == 0:
+        return np.zeros(n, dtype=bool)
+    columns = [np.asarray(points[name]).astype(np.int64) for name in names]
+    other_columns = [np.asarray(others[name]).astype(np.int64) for name in names]
+    bounds = [(int(min(mine.min(), theirs.min())), int(max(mine.max(), theirs.max())))
+              for mine, theirs in zip(columns, other_columns)]  # fmt: skip
+    return _member(_row_keys(columns, bounds), np.sort(_row_keys(other_columns, bounds)))
 
 
 def _target_values(target: Expr, points, output_type: Type, output_range: Range | None, field_: Field, source: Source) -> np.ndarray:

@@ -9,7 +9,7 @@ import pytest
 
 import dsl
 from dsl import DataError, TaskError
-from dsl.task import MAX_DATA_BYTES
+from dsl.task import MAX_DATA_BYTES, MAX_POINTS
 
 
 def one(text: str, **kwargs) -> dsl.Task:
@@ -109,6 +109,43 @@ def test_sampling_a_huge_finite_domain():
     task = one("task t {\n input x, y, z: u16\n output u16\n target x ^ y ^ z\n sample 1000 uniform seed 0\n grammar bitwise\n}")
     assert task.n_points == 1000
     assert len(set(zip(task.points["x"].tolist(), task.points["y"].tolist(), task.points["z"].tolist()))) == 1000
+
+
+def one_at_a_time(bounds, count, seed, taken=()):
+    """The reference for sampling a huge finite domain: batches of `count` draws per input, each
+    point kept unless seen before (in `taken` or earlier in the draw)."""
+    rng, chosen, seen = np.random.default_rng(seed), [], set(taken)
+    while len(chosen) < count:
+        batch = zip(*(rng.integers(low, high, count, dtype=np.int64, endpoint=True).tolist() for low, high in bounds))
+        for point in batch:
+            if point not in seen and len(chosen) < count:
+                seen.add(point)
+                chosen.append(point)
+    return chosen
+
+
+@pytest.mark.parametrize(("inputs", "bounds"), [
+    ("input x: int 0..20000000", [(0, 20_000_000)]),
+    ("input x: u16\n input y: int -3..3\n input z: u8", [(0, 65535), (-3, 3), (0, 255)]),
+    ("input x: i63\n input y: u63", [(-(2**62), 2**62 - 1), (0, 2**63 - 1)]),  # keys wider than 64 bits
+])  # fmt: skip
+def test_sampling_a_huge_domain_draws_distinct_points_in_draw_order(inputs, bounds):
+    names = [line.split()[1].rstrip(":") for line in inputs.split("\n")]
+    text = f"task t {{\n {inputs}\n output int\n target 0\n sample 30000 uniform seed 7\n test 20000 uniform seed 8\n grammar {{ int -> 0 }}\n}}"
+    task = one(text)
+    rows = list(zip(*(task.points[name].tolist() for name in names)))
+    train_rows = one_at_a_time(bounds, 30000, 7)
+    assert rows[:30000] == train_rows
+    assert rows[30000:] == one_at_a_time(bounds, 20000, 8, taken=train_rows), "test points avoid the training points"
+
+
+def test_training_and_test_points_together_respect_the_cap():
+    text = "task t {\n input x: real 0..1\n output real\n target x\n sample 10 uniform\n test %N% uniform\n grammar koza\n}"
+    with pytest.raises(TaskError, match=r"with the 10 training points the task would hold 16,777,217, more than"):
+        one(text.replace("%N%", str(MAX_POINTS - 9)))  # each count alone is within the cap
+    whole = "task t {\n input x, y: u12\n output u12\n target x\n test 1 uniform\n grammar bitwise\n}"
+    with pytest.raises(TaskError, match=r"with the 16,777,216 training points"):
+        one(whole)
 
 
 def test_enumerating_a_huge_domain_asks_for_sampling():
