@@ -27,6 +27,9 @@ import hashlib
 import io
 import math
 import os
+import re
+import stat
+from array import array
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -59,7 +62,9 @@ from .types import Range, Type
 
 __all__ = ["Task", "Input", "Noise", "load_task", "load_tasks", "parse_tasks", "parse_program", "MAX_POINTS"]
 
-MAX_POINTS = 2**24  # a whole domain larger than this must be sampled
+MAX_POINTS = 2**24  # the most points a task may hold: its domain, samples and test points together
+MAX_DATA_BYTES = 256 * 2**20  # a data file larger than this is refused before it is read
+DATA_ROOT_VARIABLE = "OCCAM_DATA_ROOT"  # names a folder, other than the task file's, that data files may be in
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,12 +198,23 @@ def parse_tasks(
     source_name: str = "<string>",
     base_dir: str | os.PathLike | None = None,
     names: Collection[str] | None = None,
+    data_root: str | os.PathLike | None = None,
 ) -> list[Task]:
     """The tasks in a task file's text (only those in `names`, if given; the others are parsed
-    but not built). Data files are read relative to `base_dir` (default: the working directory)."""
+    but not built). Data files are read relative to `base_dir` (default: the working directory)
+    and must lie inside `data_root` once symlinks are followed (default: the folder that the
+    environment variable OCCAM_DATA_ROOT names, else `base_dir`)."""
     source, syntaxes = _parse_file(text, source_name)
     base = Path(base_dir) if base_dir is not None else Path.cwd()
-    return [_build(syntax, source, base) for syntax in syntaxes if names is None or syntax.name.name in names]
+    root = _data_root(data_root, base)
+    return [_build(syntax, source, base, root) for syntax in syntaxes if names is None or syntax.name.name in names]
+
+
+def _data_root(data_root: str | os.PathLike | None, base: Path) -> Path:
+    """The folder that data files must lie in: `data_root`, else $OCCAM_DATA_ROOT, else `base`."""
+    if data_root is None:
+        data_root = os.environ.get(DATA_ROOT_VARIABLE) or base
+    return Path(data_root).resolve()
 
 
 @functools.lru_cache(maxsize=32)
@@ -227,16 +243,18 @@ def _read(path: Path) -> str:
         raise TaskError(f"cannot read task file {path}: {_reason(error)}") from None
 
 
-def load_tasks(path: str | os.PathLike) -> list[Task]:
-    """All tasks in the task file at `path`."""
+def load_tasks(path: str | os.PathLike, *, data_root: str | os.PathLike | None = None) -> list[Task]:
+    """All tasks in the task file at `path` (`data_root`: see `parse_tasks`)."""
     path = Path(path)
-    return parse_tasks(_read(path), source_name=str(path), base_dir=path.parent)
+    return parse_tasks(_read(path), source_name=str(path), base_dir=path.parent, data_root=data_root)
 
 
-def load_task(source: str | os.PathLike, *, name: str | None = None) -> Task:
+def load_task(source: str | os.PathLike, *, name: str | None = None,
+              data_root: str | os.PathLike | None = None) -> Task:
     """One task: `source` is a path to a task file (`name` picks a task when it holds several;
     `path:name` does the same) or the name of a built-in task (`occam tasks` lists them).
-    Only that task is built."""
+    Only that task is built. Its data file, if any, must lie inside `data_root` (default:
+    $OCCAM_DATA_ROOT, else the task file's folder)."""
     from .library import builtin_task_file, builtin_task_names
 
     text = str(source)
@@ -268,7 +286,8 @@ def load_task(source: str | os.PathLike, *, name: str | None = None) -> Task:
             expected="one of " + ", ".join(names),
             hint=did_you_mean(name, names),
         )
-    (task,) = parse_tasks(source_text, source_name=str(path), base_dir=path.parent, names=[name or names[0]])
+    (task,) = parse_tasks(source_text, source_name=str(path), base_dir=path.parent, names=[name or names[0]],
+                          data_root=data_root)
     return task
 
 
@@ -337,7 +356,7 @@ def _keyword(item: Any) -> str:
     raise TypeError(f"unknown field {item!r}")
 
 
-def _build(syntax: TaskSyntax, source: Source, base: Path) -> Task:
+def _build(syntax: TaskSyntax, source: Source, base: Path, root: Path) -> Task:
     name = syntax.name.name
     fields = _collect(syntax, source)
     inputs = _inputs(fields.inputs, syntax, source)
@@ -372,7 +391,7 @@ def _build(syntax: TaskSyntax, source: Source, base: Path) -> Task:
             if fields.get(keyword) is not None:
                 raise TaskError(f"a task read from data cannot also `{keyword}` points", source=source,
                                 span=fields.get(keyword).span, expected="`split` to hold out rows")
-        points, values = _read_data(data_field, inputs, output_name, output_type, output_range, source, base)
+        points, values = _read_data(data_field, inputs, output_name, output_type, output_range, source, base, root)
         target, sampling = None, f"{len(values)} rows of {data_field.value}"
         candidates = np.ones(len(values), dtype=bool)
     else:
@@ -565,7 +584,7 @@ def _draw(
     exclude: Mapping[str, np.ndarray] | None,
 ) -> dict[str, np.ndarray]:
     """`spec.count` points by `spec.method`; finite domains give distinct points, none of them
-    in `exclude`."""
+    in `exclude` (the points drawn before: with them, the task may hold at most MAX_POINTS)."""
     for input_ in inputs:
         if ranges[input_.name] is None:
             raise TaskError(
@@ -582,6 +601,11 @@ def _draw(
     if size > MAX_POINTS:
         raise TaskError(f"`{spec.keyword}` asks for {size:,} points, more than occam handles ({MAX_POINTS:,})",
                         source=source, span=spec.span, expected=f"at most {MAX_POINTS:,} points")
+    held = 0 if exclude is None else len(next(iter(exclude.values())))
+    if held + size > MAX_POINTS:  # refused before anything is drawn
+        raise TaskError(f"`{spec.keyword}` asks for {size:,} points, and with the {held:,} training points the task "
+                        f"would hold {held + size:,}, more than occam handles ({MAX_POINTS:,})", source=source,
+                        span=spec.span, expected=f"at most {MAX_POINTS - held:,} test points, or fewer training points")
     if spec.method == "grid":
         points = _grid(inputs, ranges, spec.count)
         if exclude is not None and all(input_.is_finite for input_ in inputs):
@@ -609,10 +633,13 @@ def _between(range_: Range, fractions: np.ndarray) -> np.ndarray:
 
 
 def _draw_distinct(inputs, ranges, spec, rng, exclude, source) -> dict[str, np.ndarray]:
+    """Distinct points of a finite domain, none in `exclude`: the same points, in the same order,
+    as drawing them one at a time and skipping repeats, but found with numpy (row keys)."""
     bounds = [(int(ranges[i.name].low), int(ranges[i.name].high)) for i in inputs]
-    taken = set() if exclude is None else set(zip(*(exclude[input_.name].tolist() for input_ in inputs)))
+    no_points = {input_.name: np.zeros(0, dtype=np.int64) for input_ in inputs}
+    taken = _keys_inside(no_points if exclude is None else exclude, inputs, bounds)
     total = math.prod(high - low + 1 for low, high in bounds)  # a Python int: may exceed 2^64
-    available = total - sum(1 for point in taken if _inside(point, bounds))
+    available = total - len(taken)
     if spec.count > available:
         raise TaskError(
             f"`{spec.keyword}` asks for {spec.count:,} distinct points, but only {available:,} are available",
@@ -620,33 +647,81 @@ def _draw_distinct(inputs, ranges, spec, rng, exclude, source) -> dict[str, np.n
         )
     if total <= MAX_POINTS:  # choose among the indices left, without replacement
         grid = _grid(inputs, ranges, 0)
-        allowed = np.flatnonzero(~_rows_in(grid, exclude)) if taken else np.arange(total)
+        free = np.ones(total, dtype=bool)
+        free[taken] = False  # a point's key is its index in the grid (both mixed-radix, the first input slowest)
+        allowed = np.flatnonzero(free)
         chosen = np.sort(rng.choice(allowed, spec.count, replace=False))
         return {name: column[chosen] for name, column in grid.items()}
-    chosen_points: list[tuple] = []  # a huge domain: rejection sampling, in draw order
-    seen = set(taken)
-    while len(chosen_points) < spec.count:
-        batch = zip(*(rng.integers(low, high, spec.count, dtype=np.int64, endpoint=True).tolist()
-                      for low, high in bounds))  # fmt: skip
-        for point in batch:
-            if point not in seen and len(chosen_points) < spec.count:
-                seen.add(point)
-                chosen_points.append(point)
-    columns = list(zip(*chosen_points))
-    return {input_.name: np.array(column).astype(input_.type.dtype) for input_, column in zip(inputs, columns)}
+    chosen_rows, seen, needed = [], taken, spec.count  # a huge domain: rejection sampling, in draw order
+    while needed > 0:
+        batch = np.stack([rng.integers(low, high, spec.count, dtype=np.int64, endpoint=True)
+                          for low, high in bounds], axis=1)  # fmt: skip
+        keys = _row_keys(list(batch.T), bounds)
+        order = np.argsort(keys)
+        starts = _group_starts(keys[order])
+        first = np.minimum.reduceat(order, starts)  # each distinct point's first draw in the batch
+        fresh = np.sort(first[~_member(keys[order[starts]], seen)])[:needed]
+        chosen_rows.append(batch[fresh])
+        seen = np.sort(np.concatenate([seen, keys[fresh]]))
+        needed -= len(fresh)
+    rows = np.concatenate(chosen_rows)
+    return {input_.name: rows[:, index].astype(input_.type.dtype) for index, input_ in enumerate(inputs)}
 
 
-def _inside(point: tuple, bounds: list[tuple[int, int]]) -> bool:
-    return all(low <= value <= high for value, (low, high) in zip(point, bounds))
+def _row_keys(columns: list[np.ndarray], bounds: list[tuple[int, int]]) -> np.ndarray:
+    """One key per row of integer `columns` (column j within bounds[j]), equal exactly when the
+    rows are: the row's mixed-radix index in the box (the first column slowest) when that fits
+    in an int64, else the row's bytes."""
+    if math.prod(high - low + 1 for low, high in bounds) < 2**63:
+        keys = np.zeros(len(columns[0]), dtype=np.int64)
+        for column, (low, high) in zip(columns, bounds):
+            keys = keys * (high - low + 1) + (np.asarray(column).astype(np.int64) - low)
+        return keys
+    rows = np.ascontiguousarray(np.stack([np.asarray(column).astype(np.int64) for column in columns], axis=1))
+    return rows.view(np.dtype((np.void, rows.itemsize * len(columns)))).ravel()
+
+
+def _keys_inside(points: Mapping[str, np.ndarray], inputs, bounds: list[tuple[int, int]]) -> np.ndarray:
+    """The distinct keys (`_row_keys`) of those `points` that lie within `bounds`."""
+    columns = [np.asarray(points[input_.name]).astype(np.int64) for input_ in inputs]
+    inside = np.ones(len(columns[0]), dtype=bool)
+    for column, (low, high) in zip(columns, bounds):
+        inside &= (column >= low) & (column <= high)
+    keys = np.sort(_row_keys([column[inside] for column in columns], bounds))
+    return keys[_group_starts(keys)]
+
+
+def _group_starts(sorted_keys: np.ndarray) -> np.ndarray:
+    """The index of the first of each run of equal keys in a sorted array."""
+    if len(sorted_keys) == 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
+
+
+def _member(queries: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """bool mask: which `queries` stand in `sorted_keys` (np.isin falls back to a slow stable
+    sort for keys of a wide range; binary search on sorted queries stays fast)."""
+    found = np.zeros(len(queries), dtype=bool)
+    if len(sorted_keys) == 0 or len(queries) == 0:
+        return found
+    order = np.argsort(queries)
+    ordered = queries[order]
+    where = np.minimum(np.searchsorted(sorted_keys, ordered), len(sorted_keys) - 1)
+    found[order] = sorted_keys[where] == ordered
+    return found
 
 
 def _rows_in(points: Mapping[str, np.ndarray], others: Mapping[str, np.ndarray] | None) -> np.ndarray:
-    """bool mask: which rows of `points` also stand in `others`."""
+    """bool mask: which rows of `points` (integer or bool columns) also stand in `others`."""
     names = list(points)
-    if others is None:
-        return np.zeros(len(points[names[0]]), dtype=bool)
-    taken = set(zip(*(others[name].tolist() for name in names)))
-    return np.fromiter((row in taken for row in zip(*(points[name].tolist() for name in names))), dtype=bool)
+    n = len(points[names[0]])
+    if others is None or len(others[names[0]]) == 0 or n == 0:
+        return np.zeros(n, dtype=bool)
+    columns = [np.asarray(points[name]).astype(np.int64) for name in names]
+    other_columns = [np.asarray(others[name]).astype(np.int64) for name in names]
+    bounds = [(int(min(mine.min(), theirs.min())), int(max(mine.max(), theirs.max())))
+              for mine, theirs in zip(columns, other_columns)]  # fmt: skip
+    return _member(_row_keys(columns, bounds), np.sort(_row_keys(other_columns, bounds)))
 
 
 def _target_values(target: Expr, points, output_type: Type, output_range: Range | None, field_: Field, source: Source) -> np.ndarray:
@@ -775,41 +850,105 @@ def _add_noise(noise: Noise, values: np.ndarray, train: np.ndarray, output_type:
 # --- data files -----------------------------------------------------------------------------------
 
 
-def _read_data(field_: Field, inputs, output_name, output_type, output_range, source: Source, base: Path):
-    path = base / field_.value
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise DataError(f"cannot read data file {path}: {_reason(error)}", source=source, span=field_.span,
-                        expected="a CSV file, its path relative to the task file") from None
+def _read_data(field_, inputs, output_name, output_type, output_range, source: Source, base: Path, root: Path):
+    """The points and output values in the CSV file that `field_` names: one point per non-blank
+    row, parsed as they stream in (the rows are not held as strings)."""
+    path = _data_path(field_, source, base, root)
+    text = _data_text(path, field_, source)
     data_source = Source(str(path), text)
-    rows = list(csv.reader(io.StringIO(text)))
-    rows = [(number, row) for number, row in enumerate(rows, start=1) if any(cell.strip() for cell in row)]
-    if not rows:
-        raise DataError(f"data file {path} is empty", source=source, span=field_.span,
-                        expected="a header line naming the columns, then one row per point")
-    _, header = rows[0]
-    header = [cell.strip() for cell in header]
+    reader = csv.reader(io.StringIO(text))
+    rows = ((number, row) for number, row in enumerate(reader, start=1) if any(cell.strip() for cell in row))
+    try:
+        _, header = next(rows, (0, None))
+        if header is None:
+            raise DataError(f"data file {path} is empty", source=source, span=field_.span,
+                            expected="a header line naming the columns, then one row per point")
+        header = [cell.strip() for cell in header]
+        columns = _data_columns(header, inputs, output_name, output_type, output_range, path)
+        parsed = {name: array(_ARRAY_CODES[type_.kind]) for name, (_, type_, _) in columns.items()}
+        n_rows = 0
+        for number, row in rows:
+            n_rows += 1
+            if n_rows > MAX_POINTS:
+                raise DataError(f"data file {path} has more than {MAX_POINTS:,} rows", source=source,
+                                span=field_.span, expected=f"at most {MAX_POINTS:,} points")
+            if len(row) != len(header):
+                raise DataError(f"row has {len(row)} fields, the header {len(header)}", source=data_source,
+                                span=Span(number, 1, 0, 1), expected=f"{len(header)} comma-separated fields")
+            for name, (index, type_, range_) in columns.items():
+                parsed[name].append(_cell(row, index, number, name, type_, range_, data_source))
+    except csv.Error as error:  # a NUL byte, an over-long field: the message quotes no content
+        raise DataError(f"data file {path} is not CSV at line {reader.line_num}: {error}", source=source,
+                        span=field_.span, expected="comma-separated values, a header line first") from None
+    if n_rows == 0:
+        raise DataError(f"data file {path} has a header but no rows", source=data_source,
+                        span=Span(1, 1, 0, 1), expected="one row per point below the header")
+    points = {i.name: np.array(parsed[i.name], dtype=i.type.dtype) for i in inputs}
+    return points, np.array(parsed[output_name], dtype=output_type.dtype)
+
+
+_ARRAY_CODES = {"bool": "b", "int": "q", "real": "d"}  # compact columns while the rows stream in
+_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,31}")  # a header cell shown in an error looks like a name
+
+
+def _data_columns(header: list[str], inputs, output_name, output_type, output_range, path: Path) -> dict:
+    """name -> (index in the header, type, range) for every input and the output. A missing
+    column is reported with the header's names, never its other text: the file may not be CSV."""
     columns = {}
     for name, type_, range_ in [*((i.name, i.type, i.bounds if i.type.kind != "bool" else None) for i in inputs),
                                  (output_name, output_type, output_range)]:
         if name not in header:
-            raise DataError(f"data file {path} has no column `{name}`", source=data_source,
-                            span=Span(1, 1, 0, len(text.splitlines()[0])), expected="columns " + ", ".join(
-                                [i.name for i in inputs] + [output_name]), hint=did_you_mean(name, header))
+            names = [cell for cell in header if _COLUMN_NAME.fullmatch(cell)]
+            shown = ", ".join(f"`{cell}`" for cell in names[:12]) + (", …" if len(names) > 12 else "")
+            others = len(header) - len(names)
+            found = (f"its header names {shown}" if names else "its header names no column") + (
+                "" if not others else " and 1 cell that is not a name" if others == 1 else
+                f" and {others} cells that are not names")
+            raise DataError(f"data file {path} has no column `{name}`: {found}", source=Source(str(path), ""),
+                            span=Span(1, 1, 0, 1), expected="columns " + ", ".join(
+                                [i.name for i in inputs] + [output_name]), hint=did_you_mean(name, names))
         columns[name] = (header.index(name), type_, range_)
-    if len(rows) == 1:
-        raise DataError(f"data file {path} has a header but no rows", source=data_source,
-                        span=Span(1, 1, 0, 1), expected="one row per point below the header")
-    parsed: dict[str, list] = {name: [] for name in columns}
-    for number, row in rows[1:]:
-        if len(row) != len(header):
-            raise DataError(f"row has {len(row)} fields, the header {len(header)}", source=data_source,
-                            span=Span(number, 1, 0, 1), expected=f"{len(header)} comma-separated fields")
-        for name, (index, type_, range_) in columns.items():
-            parsed[name].append(_cell(row, index, number, name, type_, range_, data_source))
-    points = {i.name: np.array(parsed[i.name], dtype=i.type.dtype) for i in inputs}
-    return points, np.array(parsed[output_name], dtype=output_type.dtype)
+    return columns
+
+
+def _data_path(field_: Field, source: Source, base: Path, root: Path) -> Path:
+    """The data file's path, symlinks followed; it must lie inside `root`, so that a task file
+    cannot make occam read (and quote) files elsewhere on the machine."""
+    path = (base / field_.value).resolve()
+    if not path.is_relative_to(root):
+        raise DataError(
+            f"data file {field_.value} is outside {root}", source=source, span=field_.span,
+            expected=f"a CSV file in the task file's folder or below it (the environment variable "
+                     f"{DATA_ROOT_VARIABLE}, or `data_root=`, names another folder to read from)",
+        )
+    return path
+
+
+def _data_text(path: Path, field_: Field, source: Source) -> str:
+    """The text of a regular file of at most MAX_DATA_BYTES. The type and size are checked before
+    reading, and the file is opened non-blocking: a device or a FIFO is refused, never read."""
+
+    def refuse(reason: str) -> DataError:
+        return DataError(f"cannot read data file {path}: {reason}", source=source, span=field_.span,
+                         expected=f"a CSV file of at most {MAX_DATA_BYTES // 2**20} MB, its path relative to the task file")
+
+    def check(status: os.stat_result) -> None:
+        if not stat.S_ISREG(status.st_mode):
+            raise refuse("it is not a regular file")
+        if status.st_size > MAX_DATA_BYTES:
+            raise refuse(f"it has {status.st_size:,} bytes, more than the {MAX_DATA_BYTES:,} occam reads")
+
+    try:
+        check(os.stat(path))
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        with open(descriptor, "rb") as file:
+            check(os.fstat(file.fileno()))  # the file opened is the file checked
+            data = file.read(MAX_DATA_BYTES + 1)
+        if len(data) > MAX_DATA_BYTES:  # it grew since
+            raise refuse(f"it has more than the {MAX_DATA_BYTES:,} bytes occam reads")
+        return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()  # universal newlines, as read_text
+    except (OSError, UnicodeDecodeError) as error:
+        raise refuse(_reason(error)) from None
 
 
 def _cell(row, index, number, name, type_: Type, range_: Range | None, source: Source):

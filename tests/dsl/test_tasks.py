@@ -1,12 +1,15 @@
 """Loading tasks: domains, sampling, splits, noise, data files, and the ways to name a task."""
 
 import math
+import os
+import signal
 
 import numpy as np
 import pytest
 
 import dsl
 from dsl import DataError, TaskError
+from dsl.task import MAX_DATA_BYTES, MAX_POINTS
 
 
 def one(text: str, **kwargs) -> dsl.Task:
@@ -108,6 +111,43 @@ def test_sampling_a_huge_finite_domain():
     assert len(set(zip(task.points["x"].tolist(), task.points["y"].tolist(), task.points["z"].tolist()))) == 1000
 
 
+def one_at_a_time(bounds, count, seed, taken=()):
+    """The reference for sampling a huge finite domain: batches of `count` draws per input, each
+    point kept unless seen before (in `taken` or earlier in the draw)."""
+    rng, chosen, seen = np.random.default_rng(seed), [], set(taken)
+    while len(chosen) < count:
+        batch = zip(*(rng.integers(low, high, count, dtype=np.int64, endpoint=True).tolist() for low, high in bounds))
+        for point in batch:
+            if point not in seen and len(chosen) < count:
+                seen.add(point)
+                chosen.append(point)
+    return chosen
+
+
+@pytest.mark.parametrize(("inputs", "bounds"), [
+    ("input x: int 0..20000000", [(0, 20_000_000)]),
+    ("input x: u16\n input y: int -3..3\n input z: u8", [(0, 65535), (-3, 3), (0, 255)]),
+    ("input x: i63\n input y: u63", [(-(2**62), 2**62 - 1), (0, 2**63 - 1)]),  # keys wider than 64 bits
+])  # fmt: skip
+def test_sampling_a_huge_domain_draws_distinct_points_in_draw_order(inputs, bounds):
+    names = [line.split()[1].rstrip(":") for line in inputs.split("\n")]
+    text = f"task t {{\n {inputs}\n output int\n target 0\n sample 30000 uniform seed 7\n test 20000 uniform seed 8\n grammar {{ int -> 0 }}\n}}"
+    task = one(text)
+    rows = list(zip(*(task.points[name].tolist() for name in names)))
+    train_rows = one_at_a_time(bounds, 30000, 7)
+    assert rows[:30000] == train_rows
+    assert rows[30000:] == one_at_a_time(bounds, 20000, 8, taken=train_rows), "test points avoid the training points"
+
+
+def test_training_and_test_points_together_respect_the_cap():
+    text = "task t {\n input x: real 0..1\n output real\n target x\n sample 10 uniform\n test %N% uniform\n grammar koza\n}"
+    with pytest.raises(TaskError, match=r"with the 10 training points the task would hold 16,777,217, more than"):
+        one(text.replace("%N%", str(MAX_POINTS - 9)))  # each count alone is within the cap
+    whole = "task t {\n input x, y: u12\n output u12\n target x\n test 1 uniform\n grammar bitwise\n}"
+    with pytest.raises(TaskError, match=r"with the 16,777,216 training points"):
+        one(whole)
+
+
 def test_enumerating_a_huge_domain_asks_for_sampling():
     with pytest.raises(TaskError, match="more than occam enumerates"):
         one("task t {\n input x, y: u16\n output u16\n target x ^ y\n grammar bitwise\n}")
@@ -196,6 +236,128 @@ def test_empty_data_file(tmp_path):
 def test_data_tasks_must_name_their_output(tmp_path):
     with pytest.raises(TaskError, match="must name its output column"):
         dsl.load_task(write(tmp_path, "x,a,p,y\n1,1,1,1\n", DATA_TASK.replace("output y: real", "output real")))
+
+
+# --- data files stay inside the task's folder, and are never quoted -------------------------------
+
+GOOD_CSV = "x,a,p,y\n1,1,true,2\n2,3,false,4\n"
+
+
+def data_task(tmp_path, data: str, folder: str = "tasks"):
+    """A task file in tmp_path/folder whose `data` line reads `data`."""
+    (tmp_path / folder).mkdir(exist_ok=True)
+    path = tmp_path / folder / "t.task"
+    path.write_text(DATA_TASK.replace('"points.csv"', '"' + data + '"'))
+    return path
+
+
+def test_an_absolute_path_outside_the_task_folder_is_refused(tmp_path):
+    (tmp_path / "outside.csv").write_text(GOOD_CSV)
+    with pytest.raises(DataError, match="is outside"):
+        dsl.load_task(data_task(tmp_path, str(tmp_path / "outside.csv")))
+    with pytest.raises(DataError, match="is outside"):
+        dsl.load_task(data_task(tmp_path, "/etc/passwd"))
+
+
+def test_a_parent_path_is_refused_unless_the_data_root_allows_it(tmp_path, monkeypatch):
+    (tmp_path / "points.csv").write_text(GOOD_CSV)
+    path = data_task(tmp_path, "../points.csv")
+    with pytest.raises(DataError, match="is outside") as raised:
+        dsl.load_task(path)
+    assert "OCCAM_DATA_ROOT" in str(raised.value), "the error says how to widen the folder"
+    assert dsl.load_task(path, data_root=tmp_path).n_points == 2
+    assert dsl.load_tasks(path, data_root=tmp_path)[0].n_points == 2
+    monkeypatch.setenv("OCCAM_DATA_ROOT", str(tmp_path))
+    assert dsl.load_task(path).n_points == 2
+
+
+def test_a_symlink_is_followed_before_the_folder_is_checked(tmp_path):
+    (tmp_path / "secret.csv").write_text(GOOD_CSV)
+    path = data_task(tmp_path, "link.csv")
+    (tmp_path / "tasks" / "link.csv").symlink_to(tmp_path / "secret.csv")
+    with pytest.raises(DataError, match="is outside"):
+        dsl.load_task(path)
+    (tmp_path / "tasks" / "points.csv").write_text(GOOD_CSV)
+    (tmp_path / "tasks" / "inner.csv").symlink_to(tmp_path / "tasks" / "points.csv")
+    assert dsl.load_task(data_task(tmp_path, "inner.csv")).n_points == 2, "a link inside the folder is fine"
+
+
+class _Deadline:
+    """Fails the test, instead of hanging it, if the block takes more than `seconds`."""
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
+
+    def __enter__(self):
+        def expire(signum, frame):
+            raise TimeoutError(f"still running after {self.seconds} s")
+
+        self.previous = signal.signal(signal.SIGALRM, expire)
+        signal.alarm(self.seconds)
+
+    def __exit__(self, *exc):
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, self.previous)
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_is_refused_without_reading_it(tmp_path, device):
+    with _Deadline(10), pytest.raises(DataError, match="not a regular file"):
+        dsl.load_task(data_task(tmp_path, device), data_root="/")
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    path = data_task(tmp_path, "points.csv")
+    os.mkfifo(tmp_path / "tasks" / "points.csv")
+    with _Deadline(10), pytest.raises(DataError, match="not a regular file"):
+        dsl.load_task(path)
+
+
+def test_an_oversize_data_file_is_refused_before_it_is_read(tmp_path):
+    path = data_task(tmp_path, "points.csv")
+    with open(tmp_path / "tasks" / "points.csv", "wb") as file:
+        file.truncate(MAX_DATA_BYTES + 1)  # sparse: no disk used
+    with _Deadline(10), pytest.raises(DataError, match=f"{MAX_DATA_BYTES + 1:,} bytes, more than"):
+        dsl.load_task(path)
+
+
+@pytest.mark.parametrize("content", [
+    "root:$6$pepper$S3CRETHASHs3crethash:19000:0:99999:7:::\nuser:x:1000\n",  # an /etc/shadow line
+    "S3CRET-TOKEN=hunter2 x y\n1\n",
+    "x,a,p,S3CRET-VALUE\n1,1,1,1\n",  # some cells are names: only they are shown
+])  # fmt: skip
+def test_a_missing_column_error_never_quotes_the_file(tmp_path, content):
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "points.csv").write_text(content)
+    with pytest.raises(DataError, match="no column") as raised:
+        dsl.load_task(data_task(tmp_path, "points.csv"))
+    assert "S3CRET" not in str(raised.value).upper() and "HUNTER2" not in str(raised.value).upper()
+
+
+def test_a_missing_column_error_lists_the_header_names(tmp_path):
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "points.csv").write_text("x,a,p,yy,$odd\n1,1,1,1,1\n")
+    with pytest.raises(DataError) as raised:
+        dsl.load_task(data_task(tmp_path, "points.csv"))
+    message = str(raised.value)
+    assert "no column `y`: its header names `x`, `a`, `p`, `yy` and 1 cell that is not a name" in message
+    assert "did you mean `yy`?" in message and "$odd" not in message
+
+
+def test_a_binary_data_file_quotes_nothing(tmp_path):
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "points.csv").write_bytes(b"PATH=/bin\0TOKEN=S3CRET\0")  # as /proc/self/environ
+    with pytest.raises(DataError, match="no column") as raised:
+        dsl.load_task(data_task(tmp_path, "points.csv"))
+    assert "S3CRET" not in str(raised.value)
+
+
+def test_a_file_that_is_not_csv_is_a_data_error(tmp_path):
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "points.csv").write_text("x,a,p,y\n" + "S3CRET" * 50_000 + ",1,1,1\n")  # over csv's field limit
+    with pytest.raises(DataError, match="not CSV at line 2") as raised:
+        dsl.load_task(data_task(tmp_path, "points.csv"))
+    assert "S3CRET" not in str(raised.value)
 
 
 # --- naming tasks ---------------------------------------------------------------------------------
