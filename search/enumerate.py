@@ -320,14 +320,15 @@ class Enumerator:
         program, names = holes_to_vars(choice.template)
         sizes = [level.size for level in children]
         total = math.prod(sizes)
+        starts = np.array([level.start for level in children], dtype=np.int64)
         batch = max(1, CHUNK // max(1, self.space.n_points))
         for first in range(0, total, batch):
             flat = np.arange(first, min(total, first + batch))
-            ids = np.stack(np.unravel_index(flat, sizes), axis=1) + np.array([level.start for level in children])
+            ids = np.stack(np.unravel_index(flat, sizes), axis=1) + starts
             env = {}
             for column, (name, hole) in enumerate(zip(names, choice.holes)):
-                children = self.banks[hole].values[ids[:, column]]
-                env[name] = (self.space.unpack(children) if self.space.packed else children).ravel()
+                values = self.banks[hole].values[ids[:, column]]
+                env[name] = (self.space.unpack(values) if self.space.packed else values).ravel()
             for name, values in self.space.points.items():
                 env[name] = np.tile(values, len(flat))
             rows = evaluate(program, env, size=len(flat) * self.space.n_points).reshape(len(flat), -1)
