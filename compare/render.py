@@ -68,6 +68,13 @@ class SynthesisProgress:
         )
 
 
+# What `SynthesisResult.pareto` holds (docs/search.md): no row is beaten on both columns.
+PARETO_TITLE = (
+    "Pareto front: each row needs fewer data bits than every shorter program found "
+    "(ties of one length: the first pareto_k, 3 by default)"
+)
+
+
 def print_synthesis(result: SynthesisResult, console: Console) -> None:
     """The result of a search: status, best program, Pareto front, posterior, test score."""
     task, stats = result.task, result.stats
@@ -85,7 +92,8 @@ def print_synthesis(result: SynthesisResult, console: Console) -> None:
         simple = simplified(best.program)
         if simple:
             console.print(f"[dim]sympy[/] {escape(simple)}")
-    console.print(_candidates_table("Pareto front (description length against data bits)", result.pareto))
+    console.print(PARETO_TITLE, style="table.title", highlight=False)  # a table's title wraps to its width
+    console.print(_candidates_table(None, result.pareto))
     console.print(_posterior_table(result))
     scores = result.test_scores()
     if scores["best"] is not None:
@@ -99,7 +107,7 @@ def print_synthesis(result: SynthesisResult, console: Console) -> None:
     )
 
 
-def _candidates_table(title: str, candidates) -> Table:
+def _candidates_table(title: str | None, candidates) -> Table:
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
     for column, justify in (("bits", "right"), ("data bits", "right"), ("fits", "center"), ("program", "left"),
                             ("sympy", "left")):  # fmt: skip
