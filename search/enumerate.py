@@ -334,7 +334,7 @@ class Enumerator:
             rows = evaluate(program, env, size=len(flat) * self.space.n_points).reshape(len(flat), -1)
             if self.space.packed:
                 rows = self.space.pack(rows)
-            origin = np.full((len(flat), 3), -1, dtype=np.int64)
+            origin = np.full((len(flat), max(3, len(names))), -1, dtype=np.int64)
             origin[:, : len(names)] = ids
             self._insert(bank, choice, rows.astype(bank.dtype), origin, probability)
 
@@ -347,8 +347,17 @@ class Enumerator:
         return (type_.width, type_.signed) if type_.is_bitvector else (64, False)
 
     def _insert(self, bank: Bank, choice: Choice, rows, origin, probability: Fraction) -> None:
+        """Keep the new functions among `rows`; `origin[r]` are row r's children (one column per
+        hole, at least three)."""
         width, signed = self._wrap_of(bank)
         is_real = bank.type.kind == "real" and not self.space.packed
+        # The kernel stores three children per row: past three holes, give it each row's number
+        # instead, and copy the kept rows' children from `origin`.
+        wide = origin.shape[1] > 3
+        kernel_origin = origin
+        if wide:
+            kernel_origin = np.full((len(rows), 3), -1, dtype=np.int64)
+            kernel_origin[:, 0] = np.arange(len(rows))
         done = 0
         while done < len(rows):
             limit = None if self.checking else self._room(bank, len(rows) - done)
@@ -359,7 +368,10 @@ class Enumerator:
             before = bank.size
             arrays = bank.arrays(limit)
             done += insert_rows(rows[done:], is_real, width, signed, arrays, bank.state, self._nan_mask,
-                                self.space.drop_nan, origin[done:])  # fmt: skip
+                                self.space.drop_nan, kernel_origin[done:])  # fmt: skip
+            if wide:
+                kept = bank.children[before : bank.size, 0].copy()
+                bank.children[before : bank.size, : origin.shape[1]] = origin[kept]
             self._after(bank, before, probability)
 
     def _after(self, bank: Bank, before: int, probability: Fraction) -> None:

@@ -155,7 +155,17 @@ CASES = [
         input x: u8
         output u8
         target (x + 17) & x
-        grammar { u8 -> x, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, (u8 + u8) & u8 }
+        grammar {
+            u8 -> x, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, (u8 + u8) & u8
+        }
+    }"""),
+    # A template of four holes: more children than the kernels store (enumerate.py keeps them).
+    Case("template_four_holes", 7 * math.log2(5) + 1e-9, text="""task t {
+        input a, b: int 0..3
+        output int
+        target if(a < b, b, a) + 1
+        grammar { int -> a, b, 1, int + int, if(int < int, int, int) }
+        split train 10 seed 2
     }"""),
     Case("unary_commutative", 14.0, text="""task t {
         input p, q: int -2..2

@@ -159,7 +159,7 @@ def test_a_template_combination_runs_past_one_batch():
 
 @pytest.mark.parametrize("equivalence", ["all", "train"])
 @pytest.mark.parametrize("case", TEMPLATE_CASES)
-def test_templates_evaluated_in_many_batches_keep_exactly_the_reference_functions(case, equivalence, monkeypatch):
+def test_templates_in_many_batches_keep_exactly_the_reference_functions(case, equivalence, monkeypatch):
     """Template combinations over levels of several sizes, split into batches of five programs."""
     assert len(TEMPLATE_CASES) >= 2
     monkeypatch.setattr(enumeration, "CHUNK", 5 * build_space(case.task, equivalence=equivalence).n_points)
@@ -178,6 +178,24 @@ def test_a_template_grammar_of_the_issue_is_solved():
     assert result.status == "solved" and result.certified
     assert same_bits(result.best.bits, dsl.description_length(task.target, task.grammar))
     np.testing.assert_array_equal(values_at(result.best.program, task), task.target_values)
+
+
+@pytest.mark.parametrize("max_memory_mb", [0.05, 256.0], ids=["checked", "kept"])
+def test_a_template_of_four_holes_is_solved(max_memory_mb):
+    """Four holes, more than the kernels' three children per row; past the memory budget (a
+    few rows) the template's candidates are only checked, and the fit is rebuilt from its four
+    children."""
+    task = task_of("""task t {
+        input x: u8
+        output u8
+        target (x + 3) & (x ^ 5)
+        grammar { u8 -> x, 1, 3, 5, (u8 + u8) & (u8 ^ u8), u8 | u8 }
+    }""")
+    result = search.synthesize(task, max_seconds=30.0, max_memory_mb=max_memory_mb, inverse=False)
+    assert result.status == "solved" and result.certified and result.best.fits_train
+    assert same_bits(result.best.bits, dsl.description_length(task.target, task.grammar))
+    np.testing.assert_array_equal(values_at(result.best.program, task), task.target_values)
+    assert result.stats.checked > 0 if max_memory_mb < 1 else result.stats.checked == 0
 
 
 def test_programs_nan_at_a_training_point_are_dropped_only_without_absorbing_operations():

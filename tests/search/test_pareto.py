@@ -66,8 +66,8 @@ def assert_is_a_front(result: search.SynthesisResult) -> None:
         assert math.isfinite(row.data_bits), f"{row.program}: infinite data bits"
     for a in rows:
         for b in rows:
-            assert not dominates(a, b), f"{a.program} ({a.bits:.2f}, {a.data_bits:.2f}) dominates {b.program} " \
-                                        f"({b.bits:.2f}, {b.data_bits:.2f})"  # fmt: skip
+            assert not dominates(a, b), (f"{a.program} ({a.bits:.2f}, {a.data_bits:.2f}) dominates "
+                                         f"{b.program} ({b.bits:.2f}, {b.data_bits:.2f})")  # fmt: skip
     assert [row.bits for row in rows] == sorted(row.bits for row in rows)
 
 
@@ -110,7 +110,8 @@ def reference_front(task: dsl.Task, max_bits: float, k: int) -> list[tuple[float
 
 def noisy(case: Case, noise: str) -> str:
     """The case with noise; label noise needs a ranged output (every case's targets are in it)."""
-    return case.text.replace("output int\n", "output int -30..30\n").replace("split", f"{noise}\n        split", 1)
+    text = case.text.replace("output int\n", "output int -30..30\n")
+    return text.replace("split", f"{noise}\n        split", 1)
 
 
 NOISY_CASES = [
