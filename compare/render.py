@@ -71,7 +71,7 @@ class SynthesisProgress:
 # What `SynthesisResult.pareto` holds (docs/search.md): no row is beaten on both columns.
 PARETO_TITLE = (
     "Pareto front: each row needs fewer data bits than every shorter program found "
-    "(ties of one length: the first pareto_k, 3 by default)"
+    "(of programs tied at one length, at most pareto_k: 3 by default)"
 )
 
 

@@ -1,7 +1,7 @@
 """The Pareto front of `search.synthesize` (`result.pareto`, docs/search.md).
 
 The front is description length against data bits: a row is listed when it needs fewer data bits
-than every shorter program the search scored, with the first `pareto_k` programs of its length
+than every shorter program the search scored, with up to `pareto_k` programs of its length
 that tie with it. So no listed row is dominated by another (fewer-or-equal bits and fewer-or-equal
 data bits, one strictly), and no row has infinite data bits (a program that cannot code the data
 explains nothing). On small grammars enumerated to a bound, the front is compared with the one
