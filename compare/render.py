@@ -156,6 +156,13 @@ class SynthesisProgress:
         )
 
 
+# What `SynthesisResult.pareto` holds (docs/search.md): no row is beaten on both columns.
+PARETO_TITLE = (
+    "Pareto front: each row needs fewer data bits than every shorter program found "
+    "(of programs tied at one length, at most pareto_k: 3 by default)"
+)
+
+
 def print_synthesis(result: SynthesisResult, console: Console) -> None:
     """The result of a search: status, best program, Pareto front, posterior, test score."""
     task, stats = result.task, result.stats
@@ -173,8 +180,8 @@ def print_synthesis(result: SynthesisResult, console: Console) -> None:
         simple = simplified(best.program, task.env())
         if simple:
             console.print(f"[dim]sympy[/] {escape(simple)}")
-    title = "Pareto front (description length against data bits)"
-    console.print(_candidates_table(title, result.pareto, task.env()))
+    console.print(PARETO_TITLE, style="table.title", highlight=False)  # a table's title wraps to its width
+    console.print(_candidates_table(None, result.pareto, task.env()))
     console.print(_posterior_table(result))
     scores = result.test_scores()
     if scores["best"] is not None:
@@ -188,7 +195,7 @@ def print_synthesis(result: SynthesisResult, console: Console) -> None:
     )
 
 
-def _candidates_table(title: str, candidates, points: Mapping[str, np.ndarray]) -> Table:
+def _candidates_table(title: str | None, candidates, points: Mapping[str, np.ndarray]) -> Table:
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
     for column, justify in (("bits", "right"), ("data bits", "right"), ("fits", "center"), ("program", "left"),
                             ("sympy", "left")):  # fmt: skip

@@ -22,6 +22,12 @@ from .space import SearchSpace, bits_of
 __all__ = ["Bank", "Level", "fill"]
 
 
+def child_columns(space: SearchSpace) -> int:
+    """Columns of `Bank.children`: three (what the kernels write), or more for a template
+    alternative of more holes (enumerate.py stores those columns itself)."""
+    return max(3, *(len(choice.holes) for choice in space.choices))
+
+
 @dataclass(frozen=True, slots=True)
 class Level:
     probability: Fraction
@@ -55,14 +61,15 @@ class Bank:
         self.values = np.empty((self.max_rows, space.row_width), dtype=self.dtype)
         self.hashes = np.empty(self.max_rows, dtype=np.uint64)
         self.choices = np.empty(self.max_rows, dtype=np.int32)
-        self.children = np.empty((self.max_rows, 3), dtype=np.int64)
+        self.children = np.empty((self.max_rows, child_columns(space)), dtype=np.int64)
         self.table = np.zeros(2 * 1024, dtype=np.int64)
         self._programs: dict[int, Expr] = {}
 
     @staticmethod
     def row_bytes(space: SearchSpace, type_index: int) -> int:
         """Bytes a kept program costs: its values, hash, choice, children and two table slots."""
-        return space.row_width * np.dtype(space.storage(type_index)).itemsize + 8 + 4 + 24 + 32
+        values = space.row_width * np.dtype(space.storage(type_index)).itemsize
+        return values + 8 + 4 + 8 * child_columns(space) + 32
 
     @property
     def size(self) -> int:

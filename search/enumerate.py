@@ -320,20 +320,21 @@ class Enumerator:
         program, names = holes_to_vars(choice.template)
         sizes = [level.size for level in children]
         total = math.prod(sizes)
+        starts = np.array([level.start for level in children], dtype=np.int64)
         batch = max(1, CHUNK // max(1, self.space.n_points))
         for first in range(0, total, batch):
             flat = np.arange(first, min(total, first + batch))
-            ids = np.stack(np.unravel_index(flat, sizes), axis=1) + np.array([level.start for level in children])
+            ids = np.stack(np.unravel_index(flat, sizes), axis=1) + starts
             env = {}
             for column, (name, hole) in enumerate(zip(names, choice.holes)):
-                children = self.banks[hole].values[ids[:, column]]
-                env[name] = (self.space.unpack(children) if self.space.packed else children).ravel()
+                values = self.banks[hole].values[ids[:, column]]
+                env[name] = (self.space.unpack(values) if self.space.packed else values).ravel()
             for name, values in self.space.points.items():
                 env[name] = np.tile(values, len(flat))
             rows = evaluate(program, env, size=len(flat) * self.space.n_points).reshape(len(flat), -1)
             if self.space.packed:
                 rows = self.space.pack(rows)
-            origin = np.full((len(flat), 3), -1, dtype=np.int64)
+            origin = np.full((len(flat), max(3, len(names))), -1, dtype=np.int64)
             origin[:, : len(names)] = ids
             self._insert(bank, choice, rows.astype(bank.dtype), origin, probability)
 
@@ -346,8 +347,17 @@ class Enumerator:
         return (type_.width, type_.signed) if type_.is_bitvector else (64, False)
 
     def _insert(self, bank: Bank, choice: Choice, rows, origin, probability: Fraction) -> None:
+        """Keep the new functions among `rows`; `origin[r]` are row r's children (one column per
+        hole, at least three)."""
         width, signed = self._wrap_of(bank)
         is_real = bank.type.kind == "real" and not self.space.packed
+        # The kernel stores three children per row: past three holes, give it each row's number
+        # instead, and copy the kept rows' children from `origin`.
+        wide = origin.shape[1] > 3
+        kernel_origin = origin
+        if wide:
+            kernel_origin = np.full((len(rows), 3), -1, dtype=np.int64)
+            kernel_origin[:, 0] = np.arange(len(rows))
         done = 0
         while done < len(rows):
             limit = None if self.checking else self._room(bank, len(rows) - done)
@@ -358,7 +368,10 @@ class Enumerator:
             before = bank.size
             arrays = bank.arrays(limit)
             done += insert_rows(rows[done:], is_real, width, signed, arrays, bank.state, self._nan_mask,
-                                self.space.drop_nan, origin[done:])  # fmt: skip
+                                self.space.drop_nan, kernel_origin[done:])  # fmt: skip
+            if wide:
+                kept = bank.children[before : bank.size, 0].copy()
+                bank.children[before : bank.size, : origin.shape[1]] = origin[kept]
             self._after(bank, before, probability)
 
     def _after(self, bank: Bank, before: int, probability: Fraction) -> None:

@@ -124,8 +124,9 @@ class SynthesisResult:
 
     `best` is the candidate of least total bits (for a task without noise, the shortest exact
     fit when there is one); `certified` says whether every program shorter than it was
-    enumerated. `pareto` is the front of description length against data bits, with the top
-    programs at each length; `posterior` predicts held-out points."""
+    enumerated. `pareto` is the Pareto front of description length against data bits (no row
+    dominated by another, none of infinite data bits), with at most `pareto_k` tied programs at
+    each length; `posterior` predicts held-out points."""
 
     task: Task
     status: str

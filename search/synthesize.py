@@ -231,9 +231,11 @@ class _Tracker:
     def close_level(self, bits: float) -> None:
         if self._level:
             self._level.sort()
-            if self._level[0][0] < self.front_data:
-                self.front_data = self._level[0][0]
-                self.pareto.extend((bits, data, index) for data, index in self._level[: self.pareto_k])
+            least = self._level[0][0]
+            if least < self.front_data:  # on the front: fewer data bits than every shorter program
+                self.front_data = least
+                ties = [(data, index) for data, index in self._level[: self.pareto_k] if data == least]
+                self.pareto.extend((bits, data, index) for data, index in ties)
             self._level = []
         candidates = self.enumerator.candidates
         new = [bank.levels[-1].size if bank.levels and bank.levels[-1].bits == bits else 0
@@ -289,7 +291,7 @@ class _Tracker:
         fitting = {id(self._program(key)) for _, key in self.fits}
         pareto = tuple(
             Candidate(self._shown(program, bits, best), bits, data, id(program) in fitting)
-            for bits, data, index in self.pareto for program in [self._program(index)]
+            for bits, data, index in self._front() for program in [self._program(index)]
         )  # fmt: skip
         return SynthesisResult(
             task=self.task,
@@ -318,6 +320,16 @@ class _Tracker:
         if values.dtype == np.float64:
             values = round_reals(values[None, :])[0]
         return values.tobytes()
+
+    def _front(self) -> list[tuple[float, float, int | Expr]]:
+        """The Pareto front of the programs scored, (bits, data bits, program key) by increasing
+        bits: the levels' rows (`close_level`), and the shortest fit when inversion found it
+        before the banks met it (it then dominates every row from its bits on)."""
+        front: list[tuple[float, float, int | Expr]] = list(self.pareto)
+        solution = self.solution()
+        if solution is not None and not any(data == 0.0 and bits <= solution[0] for bits, data, _ in front):
+            front = [row for row in front if row[0] < solution[0]] + [(solution[0], 0.0, solution[1])]
+        return front
 
     def _posterior(self) -> Posterior:
         solution = self.solution()

@@ -148,6 +148,25 @@ CASES = [
         grammar { int -> a, b, a + 1, (int + int) % 5, int >> 1, int * 2, 3 - int, -int }
         split train 50% seed 7
     }"""),
+    # One combination of the template (its three holes at the 21 leaves) makes 9,261 programs, past
+    # one batch of the composite evaluation (CHUNK // 256 points = 8,192). No split: on the
+    # training points too, the batch is that of 256 points.
+    Case("template_past_one_batch", 4 * math.log2(22), text="""task t {
+        input x: u8
+        output u8
+        target (x + 17) & x
+        grammar {
+            u8 -> x, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, (u8 + u8) & u8
+        }
+    }"""),
+    # A template of four holes: more children than the kernels store (enumerate.py keeps them).
+    Case("template_four_holes", 7 * math.log2(5) + 1e-9, text="""task t {
+        input a, b: int 0..3
+        output int
+        target if(a < b, b, a) + 1
+        grammar { int -> a, b, 1, int + int, if(int < int, int, int) }
+        split train 10 seed 2
+    }"""),
     Case("unary_commutative", 14.0, text="""task t {
         input p, q: int -2..2
         output int

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 import dsl
 import search
+from search import enumerate as enumeration
 from search.enumerate import Budget, Enumerator, Stop
 from search.kernels import round_reals
 from search.reference import (
@@ -113,6 +114,10 @@ def test_reference_rounding_is_the_kernels_rounding():
 @pytest.mark.parametrize("equivalence", ["all", "train"])
 @pytest.mark.parametrize("case", EXACT_CASES)
 def test_enumerator_keeps_exactly_the_reference_functions(case, equivalence):
+    assert_keeps_exactly_the_reference_functions(case, equivalence)
+
+
+def assert_keeps_exactly_the_reference_functions(case: Case, equivalence: str) -> None:
     task = case.task
     run = run_enumerator(task, case.max_bits, equivalence)
     assert run.stop == "bits", "the grammars are infinite: the bound, not exhaustion, ends the enumeration"
@@ -129,6 +134,68 @@ def test_enumerator_keeps_exactly_the_reference_functions(case, equivalence):
             assert same_bits(bits, reference[key].bits), f"{program}: {bits} bits, reference {reference[key]}"
             assert same_bits(dsl.description_length(program, task.grammar), bits), str(program)
             assert function_key(values_at(program, task, mask), type_.kind) == key, f"bank row of {program}"
+
+
+TEMPLATE_CASES = [
+    case.param()
+    for case in CASES
+    if case.exact_reals and case.name != "template_past_one_batch"  # past one batch without help
+    and any(not c.is_leaf and not c.is_simple for c in build_space(case.task).choices)
+]
+
+
+def test_a_template_combination_runs_past_one_batch():
+    """The differential tests reach a template combination larger than one batch of the
+    composite evaluation (CHUNK // points), where a crash once hid (issue 9, defect 0)."""
+    (case,) = [case for case in CASES if case.name == "template_past_one_batch"]
+    for equivalence in ("all", "train"):
+        run = run_enumerator(case.task, case.max_bits, equivalence)
+        space = run.enumerator.space
+        (template,) = [c for c in space.choices if not c.is_leaf and not c.is_simple]
+        leaves = run.enumerator.banks[template.type_index].levels[0]
+        assert leaves.size ** len(template.holes) > enumeration.CHUNK // space.n_points
+        assert template.bits + len(template.holes) * leaves.bits <= case.max_bits, "that combination is run"
+
+
+@pytest.mark.parametrize("equivalence", ["all", "train"])
+@pytest.mark.parametrize("case", TEMPLATE_CASES)
+def test_templates_in_many_batches_keep_exactly_the_reference_functions(case, equivalence, monkeypatch):
+    """Template combinations over levels of several sizes, split into batches of five programs."""
+    assert len(TEMPLATE_CASES) >= 2
+    monkeypatch.setattr(enumeration, "CHUNK", 5 * build_space(case.task, equivalence=equivalence).n_points)
+    assert_keeps_exactly_the_reference_functions(case, equivalence)
+
+
+def test_a_template_grammar_of_the_issue_is_solved():
+    """A Hacker's-Delight-style template grammar on all 256 points of a u8 (issue 9, defect 0)."""
+    task = task_of("""task t {
+        input x: u8
+        output u8
+        target ((x + 3) & (x ^ 5)) | 1
+        grammar { u8 -> x, 1, 3, 5, u8 | u8, u8 ^ u8, (u8 + u8) & u8 }
+    }""")
+    result = search.synthesize(task, **SYNTH)
+    assert result.status == "solved" and result.certified
+    assert same_bits(result.best.bits, dsl.description_length(task.target, task.grammar))
+    np.testing.assert_array_equal(values_at(result.best.program, task), task.target_values)
+
+
+@pytest.mark.parametrize("max_memory_mb", [0.05, 256.0], ids=["checked", "kept"])
+def test_a_template_of_four_holes_is_solved(max_memory_mb):
+    """Four holes, more than the kernels' three children per row; past the memory budget (a
+    few rows) the template's candidates are only checked, and the fit is rebuilt from its four
+    children."""
+    task = task_of("""task t {
+        input x: u8
+        output u8
+        target (x + 3) & (x ^ 5)
+        grammar { u8 -> x, 1, 3, 5, (u8 + u8) & (u8 ^ u8), u8 | u8 }
+    }""")
+    result = search.synthesize(task, max_seconds=30.0, max_memory_mb=max_memory_mb, inverse=False)
+    assert result.status == "solved" and result.certified and result.best.fits_train
+    assert same_bits(result.best.bits, dsl.description_length(task.target, task.grammar))
+    np.testing.assert_array_equal(values_at(result.best.program, task), task.target_values)
+    assert result.stats.checked > 0 if max_memory_mb < 1 else result.stats.checked == 0
 
 
 def test_programs_nan_at_a_training_point_are_dropped_only_without_absorbing_operations():

@@ -1,0 +1,28 @@
+"""The Pareto table `occam synth` prints (compare/render.py): the front, under a title saying so."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+import search
+from compare.render import PARETO_TITLE, print_synthesis
+from tests.search.cases import task_of
+from tests.search.test_pareto import NOISY_BOOL
+
+
+def test_the_pareto_table_lists_the_front_under_its_title():
+    result = search.synthesize(task_of(NOISY_BOOL), max_bits=20.0, max_seconds=30.0, max_memory_mb=256.0)
+    console = Console(file=io.StringIO(), width=400, record=True, color_system=None)
+    print_synthesis(result, console)
+    text = console.export_text()
+    assert "front" in PARETO_TITLE and "fewer data bits than every shorter" in PARETO_TITLE
+    table = text.split(PARETO_TITLE + "\n", 1)[1].split("posterior:", 1)[0].splitlines()
+    header, rows = table[0].split(), table[1:]
+    assert header[:2] == ["bits", "data"]
+    assert len(rows) == len(result.pareto)
+    for line, row in zip(rows, result.pareto):
+        bits, data = line.split()[:2]
+        assert (bits, data) == (f"{row.bits:.2f}", f"{row.data_bits:.2f}")
+        assert data != "inf"
