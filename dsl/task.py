@@ -921,31 +921,39 @@ def _data_text(path: Path, field_: Field, source: Source) -> str:
 
 
 def _cell(row, index, number, name, type_: Type, range_: Range | None, source: Source):
+    """The value of one cell; the type's properties are read once and the span is built only for
+    an error, since this runs for every cell of a file of up to 2^24 rows."""
     text = row[index].strip()
-    column = sum(len(cell) + 1 for cell in row[:index]) + 1
-    span = Span(number, column, 0, max(1, len(row[index])))
+    kind = type_.kind
     try:
-        if type_.kind == "bool":
+        if kind == "bool":
             lowered = text.lower()
             if lowered not in ("true", "false", "1", "0"):
                 raise ValueError
             value: Any = lowered in ("true", "1")
-        elif type_.kind == "int":
+        elif kind == "int":
             value = int(text)
         else:
             value = float(text)
             if not math.isfinite(value):
                 raise ValueError
     except ValueError:
-        raise DataError(f"`{text}` in column `{name}` is not a {'finite ' if type_.kind == 'real' else ''}{type_}",
-                        source=source, span=span, expected=_cell_expectation(type_)) from None
-    if type_.kind != "bool" and range_ is not None and not range_.low <= value <= range_.high:
-        raise DataError(f"{text} in column `{name}` is outside its range {range_}", source=source, span=span,
-                        expected=f"a value in {range_}")
-    if type_.kind == "int" and not type_.bounds[0] <= value <= type_.bounds[1]:
-        raise DataError(f"{text} in column `{name}` does not fit type {type_}", source=source, span=span,
-                        expected=f"a value in {type_.bounds[0]}..{type_.bounds[1]}")
+        raise DataError(f"`{text}` in column `{name}` is not a {'finite ' if kind == 'real' else ''}{type_}",
+                        source=source, span=_cell_span(row, index, number), expected=_cell_expectation(type_)) from None
+    if kind != "bool" and range_ is not None and not range_.low <= value <= range_.high:
+        raise DataError(f"{text} in column `{name}` is outside its range {range_}", source=source,
+                        span=_cell_span(row, index, number), expected=f"a value in {range_}")
+    if kind == "int":
+        low, high = type_.bounds
+        if not low <= value <= high:
+            raise DataError(f"{text} in column `{name}` does not fit type {type_}", source=source,
+                            span=_cell_span(row, index, number), expected=f"a value in {low}..{high}")
     return value
+
+
+def _cell_span(row, index, number) -> Span:
+    column = sum(len(cell) + 1 for cell in row[:index]) + 1
+    return Span(number, column, 0, max(1, len(row[index])))
 
 
 def _cell_expectation(type_: Type) -> str:
