@@ -857,7 +857,7 @@ def _read_data(field_, inputs, output_name, output_type, output_range, source: S
 
 
 _ARRAY_CODES = {"bool": "b", "int": "q", "real": "d"}  # compact columns while the rows stream in
-_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,31}")  # a header cell shown in an error looks like a name
+_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a header cell shown in an error looks like a name
 
 
 def _data_columns(header: list[str], inputs, output_name, output_type, output_range, path: Path) -> dict:
@@ -868,7 +868,7 @@ def _data_columns(header: list[str], inputs, output_name, output_type, output_ra
                                  (output_name, output_type, output_range)]:
         if name not in header:
             names = [cell for cell in header if _COLUMN_NAME.fullmatch(cell)]
-            shown = ", ".join(f"`{cell}`" for cell in names[:12]) + (", …" if len(names) > 12 else "")
+            shown = ", ".join(f"`{_truncated(cell)}`" for cell in names[:12]) + (", …" if len(names) > 12 else "")
             others = len(header) - len(names)
             found = (f"its header names {shown}" if names else "its header names no column") + (
                 "" if not others else " and 1 cell that is not a name" if others == 1 else
@@ -878,6 +878,10 @@ def _data_columns(header: list[str], inputs, output_name, output_type, output_ra
                                 [i.name for i in inputs] + [output_name]), hint=did_you_mean(name, names))
         columns[name] = (header.index(name), type_, range_)
     return columns
+
+
+def _truncated(text: str, limit: int = 32) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _data_path(field_: Field, source: Source, base: Path, root: Path) -> Path:
@@ -899,7 +903,8 @@ def _data_text(path: Path, field_: Field, source: Source) -> str:
 
     def refuse(reason: str) -> DataError:
         return DataError(f"cannot read data file {path}: {reason}", source=source, span=field_.span,
-                         expected=f"a CSV file of at most {MAX_DATA_BYTES // 2**20} MB, its path relative to the task file")
+                         expected=f"a CSV file of at most {MAX_DATA_BYTES // 2**20} MB, "
+                                  "its path relative to the task file")
 
     def check(status: os.stat_result) -> None:
         if not stat.S_ISREG(status.st_mode):
