@@ -648,12 +648,19 @@ def _draw_distinct(inputs, ranges, spec, rng, exclude, source) -> dict[str, np.n
                           for low, high in bounds], axis=1)  # fmt: skip
         keys = _row_keys(list(batch.T), bounds)
         order = np.argsort(keys)
-        starts = _group_starts(keys[order])
+        ordered = keys[order]
+        starts = _group_starts(ordered)
+        distinct = ordered[starts]
+        del ordered  # the batches are up to 2^24 points: free what is done with
         first = np.minimum.reduceat(order, starts)  # each distinct point's first draw in the batch
-        fresh = np.sort(first[~_member(keys[order[starts]], seen)])[:needed]
+        del order, starts
+        fresh = np.sort(first[~_member(distinct, seen, queries_sorted=True)])[:needed]
+        del distinct, first
         chosen_rows.append(batch[fresh])
-        seen = np.sort(np.concatenate([seen, keys[fresh]]))
         needed -= len(fresh)
+        if needed > 0:
+            seen = np.sort(np.concatenate([seen, keys[fresh]]))
+        del batch, keys
     rows = np.concatenate(chosen_rows)
     return {input_.name: rows[:, index].astype(input_.type.dtype) for index, input_ in enumerate(inputs)}
 
@@ -663,9 +670,10 @@ def _row_keys(columns: list[np.ndarray], bounds: list[tuple[int, int]]) -> np.nd
     rows are: the row's mixed-radix index in the box (the first column slowest) when that fits
     in an int64, else the row's bytes."""
     if math.prod(high - low + 1 for low, high in bounds) < 2**63:
-        keys = np.zeros(len(columns[0]), dtype=np.int64)
-        for column, (low, high) in zip(columns, bounds):
-            keys = keys * (high - low + 1) + (np.asarray(column).astype(np.int64) - low)
+        keys = np.asarray(columns[0], dtype=np.int64) - bounds[0][0]
+        for column, (low, high) in zip(columns[1:], bounds[1:]):
+            keys *= high - low + 1
+            keys += np.asarray(column, dtype=np.int64) - low
         return keys
     rows = np.ascontiguousarray(np.stack([np.asarray(column).astype(np.int64) for column in columns], axis=1))
     return rows.view(np.dtype((np.void, rows.itemsize * len(columns)))).ravel()
@@ -688,17 +696,21 @@ def _group_starts(sorted_keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
 
 
-def _member(queries: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+def _member(queries: np.ndarray, sorted_keys: np.ndarray, *, queries_sorted: bool = False) -> np.ndarray:
     """bool mask: which `queries` stand in `sorted_keys` (np.isin falls back to a slow stable
     sort for keys of a wide range; binary search on sorted queries stays fast)."""
-    found = np.zeros(len(queries), dtype=bool)
     if len(sorted_keys) == 0 or len(queries) == 0:
+        return np.zeros(len(queries), dtype=bool)
+    order = None if queries_sorted else np.argsort(queries)
+    ordered = queries if order is None else queries[order]
+    where = np.searchsorted(sorted_keys, ordered)
+    np.minimum(where, len(sorted_keys) - 1, out=where)
+    found = sorted_keys[where] == ordered
+    if order is None:
         return found
-    order = np.argsort(queries)
-    ordered = queries[order]
-    where = np.minimum(np.searchsorted(sorted_keys, ordered), len(sorted_keys) - 1)
-    found[order] = sorted_keys[where] == ordered
-    return found
+    unordered = np.empty_like(found)
+    unordered[order] = found
+    return unordered
 
 
 def _rows_in(points: Mapping[str, np.ndarray], others: Mapping[str, np.ndarray] | None) -> np.ndarray:
