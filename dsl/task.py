@@ -658,12 +658,19 @@ def _draw_distinct(inputs, ranges, spec, rng, exclude, source) -> dict[str, np.n
                           for low, high in bounds], axis=1)  # fmt: skip
         keys = _row_keys(list(batch.T), bounds)
         order = np.argsort(keys)
-        starts = _group_starts(keys[order])
+        ordered = keys[order]
+        starts = _group_starts(ordered)
+        distinct = ordered[starts]
+        del ordered  # the batches are up to 2^24 points: free what is done with
         first = np.minimum.reduceat(order, starts)  # each distinct point's first draw in the batch
-        fresh = np.sort(first[~_member(keys[order[starts]], seen)])[:needed]
+        del order, starts
+        fresh = np.sort(first[~_member(distinct, seen, queries_sorted=True)])[:needed]
+        del distinct, first
         chosen_rows.append(batch[fresh])
-        seen = np.sort(np.concatenate([seen, keys[fresh]]))
         needed -= len(fresh)
+        if needed > 0:
+            seen = np.sort(np.concatenate([seen, keys[fresh]]))
+        del batch, keys
     rows = np.concatenate(chosen_rows)
     return {input_.name: rows[:, index].astype(input_.type.dtype) for index, input_ in enumerate(inputs)}
 
@@ -673,9 +680,10 @@ def _row_keys(columns: list[np.ndarray], bounds: list[tuple[int, int]]) -> np.nd
     rows are: the row's mixed-radix index in the box (the first column slowest) when that fits
     in an int64, else the row's bytes."""
     if math.prod(high - low + 1 for low, high in bounds) < 2**63:
-        keys = np.zeros(len(columns[0]), dtype=np.int64)
-        for column, (low, high) in zip(columns, bounds):
-            keys = keys * (high - low + 1) + (np.asarray(column).astype(np.int64) - low)
+        keys = np.asarray(columns[0], dtype=np.int64) - bounds[0][0]
+        for column, (low, high) in zip(columns[1:], bounds[1:]):
+            keys *= high - low + 1
+            keys += np.asarray(column, dtype=np.int64) - low
         return keys
     rows = np.ascontiguousarray(np.stack([np.asarray(column).astype(np.int64) for column in columns], axis=1))
     return rows.view(np.dtype((np.void, rows.itemsize * len(columns)))).ravel()
@@ -698,17 +706,21 @@ def _group_starts(sorted_keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate([[True], sorted_keys[1:] != sorted_keys[:-1]]))
 
 
-def _member(queries: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+def _member(queries: np.ndarray, sorted_keys: np.ndarray, *, queries_sorted: bool = False) -> np.ndarray:
     """bool mask: which `queries` stand in `sorted_keys` (np.isin falls back to a slow stable
     sort for keys of a wide range; binary search on sorted queries stays fast)."""
-    found = np.zeros(len(queries), dtype=bool)
     if len(sorted_keys) == 0 or len(queries) == 0:
+        return np.zeros(len(queries), dtype=bool)
+    order = None if queries_sorted else np.argsort(queries)
+    ordered = queries if order is None else queries[order]
+    where = np.searchsorted(sorted_keys, ordered)
+    np.minimum(where, len(sorted_keys) - 1, out=where)
+    found = sorted_keys[where] == ordered
+    if order is None:
         return found
-    order = np.argsort(queries)
-    ordered = queries[order]
-    where = np.minimum(np.searchsorted(sorted_keys, ordered), len(sorted_keys) - 1)
-    found[order] = sorted_keys[where] == ordered
-    return found
+    unordered = np.empty_like(found)
+    unordered[order] = found
+    return unordered
 
 
 def _rows_in(points: Mapping[str, np.ndarray], others: Mapping[str, np.ndarray] | None) -> np.ndarray:
@@ -888,7 +900,7 @@ def _read_data(field_, inputs, output_name, output_type, output_range, source: S
 
 
 _ARRAY_CODES = {"bool": "b", "int": "q", "real": "d"}  # compact columns while the rows stream in
-_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,31}")  # a header cell shown in an error looks like a name
+_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a header cell shown in an error looks like a name
 
 
 def _data_columns(header: list[str], inputs, output_name, output_type, output_range, path: Path) -> dict:
@@ -899,7 +911,7 @@ def _data_columns(header: list[str], inputs, output_name, output_type, output_ra
                                  (output_name, output_type, output_range)]:
         if name not in header:
             names = [cell for cell in header if _COLUMN_NAME.fullmatch(cell)]
-            shown = ", ".join(f"`{cell}`" for cell in names[:12]) + (", …" if len(names) > 12 else "")
+            shown = ", ".join(f"`{_truncated(cell)}`" for cell in names[:12]) + (", …" if len(names) > 12 else "")
             others = len(header) - len(names)
             found = (f"its header names {shown}" if names else "its header names no column") + (
                 "" if not others else " and 1 cell that is not a name" if others == 1 else
@@ -909,6 +921,10 @@ def _data_columns(header: list[str], inputs, output_name, output_type, output_ra
                                 [i.name for i in inputs] + [output_name]), hint=did_you_mean(name, names))
         columns[name] = (header.index(name), type_, range_)
     return columns
+
+
+def _truncated(text: str, limit: int = 32) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _data_path(field_: Field, source: Source, base: Path, root: Path) -> Path:
@@ -930,7 +946,8 @@ def _data_text(path: Path, field_: Field, source: Source) -> str:
 
     def refuse(reason: str) -> DataError:
         return DataError(f"cannot read data file {path}: {reason}", source=source, span=field_.span,
-                         expected=f"a CSV file of at most {MAX_DATA_BYTES // 2**20} MB, its path relative to the task file")
+                         expected=f"a CSV file of at most {MAX_DATA_BYTES // 2**20} MB, "
+                                  "its path relative to the task file")
 
     def check(status: os.stat_result) -> None:
         if not stat.S_ISREG(status.st_mode):
@@ -952,31 +969,39 @@ def _data_text(path: Path, field_: Field, source: Source) -> str:
 
 
 def _cell(row, index, number, name, type_: Type, range_: Range | None, source: Source):
+    """The value of one cell; the type's properties are read once and the span is built only for
+    an error, since this runs for every cell of a file of up to 2^24 rows."""
     text = row[index].strip()
-    column = sum(len(cell) + 1 for cell in row[:index]) + 1
-    span = Span(number, column, 0, max(1, len(row[index])))
+    kind = type_.kind
     try:
-        if type_.kind == "bool":
+        if kind == "bool":
             lowered = text.lower()
             if lowered not in ("true", "false", "1", "0"):
                 raise ValueError
             value: Any = lowered in ("true", "1")
-        elif type_.kind == "int":
+        elif kind == "int":
             value = int(text)
         else:
             value = float(text)
             if not math.isfinite(value):
                 raise ValueError
     except ValueError:
-        raise DataError(f"`{text}` in column `{name}` is not a {'finite ' if type_.kind == 'real' else ''}{type_}",
-                        source=source, span=span, expected=_cell_expectation(type_)) from None
-    if type_.kind != "bool" and range_ is not None and not range_.low <= value <= range_.high:
-        raise DataError(f"{text} in column `{name}` is outside its range {range_}", source=source, span=span,
-                        expected=f"a value in {range_}")
-    if type_.kind == "int" and not type_.bounds[0] <= value <= type_.bounds[1]:
-        raise DataError(f"{text} in column `{name}` does not fit type {type_}", source=source, span=span,
-                        expected=f"a value in {type_.bounds[0]}..{type_.bounds[1]}")
+        raise DataError(f"`{text}` in column `{name}` is not a {'finite ' if kind == 'real' else ''}{type_}",
+                        source=source, span=_cell_span(row, index, number), expected=_cell_expectation(type_)) from None
+    if kind != "bool" and range_ is not None and not range_.low <= value <= range_.high:
+        raise DataError(f"{text} in column `{name}` is outside its range {range_}", source=source,
+                        span=_cell_span(row, index, number), expected=f"a value in {range_}")
+    if kind == "int":
+        low, high = type_.bounds
+        if not low <= value <= high:
+            raise DataError(f"{text} in column `{name}` does not fit type {type_}", source=source,
+                            span=_cell_span(row, index, number), expected=f"a value in {low}..{high}")
     return value
+
+
+def _cell_span(row, index, number) -> Span:
+    column = sum(len(cell) + 1 for cell in row[:index]) + 1
+    return Span(number, column, 0, max(1, len(row[index])))
 
 
 def _cell_expectation(type_: Type) -> str:

@@ -27,6 +27,10 @@ bits (Hacker's Delight); wide bit-vector outputs are N independent bits (a binar
 cross-entropy, or MSE on ±1 targets) rather than 2^N classes or a regression, so that every bit
 pattern stays reachable; unbounded integer outputs are regressed, and their accuracy counts the
 rounded value.
+
+The features of all a task's points are built at once, as float32: n_points × n_features × 4
+bytes. More than MAX_FEATURE_BYTES (2 GiB) is refused, with the sizes, before anything is
+allocated (a 10^6-row task with two one-hot inputs of 1,000 values would need 7.45 GiB).
 """
 
 from __future__ import annotations
@@ -39,10 +43,12 @@ import numpy as np
 
 from dsl import Task, TrainingError, Type
 
-__all__ = ["MAX_CLASSES", "MAX_ONE_HOT", "Encoding", "InputEncoding", "OutputEncoding", "encoding_for"]
+__all__ = ["MAX_CLASSES", "MAX_FEATURE_BYTES", "MAX_ONE_HOT", "Encoding", "InputEncoding", "OutputEncoding",
+           "encoding_for"]
 
 MAX_ONE_HOT = 1024  # an int input with more values than this is read as one standardized number
 MAX_CLASSES = 2**16  # an integer output with more values than this is regressed (or read as bits)
+MAX_FEATURE_BYTES = 2 * 2**30  # the float32 features of a task's points may take at most this much memory
 
 INPUT_KINDS = ("sign", "bits", "one_hot", "standard")
 HEADS = ("classes", "bits", "regression")
@@ -76,6 +82,20 @@ class InputEncoding:
             case "standard":
                 scaled = (np.asarray(values, dtype=np.float64) - self.mean) / self.scale
                 return scaled.astype(np.float32).reshape(n, 1)
+        raise ValueError(f"unknown input kind {self.kind!r}")
+
+    @property
+    def description(self) -> str:
+        """The input as a reader knows it (its type) and how it is read: `a1: bool (±1)`."""
+        match self.kind:
+            case "sign":
+                return f"{self.name}: bool (±1)"
+            case "bits":
+                return f"{self.name}: {'i' if self.signed else 'u'}{self.width} ({self.width} bits)"
+            case "one_hot":
+                return f"{self.name}: int {self.low}..{self.low + self.width - 1} (one-hot)"
+            case "standard":
+                return f"{self.name}: {'int' if self.integer else 'real'} (standardized)"
         raise ValueError(f"unknown input kind {self.kind!r}")
 
     def token_ids(self, values: np.ndarray) -> np.ndarray:
@@ -155,8 +175,25 @@ class Encoding:
     def n_features(self) -> int:
         return sum(input_.width for input_ in self.inputs)
 
+    def feature_bytes(self, n_points: int) -> int:
+        """The memory that `features` takes for `n_points` points."""
+        return n_points * self.n_features * np.dtype(np.float32).itemsize
+
+    def check_feature_size(self, n_points: int, *, what: str = "the points") -> None:
+        """Raise a TrainingError if the features of `n_points` points would exceed MAX_FEATURE_BYTES."""
+        size = self.feature_bytes(n_points)
+        if size > MAX_FEATURE_BYTES:
+            raise TrainingError(
+                f"encoding {what} ({n_points:,} points × {self.n_features:,} features × 4 bytes) takes "
+                f"{size / 2**30:.2f} GiB, more than the {MAX_FEATURE_BYTES / 2**30:g} GiB occam allows",
+                expected="fewer points (`split train N`, `sample N`), or fewer features: an int input with more than "
+                         f"{MAX_ONE_HOT:,} values is one number, not one-hot",
+            )
+
     def features(self, env: Mapping[str, np.ndarray]) -> np.ndarray:
-        """float32 (n, n_features): every input's block, in input order."""
+        """float32 (n, n_features): every input's block, in input order (refused beyond
+        MAX_FEATURE_BYTES, before anything is allocated)."""
+        self.check_feature_size(len(env[self.inputs[0].name]) if self.inputs else 0)
         return np.concatenate([input_.encode(env[input_.name]) for input_ in self.inputs], axis=1)
 
     def decode_features(self, features: np.ndarray) -> dict[str, np.ndarray]:
@@ -199,11 +236,15 @@ class Encoding:
 
 def encoding_for(task: Task) -> Encoding:
     """The encoding of `task`'s inputs and output (see the module docstring). Standardization uses
-    the task's training points only."""
+    the task's training points only. A TrainingError if the features of the task's points would
+    exceed MAX_FEATURE_BYTES (unless the inputs can be tokens, which take 24 bytes a point)."""
     if task.n_train == 0:
         raise TrainingError(f"task `{task.name}` has no training points", expected="a split with a training share")
     inputs = tuple(_input_encoding(input_.name, input_.type, input_.bounds, task) for input_ in task.inputs)
-    return Encoding(inputs, _output_encoding(task))
+    encoding = Encoding(inputs, _output_encoding(task))
+    if encoding.token_vocabulary is None:  # only features can feed a network: refuse before training starts
+        encoding.check_feature_size(task.n_points, what=f"task `{task.name}`")
+    return encoding
 
 
 def _input_encoding(name: str, type_: Type, bounds, task: Task) -> InputEncoding:

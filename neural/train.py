@@ -182,7 +182,7 @@ def build_model(config: TrainConfig, encoding: Encoding, *, seed: int = 0, task_
         return MLP(mlp, seed=seed)
     vocabulary = encoding.token_vocabulary
     if vocabulary is None:
-        inputs = ", ".join(f"{input_.name} ({input_.kind.replace('_', '-')})" for input_ in encoding.inputs)
+        inputs = ", ".join(input_.description for input_ in encoding.inputs)
         raise TrainingError(
             f"the transformer reads exactly two int inputs of one range as the tokens (a, b, =); {task_name} has {inputs}",
             expected="a task such as mod_add_97 (two inputs `int 0..p-1`), or --model mlp",

@@ -336,11 +336,11 @@ def test_a_missing_column_error_never_quotes_the_file(tmp_path, content):
 
 def test_a_missing_column_error_lists_the_header_names(tmp_path):
     (tmp_path / "tasks").mkdir()
-    (tmp_path / "tasks" / "points.csv").write_text("x,a,p,yy,$odd\n1,1,1,1,1\n")
+    (tmp_path / "tasks" / "points.csv").write_text("x,a,p,yy,$odd," + "n" * 40 + "\n1,1,1,1,1,1\n")
     with pytest.raises(DataError) as raised:
         dsl.load_task(data_task(tmp_path, "points.csv"))
     message = str(raised.value)
-    assert "no column `y`: its header names `x`, `a`, `p`, `yy` and 1 cell that is not a name" in message
+    assert f"no column `y`: its header names `x`, `a`, `p`, `yy`, `{'n' * 31}…` and 1 cell that is not a name" in message
     assert "did you mean `yy`?" in message and "$odd" not in message
 
 

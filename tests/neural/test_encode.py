@@ -5,7 +5,7 @@ import pytest
 
 import dsl
 from neural import Encoding, encoding_for
-from neural.encode import MAX_CLASSES
+from neural.encode import MAX_CLASSES, MAX_FEATURE_BYTES
 
 
 def task(inputs: str, output: str, target: str, tail: str = "", grammar: str = "{ int -> 1 }") -> dsl.Task:
@@ -153,3 +153,25 @@ def test_class_limit():
     assert encoding_for(wide).output.head == "bits"
     ranged = task("input x: u17", "u17 0..65535", "x & 65535", "sample 50 uniform seed 0", "bitwise")
     assert encoding_for(ranged).output.head == "classes"
+
+
+def test_features_beyond_the_memory_cap_are_refused_before_they_are_built():
+    """300,000 points × 2,000 one-hot features would take 2.24 GiB of float32."""
+    wide = task("input a: int 0..999\n input b: int 1000..1999", "int 1000..2998", "a + b", "sample 300000 uniform seed 0",
+                "{ int -> a, b, int + int }")  # fmt: skip
+    assert MAX_FEATURE_BYTES == 2 * 2**30
+    with pytest.raises(dsl.TrainingError, match=r"300,000 points × 2,000 features × 4 bytes\) takes 2\.24 GiB, more than the 2 GiB"):
+        encoding_for(wide)
+    tokens = task("input a, b: int 0..999", "int 0..1998", "a + b", "sample 300000 uniform seed 0", "{ int -> a, b, int + int }")
+    encoding = encoding_for(tokens)  # the transformer reads tokens: the encoding stands, the features are refused
+    assert encoding.tokens(tokens.env()).shape == (300000, 3)
+    with pytest.raises(dsl.TrainingError, match=r"takes 2\.24 GiB"):
+        encoding.features(tokens.env())
+    assert encoding.features({"a": tokens.points["a"][:10], "b": tokens.points["b"][:10]}).shape == (10, 2000)
+
+
+def test_inputs_are_described_by_their_types():
+    built = task("input a1: bool\n input n: int 2..4\n input w: i4\n input x: real 0..1", "i4", "w",
+                 "sample 20 uniform seed 0", "{ i4 -> w, i4 + i4\n bool -> a1\n int -> n\n real -> x }")  # fmt: skip
+    descriptions = [input_.description for input_ in encoding_for(built).inputs]
+    assert descriptions == ["a1: bool (±1)", "n: int 2..4 (one-hot)", "w: i4 (4 bits)", "x: real (standardized)"]

@@ -185,7 +185,7 @@ def test_float64_run(majority3):
 
 
 def test_the_transformer_refuses_other_tasks(majority3):
-    with pytest.raises(dsl.TrainingError, match=r"exactly two int inputs of one range.*x \(sign\)"):
+    with pytest.raises(dsl.TrainingError, match=r"exactly two int inputs of one range.*has x: bool \(±1\), y: bool \(±1\), z: bool \(±1\)"):
         train(majority3, replace(TINY, model="transformer"), seed=0)
 
 
