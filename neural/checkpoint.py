@@ -99,7 +99,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         fields = (payload["task"], payload["fingerprint"], payload["seed"], payload["step"])
     except KeyError as error:
         raise TrainingError(f"the checkpoint {path} is damaged: missing {error}", expected=expected) from None
-    except (TypeError, ValueError, AttributeError, RuntimeError, OccamError) as error:
+    except (TypeError, ValueError, AttributeError, OverflowError, RuntimeError, OccamError) as error:
         reason = error.message if isinstance(error, OccamError) else error
         raise TrainingError(f"the checkpoint {path} is damaged: {reason}", expected=expected) from None
     model.eval()

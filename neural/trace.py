@@ -299,7 +299,7 @@ def load_trace(path: str | os.PathLike) -> FunctionTrace:
         problems = list(_shape_problems(trace, meta["n_points"]))
     except KeyError as error:
         raise damaged(f"missing {error}") from None
-    except (TypeError, ValueError, AttributeError) as error:
+    except (TypeError, ValueError, AttributeError, OverflowError) as error:
         raise damaged(str(error)) from None
     if problems:
         raise damaged(problems[0])

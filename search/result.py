@@ -163,12 +163,13 @@ class SynthesisResult:
         edited file cannot present another program as the certified shortest."""
         try:
             result = _result_from(data, task)
+            problems = list(_claim_problems(result.best, task))
         except KeyError as error:
             raise _damaged(source, f"missing {error}") from None
-        except (TypeError, ValueError, AttributeError, RecursionError) as error:
+        except (TypeError, ValueError, AttributeError, OverflowError, RecursionError) as error:
             raise _damaged(source, str(error)) from None
-        for problem in _claim_problems(result.best, task):
-            raise _damaged(source, problem)
+        if problems:
+            raise _damaged(source, problems[0])
         return result
 
     def to_json(self) -> dict[str, Any]:

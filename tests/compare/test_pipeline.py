@@ -219,6 +219,8 @@ SYNTHESIS_TAMPERING = {
     "edited bits, sealed": lambda out: edited(
         out / "synthesis.json", lambda data: data["best"].update(bits=1.0), seal=True),
     "no sha256": lambda out: edited(out / "synthesis.json", lambda data: data.pop("sha256")),
+    "huge number, sealed": lambda out: edited(
+        out / "synthesis.json", lambda data: data["stats"].update(candidates=10**400), seal=True),
 }
 
 
@@ -301,3 +303,40 @@ def test_diff_refuses_a_damaged_checkpoint_with_a_message(capsys, clean_run, tmp
     flip_bytes(damaged / "checkpoint.pt")
     status, _, err = occam(capsys, "diff", source, "--program", "a", "--model", damaged)
     assert status == 1 and "checkpoint" in err and str(damaged) in err and "Traceback" not in err
+
+
+def test_mutated_synthesis_results_read_back_or_are_refused(clean_run):
+    """Random edits of a real result (keys removed, values replaced by other JSON values):
+    from_json returns a result or raises SearchError naming the source, nothing else."""
+    import copy
+    import random
+
+    from dsl import SearchError
+    from search.result import SynthesisResult
+
+    task, out, _ = clean_run
+    original = json.loads((out / "synthesis.json").read_text())
+    replacements = [None, [], {}, "", "a * b", -1, 0, 1.5, 10**400, True, [{}], {"program": "a"}]
+    refused = 0
+    for seed in range(300):
+        rng = random.Random(seed)
+        data = copy.deepcopy(original)
+        for _ in range(rng.randint(1, 3)):
+            parent = data
+            while isinstance(parent, (dict, list)) and parent and rng.random() < 0.6:
+                key = rng.choice(list(parent)) if isinstance(parent, dict) else rng.randrange(len(parent))
+                if not isinstance(parent[key], (dict, list)) or not parent[key]:
+                    break
+                parent = parent[key]
+            if isinstance(parent, dict) and parent:
+                key = rng.choice(list(parent))
+                if rng.random() < 0.3:
+                    del parent[key]
+                else:
+                    parent[key] = rng.choice(replacements)
+        try:
+            SynthesisResult.from_json(data, task, source="mutated.json")
+        except SearchError as error:
+            assert str(error).startswith("mutated.json is damaged: ")
+            refused += 1
+    assert refused > 100

@@ -100,6 +100,7 @@ def test_an_edited_checkpoint_is_refused(run):
     ({"depth": 10**6}, f"depth = 1000000; expected at most {MAX_DEPTH}"),
     ({"depth": 3, "width": 10_001}, "parameters"),  # 10^8 weights: 400 MB if it were built
     ({"steps": -1}, "steps = -1"),
+    ({"lr": 10**400}, "damaged"),
 ])  # fmt: skip
 def test_a_forged_config_is_validated_before_the_network_is_built(run, change, message):
     """With a matching sha256, a config is held to the rules of a new one, sizes included."""
@@ -172,6 +173,8 @@ def test_an_intact_trace_still_loads(run):
     (lambda run: reseal(run / "trace.json", lambda data: data.pop("curve")), "damaged: missing 'curve'"),
     (lambda run: reseal(run / "trace.json", lambda data: data.update(metrics=[])), "damaged"),
     (lambda run: reseal(run / "trace.json", lambda data: data.update(n_points=7)), "outputs of shape"),
+    (lambda run: reseal(run / "trace.json", lambda data: data["metrics"]["train_loss"].__setitem__(0, 10**400)),
+     "too large"),
     (lambda run: reseal(run / "trace.json", lambda data: data.update(arrays="../../etc/passwd")), "beside it"),
     (lambda run: (run / "trace.npz").write_bytes((run / "trace.npz").read_bytes()[:200]), "does not match the sha256"),
     (lambda run: (run / "trace.npz").unlink(), "cannot read the trace's arrays"),
