@@ -96,9 +96,14 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=int, default=0, metavar="S", help="the network's seed (default 0)")
     compare.add_argument("--steps", type=int, metavar="N", help="training steps (default: the preset's)")
     compare.add_argument("--max-seconds", type=float, default=60.0, metavar="S",
-                         help="the synthesizer's time budget (default 60)")  # fmt: skip
+                         help="the synthesis stage's time budget (default 60); training is bounded by --steps, "
+                              "the comparison by --distill-seconds")  # fmt: skip
     compare.add_argument("--distill-window", type=float, default=10.0, metavar="BITS",
                          help="distil among programs up to the minimal program's bits + BITS (default 10)")  # fmt: skip
+    compare.add_argument("--distill-seconds", type=float, default=60.0, metavar="S",
+                         help="the comparison stage's time budget: distilling every recorded step (default 60)")  # fmt: skip
+    compare.add_argument("--distill-memory-mb", type=float, default=1024.0, metavar="M",
+                         help="the distillation's memory budget: its candidate programs (default 1024)")  # fmt: skip
     compare.add_argument("--out", metavar="DIR", help="where to write the run (default runs/compare-TASK-PRESET-SEED[-Nsteps])")
     _json_option(compare)
     compare.set_defaults(run=_compare)
@@ -263,7 +268,7 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
 
     from .pipeline import run_pipeline
     from .render import SynthesisProgress, TrainingProgress
-    from .report import print_summary
+    from .report import DistillationProgress, print_summary
 
     task = dsl.load_task(args.source)
     preset = neural.get_preset(args.preset) if args.preset else neural.default_preset(task)
@@ -273,9 +278,11 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     steps = args.steps if args.steps is not None else preset.config.steps
     result = run_pipeline(
         task, preset=preset.name, seed=args.seed, out=out, max_seconds=args.max_seconds, steps=args.steps,
-        distill_window=args.distill_window,
+        distill_window=args.distill_window, distill_seconds=args.distill_seconds,
+        distill_memory_mb=args.distill_memory_mb,
         synth_display=lambda: SynthesisProgress(screen),
         train_display=lambda: TrainingProgress(screen, f"{task.name} · {preset.name}", steps),
+        distill_display=lambda: DistillationProgress(screen),
         log=lambda message: screen.print(f"[dim]{message}…[/]"),
     )  # fmt: skip
     if args.json:

@@ -31,7 +31,7 @@ import dsl
 from .describe import task_summary
 from .harness import Comparison, Snapshot
 
-__all__ = ["latex_image", "print_summary", "write_report_html"]
+__all__ = ["DistillationProgress", "distillation_text", "latex_image", "print_summary", "write_report_html"]
 
 PLOT_CAPTIONS = {
     "accuracy_and_agreement": "Accuracy and agreement against the training step: train and test accuracy, the "
@@ -413,6 +413,43 @@ def _value(value: Any) -> str:
 # --- the terminal -----------------------------------------------------------------------------
 
 
+class DistillationProgress:
+    """A live status line while `compare` distils (enumerating the candidates, then scoring each
+    recorded step); `update` is its `progress` callback. Draws only on a terminal."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.live import Live
+
+        self._live = Live(console=console, refresh_per_second=8, transient=True)
+        self._started = False
+
+    def __enter__(self) -> DistillationProgress:
+        return self  # the line appears at the first report
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._started:
+            self._live.__exit__(*exc)
+
+    def update(self, progress) -> None:
+        if not self._started:
+            if not self._live.console.is_terminal:
+                return
+            self._live.__enter__()
+            self._started = True
+        self._live.update(distillation_text(progress))
+
+
+def distillation_text(progress) -> str:
+    """One line for a DistillProgress (distill.py)."""
+    budget = "" if math.isinf(progress.max_seconds) else f" of {progress.max_seconds:,.0f}"
+    clock = f"{progress.seconds:,.1f} s{budget}"
+    if progress.phase == "enumerating":
+        return (f"distilling: enumerating candidates, {progress.candidates:,} kept, level {progress.bits:.2f} bits"
+                f" — {clock}")  # fmt: skip
+    return f"distilling: step {progress.done:,} of {progress.total:,} among {progress.candidates:,} candidates — {clock}"
+
+
+
 def print_summary(
     comparison: Comparison, console: Console, *, files: Mapping[str, str | os.PathLike] | None = None
 ) -> None:
@@ -444,6 +481,9 @@ def print_summary(
         console.print(f"distilled programs ({len(c.distilled_sequence)}), in order:")
         for line in _sequence_lines(c.distilled_sequence):
             console.print(line)
+    stopped = _distillation_stopped(c.settings)
+    if stopped:
+        console.print(f"[yellow]{escape(stopped)}[/]")
     if c.snapshots:
         console.print(_final_line(c.snapshots[-1]))
     found = c.disagreements
@@ -458,6 +498,18 @@ def print_summary(
                 console.print(f"  {escape(line)}")
     if files:
         _print_files(files, console)
+
+
+def _distillation_stopped(settings: Mapping[str, Any]) -> str | None:
+    """A line when a budget cut the distillation short (its programs are then the shortest among
+    fewer candidates), None when it reached its bound."""
+    budget = {"time": "time budget (--distill-seconds)", "memory": "memory budget (--distill-memory-mb)"}
+    status = settings.get("distill_status")
+    if status not in budget:
+        return None
+    return (f"distillation stopped by its {budget[status]} after {settings.get('distill_candidates', 0):,} candidate "
+            f"programs, short of its bound of {_bits(settings.get('distill_max_bits'))} bits: the distilled programs "
+            "are the shortest codes among those")  # fmt: skip
 
 
 def _fitted_line(snapshots: list[Snapshot], level: float = 0.99) -> str | None:

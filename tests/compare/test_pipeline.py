@@ -56,6 +56,32 @@ def test_the_distillation_window_is_a_setting(capsys, run, tmp_path):
     assert report["settings"]["distill_max_bits"] == pytest.approx(report["minimal_bits"] + 2.0)
 
 
+def test_the_distillation_budget_is_a_setting_and_its_cut_is_said(capsys, run, tmp_path):
+    source, _ = run
+    status, text, _ = occam(capsys, "compare", source, "--steps", "30", "--distill-memory-mb", "0.02",
+                            "--distill-seconds", "30", "--out", tmp_path)  # fmt: skip
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert status == 0 and report["settings"]["distill_status"] == "memory"
+    assert f"stopped by its memory budget (--distill-memory-mb) after {report['settings']['distill_candidates']:,}" in text
+
+
+@pytest.mark.parametrize("option, value", [("--distill-seconds", "-1"), ("--distill-seconds", "nan"),
+                                           ("--distill-memory-mb", "0")])
+def test_distillation_budgets_are_checked_before_anything_runs(capsys, run, tmp_path, option, value):
+    source, _ = run
+    status, text, error = occam(capsys, "compare", source, option, value, "--out", tmp_path / "run")
+    assert status == 1 and "distill_" in error and "positive number" in error and "Traceback" not in error
+    assert not (tmp_path / "run").exists() and "synthesizing" not in text
+
+
+def test_compare_help_says_which_stage_each_budget_bounds(capsys):
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--max-seconds S the synthesis stage's time budget" in text
+    assert "--distill-seconds S the comparison stage's time budget" in text and "--distill-memory-mb M" in text
+
+
 def test_diff_against_the_saved_network(capsys, run):
     source, out = run
     status, text, _ = occam(capsys, "diff", source, "--program", "(a + b) % 13", "--model", out / "train", "--json", "-")
