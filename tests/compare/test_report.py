@@ -218,6 +218,48 @@ def test_two_real_inputs_are_cut_through_the_middle_or_skipped_without_a_probe(t
         real_fit(real_comparison(task, without), task, without, tmp_path / "none.png")
 
 
+EXTRAPOLATION = """task extrapolation {
+    input   x: real 0..4
+    output  real
+    target  x * x
+    grammar { real -> x, 1, 2, real + real, real * real }
+    sample  30 uniform seed 0
+    test    30 uniform seed 1 range x: 0..8
+}"""
+
+
+def test_the_fit_covers_the_held_out_range_and_marks_the_training_range(tmp_path, monkeypatch):
+    """Before, the probe grid covered the declared range (0..4) only: the network's and the
+    program's curves stopped where extrapolation begins."""
+    (task,) = dsl.parse_tasks(EXTRAPOLATION)
+    held_out = task.points["x"][task.test]
+    assert held_out.max() > 6 and task.points["x"][task.train].max() <= 4
+    grid = probe_grid(task)["x"]
+    assert grid.min() == 0.0 and grid.max() == task.points["x"].max()
+    trace = real_trace(task)
+    drawn = []
+    monkeypatch.setattr("compare.plots._save", lambda figure, path: drawn.append(figure) or path)
+    real_fit(real_comparison(task, trace), task, trace, tmp_path / "fit.png")
+    (axes,) = drawn[0].axes
+    curves = {line.get_label().split(":")[0]: line.get_xdata() for line in axes.get_lines()}
+    for name in ("minimal program", "network at step 100"):
+        assert curves[name].min() == 0.0 and curves[name].max() == held_out.max()
+    shaded = [patch for patch in axes.patches if patch.get_label().startswith("training range")]
+    assert len(shaded) == 1
+    low, width = shaded[0].get_x(), shaded[0].get_width()  # data coordinates along x
+    train_x = task.points["x"][task.train]
+    assert (low, low + width) == (pytest.approx(train_x.min()), pytest.approx(train_x.max()))
+
+
+def test_no_training_range_is_shaded_when_nothing_lies_beyond_it(tmp_path, monkeypatch):
+    (task,) = dsl.parse_tasks(CUBIC)
+    trace = real_trace(task)
+    drawn = []
+    monkeypatch.setattr("compare.plots._save", lambda figure, path: drawn.append(figure) or path)
+    real_fit(real_comparison(task, trace), task, trace, tmp_path / "fit.png")
+    assert not [patch for patch in drawn[0].axes[0].patches if patch.get_label().startswith("training range")]
+
+
 # --- the page ---------------------------------------------------------------------------------
 
 
