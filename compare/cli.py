@@ -298,7 +298,6 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     from neural import load_checkpoint, predict
 
     from .harness import agreement, disagreements
-    from .report import by_input_lines
 
     task = dsl.load_task(args.source)
     program = dsl.parse_program(args.program, task, expected=task.output_type)
@@ -314,8 +313,6 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     kind = task.output_type.kind
     tolerance = 0.05 * (float(task.clean_values.std()) or 1.0) if kind == "real" else 0.0
     found = disagreements(task, outputs, checkpoint.step, values, tolerance=tolerance)
-    if args.plot:
-        _plot_diff(task, outputs, values, program, checkpoint.step, tolerance, args.plot)
     report = {
         "task": task.name,
         "program": str(program),
@@ -330,10 +327,18 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     }
     if args.json:
         _write_json(report, args.json, console)
-        if args.json == "-":
-            return 0
+    if args.json != "-":
+        _print_diff(task, program, args.model, checkpoint.step, report, found, console)
+    if args.plot:  # after the text: a map that does not apply leaves the diff printed
+        _plot_diff(task, outputs, values, program, checkpoint.step, tolerance, args.plot)
+    return 0
+
+
+def _print_diff(task, program, model, step, report, found, console: Console) -> None:
+    from .report import by_input_lines, point_text
+
     share = lambda value: "—" if value is None else f"{100 * value:.2f} %"  # noqa: E731
-    console.print(f"[bold]{task.name}[/]: the network of {args.model} (step {checkpoint.step}) against "
+    console.print(f"[bold]{task.name}[/]: the network of {model} (step {step}) against "
                   f"[bold]{_escape(str(program))}[/]")  # fmt: skip
     console.print(f"agreement: {share(report['agreement'])} of {task.n_points:,} points — train "
                   f"{share(report['agreement_train'])}, test {share(report['agreement_test'])}")  # fmt: skip
@@ -343,12 +348,9 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     if found.count:
         console.print(f"the first {min(found.count, 20)}:")
     for point in found.points[:20]:
-        inputs = ", ".join(f"{name} = {value}" for name, value in point["inputs"].items())
-        console.print(f"  {_escape(inputs)}: network {point['network']}, program {point['program']}"
-                      + (" (training point)" if point["train"] else ""))  # fmt: skip
+        console.print(f"  {_escape(point_text(point))}" + (" (training point)" if point["train"] else ""))
     if found.count > 20:
         console.print(f"  … {found.count - 20:,} more (--json lists {len(found.points)})")
-    return 0
 
 
 def _plot_diff(task, outputs, values, program, step, tolerance, path) -> None:
@@ -360,7 +362,8 @@ def _plot_diff(task, outputs, values, program, step, tolerance, path) -> None:
     try:
         written = map_of_disagreements(task, differ, path, program=str(program), step=step)
     except PlotSkipped as skipped:
-        raise dsl.TaskError(f"no map for {task.name}: {skipped}", expected="a task with two discrete inputs") from None
+        raise dsl.TaskError(f"no map for {task.name}, so no plot was written (the differences are above): {skipped}",
+                            expected="a task with two discrete inputs for --plot") from None  # fmt: skip
     Console(stderr=True, highlight=False, soft_wrap=True).print(f"wrote {_escape(str(written))}")
 
 

@@ -31,7 +31,10 @@ import dsl
 from .describe import task_summary
 from .harness import Comparison, Snapshot
 
-__all__ = ["DistillationProgress", "distillation_text", "latex_image", "print_summary", "write_report_html"]
+__all__ = [
+    "DistillationProgress", "distillation_text", "latex_image", "point_text", "print_summary", "shorter_code_note",
+    "verdict", "write_report_html",
+]  # fmt: skip
 
 PLOT_CAPTIONS = {
     "accuracy_and_agreement": "Accuracy and agreement against the training step: train and test accuracy, the "
@@ -162,7 +165,8 @@ def _nav() -> str:
 
 def _verdict(comparison: Comparison, task: dsl.Task) -> str:
     text, learned = verdict(comparison, n_points=task.n_points)
-    return f"<p class=\"verdict{'' if learned else ' no'}\">{_e(text)}</p>"
+    note = shorter_code_note(comparison)
+    return f"<p class=\"verdict{'' if learned else ' no'}\">{_e(text)}</p>" + (f"\n<p>{_e(note)}</p>" if note else "")
 
 
 def verdict(comparison: Comparison, *, n_points: int | None = None) -> tuple[str, bool]:
@@ -176,6 +180,8 @@ def verdict(comparison: Comparison, *, n_points: int | None = None) -> tuple[str
     if comparison.program_found_step is not None:
         text = (f"Yes: the network computes the minimal program {comparison.minimal_program} {everywhere} from step "
                 f"{comparison.program_found_step:,} on.")  # fmt: skip
+        if comparison.snapshots and all(s.agreement_minimal_test is None for s in comparison.snapshots):
+            text += " Nothing was held out (every point is a training point): this shows a fit, not generalization."
         return text, True
     last = comparison.snapshots[-1] if comparison.snapshots else None
     if last is None:
@@ -185,6 +191,24 @@ def verdict(comparison: Comparison, *, n_points: int | None = None) -> tuple[str
     text = (f"No: at its last recorded step ({last.step:,}) the network still differs from the minimal program "
             f"{comparison.minimal_program} on {count}{where}.")  # fmt: skip
     return text, False
+
+
+def shorter_code_note(comparison: Comparison) -> str | None:
+    """When the last step's distilled program is another program whose two-part code (program
+    + exceptions) is shorter than the minimal program's bits, one sentence that says why both
+    can hold; None otherwise."""
+    last = comparison.snapshots[-1] if comparison.snapshots else None
+    if (last is None or last.distilled_program is None or comparison.minimal_bits is None
+            or last.distilled_program == comparison.minimal_program
+            or not last.distilled_bits < comparison.minimal_bits - 1e-9):  # fmt: skip
+        return None
+    exceptions = last.distilled_exceptions or 0
+    return (f"At step {last.step:,} the distilled program {last.distilled_program} with its {exceptions:,} "
+            f"exception{'s' if exceptions != 1 else ''} is a shorter description of the network's function "
+            f"({_bits(last.distilled_bits)} bits) than the minimal program alone ({_bits(comparison.minimal_bits)} "
+            "bits): on these points, listing the exceptions costs fewer bits than the longer program saves. "
+            "The minimal program is the shortest that fits the training data exactly; the distilled one, the "
+            "shortest code of what the network computes.")  # fmt: skip
 
 
 def _task_section(task: dsl.Task) -> str:
@@ -465,6 +489,9 @@ def print_summary(
                       f"[dim]{_bits(c.minimal_bits)} bits, {certified}[/]")  # fmt: skip
     text, learned = verdict(c)
     console.print(("[bold green]learned[/]  " if learned else "[bold red]not learned[/]  ") + escape(text))
+    note = shorter_code_note(c)
+    if note:
+        console.print(f"[yellow]note[/]  {escape(note)}")
     held_out = "held-out points" if any(s.test_accuracy is not None for s in c.snapshots) else "points"
     fitted = _fitted_line(c.snapshots)
     if fitted:
@@ -491,7 +518,7 @@ def print_summary(
         if found.count == 0:
             console.print(f"disagreements at step {found.step:,}: none")
         else:
-            shown = ", ".join(_point_text(point) for point in found.points[:3])
+            shown = ", ".join(point_text(point) for point in found.points[:3])
             more = f", … ({found.count - 3:,} more)" if found.count > 3 else ""
             console.print(f"disagreements at step {found.step:,}: [bold]{found.count:,}[/] — {escape(shown)}{more}")
             for line in by_input_lines(found.by_input):
@@ -579,7 +606,8 @@ def by_input_lines(by_input: Mapping[str, Mapping[str, int]], *, top: int = 3) -
     return lines
 
 
-def _point_text(point: dict[str, Any]) -> str:
+def point_text(point: dict[str, Any]) -> str:
+    """A disagreeing point (harness.Disagreements.points), as `compare` and `diff` print it."""
     inputs = ", ".join(f"{key}={_value(value)}" for key, value in point["inputs"].items())
     return f"({inputs}): network {_value(point['network'])}, program {_value(point['program'])}"
 

@@ -387,6 +387,36 @@ def test_the_summary_says_where_it_was_not(stuck):
     assert "report:" not in text
 
 
+def test_a_yes_without_held_out_points_says_that_nothing_was_held_out():
+    (task,) = dsl.parse_tasks(MOD7.replace("split   train 50% seed 0", ""))
+    assert task.n_test == 0
+    comparison = compare(task, search.synthesize(task), trace_of(task, [0, 5], [task.target_values] * 2))
+    text = summary(comparison)
+    assert "learned  Yes: the network computes the minimal program" in text
+    assert "Nothing was held out (every point is a training point): this shows a fit, not generalization." in text
+
+
+def test_a_yes_with_held_out_points_says_nothing_of_the_kind(learned):
+    assert "held out" not in summary(learned)
+
+
+def test_a_distilled_code_shorter_than_the_minimal_program_is_explained(learned, task, tmp_path):
+    """The minimal program fits exactly; a shorter program with a few exceptions may still be the
+    shorter two-part code of the network's function: the two verdicts must not seem to clash."""
+    last = learned.snapshots[-1]
+    shorter = dataclasses.replace(last, distilled_program="a", distilled_bits=learned.minimal_bits - 3.0,
+                                  distilled_program_bits=2.0, distilled_exceptions=4)  # fmt: skip
+    comparison = dataclasses.replace(learned, snapshots=[*learned.snapshots[:-1], shorter])
+    text = summary(comparison)
+    assert "learned  Yes" in text
+    note = (f"At step 40 the distilled program a with its 4 exceptions is a shorter description of the network's "
+            f"function ({learned.minimal_bits - 3.0:.2f} bits) than the minimal program alone "
+            f"({learned.minimal_bits:.2f} bits)")  # fmt: skip
+    assert note in text
+    assert html.escape(note, quote=True) in write_report_html(comparison, task, {}, tmp_path / "r.html").read_text()
+    assert "shorter description" not in summary(learned)
+
+
 def test_the_disagreements_by_input_name_the_values_with_the_most():
     from compare.report import by_input_lines
 
