@@ -105,7 +105,8 @@ class Distiller:
         self._functions = max(1, functions)
         space = build_space(task, equivalence="all")
         self._space = space
-        budget = _DistillBudget(max_seconds=max_seconds, max_bits=max_bits, max_memory_bytes=max_memory_mb * 2**20)
+        budget = _DistillBudget(max_seconds=max_seconds, max_bits=max_bits,
+                                max_memory_bytes=max_memory_mb * 2**20)  # fmt: skip
         enumerator = Enumerator(space, budget)
         self._enumerator = enumerator
         self._bank = enumerator.banks[space.output_index]
@@ -282,8 +283,8 @@ def check_distill_budget(*, seconds: float, memory_mb: float) -> None:
     """Raise SearchError unless both budgets are positive numbers (inf: no limit)."""
     for name, value in (("distill_seconds", seconds), ("distill_memory_mb", memory_mb)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:  # NaN too
-            raise SearchError(f"{name} = {value!r}", expected="a positive number of "
-                              + ("seconds" if name == "distill_seconds" else "megabytes") + " (inf: no limit)")
+            unit = "seconds" if name == "distill_seconds" else "megabytes"
+            raise SearchError(f"{name} = {value!r}", expected=f"a positive number of {unit} (inf: no limit)")
 
 
 def _all_points(points: int) -> np.int64:

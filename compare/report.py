@@ -166,7 +166,8 @@ def _nav() -> str:
 def _verdict(comparison: Comparison, task: dsl.Task) -> str:
     text, learned = verdict(comparison, n_points=task.n_points)
     note = shorter_code_note(comparison)
-    return f"<p class=\"verdict{'' if learned else ' no'}\">{_e(text)}</p>" + (f"\n<p>{_e(note)}</p>" if note else "")
+    page = f"<p class=\"verdict{'' if learned else ' no'}\">{_e(text)}</p>"
+    return page + (f"\n<p>{_e(note)}</p>" if note else "")
 
 
 def verdict(comparison: Comparison, *, n_points: int | None = None) -> tuple[str, bool]:
@@ -181,7 +182,8 @@ def verdict(comparison: Comparison, *, n_points: int | None = None) -> tuple[str
         text = (f"Yes: the network computes the minimal program {comparison.minimal_program} {everywhere} from step "
                 f"{comparison.program_found_step:,} on.")  # fmt: skip
         if comparison.snapshots and all(s.agreement_minimal_test is None for s in comparison.snapshots):
-            text += " Nothing was held out (every point is a training point): this shows a fit, not generalization."
+            text += (" Nothing was held out (every point is a training point): this shows a fit, not "
+                     "generalization.")
         return text, True
     last = comparison.snapshots[-1] if comparison.snapshots else None
     if last is None:

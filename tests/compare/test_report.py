@@ -417,6 +417,17 @@ def test_a_distilled_code_shorter_than_the_minimal_program_is_explained(learned,
     assert "shorter description" not in summary(learned)
 
 
+def test_the_distillation_progress_line_says_the_phase_the_count_and_the_clock():
+    from compare.distill import DistillProgress
+    from compare.report import distillation_text
+
+    enumerating = DistillProgress("enumerating", 12.34, 60.0, 1_234_567, 27.5)
+    assert distillation_text(enumerating) == ("distilling: enumerating candidates, 1,234,567 kept, level 27.50 bits"
+                                              " — 12.3 s of 60")  # fmt: skip
+    scoring = DistillProgress("scoring", 50.0, float("inf"), 9_000, 30.0, done=3, total=41)
+    assert distillation_text(scoring) == "distilling: step 3 of 41 among 9,000 candidates — 50.0 s"
+
+
 def test_the_disagreements_by_input_name_the_values_with_the_most():
     from compare.report import by_input_lines
 
