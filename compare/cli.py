@@ -96,9 +96,14 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=int, default=0, metavar="S", help="the network's seed (default 0)")
     compare.add_argument("--steps", type=int, metavar="N", help="training steps (default: the preset's)")
     compare.add_argument("--max-seconds", type=float, default=60.0, metavar="S",
-                         help="the synthesizer's time budget (default 60)")  # fmt: skip
+                         help="the synthesis stage's time budget (default 60); training is bounded by --steps, "
+                              "the comparison by --distill-seconds")  # fmt: skip
     compare.add_argument("--distill-window", type=float, default=10.0, metavar="BITS",
                          help="distil among programs up to the minimal program's bits + BITS (default 10)")  # fmt: skip
+    compare.add_argument("--distill-seconds", type=float, default=60.0, metavar="S",
+                         help="the comparison stage's time budget: distilling every recorded step (default 60)")  # fmt: skip
+    compare.add_argument("--distill-memory-mb", type=float, default=1024.0, metavar="M",
+                         help="the distillation's memory budget: its candidate programs (default 1024)")  # fmt: skip
     compare.add_argument("--out", metavar="DIR", help="where to write the run (default runs/compare-TASK-PRESET-SEED[-Nsteps])")
     _json_option(compare)
     compare.set_defaults(run=_compare)
@@ -263,7 +268,7 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
 
     from .pipeline import run_pipeline
     from .render import SynthesisProgress, TrainingProgress
-    from .report import print_summary
+    from .report import DistillationProgress, print_summary
 
     task = dsl.load_task(args.source)
     preset = neural.get_preset(args.preset) if args.preset else neural.default_preset(task)
@@ -273,9 +278,11 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     steps = args.steps if args.steps is not None else preset.config.steps
     result = run_pipeline(
         task, preset=preset.name, seed=args.seed, out=out, max_seconds=args.max_seconds, steps=args.steps,
-        distill_window=args.distill_window,
+        distill_window=args.distill_window, distill_seconds=args.distill_seconds,
+        distill_memory_mb=args.distill_memory_mb,
         synth_display=lambda: SynthesisProgress(screen),
         train_display=lambda: TrainingProgress(screen, f"{task.name} · {preset.name}", steps),
+        distill_display=lambda: DistillationProgress(screen),
         log=lambda message: screen.print(f"[dim]{message}…[/]"),
     )  # fmt: skip
     if args.json:
@@ -291,7 +298,6 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     from neural import load_checkpoint, predict
 
     from .harness import agreement, disagreements
-    from .report import by_input_lines
 
     task = dsl.load_task(args.source)
     program = dsl.parse_program(args.program, task, expected=task.output_type)
@@ -307,8 +313,6 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     kind = task.output_type.kind
     tolerance = 0.05 * (float(task.clean_values.std()) or 1.0) if kind == "real" else 0.0
     found = disagreements(task, outputs, checkpoint.step, values, tolerance=tolerance)
-    if args.plot:
-        _plot_diff(task, outputs, values, program, checkpoint.step, tolerance, args.plot)
     report = {
         "task": task.name,
         "program": str(program),
@@ -323,10 +327,18 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     }
     if args.json:
         _write_json(report, args.json, console)
-        if args.json == "-":
-            return 0
+    if args.json != "-":
+        _print_diff(task, program, args.model, checkpoint.step, report, found, console)
+    if args.plot:  # after the text: a map that does not apply leaves the diff printed
+        _plot_diff(task, outputs, values, program, checkpoint.step, tolerance, args.plot)
+    return 0
+
+
+def _print_diff(task, program, model, step, report, found, console: Console) -> None:
+    from .report import by_input_lines, point_text
+
     share = lambda value: "—" if value is None else f"{100 * value:.2f} %"  # noqa: E731
-    console.print(f"[bold]{task.name}[/]: the network of {args.model} (step {checkpoint.step}) against "
+    console.print(f"[bold]{task.name}[/]: the network of {model} (step {step}) against "
                   f"[bold]{_escape(str(program))}[/]")  # fmt: skip
     console.print(f"agreement: {share(report['agreement'])} of {task.n_points:,} points — train "
                   f"{share(report['agreement_train'])}, test {share(report['agreement_test'])}")  # fmt: skip
@@ -336,12 +348,9 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     if found.count:
         console.print(f"the first {min(found.count, 20)}:")
     for point in found.points[:20]:
-        inputs = ", ".join(f"{name} = {value}" for name, value in point["inputs"].items())
-        console.print(f"  {_escape(inputs)}: network {point['network']}, program {point['program']}"
-                      + (" (training point)" if point["train"] else ""))  # fmt: skip
+        console.print(f"  {_escape(point_text(point))}" + (" (training point)" if point["train"] else ""))
     if found.count > 20:
         console.print(f"  … {found.count - 20:,} more (--json lists {len(found.points)})")
-    return 0
 
 
 def _plot_diff(task, outputs, values, program, step, tolerance, path) -> None:
@@ -353,7 +362,8 @@ def _plot_diff(task, outputs, values, program, step, tolerance, path) -> None:
     try:
         written = map_of_disagreements(task, differ, path, program=str(program), step=step)
     except PlotSkipped as skipped:
-        raise dsl.TaskError(f"no map for {task.name}: {skipped}", expected="a task with two discrete inputs") from None
+        raise dsl.TaskError(f"no map for {task.name}, so no plot was written (the differences are above): {skipped}",
+                            expected="a task with two discrete inputs for --plot") from None  # fmt: skip
     Console(stderr=True, highlight=False, soft_wrap=True).print(f"wrote {_escape(str(written))}")
 
 

@@ -10,22 +10,39 @@ length, with observational equivalence on all points, up to a bound (`max_bits`)
 distinct functions it meets do not depend on the network, so one enumeration serves every
 recorded step of a trace, and each step only scores them. Within the bound the distilled
 program is exact: no program of at most `max_bits` bits gives a shorter code.
+
+The budget covers the whole distillation: the enumeration stops when its banks would pass
+`max_memory_mb` (it keeps nothing more, so there is no point in going on) or when the time
+left would not score the candidates kept for every function to come (`functions`, timed on a
+sample of rows). Scoring allocates nothing per candidate: the rows are read where the
+enumeration wrote them (truth tables stay packed), one pass per function.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
-from dsl import Expr, Task
+from dsl import Expr, SearchError, Task
 from search.enumerate import Budget, Enumerator, Stop
 from search.mdl import DataCode
 from search.space import build_space, unpack
 
 from .agree import agrees
 
-__all__ = ["Distilled", "Distiller"]
+__all__ = ["DistillProgress", "Distilled", "Distiller", "check_distill_budget"]
+
+REAL_CHUNK_ROWS = 1 << 16  # real rows scored per numpy call: bounds the temporaries
+PROGRESS_SECONDS = 0.25  # least time between two progress reports of the enumeration
+SAMPLE_BYTES = 8 << 20  # rows timed to predict the cost of scoring
+RETIME_ROWS = 1 << 16  # from this many rows on, scoring is timed again on the rows kept
+SCORING_MARGIN = 1.25  # scoring is predicted from a sample on a machine that may be busy
 
 
 @dataclass(frozen=True)
@@ -43,53 +60,99 @@ class Distilled:
         return self.program_bits + self.data_bits
 
 
+@dataclass(frozen=True)
+class DistillProgress:
+    """Where a distillation stands: enumerating the candidates, then scoring functions."""
+
+    phase: str  # "enumerating" or "scoring"
+    seconds: float  # since the distillation's clock started
+    max_seconds: float
+    candidates: int  # programs kept
+    bits: float  # enumerating: the level running
+    done: int = 0  # scoring: functions scored
+    total: int = 0  # scoring: functions to score
+
+
+class _DistillBudget(Budget):
+    """A Budget that also stops when `reason()` names a reason (checked at the enumerator's
+    clock checks, after every kernel call)."""
+
+    reason: Callable[[], str | None] = staticmethod(lambda: None)
+
+    def check_time(self) -> None:
+        super().check_time()
+        why = self.reason()
+        if why is not None:
+            raise Stop(why)
+
+
 class Distiller:
-    """Enumerates a task's grammar once; `distill(function)` scores every function met."""
+    """Enumerates a task's grammar once; `distill(function)` scores every function met.
+
+    `max_seconds` and `max_memory_mb` bound the enumeration and the scoring of `functions`
+    functions together (the kernels' compilation aside); `progress` gets a DistillProgress now
+    and then."""
 
     def __init__(self, task: Task, *, max_bits: float, max_seconds: float = 60.0, max_memory_mb: float = 1024.0,
-                 tolerance: float = 0.05) -> None:  # fmt: skip
+                 tolerance: float = 0.05, functions: int = 1,
+                 progress: Callable[[DistillProgress], None] | None = None) -> None:  # fmt: skip
+        check_distill_budget(seconds=max_seconds, memory_mb=max_memory_mb)
         self.task = task
         self.tolerance = tolerance  # reals: values further apart than this are exceptions
         self.max_bits = max_bits
+        self.max_seconds = max_seconds
+        self.progress = progress
+        self._functions = max(1, functions)
         space = build_space(task, equivalence="all")
-        budget = Budget(max_seconds=max_seconds, max_bits=max_bits, max_memory_bytes=max_memory_mb * 2**20)
+        self._space = space
+        budget = _DistillBudget(max_seconds=max_seconds, max_bits=max_bits,
+                                max_memory_bytes=max_memory_mb * 2**20)  # fmt: skip
         enumerator = Enumerator(space, budget)
+        self._enumerator = enumerator
+        self._bank = enumerator.banks[space.output_index]
+        self._all = np.ones(task.n_points, dtype=bool)
         enumerator.compile_kernels()
+        self._set_levels()
+        self._seconds_per_row = self._time_scoring()
+        self._reported = -math.inf
+        self._last_check = 0.0, 0  # (seconds, rows kept) at the last clock check
+        self._timed_rows = RETIME_ROWS  # rows of the last timed scoring pass (the sample's: fewer)
+        budget.reason = self._reason_to_stop
         budget.restart()
+        self.budget = budget
         self.status = "exhausted"
         try:
             for _ in enumerator.levels():
-                pass
+                self._report_enumeration(force=True)
+                if enumerator.checking:  # the banks are full: nothing more would be kept
+                    raise Stop("memory")
         except Stop as stop:
             self.status = stop.reason
         self.covered_bits = enumerator.covered_bits if self.status != "exhausted" else max_bits
-        bank = enumerator.banks[space.output_index]
-        count = sum(level.size for level in bank.levels)
-        rows = bank.values[:count]
-        self.rows = unpack(rows, space.n_points) if space.packed else rows.copy()
-        self.bits = np.concatenate([np.full(level.size, level.bits) for level in bank.levels]) if count else np.zeros(0)
-        self._enumerator = enumerator
-        self._all = np.ones(task.n_points, dtype=bool)
+        self._set_levels()
 
     def __len__(self) -> int:
-        return len(self.bits)
+        return int(self._ends[-1]) if len(self._ends) else 0
+
+    @property
+    def bits(self) -> np.ndarray:
+        """(candidates,) the candidates' program bits, in order."""
+        return np.repeat(self._level_bits, np.diff(np.concatenate([[0], self._ends])))
+
+    def seconds(self) -> float:
+        """Seconds since the distillation's clock started."""
+        return self.budget.elapsed()
 
     def distill(self, function: np.ndarray) -> Distilled | None:
         """The program of least bits + data bits for `function` (values at every task point), or
         None when no program met gives a finite code: none of the output type, a real function
         with NaN or infinite values, a Boolean one that no program gets right on a majority."""
-        if not len(self.bits):
+        found = self._best(function, len(self))
+        if found is None:
             return None
-        target = np.asarray(function).astype(self.rows.dtype)
-        code = DataCode(self.task, self._all, target)
-        data = code.bits(self.rows)
-        total = self.bits + data
-        best = int(np.argmin(total))  # ties: the first, which is never longer
-        if not np.isfinite(total[best]):
-            return None
-        values = self.rows[best]
-        return Distilled(self.program(best), float(self.bits[best]), float(data[best]),
-                         self.exceptions(values, target), values)  # fmt: skip
+        best, program_bits, data_bits, target = found
+        values = self._values(best)
+        return Distilled(self.program(best), program_bits, data_bits, self.exceptions(values, target), values)
 
     def exceptions(self, values: np.ndarray, function: np.ndarray) -> int:
         kind = self.task.output_type.kind
@@ -98,3 +161,178 @@ class Distiller:
     def program(self, index: int) -> Expr:
         space = self._enumerator.space
         return self._enumerator.program(space.output_index, index)
+
+    # --- scoring --------------------------------------------------------------------------------
+
+    def _best(self, function: np.ndarray, count: int) -> tuple[int, float, float, np.ndarray] | None:
+        """The first of the first `count` candidates of least bits + data bits: (index, program
+        bits, data bits, the function in the rows' dtype); None if no code is finite."""
+        if count == 0:
+            return None
+        space = self._space
+        dtype = bool if space.packed else self._bank.dtype
+        target = np.asarray(function).astype(dtype)
+        code = DataCode(self.task, self._all, target)
+        ends = np.minimum(self._ends, count)
+        if self.task.output_type.kind == "real":
+            best, total = self._best_real(code, count)
+        else:
+            table = code.exception_bits(np.arange(code.n + 1))
+            if space.packed:
+                word = space.pack(target[None, :])[0, 0]
+                best, total = _best_packed(self._bank.values[:count, 0], ends, self._level_bits, word,
+                                           _all_points(space.n_points), table)  # fmt: skip
+            else:
+                best, total = _best_discrete(self._bank.values[:count], ends, self._level_bits, target, table)
+        if best < 0 or not math.isfinite(total):
+            return None
+        program_bits = float(self._level_bits[np.searchsorted(self._ends, best, side="right")])
+        return best, program_bits, float(total - program_bits), target
+
+    def _best_real(self, code: DataCode, count: int) -> tuple[int, float]:
+        best, least = -1, math.inf
+        bits = self.bits
+        for start in range(0, count, REAL_CHUNK_ROWS):
+            end = min(count, start + REAL_CHUNK_ROWS)
+            total = bits[start:end] + code.bits(self._bank.values[start:end])
+            here = int(np.argmin(total))  # ties: the first, which is never longer
+            if total[here] < least:
+                best, least = start + here, float(total[here])
+        return best, least
+
+    def _values(self, index: int) -> np.ndarray:
+        row = self._bank.values[index : index + 1]
+        return unpack(row, self._space.n_points)[0] if self._space.packed else row[0].copy()
+
+    def _set_levels(self) -> None:
+        """The candidates' levels: those closed, and the rows kept of the level running when a
+        budget stopped the enumeration (programs of that level's bits all the same)."""
+        bank = self._bank
+        ends = [level.end for level in bank.levels]
+        bits = [level.bits for level in bank.levels]
+        if bank.size > (ends[-1] if ends else 0):
+            ends.append(bank.size)
+            bits.append(self._enumerator.level_bits)
+        self._ends = np.array(ends, dtype=np.int64)
+        self._level_bits = np.array(bits, dtype=np.float64)
+
+    def _time_scoring(self) -> float:
+        """Seconds per candidate of one `distill`, timed on the first rows of the bank's arrays
+        (compiling the scoring kernels first)."""
+        space, bank = self._space, self._bank
+        rows = max(1, min(bank.max_rows, SAMPLE_BYTES // max(1, bank.values[:1].nbytes)))
+        saved = self._ends, self._level_bits
+        self._ends, self._level_bits = np.array([rows], dtype=np.int64), np.zeros(1)
+        bank.values[:rows] = 0  # pages the enumeration will write anyway
+        function = np.zeros(space.n_points, dtype=self.task.output_type.dtype)
+        try:
+            self._best(function, 1)  # compile
+            times = []
+            for _ in range(3):
+                started = time.perf_counter()
+                self._best(function, rows)
+                times.append(time.perf_counter() - started)
+        finally:
+            self._ends, self._level_bits = saved
+        return float(np.median(times)) / rows
+
+    def _retime_scoring(self, size: int) -> None:
+        """Time one scoring pass over the `size` rows kept (each time they have doubled: at most
+        twice the cost of the last pass), on the real rows and the machine as busy as it is now."""
+        saved = self._ends, self._level_bits
+        self._ends, self._level_bits = np.array([size], dtype=np.int64), np.zeros(1)
+        try:
+            started = time.perf_counter()
+            self._best(np.zeros(self._space.n_points, dtype=self.task.output_type.dtype), size)
+            self._seconds_per_row = (time.perf_counter() - started) / size
+        finally:
+            self._ends, self._level_bits = saved
+        self._timed_rows = size
+
+    def _reason_to_stop(self) -> str | None:
+        """Why the enumeration must stop now (None: it may go on): the banks are full, or the
+        next kernel call (taken to last and add as much as the last one did) would leave too
+        little time to score every function."""
+        enumerator = self._enumerator
+        if enumerator.checking:
+            return "memory"
+        size = self._bank.size
+        if size >= 2 * self._timed_rows:
+            self._retime_scoring(size)
+        now = self.budget.elapsed()
+        last_seconds, last_rows = now - self._last_check[0], size - self._last_check[1]
+        self._last_check = now, size
+        scoring = SCORING_MARGIN * self._functions * (size + last_rows) * self._seconds_per_row
+        if now + last_seconds + scoring > self.max_seconds:
+            return "time"
+        self._report_enumeration()
+        return None
+
+    def _report_enumeration(self, *, force: bool = False) -> None:
+        if self.progress is None:
+            return
+        now = time.perf_counter()
+        if not force and now - self._reported < PROGRESS_SECONDS:
+            return
+        self._reported = now
+        self.progress(DistillProgress("enumerating", self.budget.elapsed(), self.max_seconds, self._bank.size,
+                                      self._enumerator.level_bits))  # fmt: skip
+
+
+def check_distill_budget(*, seconds: float, memory_mb: float) -> None:
+    """Raise SearchError unless both budgets are positive numbers (inf: no limit)."""
+    for name, value in (("distill_seconds", seconds), ("distill_memory_mb", memory_mb)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:  # NaN too
+            unit = "seconds" if name == "distill_seconds" else "megabytes"
+            raise SearchError(f"{name} = {value!r}", expected=f"a positive number of {unit} (inf: no limit)")
+
+
+def _all_points(points: int) -> np.int64:
+    """The truth-table word with a bit at each of `points` ≤ 64 points."""
+    return np.array([(1 << points) - 1], dtype=np.uint64).view(np.int64)[0]
+
+
+_M1, _M2, _M4, _H01 = (np.uint64(m) for m in (0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F,
+                                                0x0101010101010101))  # fmt: skip
+_S1, _S2, _S4, _S56 = np.uint64(1), np.uint64(2), np.uint64(4), np.uint64(56)
+
+
+@njit(cache=True)
+def _popcount(word):
+    """Bits set in a uint64 (every operand a uint64: numba would mix in float64 otherwise)."""
+    word = word - ((word >> _S1) & _M1)
+    word = (word & _M2) + ((word >> _S2) & _M2)
+    word = (word + (word >> _S4)) & _M4
+    return (word * _H01) >> _S56
+
+
+@njit(cache=True)
+def _best_packed(words, ends, level_bits, target, mask, table):
+    """The first row of least level bits + table[points where it differs from `target`], over
+    truth-table words; (index, total), (-1, inf) when none is finite."""
+    best, least, level = -1, np.inf, 0
+    for r in range(words.shape[0]):
+        while r >= ends[level]:
+            level += 1
+        wrong = _popcount(np.uint64((words[r] ^ target) & mask))  # (int64 → uint64 keeps the bits)
+        total = level_bits[level] + table[wrong]
+        if total < least:
+            best, least = r, total
+    return best, least
+
+
+@njit(cache=True)
+def _best_discrete(rows, ends, level_bits, target, table):
+    """As _best_packed, over rows of values (one column per point)."""
+    best, least, level = -1, np.inf, 0
+    for r in range(rows.shape[0]):
+        while r >= ends[level]:
+            level += 1
+        wrong = 0
+        for q in range(rows.shape[1]):
+            if rows[r, q] != target[q]:
+                wrong += 1
+        total = level_bits[level] + table[wrong]
+        if total < least:
+            best, least = r, total
+    return best, least

@@ -44,7 +44,7 @@ from dsl import Task, TaskError, evaluate
 from search import SynthesisResult
 
 from .agree import agreement, agrees
-from .distill import Distiller
+from .distill import DistillProgress, Distiller
 
 __all__ = [
     "Comparison", "Snapshot", "Disagreements", "agreement", "agrees", "compare", "disagreements", "memorization_bar",
@@ -137,12 +137,14 @@ def compare(
     distill_window: float = 10.0,
     distill_seconds: float = 60.0,
     distill_memory_mb: float = 1024.0,
+    progress: Callable[[DistillProgress], None] | None = None,
 ) -> Comparison:
     """Compare `trace` (a neural FunctionTrace of `task`) with `synthesis` (on the same task).
 
     Reals agree within `tolerance` × the standard deviation of the targets. Distillation
     enumerates programs up to the minimal program's bits + `distill_window` (exact within that
-    bound; see distill.py), within `distill_seconds` and `distill_memory_mb`."""
+    bound; see distill.py); it and the scoring of every recorded step stay within
+    `distill_seconds` and `distill_memory_mb`. `progress` gets a DistillProgress now and then."""
     if trace.fingerprint != task.fingerprint:
         raise TaskError(
             f"the trace was recorded on other data than task `{task.name}` (fingerprint {trace.fingerprint}, "
@@ -160,12 +162,15 @@ def compare(
     minimal_bits = best.bits if minimal is not None else None
     distiller = Distiller(task, max_bits=(minimal_bits if minimal_bits is not None else 20.0) + distill_window,
                           max_seconds=distill_seconds, max_memory_mb=distill_memory_mb,
-                          tolerance=tolerance_value)  # fmt: skip
+                          tolerance=tolerance_value, functions=len(trace.steps), progress=progress)  # fmt: skip
     bar = memorization_bar(task)
-    snapshots = [
-        _snapshot(task, trace, index, minimal_values, posterior_test, distiller, kind, tolerance_value, bar)
-        for index in range(len(trace.steps))
-    ]
+    snapshots = []
+    for index in range(len(trace.steps)):
+        snapshots.append(_snapshot(task, trace, index, minimal_values, posterior_test, distiller, kind,
+                                   tolerance_value, bar))  # fmt: skip
+        if progress is not None:
+            progress(DistillProgress("scoring", distiller.seconds(), distiller.max_seconds, len(distiller),
+                                     distiller.max_bits, done=index + 1, total=len(trace.steps)))  # fmt: skip
     last = len(trace.steps) - 1
     return Comparison(
         task=task.name,

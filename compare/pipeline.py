@@ -30,6 +30,7 @@ import search
 from dsl import OccamError
 from search.result import SynthesisResult
 
+from .distill import check_distill_budget
 from .harness import Comparison, compare
 
 __all__ = ["PipelineResult", "run_pipeline"]
@@ -56,13 +57,18 @@ def run_pipeline(
     seed: int = 0,
     max_seconds: float = 60.0,
     distill_window: float = 10.0,
+    distill_seconds: float = 60.0,
+    distill_memory_mb: float = 1024.0,
     steps: int | None = None,
     synth_display: Callable[[], Any] = None,
     train_display: Callable[[], Any] = None,
+    distill_display: Callable[[], Any] = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> PipelineResult:
     """Run (or reuse) each stage for `task` and write everything into `out`. The displays make
-    context managers (one at a time) whose `update` is the stage's progress callback."""
+    context managers (one at a time) whose `update` is the stage's progress callback. Each
+    stage has its own budget: `max_seconds` the synthesis, `steps` the training,
+    `distill_seconds` and `distill_memory_mb` the comparison."""
     import neural
     from neural.trace import file_sha256, load_trace, write_json
 
@@ -70,6 +76,7 @@ def run_pipeline(
     chosen = neural.get_preset(preset) if preset is not None else neural.default_preset(task)
     config = neural.with_overrides(chosen, steps=steps)
     _check_training(task, config, seed)
+    check_distill_budget(seconds=distill_seconds, memory_mb=distill_memory_mb)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     reused = {}
@@ -102,7 +109,9 @@ def run_pipeline(
     trace = load_trace(train_dir / "trace")
 
     log("comparing")
-    comparison = compare(task, synthesis, trace, distill_window=distill_window)
+    with _display(distill_display) as display:
+        comparison = compare(task, synthesis, trace, distill_window=distill_window, distill_seconds=distill_seconds,
+                             distill_memory_mb=distill_memory_mb, progress=display.update)  # fmt: skip
     write_json(out / "report.json", comparison.to_json())
     files = {"report.json": out / "report.json", "synthesis.json": out / "synthesis.json", "train": train_dir}
     files.update(_report(comparison, task, trace, out))

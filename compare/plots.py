@@ -403,7 +403,9 @@ def real_fit(comparison: Comparison, task: dsl.Task, trace, path: str | os.PathL
     and the network at the last step, or at `step` (its `probe_outputs` over the probe grid;
     its outputs at the task points when the trace has no probe), along the first real input.
     Other inputs are held at the probe-grid value nearest the middle of their range, and only
-    the data points near that slice are drawn (within 5 % of each other input's range)."""
+    the data points near that slice are drawn (within 5 % of each other input's range). When
+    held-out points lie beyond the training points (a wider `test` range), the training range
+    is shaded."""
     real_inputs = [input_ for input_ in task.inputs if input_.type.kind == "real"]
     if not real_inputs:
         raise PlotSkipped("the task has no real input")
@@ -464,6 +466,7 @@ def real_fit(comparison: Comparison, task: dsl.Task, trace, path: str | os.PathL
     if test.any():
         axes.plot(data_x[test], targets[test], "o", color=BLUE, markerfacecolor="white", markersize=4,
                   label=f"held-out data{nearby} ({int(test.sum())} of {task.n_test})")  # fmt: skip
+    _shade_training_range(axes, data_x[task.train], data_x[task.test])
     low, high = _finite_span(np.concatenate([np.ravel(values) for values in shown] + [network]), shown)
     axes.set_ylim(low, high)
     axes.set_xlabel(along.name + (f" (held: {_held_text(held)})" if held else ""))
@@ -471,6 +474,18 @@ def real_fit(comparison: Comparison, task: dsl.Task, trace, path: str | os.PathL
     axes.set_title(f"{comparison.task}: data, minimal program and network")
     figure.legend(*axes.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     return _save(figure, path)
+
+
+def _shade_training_range(axes, train_x: np.ndarray, test_x: np.ndarray) -> None:
+    """Shade the span of the training points along the axis when held-out points lie beyond it:
+    there the network extrapolates."""
+    if len(train_x) == 0 or len(test_x) == 0:
+        return
+    low, high = float(train_x.min()), float(train_x.max())
+    if test_x.min() >= low and test_x.max() <= high:
+        return
+    axes.axvspan(low, high, color=GREY, alpha=0.12, linewidth=0, zorder=0,
+                 label=f"training range {_value_text(low)} … {_value_text(high)}")  # fmt: skip
 
 
 def _middle(values: np.ndarray, input_: dsl.Input):

@@ -31,7 +31,10 @@ import dsl
 from .describe import task_summary
 from .harness import Comparison, Snapshot
 
-__all__ = ["latex_image", "print_summary", "write_report_html"]
+__all__ = [
+    "DistillationProgress", "distillation_text", "latex_image", "point_text", "print_summary", "shorter_code_note",
+    "verdict", "write_report_html",
+]  # fmt: skip
 
 PLOT_CAPTIONS = {
     "accuracy_and_agreement": "Accuracy and agreement against the training step: train and test accuracy, the "
@@ -162,7 +165,9 @@ def _nav() -> str:
 
 def _verdict(comparison: Comparison, task: dsl.Task) -> str:
     text, learned = verdict(comparison, n_points=task.n_points)
-    return f"<p class=\"verdict{'' if learned else ' no'}\">{_e(text)}</p>"
+    note = shorter_code_note(comparison)
+    page = f"<p class=\"verdict{'' if learned else ' no'}\">{_e(text)}</p>"
+    return page + (f"\n<p>{_e(note)}</p>" if note else "")
 
 
 def verdict(comparison: Comparison, *, n_points: int | None = None) -> tuple[str, bool]:
@@ -176,6 +181,9 @@ def verdict(comparison: Comparison, *, n_points: int | None = None) -> tuple[str
     if comparison.program_found_step is not None:
         text = (f"Yes: the network computes the minimal program {comparison.minimal_program} {everywhere} from step "
                 f"{comparison.program_found_step:,} on.")  # fmt: skip
+        if comparison.snapshots and all(s.agreement_minimal_test is None for s in comparison.snapshots):
+            text += (" Nothing was held out (every point is a training point): this shows a fit, not "
+                     "generalization.")
         return text, True
     last = comparison.snapshots[-1] if comparison.snapshots else None
     if last is None:
@@ -185,6 +193,24 @@ def verdict(comparison: Comparison, *, n_points: int | None = None) -> tuple[str
     text = (f"No: at its last recorded step ({last.step:,}) the network still differs from the minimal program "
             f"{comparison.minimal_program} on {count}{where}.")  # fmt: skip
     return text, False
+
+
+def shorter_code_note(comparison: Comparison) -> str | None:
+    """When the last step's distilled program is another program whose two-part code (program
+    + exceptions) is shorter than the minimal program's bits, one sentence that says why both
+    can hold; None otherwise."""
+    last = comparison.snapshots[-1] if comparison.snapshots else None
+    if (last is None or last.distilled_program is None or comparison.minimal_bits is None
+            or last.distilled_program == comparison.minimal_program
+            or not last.distilled_bits < comparison.minimal_bits - 1e-9):  # fmt: skip
+        return None
+    exceptions = last.distilled_exceptions or 0
+    return (f"At step {last.step:,} the distilled program {last.distilled_program} with its {exceptions:,} "
+            f"exception{'s' if exceptions != 1 else ''} is a shorter description of the network's function "
+            f"({_bits(last.distilled_bits)} bits) than the minimal program alone ({_bits(comparison.minimal_bits)} "
+            "bits): on these points, listing the exceptions costs fewer bits than the longer program saves. "
+            "The minimal program is the shortest that fits the training data exactly; the distilled one, the "
+            "shortest code of what the network computes.")  # fmt: skip
 
 
 def _task_section(task: dsl.Task) -> str:
@@ -413,6 +439,43 @@ def _value(value: Any) -> str:
 # --- the terminal -----------------------------------------------------------------------------
 
 
+class DistillationProgress:
+    """A live status line while `compare` distils (enumerating the candidates, then scoring each
+    recorded step); `update` is its `progress` callback. Draws only on a terminal."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.live import Live
+
+        self._live = Live(console=console, refresh_per_second=8, transient=True)
+        self._started = False
+
+    def __enter__(self) -> DistillationProgress:
+        return self  # the line appears at the first report
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._started:
+            self._live.__exit__(*exc)
+
+    def update(self, progress) -> None:
+        if not self._started:
+            if not self._live.console.is_terminal:
+                return
+            self._live.__enter__()
+            self._started = True
+        self._live.update(distillation_text(progress))
+
+
+def distillation_text(progress) -> str:
+    """One line for a DistillProgress (distill.py)."""
+    budget = "" if math.isinf(progress.max_seconds) else f" of {progress.max_seconds:,.0f}"
+    clock = f"{progress.seconds:,.1f} s{budget}"
+    if progress.phase == "enumerating":
+        return (f"distilling: enumerating candidates, {progress.candidates:,} kept, level {progress.bits:.2f} bits"
+                f" — {clock}")  # fmt: skip
+    return f"distilling: step {progress.done:,} of {progress.total:,} among {progress.candidates:,} candidates — {clock}"
+
+
+
 def print_summary(
     comparison: Comparison, console: Console, *, files: Mapping[str, str | os.PathLike] | None = None
 ) -> None:
@@ -428,6 +491,9 @@ def print_summary(
                       f"[dim]{_bits(c.minimal_bits)} bits, {certified}[/]")  # fmt: skip
     text, learned = verdict(c)
     console.print(("[bold green]learned[/]  " if learned else "[bold red]not learned[/]  ") + escape(text))
+    note = shorter_code_note(c)
+    if note:
+        console.print(f"[yellow]note[/]  {escape(note)}")
     held_out = "held-out points" if any(s.test_accuracy is not None for s in c.snapshots) else "points"
     fitted = _fitted_line(c.snapshots)
     if fitted:
@@ -444,6 +510,9 @@ def print_summary(
         console.print(f"distilled programs ({len(c.distilled_sequence)}), in order:")
         for line in _sequence_lines(c.distilled_sequence):
             console.print(line)
+    stopped = _distillation_stopped(c.settings)
+    if stopped:
+        console.print(f"[yellow]{escape(stopped)}[/]")
     if c.snapshots:
         console.print(_final_line(c.snapshots[-1]))
     found = c.disagreements
@@ -451,13 +520,25 @@ def print_summary(
         if found.count == 0:
             console.print(f"disagreements at step {found.step:,}: none")
         else:
-            shown = ", ".join(_point_text(point) for point in found.points[:3])
+            shown = ", ".join(point_text(point) for point in found.points[:3])
             more = f", … ({found.count - 3:,} more)" if found.count > 3 else ""
             console.print(f"disagreements at step {found.step:,}: [bold]{found.count:,}[/] — {escape(shown)}{more}")
             for line in by_input_lines(found.by_input):
                 console.print(f"  {escape(line)}")
     if files:
         _print_files(files, console)
+
+
+def _distillation_stopped(settings: Mapping[str, Any]) -> str | None:
+    """A line when a budget cut the distillation short (its programs are then the shortest among
+    fewer candidates), None when it reached its bound."""
+    budget = {"time": "time budget (--distill-seconds)", "memory": "memory budget (--distill-memory-mb)"}
+    status = settings.get("distill_status")
+    if status not in budget:
+        return None
+    return (f"distillation stopped by its {budget[status]} after {settings.get('distill_candidates', 0):,} candidate "
+            f"programs, short of its bound of {_bits(settings.get('distill_max_bits'))} bits: the distilled programs "
+            "are the shortest codes among those")  # fmt: skip
 
 
 def _fitted_line(snapshots: list[Snapshot], level: float = 0.99) -> str | None:
@@ -527,7 +608,8 @@ def by_input_lines(by_input: Mapping[str, Mapping[str, int]], *, top: int = 3) -
     return lines
 
 
-def _point_text(point: dict[str, Any]) -> str:
+def point_text(point: dict[str, Any]) -> str:
+    """A disagreeing point (harness.Disagreements.points), as `compare` and `diff` print it."""
     inputs = ", ".join(f"{key}={_value(value)}" for key, value in point["inputs"].items())
     return f"({inputs}): network {_value(point['network'])}, program {_value(point['program'])}"
 

@@ -62,9 +62,10 @@ def trace_schedule(steps: int, *, count: int = 40, extra: Iterable[int] = ()) ->
 
 def probe_grid(task: Task, *, max_points: int = PROBE_POINTS) -> dict[str, np.ndarray] | None:
     """A dense grid over the input ranges, for tasks with a real input (None otherwise): G values
-    per input, G = max(2, ⌊max_points^(1/inputs)⌋), evenly spaced over the declared range (or,
-    for an input declared without one, the span of the task's points); a finite input takes all
-    its values when it has at most G. Columns of the grid's points, first input slowest."""
+    per input, G = max(2, ⌊max_points^(1/inputs)⌋), evenly spaced over the declared range
+    widened to every point the task holds (held-out points drawn over a wider `test` range
+    included: extrapolation is seen); a finite input takes all its values when it has at most G.
+    Columns of the grid's points, first input slowest."""
     if all(input_.type.kind != "real" for input_ in task.inputs):
         return None
     per_input = max(2, math.floor(max_points ** (1 / len(task.inputs)) + 1e-9))
@@ -72,7 +73,9 @@ def probe_grid(task: Task, *, max_points: int = PROBE_POINTS) -> dict[str, np.nd
     for input_ in task.inputs:
         values = task.points[input_.name]
         bounds = input_.bounds
-        low, high = (bounds.low, bounds.high) if bounds is not None else (values.min(), values.max())
+        low, high = values.min(), values.max()
+        if bounds is not None:
+            low, high = min(bounds.low, low), max(bounds.high, high)
         if input_.type.kind == "real":
             axes.append(np.linspace(float(low), float(high), per_input))
         elif input_.type.kind == "bool":

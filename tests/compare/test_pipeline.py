@@ -1,6 +1,7 @@
 """occam compare and occam diff, end to end on a small task."""
 
 import json
+import re
 
 import pytest
 
@@ -56,6 +57,32 @@ def test_the_distillation_window_is_a_setting(capsys, run, tmp_path):
     assert report["settings"]["distill_max_bits"] == pytest.approx(report["minimal_bits"] + 2.0)
 
 
+def test_the_distillation_budget_is_a_setting_and_its_cut_is_said(capsys, run, tmp_path):
+    source, _ = run
+    status, text, _ = occam(capsys, "compare", source, "--steps", "30", "--distill-memory-mb", "0.02",
+                            "--distill-seconds", "30", "--out", tmp_path)  # fmt: skip
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert status == 0 and report["settings"]["distill_status"] == "memory"
+    assert f"stopped by its memory budget (--distill-memory-mb) after {report['settings']['distill_candidates']:,}" in text
+
+
+@pytest.mark.parametrize("option, value", [("--distill-seconds", "-1"), ("--distill-seconds", "nan"),
+                                           ("--distill-memory-mb", "0")])
+def test_distillation_budgets_are_checked_before_anything_runs(capsys, run, tmp_path, option, value):
+    source, _ = run
+    status, text, error = occam(capsys, "compare", source, option, value, "--out", tmp_path / "run")
+    assert status == 1 and "distill_" in error and "positive number" in error and "Traceback" not in error
+    assert not (tmp_path / "run").exists() and "synthesizing" not in text
+
+
+def test_compare_help_says_which_stage_each_budget_bounds(capsys):
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--max-seconds S the synthesis stage's time budget" in text
+    assert "--distill-seconds S the comparison stage's time budget" in text and "--distill-memory-mb M" in text
+
+
 def test_diff_against_the_saved_network(capsys, run):
     source, out = run
     status, text, _ = occam(capsys, "diff", source, "--program", "(a + b) % 13", "--model", out / "train", "--json", "-")
@@ -70,6 +97,55 @@ def test_diff_against_the_saved_network(capsys, run):
     picture = out.parent / "diff.png"
     status, _, err = occam(capsys, "diff", source, "--program", "a", "--model", out / "train", "--plot", picture)
     assert status == 0 and picture.read_bytes().startswith(b"\x89PNG") and f"wrote {picture}" in err
+
+
+LINE = """task line {
+    input   x: real 0..4
+    output  real
+    target  x * x
+    grammar { real -> x, 1, 2, real + real, real * real }
+    sample  30 uniform seed 0
+    test    30 uniform seed 1 range x: 0..8
+}"""
+GATES = """task gates {
+    input   p, q: bool
+    output  bool
+    target  p and not q
+    grammar boolean
+}"""
+
+
+def trained(capsys, tmp_path, text, name):
+    source = tmp_path / f"{name}.task"
+    source.write_text(text)
+    status, _, _ = occam(capsys, "train", source, "--steps", "20", "--out", tmp_path / name)
+    assert status == 0
+    return source, tmp_path / name
+
+
+def test_diff_plot_on_a_real_task_prints_the_diff_and_says_why_no_plot(capsys, tmp_path):
+    """Before, it failed before printing anything."""
+    source, model = trained(capsys, tmp_path, LINE, "line")
+    picture = tmp_path / "diff.png"
+    status, text, err = occam(capsys, "diff", source, "--program", "x + x", "--model", model, "--plot", picture)
+    assert "agreement:" in text and "disagreements" in text
+    assert status == 1 and "no plot was written" in err and "two discrete inputs" in err
+    assert not picture.exists()
+
+
+def test_diff_and_compare_print_points_and_booleans_alike(capsys, tmp_path):
+    from compare.harness import disagreements
+    from compare.report import point_text
+
+    source, model = trained(capsys, tmp_path, GATES, "gates")
+    status, text, _ = occam(capsys, "diff", source, "--program", "p or q", "--model", model, "--json", tmp_path / "d.json")
+    points = json.loads((tmp_path / "d.json").read_text())["points"]
+    assert status == 0 and points
+    for point in points:
+        line = point_text(point)
+        assert f"  {line}" in text  # what compare's summary prints for a point
+        assert "True" not in line and "False" not in line and re.search(r"\(p=(true|false), q=(true|false)\)", line)
+    assert "p = " not in text
 
 
 def test_diff_refuses_a_network_of_other_data(capsys, run, tmp_path):

@@ -218,6 +218,48 @@ def test_two_real_inputs_are_cut_through_the_middle_or_skipped_without_a_probe(t
         real_fit(real_comparison(task, without), task, without, tmp_path / "none.png")
 
 
+EXTRAPOLATION = """task extrapolation {
+    input   x: real 0..4
+    output  real
+    target  x * x
+    grammar { real -> x, 1, 2, real + real, real * real }
+    sample  30 uniform seed 0
+    test    30 uniform seed 1 range x: 0..8
+}"""
+
+
+def test_the_fit_covers_the_held_out_range_and_marks_the_training_range(tmp_path, monkeypatch):
+    """Before, the probe grid covered the declared range (0..4) only: the network's and the
+    program's curves stopped where extrapolation begins."""
+    (task,) = dsl.parse_tasks(EXTRAPOLATION)
+    held_out = task.points["x"][task.test]
+    assert held_out.max() > 6 and task.points["x"][task.train].max() <= 4
+    grid = probe_grid(task)["x"]
+    assert grid.min() == 0.0 and grid.max() == task.points["x"].max()
+    trace = real_trace(task)
+    drawn = []
+    monkeypatch.setattr("compare.plots._save", lambda figure, path: drawn.append(figure) or path)
+    real_fit(real_comparison(task, trace), task, trace, tmp_path / "fit.png")
+    (axes,) = drawn[0].axes
+    curves = {line.get_label().split(":")[0]: line.get_xdata() for line in axes.get_lines()}
+    for name in ("minimal program", "network at step 100"):
+        assert curves[name].min() == 0.0 and curves[name].max() == held_out.max()
+    shaded = [patch for patch in axes.patches if patch.get_label().startswith("training range")]
+    assert len(shaded) == 1
+    low, width = shaded[0].get_x(), shaded[0].get_width()  # data coordinates along x
+    train_x = task.points["x"][task.train]
+    assert (low, low + width) == (pytest.approx(train_x.min()), pytest.approx(train_x.max()))
+
+
+def test_no_training_range_is_shaded_when_nothing_lies_beyond_it(tmp_path, monkeypatch):
+    (task,) = dsl.parse_tasks(CUBIC)
+    trace = real_trace(task)
+    drawn = []
+    monkeypatch.setattr("compare.plots._save", lambda figure, path: drawn.append(figure) or path)
+    real_fit(real_comparison(task, trace), task, trace, tmp_path / "fit.png")
+    assert not [patch for patch in drawn[0].axes[0].patches if patch.get_label().startswith("training range")]
+
+
 # --- the page ---------------------------------------------------------------------------------
 
 
@@ -343,6 +385,47 @@ def test_the_summary_says_where_it_was_not(stuck):
     assert "on 5 points" in text
     assert "disagreements at step 10: 5 — (a=" in text and "(2 more)" in text
     assert "report:" not in text
+
+
+def test_a_yes_without_held_out_points_says_that_nothing_was_held_out():
+    (task,) = dsl.parse_tasks(MOD7.replace("split   train 50% seed 0", ""))
+    assert task.n_test == 0
+    comparison = compare(task, search.synthesize(task), trace_of(task, [0, 5], [task.target_values] * 2))
+    text = summary(comparison)
+    assert "learned  Yes: the network computes the minimal program" in text
+    assert "Nothing was held out (every point is a training point): this shows a fit, not generalization." in text
+
+
+def test_a_yes_with_held_out_points_says_nothing_of_the_kind(learned):
+    assert "held out" not in summary(learned)
+
+
+def test_a_distilled_code_shorter_than_the_minimal_program_is_explained(learned, task, tmp_path):
+    """The minimal program fits exactly; a shorter program with a few exceptions may still be the
+    shorter two-part code of the network's function: the two verdicts must not seem to clash."""
+    last = learned.snapshots[-1]
+    shorter = dataclasses.replace(last, distilled_program="a", distilled_bits=learned.minimal_bits - 3.0,
+                                  distilled_program_bits=2.0, distilled_exceptions=4)  # fmt: skip
+    comparison = dataclasses.replace(learned, snapshots=[*learned.snapshots[:-1], shorter])
+    text = summary(comparison)
+    assert "learned  Yes" in text
+    note = (f"At step 40 the distilled program a with its 4 exceptions is a shorter description of the network's "
+            f"function ({learned.minimal_bits - 3.0:.2f} bits) than the minimal program alone "
+            f"({learned.minimal_bits:.2f} bits)")  # fmt: skip
+    assert note in text
+    assert html.escape(note, quote=True) in write_report_html(comparison, task, {}, tmp_path / "r.html").read_text()
+    assert "shorter description" not in summary(learned)
+
+
+def test_the_distillation_progress_line_says_the_phase_the_count_and_the_clock():
+    from compare.distill import DistillProgress
+    from compare.report import distillation_text
+
+    enumerating = DistillProgress("enumerating", 12.34, 60.0, 1_234_567, 27.5)
+    assert distillation_text(enumerating) == ("distilling: enumerating candidates, 1,234,567 kept, level 27.50 bits"
+                                              " — 12.3 s of 60")  # fmt: skip
+    scoring = DistillProgress("scoring", 50.0, float("inf"), 9_000, 30.0, done=3, total=41)
+    assert distillation_text(scoring) == "distilling: step 3 of 41 among 9,000 candidates — 50.0 s"
 
 
 def test_the_disagreements_by_input_name_the_values_with_the_most():
