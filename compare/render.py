@@ -25,8 +25,8 @@ from search import Progress, SynthesisResult
 from search.result import STATUSES
 
 __all__ = [
-    "SynthesisProgress", "TrainingProgress", "print_bench_row", "print_bench_summary", "print_synthesis",
-    "print_train_bench_row", "print_training", "simplified",
+    "SynthesisProgress", "TrainingProgress", "print_bench_row", "print_bench_summary", "print_startup_row",
+    "print_synthesis", "print_train_bench_row", "print_training", "simplified",
 ]  # fmt: skip
 
 SIMPLIFY_MAX_SIZE = 40  # sympy's simplify can take minutes on large expressions
@@ -248,6 +248,16 @@ def print_bench_summary(report: dict[str, Any], console: Console) -> None:
         f"[bold]{throughput['ratio']:.1f}×[/]"
     )
     console.print(f"[dim]{report['wall_seconds']:.0f} s in all[/]")
+
+
+def print_startup_row(row: dict[str, Any], console: Console) -> None:
+    """One command of `occam bench startup`."""
+    shares = ", ".join(f"{name} {seconds:.2f}" for name, seconds in row["import_seconds_by_package"].items()
+                       if seconds >= 0.005)  # fmt: skip
+    heavy = f" [red]loads {', '.join(row['heavy_imports'])}[/]" if row["heavy_imports"] else ""
+    console.print(f"[bold]{escape(row['command'])}[/]: median of {row['repeats']}: {row['wall_seconds']:.2f} s wall, "
+                  f"{row['cpu_seconds']:.2f} CPU s, peak {row['peak_rss_mb']:.0f} MB{heavy}")  # fmt: skip
+    console.print(f"[dim]  imports {row['import_seconds']:.2f} s: {shares}[/]")
 
 
 # --- training ----------------------------------------------------------------------------------

@@ -237,7 +237,7 @@ def load_task(source: str | os.PathLike, *, name: str | None = None) -> Task:
     """One task: `source` is a path to a task file (`name` picks a task when it holds several;
     `path:name` does the same) or the name of a built-in task (`occam tasks` lists them).
     Only that task is built."""
-    from .library import builtin_task_file, builtin_task_names
+    from .library import builtin_task_file, builtin_task_names, find_builtin_task
 
     text = str(source)
     path = Path(text)
@@ -245,7 +245,10 @@ def load_task(source: str | os.PathLike, *, name: str | None = None) -> Task:
         head, _, tail = text.rpartition(":")
         if Path(head).is_file():
             path, name = Path(head), tail
-    if not path.is_file():
+    builtin = find_builtin_task(text) if not path.is_file() else None
+    if builtin is not None:
+        path, name = builtin, text
+    elif not path.is_file():
         if text not in builtin_task_names():
             looks_like_path = os.sep in text or text.endswith(".task")
             raise TaskError(

@@ -241,3 +241,11 @@ def test_every_builtin_task_loads_and_its_target_evaluates():
         if task.target is not None:
             values = dsl.evaluate(task.target, task.points)
             np.testing.assert_array_equal(values, task.clean_values)
+
+
+def test_built_in_tasks_are_found_without_parsing_the_library():
+    from dsl.library import builtin_task_file, builtin_task_names, find_builtin_task
+
+    for name in builtin_task_names():
+        assert find_builtin_task(name) == builtin_task_file(name), name
+    assert find_builtin_task("no_such_task") is None
