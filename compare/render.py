@@ -85,12 +85,15 @@ def _time_limit(seconds: float) -> Iterator[None]:
         raise _OutOfTime
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    pending, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if pending > 0:  # someone else's alarm was set: give it back what is left of it
+            signal.setitimer(signal.ITIMER_REAL, max(pending - (time.monotonic() - started), 1e-6))
 
 
 def _shorter_if_boolean(simple: Any, program: Expr) -> bool:

@@ -100,3 +100,17 @@ def test_real_simplifications_are_shown_where_they_agree_with_the_evaluator(text
     # sqrt(x)·sqrt(x) is x to sympy, NaN to the evaluator for x < 0; x − x is NaN at ±inf.
     env = {"x": np.array([-3.0, -0.5, 0.0, 0.25, 2.0, 1e6, np.inf])}
     assert simplified(dsl.parse_program(text, {"x": REAL}), env) == expected
+
+
+def test_the_time_limit_gives_back_an_alarm_set_before():
+    import signal
+
+    fired = []
+    previous = signal.signal(signal.SIGALRM, lambda *args: fired.append(True))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 5.0)
+        simplified(dsl.parse_program("x + 1", {"x": U8}), U8_POINTS)
+        remaining, _ = signal.setitimer(signal.ITIMER_REAL, 0)
+        assert 3.0 < remaining <= 5.0 and not fired
+    finally:
+        signal.signal(signal.SIGALRM, previous)
