@@ -44,13 +44,13 @@ def simplified(
     so the simplified form is evaluated exactly (dsl.symbolic.evaluate_expression) at `points`
     (input name → values, e.g. `task.env()`; an evenly spaced sample of `CHECK_POINTS` of them
     where there are more) and must give the reference evaluator's values there. For a Boolean
-    program it must also be shorter (fewer operations) than the program: sympy's normal forms
-    often are not. None when any of that fails, when sympy raises, or when it takes longer than
-    `seconds` (a limit enforced with SIGALRM on the main thread; elsewhere only the size bound
-    applies).
+    program it must also be shorter (fewer nodes) than the program: sympy's normal forms often
+    are not (`p ^ (not q)` is `p ^ q ^ True` to it). None when any of that fails, when sympy
+    raises, or when it takes longer than `seconds` (a limit enforced with SIGALRM on the main
+    thread; elsewhere only the size bound applies).
     """
-    if program.size > SIMPLIFY_MAX_SIZE or not seconds > 0:
-        return None
+    if not isinstance(program, Apply) or program.size > SIMPLIFY_MAX_SIZE or not seconds > 0:
+        return None  # an input or a literal says all there is (sympy wrote 2.0 as 2.00000000000000)
     import sympy
 
     from dsl.symbolic import Unevaluable, evaluate_expression
@@ -81,15 +81,21 @@ def _time_limit(seconds: float) -> Iterator[None]:
         yield
         return
 
+    active = True
+
     def expire(signum: int, frame: Any) -> None:
-        raise _OutOfTime
+        if active:  # not once the block is left: the alarm may be delivered late
+            raise _OutOfTime
 
     previous = signal.signal(signal.SIGALRM, expire)
+    # One alarm, not a repeating one, so that none can interrupt the clean-up below (an alarm
+    # that lands in a finalizer, where Python drops the exception, leaves the block unbounded).
     pending, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
     started = time.monotonic()
     try:
         yield
     finally:
+        active = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         if pending > 0:  # someone else's alarm was set: give it back what is left of it
@@ -97,12 +103,15 @@ def _time_limit(seconds: float) -> Iterator[None]:
 
 
 def _shorter_if_boolean(simple: Any, program: Expr) -> bool:
-    if program.type.kind != "bool":
-        return True
-    import sympy
+    return program.type.kind != "bool" or _written_size(simple) < program.size
 
-    operations = sum(1 for node in program.walk() if isinstance(node, Apply))
-    return sympy.count_ops(simple) < operations
+
+def _written_size(expression: Any) -> int:
+    """Nodes of `expression` written with binary operations (`Xor(p, q, True)` is p ^ q ^ True:
+    5), to compare with a program's size."""
+    if not expression.args:
+        return 1
+    return sum(_written_size(arg) for arg in expression.args) + max(1, len(expression.args) - 1)
 
 
 def _check_points(points: Mapping[str, np.ndarray], program: Expr) -> dict[str, np.ndarray]:
