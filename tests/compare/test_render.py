@@ -79,7 +79,7 @@ def test_large_tasks_are_checked_on_a_sample(monkeypatch):
     assert simplified(program, {"a": np.arange(-5000, 5000)}) == "3*a"
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     programs(types=(dsl.INT, BOOL, U8, I8), max_depth=4, integer_types=NARROW_INTEGER_TYPES, reals=False),
     points(max_size=4),
