@@ -15,12 +15,19 @@ train: `gromov` on mod_add_97 (30 % split) and `nanda-mini` on mod_add_53 (50 %)
 preset's whole run from seed 0: steps and CPU seconds to 99 % test accuracy, final accuracies,
 CPU-ms per step, beside the reference figures measured on this kind of machine
 (../shared/REFERENCES.md).
+
+startup: `occam check majority3` and `occam synth majority3 --max-seconds 1` as fresh processes,
+five times each: median wall and CPU seconds, peak RSS, and `python -X importtime`'s import
+time per top-level package (and whether torch or matplotlib were loaded: they should not be).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -33,7 +40,7 @@ from dsl.library import builtin_task_file
 from .agree import agrees
 from .baseline import numpy_enumerate
 
-__all__ = ["TRAIN_REFERENCES", "bench_synth", "bench_train", "recovered", "nguyen_with_seed"]
+__all__ = ["TRAIN_REFERENCES", "bench_startup", "bench_synth", "bench_train", "recovered", "nguyen_with_seed"]
 
 NGUYEN = [f"nguyen{n}" for n in range(1, 13)]
 
@@ -295,3 +302,80 @@ def _subnormals(model, optimizer) -> dict[str, int]:
             if torch.is_tensor(tensor) and tensor.dim():  # exp_avg, exp_avg_sq (not the step count)
                 counts[key] = counts.get(key, 0) + _count_subnormal(tensor)
     return counts
+
+
+# --- start-up ----------------------------------------------------------------------------------
+
+STARTUP_COMMANDS = (("check", "majority3"), ("synth", "majority3", "--max-seconds", "1"))
+# Packages whose import time is reported on its own; the rest is counted as "other".
+STARTUP_PACKAGES = ("dsl", "search", "compare", "neural", "numpy", "numba", "sympy", "lark", "rich", "torch",
+                    "matplotlib")  # fmt: skip
+HEAVY = ("torch", "matplotlib")  # what no command but train, compare, diff and bench should load
+_IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| ( *)(\S+)")
+
+
+def bench_startup(
+    *, repeats: int = 5, commands: tuple[tuple[str, ...], ...] = STARTUP_COMMANDS, log=lambda row: None
+) -> dict[str, Any]:
+    """Start-up cost of small commands, each run `repeats` times as a fresh process (`python -m
+    compare.cli …`, output discarded): median wall and CPU seconds (user + system, from the
+    child's rusage) and peak RSS, and once under `python -X importtime`: the import time in all
+    and per top-level package, and whether torch or matplotlib were loaded."""
+    rows = []
+    for argv in commands:
+        runs = [_run_child(argv) for _ in range(repeats)]
+        imports = _import_times(argv)
+        row = {
+            "command": "occam " + " ".join(argv),
+            "repeats": repeats,
+            "wall_seconds": float(np.median([run["wall_seconds"] for run in runs])),
+            "cpu_seconds": float(np.median([run["cpu_seconds"] for run in runs])),
+            "walls": [run["wall_seconds"] for run in runs],
+            "cpus": [run["cpu_seconds"] for run in runs],
+            "peak_rss_mb": max(run["peak_rss_mb"] for run in runs),
+            **imports,
+        }
+        rows.append(row)
+        log(row)
+    return {"suite": "startup", "rows": rows}
+
+
+def _child_command(argv: tuple[str, ...], *options: str) -> list[str]:
+    return [sys.executable, *options, "-m", "compare.cli", *argv]
+
+
+def _run_child(argv: tuple[str, ...]) -> dict[str, float]:
+    started = time.perf_counter()
+    child = subprocess.Popen(_child_command(argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+    if child.returncode != 0:
+        raise RuntimeError(f"{' '.join(_child_command(argv))} exited with status {child.returncode}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"wall_seconds": wall, "cpu_seconds": cpu, "peak_rss_mb": usage.ru_maxrss / 1024}
+
+
+def _import_times(argv: tuple[str, ...]) -> dict[str, Any]:
+    """`python -X importtime`'s report, summed per top-level package (cumulative times of the
+    imports made at the top level, so nothing is counted twice)."""
+    done = subprocess.run(_child_command(argv, "-X", "importtime"), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, check=False)  # fmt: skip
+    per_package: dict[str, float] = {}
+    loaded: set[str] = set()
+    for line in done.stderr.splitlines():
+        match = _IMPORT_LINE.match(line)
+        if match is None:
+            continue
+        cumulative, indent, name = int(match.group(2)), match.group(3), match.group(4)
+        root = name.split(".")[0]
+        loaded.add(root)
+        if not indent:
+            key = root if root in STARTUP_PACKAGES else "other"
+            per_package[key] = per_package.get(key, 0.0) + cumulative / 1e6
+    total = sum(per_package.values())
+    return {
+        "import_seconds": total,
+        "import_seconds_by_package": dict(sorted(per_package.items(), key=lambda item: -item[1])),
+        "heavy_imports": [name for name in HEAVY if name in loaded],
+    }

@@ -116,8 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     _json_option(diff)
     diff.set_defaults(run=_diff)
 
-    bench = commands.add_parser("bench", help="benchmarks that print numbers (synth, train)")
-    bench.add_argument("suite", choices=("synth", "train"), help="which benchmark")
+    bench = commands.add_parser("bench", help="benchmarks that print numbers (synth, train, startup)")
+    bench.add_argument("suite", choices=("synth", "train", "startup"), help="which benchmark")
     bench.add_argument("--quick", action="store_true", help="synth: a short version (about a minute)")
     _json_option(bench)
     bench.set_defaults(run=_bench)
@@ -371,11 +371,13 @@ def _plot_diff(task, outputs, values, program, step, tolerance, path) -> None:
 
 
 def _bench(args: argparse.Namespace, console: Console) -> int:
-    from .bench import bench_synth, bench_train
-    from .render import print_bench_row, print_bench_summary, print_train_bench_row
+    from .bench import bench_startup, bench_synth, bench_train
+    from .render import print_bench_row, print_bench_summary, print_startup_row, print_train_bench_row
 
     screen = Console(stderr=True, highlight=False) if args.json == "-" else console
-    if args.suite == "train":
+    if args.suite == "startup":
+        report = bench_startup(log=lambda row: print_startup_row(row, screen))
+    elif args.suite == "train":
         report = bench_train(log=lambda row: print_train_bench_row(row, screen))
     else:
         report = bench_synth(quick=args.quick, log=lambda row: print_bench_row(row, screen))

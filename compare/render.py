@@ -25,8 +25,8 @@ from search import Progress, SynthesisResult
 from search.result import STATUSES
 
 __all__ = [
-    "SynthesisProgress", "TrainingProgress", "print_bench_row", "print_bench_summary", "print_synthesis",
-    "print_train_bench_row", "print_training", "simplified",
+    "SynthesisProgress", "TrainingProgress", "print_bench_row", "print_bench_summary", "print_startup_row",
+    "print_synthesis", "print_train_bench_row", "print_training", "simplified",
 ]  # fmt: skip
 
 SIMPLIFY_MAX_SIZE = 40  # sympy's simplify can take minutes on large expressions
@@ -44,13 +44,13 @@ def simplified(
     so the simplified form is evaluated exactly (dsl.symbolic.evaluate_expression) at `points`
     (input name → values, e.g. `task.env()`; an evenly spaced sample of `CHECK_POINTS` of them
     where there are more) and must give the reference evaluator's values there. For a Boolean
-    program it must also be shorter (fewer operations) than the program: sympy's normal forms
-    often are not. None when any of that fails, when sympy raises, or when it takes longer than
-    `seconds` (a limit enforced with SIGALRM on the main thread; elsewhere only the size bound
-    applies).
+    program it must also be shorter (fewer nodes) than the program: sympy's normal forms often
+    are not (`p ^ (not q)` is `p ^ q ^ True` to it). None when any of that fails, when sympy
+    raises, or when it takes longer than `seconds` (a limit enforced with SIGALRM on the main
+    thread; elsewhere only the size bound applies).
     """
-    if program.size > SIMPLIFY_MAX_SIZE or not seconds > 0:
-        return None
+    if not isinstance(program, Apply) or program.size > SIMPLIFY_MAX_SIZE or not seconds > 0:
+        return None  # an input or a literal says all there is (sympy wrote 2.0 as 2.00000000000000)
     import sympy
 
     from dsl.symbolic import Unevaluable, evaluate_expression
@@ -81,25 +81,37 @@ def _time_limit(seconds: float) -> Iterator[None]:
         yield
         return
 
+    active = True
+
     def expire(signum: int, frame: Any) -> None:
-        raise _OutOfTime
+        if active:  # not once the block is left: the alarm may be delivered late
+            raise _OutOfTime
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # One alarm, not a repeating one, so that none can interrupt the clean-up below (an alarm
+    # that lands in a finalizer, where Python drops the exception, leaves the block unbounded).
+    pending, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
     try:
         yield
     finally:
+        active = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if pending > 0:  # someone else's alarm was set: give it back what is left of it
+            signal.setitimer(signal.ITIMER_REAL, max(pending - (time.monotonic() - started), 1e-6))
 
 
 def _shorter_if_boolean(simple: Any, program: Expr) -> bool:
-    if program.type.kind != "bool":
-        return True
-    import sympy
+    return program.type.kind != "bool" or _written_size(simple) < program.size
 
-    operations = sum(1 for node in program.walk() if isinstance(node, Apply))
-    return sympy.count_ops(simple) < operations
+
+def _written_size(expression: Any) -> int:
+    """Nodes of `expression` written with binary operations (`Xor(p, q, True)` is p ^ q ^ True:
+    5), to compare with a program's size."""
+    if not expression.args:
+        return 1
+    return sum(_written_size(arg) for arg in expression.args) + max(1, len(expression.args) - 1)
 
 
 def _check_points(points: Mapping[str, np.ndarray], program: Expr) -> dict[str, np.ndarray]:
@@ -255,6 +267,16 @@ def print_bench_summary(report: dict[str, Any], console: Console) -> None:
         f"[bold]{throughput['ratio']:.1f}×[/]"
     )
     console.print(f"[dim]{report['wall_seconds']:.0f} s in all[/]")
+
+
+def print_startup_row(row: dict[str, Any], console: Console) -> None:
+    """One command of `occam bench startup`."""
+    shares = ", ".join(f"{name} {seconds:.2f}" for name, seconds in row["import_seconds_by_package"].items()
+                       if seconds >= 0.005)  # fmt: skip
+    heavy = f" [red]loads {', '.join(row['heavy_imports'])}[/]" if row["heavy_imports"] else ""
+    console.print(f"[bold]{escape(row['command'])}[/]: median of {row['repeats']}: {row['wall_seconds']:.2f} s wall, "
+                  f"{row['cpu_seconds']:.2f} CPU s, peak {row['peak_rss_mb']:.0f} MB{heavy}")  # fmt: skip
+    console.print(f"[dim]  imports {row['import_seconds']:.2f} s: {shares}[/]")
 
 
 # --- training ----------------------------------------------------------------------------------

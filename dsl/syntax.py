@@ -9,9 +9,11 @@ checker (check.py) decides what it *means*. Lark's exceptions never escape: they
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
@@ -190,7 +192,21 @@ def _parser() -> Lark:
         propagate_positions=True,
         start=["start", "expr", "rules_only"],
         maybe_placeholders=True,
+        cache=_parser_cache(),
     )
+
+
+def _parser_cache() -> str | bool:
+    """Where Lark keeps its parse tables between processes (building them takes longer than a
+    small search): beside the bytecode, as trusted as the source, never in a shared temporary
+    folder (the cache is a pickle). Lark checks the grammar's, its options' and its own
+    version's hash on loading, and carries on without the cache where it cannot be read or
+    written. False (no cache) where Python keeps no bytecode here (PYTHONDONTWRITEBYTECODE, a
+    read-only install)."""
+    folder = Path(__file__).with_name("__pycache__")
+    if sys.dont_write_bytecode or not folder.is_dir() or not os.access(folder, os.W_OK | os.R_OK):
+        return False
+    return str(folder / f"grammar.lark.{sys.implementation.cache_tag}.cache")
 
 
 def _meta_span(meta: Any) -> Span | None:

@@ -255,7 +255,7 @@ def load_task(source: str | os.PathLike, *, name: str | None = None,
     `path:name` does the same) or the name of a built-in task (`occam tasks` lists them).
     Only that task is built. Its data file, if any, must lie inside `data_root` (default:
     $OCCAM_DATA_ROOT, else the task file's folder)."""
-    from .library import builtin_task_file, builtin_task_names
+    from .library import builtin_task_file, builtin_task_names, find_builtin_task
 
     text = str(source)
     path = Path(text)
@@ -263,7 +263,10 @@ def load_task(source: str | os.PathLike, *, name: str | None = None,
         head, _, tail = text.rpartition(":")
         if Path(head).is_file():
             path, name = Path(head), tail
-    if not path.is_file():
+    builtin = find_builtin_task(text) if not path.is_file() else None
+    if builtin is not None:
+        path, name = builtin, text
+    elif not path.is_file():
         if text not in builtin_task_names():
             looks_like_path = os.sep in text or text.endswith(".task")
             raise TaskError(

@@ -3,6 +3,7 @@
 import math
 import os
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -403,3 +404,24 @@ def test_every_builtin_task_loads_and_its_target_evaluates():
         if task.target is not None:
             values = dsl.evaluate(task.target, task.points)
             np.testing.assert_array_equal(values, task.clean_values)
+
+
+def test_built_in_tasks_are_found_without_parsing_the_library():
+    from dsl.library import builtin_task_file, builtin_task_names, find_builtin_task
+
+    for name in builtin_task_names():
+        assert find_builtin_task(name) == builtin_task_file(name), name
+    assert find_builtin_task("no_such_task") is None
+
+
+def test_the_parse_tables_are_cached_beside_the_bytecode_only(monkeypatch, tmp_path):
+    import sys
+
+    from dsl import syntax
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    assert syntax._parser_cache() is False  # PYTHONDONTWRITEBYTECODE: write nothing
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    cache = syntax._parser_cache()
+    if cache is not False:  # a read-only checkout keeps no bytecode, and so no cache
+        assert Path(cache).parent == Path(syntax.__file__).with_name("__pycache__")
