@@ -225,3 +225,21 @@ def test_wide_characters_before_the_error_widen_the_caret_indent():
         dsl.parse_tasks(text, source_name="bad.task")
     code, caret = str(raised.value).splitlines()[1:3]
     assert caret.index("^") == code.index("$") + 2
+
+
+def test_programs_built_in_python_evaluate_and_measure_past_the_recursion_limit():
+    """The reference evaluator and `walk`, `size`, `depth` are iterative: a program built
+    from the AST classes may nest deeper than any parsed one."""
+    import sys
+
+    from dsl.primitives import Op
+
+    depth = 3 * sys.getrecursionlimit()
+    program = dsl.Var("x", dsl.INT)
+    for _ in range(depth - 1):
+        program = dsl.Apply(Op.NEG_I, (program,), dsl.INT)
+    program = dsl.Apply(Op.ADD_I, (program, dsl.Lit(1, dsl.INT)), dsl.INT)
+    assert program.depth == depth + 1 and program.size == depth + 2
+    assert [type(node).__name__ for node in program.walk()][-2:] == ["Var", "Lit"], "parents first, left to right"
+    values = dsl.evaluate(program, {"x": [3, 4]})
+    assert values.tolist() == [(-1) ** (depth - 1) * 3 + 1, (-1) ** (depth - 1) * 4 + 1]
