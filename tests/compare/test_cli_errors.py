@@ -85,3 +85,10 @@ def test_a_file_error_mid_run_names_the_file_the_reason_and_the_run(capsys, monk
     assert status == 1
     assert f"cannot read or write {checkpoint}: permission denied (writing the run to {tmp_path / 'run'})" in err
     assert "Errno" not in err
+
+
+def test_a_400_term_diff_program_is_refused_with_its_place(capsys, tmp_path):
+    program = " or ".join(["x"] * 400)
+    status, _, err = run(capsys, "diff", "majority3", "--program", program, "--model", str(tmp_path / "none"))
+    assert status == 1
+    assert "<program>:1:1: the program nests 400 operations deep, more than occam's limit of 100" in err
