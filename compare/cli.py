@@ -33,7 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Piped output gets wide lines rather than rich's default of 80 columns. No emoji: rich would
     # turn `:x:` in a quoted source line or a task's doc into a picture.
-    console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160, emoji=False)
+    width = None if sys.stdout.isatty() else 160
+    console = Console(highlight=False, soft_wrap=True, width=width, emoji=False)
     errors = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
     try:
         _check_destinations(args)  # before any work: an unwritable --out is not found after training
@@ -165,7 +166,8 @@ def _file_error(error: OSError, args: argparse.Namespace) -> str:
     """Which file could not be read or written, and why, for an OSError found mid-run."""
     path = error.filename if error.filename is not None else "a file"
     out = getattr(args, "out", None)
-    return f"cannot read or write {path}: {_os_reason(error)}" + (f" (writing the run to {out})" if out else "")
+    during = f" (writing the run to {out})" if out else ""
+    return f"cannot read or write {path}: {_os_reason(error)}{during}"
 
 
 def _check_destinations(args: argparse.Namespace) -> None:
@@ -193,7 +195,8 @@ def _require_writable_folder(path: Path, option: str) -> None:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise OutputError(f"cannot write {option} {path}: {existing} is not a folder", expected="a folder path")
+        raise OutputError(f"cannot write {option} {path}: {existing} is not a folder",
+                          expected="a folder path")  # fmt: skip
     _probe_folder(existing, f"{option} {path}", create=True)
 
 
@@ -204,8 +207,8 @@ def _probe_folder(folder: Path, what: str, *, create: bool) -> None:
 
     if not folder.is_dir():
         missing = "does not exist" if not folder.exists() else "is not a folder"
-        raise OutputError(f"cannot write {what}: {folder} {missing}",
-                          expected="a path in an existing folder" if not create else "a folder path")  # fmt: skip
+        expected = "a folder path" if create else "a path in an existing folder"
+        raise OutputError(f"cannot write {what}: {folder} {missing}", expected=expected)
     try:
         with tempfile.TemporaryFile(dir=folder):
             pass

@@ -447,7 +447,7 @@ def _syntax_error(error: UnexpectedInput, source: Source) -> OccamSyntaxError:
         message = f"unexpected {_describe_terminal(token.type) if token.type.startswith('__') else repr(str(token))}"
         expected = _expected_list(set(error.expected))
         width = max(1, len(str(token)))
-        if token.type == "NAME" and len(set(error.expected)) > 1:  # a misspelt keyword among several: `grammer`
+        if token.type == "NAME" and len(set(error.expected)) > 1:  # a misspelt keyword: `grammer`
             hint = did_you_mean(str(token), _expected_keywords(set(error.expected)))
     else:
         message = "unexpected end of text"

@@ -385,7 +385,9 @@ def _build(syntax: TaskSyntax, source: Source, base: Path) -> Task:
     train, sampling = _split(fields.get("split"), candidates, sampling, source)
     noise = _noise(fields.get("noise"), output_type, output_range, source)
     noise_syntax = fields.get("noise")
-    observed = _add_noise(noise, values, train, output_type, output_range, noise_syntax, source) if noise else values
+    observed = values
+    if noise is not None:
+        observed = _add_noise(noise, values, train, output_type, output_range, noise_syntax, source)
     doc = fields.get("doc")
     return Task(
         name=name,
@@ -694,12 +696,12 @@ def _split(split: SplitSyntax | None, candidates: np.ndarray, sampling: str, sou
 def _count(amount: AmountSyntax, n: int, source: Source, keyword: str) -> int:
     """How many of `n` an amount means: a percentage is floored, as `int(fraction * n)`."""
     text = amount.value.text
-    approximate = float(text)  # never fails: '1e999' is inf; bounds the exact value before Fraction computes it
+    approximate = float(text)  # never fails ('1e999' is inf): bounds the value before Fraction computes it
     if amount.percent:
         if not 0 <= approximate <= 100:
             raise TaskError(f"`{keyword}` percentage {_shortened(text)}% is not between 0 and 100", source=source,
                             span=amount.span, expected="a percentage from 0% to 100%")
-        if approximate * n < 1:  # so tiny a share takes no point (its exact Fraction can be huge: 1e-99999999)
+        if approximate * n < 1:  # so tiny a share takes no point (its Fraction can be huge: 1e-99999999)
             return 0
         try:
             exact = Fraction(text)
@@ -728,8 +730,10 @@ def _noise(noise: NoiseSyntax | None, output_type: Type, output_range: Range | N
             raise TaskError("label noise is a percentage of the training labels", source=source,
                             span=noise.amount.span, expected="a percentage such as 5%")
         if value > 0 and len(_output_values(output_type, output_range)) < 2:
-            raise TaskError(f"label noise replaces labels by other values, but the output {output_range} has one value",
-                            source=source, span=noise.span, expected="an output range of two values or more")
+            raise TaskError(
+                f"label noise replaces labels by other values, but the output {output_range} has one value",
+                source=source, span=noise.span, expected="an output range of two values or more",
+            )
         return Noise("label", value / 100, noise.seed)
     if output_type.kind != "real":
         raise TaskError("gaussian noise needs a real output", source=source, span=noise.span,
