@@ -30,6 +30,7 @@ __all__ = [
     "Source",
     "Span",
     "did_you_mean",
+    "shortened",
 ]
 
 
@@ -169,3 +170,8 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """'did you mean `x`?' for the candidate closest to a misspelt `name`, if any is close."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f"did you mean `{close[0]}`?" if close else None
+
+
+def shortened(number: str) -> str:
+    """A number's text for a message: a long one cut to its first digits and its length."""
+    return number if len(number) <= 30 else f"{number[:20]}… ({len(number):,} characters)"

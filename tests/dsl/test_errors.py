@@ -107,6 +107,8 @@ CASES = [
      "an integer of 5,000 digits is too long", "at most 4,300 digits"),
     ("a type name of 5,000 digits", edit("int 0..9", "u" + "1" * 5000), OccamTypeError, "2:17", "unknown type `u111",
      "a bit-vector type uN / iN"),
+    ("a literal of 4,000 digits", edit("a + b", "a + " + "7" * 4000), OccamTypeError, "4:16",
+     "integer literal 77777777777777777777… (4,000 characters) does not fit type int", "9223372036854775807"),
     ("a range bound of 5,000 digits", edit("0..9", "0.." + "9" * 5000), OccamSyntaxError, "2:24",
      "5,000 digits is too long", "4,300 digits"),
     ("a range bound of 310 digits", edit("0..9", "-" + "9" * 310 + "..9"), TaskError, "2:22",
