@@ -171,10 +171,12 @@ def _file_error(error: OSError, args: argparse.Namespace) -> str:
 
 
 def _check_destinations(args: argparse.Namespace) -> None:
-    """Refuse, before any work, a --json file or an --out folder (default runs/) that cannot be
-    written."""
+    """Refuse, before any work, a --json or --plot file or an --out folder (default runs/) that
+    cannot be written."""
     if getattr(args, "json", None) not in (None, "-"):
         _require_writable_file(Path(args.json), "--json")
+    if getattr(args, "plot", None):
+        _require_writable_file(Path(args.plot), "--plot")
     if args.run in (_train, _compare):
         out = Path(args.out) if getattr(args, "out", None) else Path("runs")
         _require_writable_folder(out, "--out" if args.out else "the run folder (--out)")

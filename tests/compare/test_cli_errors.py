@@ -54,6 +54,7 @@ def no_work(monkeypatch):
     ["synth", "majority3", "--json", "{file}/result.json"],
     ["synth", "majority3", "--json", "{missing}/result.json"],
     ["train", "majority3", "--out", "{tmp}/run", "--json", "{tmp}"],
+    ["diff", "majority3", "--program", "x", "--model", "{tmp}/run", "--plot", "{missing}/map.png"],
 ])  # fmt: skip
 def test_an_unwritable_destination_is_refused_before_any_work(argv, capsys, tmp_path, no_work):
     (tmp_path / "a_file").write_text("")
