@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -18,6 +20,7 @@ from rich.table import Table
 
 import dsl
 from dsl import OccamError
+from dsl.errors import OutputError
 
 from .describe import task_summary
 
@@ -28,10 +31,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
-    # Piped output gets wide lines rather than rich's default of 80 columns.
-    console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    # Piped output gets wide lines rather than rich's default of 80 columns. No emoji: rich would
+    # turn `:x:` in a quoted source line or a task's doc into a picture.
+    width = None if sys.stdout.isatty() else 160
+    console = Console(highlight=False, soft_wrap=True, width=width, emoji=False)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
     try:
+        _check_destinations(args)  # before any work: an unwritable --out is not found after training
         return args.run(args, console)
     except OccamError as error:
         errors.print(f"[bold red]error:[/] {_escape(str(error))}")
@@ -41,8 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # `occam tasks | head`
         return 0
-    except OSError as error:  # a file that cannot be written or read: the path says which
-        errors.print(f"[bold red]error:[/] {_escape(str(error))}")
+    except OSError as error:  # a file that cannot be written or read, found late
+        errors.print(f"[bold red]error:[/] {_escape(_file_error(error, args))}")
         return 1
 
 
@@ -138,15 +144,84 @@ def _write_json(data: Any, destination: str, console: Console) -> None:
     if destination == "-":
         sys.stdout.write(text + "\n")
     else:
-        with open(destination, "w", encoding="utf-8") as file:
-            file.write(text + "\n")
-        console.print(f"wrote {destination}")
+        try:
+            with open(destination, "w", encoding="utf-8") as file:
+                file.write(text + "\n")
+        except OSError as error:
+            raise OutputError(f"cannot write the JSON to {destination}: {_os_reason(error)}",
+                              expected="a --json path in a writable folder") from None  # fmt: skip
+        console.print(f"wrote {_escape(destination)}")
 
 
 def _escape(text: str) -> str:
+    """`text` printed as is by rich: its markup escaped (emoji codes such as `:x:` are left
+    alone by the consoles, which are made with `emoji=False`)."""
     from rich.markup import escape
 
     return escape(text)
+
+
+def _os_reason(error: OSError) -> str:
+    """An OSError's reason in words, without its errno and path: 'permission denied'."""
+    reason = error.strerror or str(error)
+    return reason[:1].lower() + reason[1:]
+
+
+def _file_error(error: OSError, args: argparse.Namespace) -> str:
+    """Which file could not be read or written, and why, for an OSError found mid-run."""
+    path = error.filename if error.filename is not None else "a file"
+    out = getattr(args, "out", None)
+    during = f" (writing the run to {out})" if out else ""
+    return f"cannot read or write {path}: {_os_reason(error)}{during}"
+
+
+def _check_destinations(args: argparse.Namespace) -> None:
+    """Refuse, before any work, a --json or --plot file or an --out folder (default runs/) that
+    cannot be written."""
+    if getattr(args, "json", None) not in (None, "-"):
+        _require_writable_file(Path(args.json), "--json")
+    if getattr(args, "plot", None):
+        _require_writable_file(Path(args.plot), "--plot")
+    if args.run in (_train, _compare):
+        out = Path(args.out) if getattr(args, "out", None) else Path("runs")
+        _require_writable_folder(out, "--out" if args.out else "the run folder (--out)")
+
+
+def _require_writable_file(path: Path, option: str) -> None:
+    if path.is_dir():
+        raise OutputError(f"cannot write {option} {path}: it is a folder", expected="a file path")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise OutputError(f"cannot write {option} {path}: permission denied", expected="a writable file")
+        return
+    _probe_folder(path.parent, f"{option} {path}", create=False)
+
+
+def _require_writable_folder(path: Path, option: str) -> None:
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(f"cannot write {option} {path}: {existing} is not a folder",
+                          expected="a folder path")  # fmt: skip
+    _probe_folder(existing, f"{option} {path}", create=True)
+
+
+def _probe_folder(folder: Path, what: str, *, create: bool) -> None:
+    """Create and delete a file in `folder` (os.access cannot tell a read-only file system, and
+    says yes to root)."""
+    import tempfile
+
+    if not folder.is_dir():
+        missing = "does not exist" if not folder.exists() else "is not a folder"
+        expected = "a folder path" if create else "a path in an existing folder"
+        raise OutputError(f"cannot write {what}: {folder} {missing}", expected=expected)
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise OutputError(f"cannot write {what}: {folder}: {_os_reason(error)}",
+                          expected="a path in a writable folder") from None  # fmt: skip
 
 
 # --- occam tasks -----------------------------------------------------------------------------

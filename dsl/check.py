@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from .errors import OccamTypeError, Span, did_you_mean
+from .errors import OccamTypeError, Span, did_you_mean, shortened
 from .primitives import CALL_NAMES, PRIMITIVES, Op, Primitive, overloads
 from .program import Apply, Expr, Hole, Lit, Var
 from .syntax import Call, Name, Num, Operation, SurfaceExpr
@@ -98,18 +98,18 @@ def _number(num: Num, expected: Type | None) -> Lit:
     if num.is_real:
         value = float(num.text)
         if value == float("inf"):
-            raise OccamTypeError(f"real literal {num.text} is too large for a double", span=num.span)
+            raise OccamTypeError(f"real literal {shortened(num.text)} is too large for a double", span=num.span)
         return Lit(value, REAL, num.span)
     value = int(num.text)
     target = INT if expected is None or expected.kind == "bool" else expected
     if target.kind == "real":
         if value >= 2**1024:
-            raise OccamTypeError(f"literal {num.text} is too large for a real", span=num.span)
+            raise OccamTypeError(f"literal {shortened(num.text)} is too large for a real", span=num.span)
         return Lit(float(value), REAL, num.span)
     high = target.bounds[1]
     if value > high:
         raise OccamTypeError(
-            f"integer literal {num.text} does not fit type {target}",
+            f"integer literal {shortened(num.text)} does not fit type {target}",
             span=num.span,
             expected=f"a value in {target.bounds[0]}..{high}",
         )

@@ -13,6 +13,7 @@ line can print it as is, without a traceback:
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,9 +26,11 @@ __all__ = [
     "DataError",
     "SearchError",
     "TrainingError",
+    "OutputError",
     "Source",
     "Span",
     "did_you_mean",
+    "shortened",
 ]
 
 
@@ -39,9 +42,10 @@ class Source:
     text: str
 
     def line(self, number: int) -> str:
-        """The 1-based line `number`, without its newline ('' past the end)."""
-        lines = self.text.splitlines()
-        return lines[number - 1] if 0 < number <= len(lines) else ""
+        """The 1-based line `number`, without its newline ('' past the end). Lines end at `\n`
+        only, as the parser counts them: a form feed or `\u2028` is inside a line."""
+        lines = self.text.split("\n")
+        return lines[number - 1].removesuffix("\r") if 0 < number <= len(lines) else ''
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +101,37 @@ class OccamError(Exception):
             text = self.source.line(self.span.line)
             if text.strip():
                 width = max(1, min(self.span.end - self.span.start, len(text) - self.span.column + 1))
-                lines.append("    " + text)
-                lines.append("    " + " " * (self.span.column - 1) + "^" * width)
+                lines.append("    " + _visible(text))
+                lines.append("    " + _blank(text[: self.span.column - 1]) + "^" * width)
         tail = "; ".join(part for part in (self.expected and f"expected {self.expected}", self.hint) if part)
         if tail:
             lines.append(tail)
         return "\n".join(lines)
+
+
+def _visible(text: str) -> str:
+    """A source line as it can be shown: each control or line-separating character (a form
+    feed, `\r`, `\u2028`) becomes one visible character, so that the terminal neither moves
+    nor breaks the line and the caret below stays under its column. Tabs stay tabs."""
+    return "".join(_shown_character(char) for char in text)
+
+
+def _shown_character(char: str) -> str:
+    if char == "\t" or unicodedata.category(char) not in ("Cc", "Zl", "Zp"):
+        return char
+    if ord(char) < 0x20:
+        return chr(0x2400 + ord(char))  # the Control Pictures block: ␌ for a form feed
+    return "␡" if char == "\x7f" else "\ufffd"
+
+
+def _blank(prefix: str) -> str:
+    """Blank space as wide on screen as `prefix`: tabs kept, wide characters two columns,
+    combining marks none."""
+    return "".join(
+        "\t" if char == "\t" else "" if unicodedata.combining(char) else
+        "  " if unicodedata.east_asian_width(char) in ("W", "F") else " "
+        for char in prefix
+    )  # fmt: skip
 
 
 class OccamSyntaxError(OccamError):
@@ -133,7 +162,16 @@ class TrainingError(OccamError):
     """A network cannot be trained as configured."""
 
 
+class OutputError(OccamError):
+    """A result cannot be written: its file or folder is not writable."""
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """'did you mean `x`?' for the candidate closest to a misspelt `name`, if any is close."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f"did you mean `{close[0]}`?" if close else None
+
+
+def shortened(number: str) -> str:
+    """A number's text for a message: a long one cut to its first digits and its length."""
+    return number if len(number) <= 30 else f"{number[:20]}… ({len(number):,} characters)"

@@ -50,18 +50,39 @@ def _typed_columns(program: Expr, columns: dict[str, np.ndarray]) -> dict[str, n
     return typed
 
 
-def _evaluate(node: Expr, columns: dict[str, np.ndarray], size: int) -> np.ndarray:
+def _evaluate(program: Expr, columns: dict[str, np.ndarray], size: int) -> np.ndarray:
+    """Children before parents, with an explicit stack: a program built in Python may nest
+    deeper than the recursion limit (parsed ones nest at most syntax.MAX_NESTING)."""
+    values: list[np.ndarray] = []  # the values of the nodes finished so far, in post-order
+    stack: list[tuple[Expr, bool]] = [(program, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if isinstance(node, Apply) and not children_done:
+            stack.append((node, True))
+            stack.extend((arg, False) for arg in reversed(node.args))
+            continue
+        if isinstance(node, Apply):
+            args = values[len(values) - len(node.args) :] if node.args else []
+            del values[len(values) - len(node.args) :]
+            values.append(_apply(node, args, size))
+        else:
+            values.append(_leaf(node, columns, size))
+    return values[0]
+
+
+def _apply(node: Apply, args: list[np.ndarray], size: int) -> np.ndarray:
+    result = np.asarray(node.primitive.evaluate(*args), dtype=node.type.dtype)
+    if result.ndim == 0:
+        result = np.full(size, result)
+    return node.type.wrap(result)
+
+
+def _leaf(node: Expr, columns: dict[str, np.ndarray], size: int) -> np.ndarray:
     match node:
         case Lit(value=value, type=type_):
             return np.full(size, value, dtype=type_.dtype)
         case Var(name=name):
             return columns[name]
-        case Apply(args=args, type=type_):
-            values = [_evaluate(arg, columns, size) for arg in args]
-            result = np.asarray(node.primitive.evaluate(*values), dtype=type_.dtype)
-            if result.ndim == 0:
-                result = np.full(size, result)
-            return type_.wrap(result)
         case Hole():
             raise ValueError(f"a grammar alternative with holes cannot be evaluated: {node}")
     raise TypeError(f"not a program node: {node!r}")

@@ -38,19 +38,28 @@ class Expr:
         return ()
 
     def walk(self) -> Iterator[Expr]:
-        """This node and all below it, parents first."""
-        yield self
-        for child in self.children:
-            yield from child.walk()
+        """This node and all below it, parents first (depth-first, left to right). Iterative,
+        as are `size` and `depth`: a program built in Python may nest past the recursion limit."""
+        stack: list[Expr] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
 
     @property
     def size(self) -> int:
         """Number of nodes."""
-        return 1 + sum(child.size for child in self.children)
+        return sum(1 for _ in self.walk())
 
     @property
     def depth(self) -> int:
-        return 1 + max((child.depth for child in self.children), default=0)
+        """Nodes on the longest path from this one down to a leaf (a leaf: 1)."""
+        deepest, stack = 0, [(self, 1)]
+        while stack:
+            node, depth = stack.pop()
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in node.children)
+        return deepest
 
     @property
     def inputs(self) -> frozenset[str]:

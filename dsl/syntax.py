@@ -19,7 +19,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
-from .errors import OccamError, OccamSyntaxError, Source, Span
+from .errors import OccamError, OccamSyntaxError, Source, Span, did_you_mean
 
 __all__ = [
     "Num", "Name", "Operation", "Call", "SurfaceExpr",
@@ -441,8 +441,17 @@ def _expected_list(names: set[str]) -> str:
     return described[0] if len(described) == 1 else ", ".join(described[:-1]) + " or " + described[-1]
 
 
+def _expected_keywords(names: set[str]) -> list[str]:
+    """The keywords (`grammar`, `target`, …) among the terminals Lark expected."""
+    return [
+        terminal.pattern.value for terminal in _parser().terminals
+        if terminal.name in names and terminal.pattern.type == "str" and terminal.pattern.value.isidentifier()
+    ]  # fmt: skip
+
+
 def _syntax_error(error: UnexpectedInput, source: Source) -> OccamSyntaxError:
     line, column = max(error.line, 1), max(error.column, 1)
+    hint = None
     position = error.pos_in_stream or 0
     if isinstance(error, UnexpectedCharacters):
         char = source.text[position] if position < len(source.text) else ""
@@ -454,15 +463,17 @@ def _syntax_error(error: UnexpectedInput, source: Source) -> OccamSyntaxError:
         message = f"unexpected {_describe_terminal(token.type) if token.type.startswith('__') else repr(str(token))}"
         expected = _expected_list(set(error.expected))
         width = max(1, len(str(token)))
+        if token.type == "NAME" and len(set(error.expected)) > 1:  # a misspelt keyword: `grammer`
+            hint = did_you_mean(str(token), _expected_keywords(set(error.expected)))
     else:
         message = "unexpected end of text"
         expected = _expected_list(set(getattr(error, "expected", ()) or ()))
         width = 1
-        lines = source.text.splitlines() or [""]
-        line, column = len(lines), len(lines[-1]) + 1
+        lines = source.text.removesuffix("\n").split("\n")  # lines as Lark counts them (Source.line)
+        line, column = len(lines), len(lines[-1].removesuffix("\r")) + 1
         position = len(source.text)
     span = Span(line, column, position, position + width)
-    return OccamSyntaxError(message, source=source, span=span, expected=expected or None)
+    return OccamSyntaxError(message, source=source, span=span, expected=expected or None, hint=hint)
 
 
 def _parse(text: str, source: Source, start: str) -> Any:

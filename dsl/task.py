@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from .check import RESERVED_NAMES, Scope, elaborate
-from .errors import DataError, OccamError, OccamTypeError, Source, Span, TaskError, did_you_mean
+from .errors import DataError, OccamError, OccamTypeError, Source, Span, TaskError, did_you_mean, shortened
 from .evaluate import evaluate
 from .grammars import Grammar, build_grammar
 from .program import Expr
@@ -407,7 +407,9 @@ def _build(syntax: TaskSyntax, source: Source, base: Path, root: Path) -> Task:
     train, sampling = _split(fields.get("split"), candidates, sampling, source)
     noise = _noise(fields.get("noise"), output_type, output_range, source)
     noise_syntax = fields.get("noise")
-    observed = _add_noise(noise, values, train, output_type, output_range, noise_syntax, source) if noise else values
+    observed = values
+    if noise is not None:
+        observed = _add_noise(noise, values, train, output_type, output_range, noise_syntax, source)
     doc = fields.get("doc")
     return Task(
         name=name,
@@ -487,18 +489,13 @@ def _signed(num: Num, negative: bool, type_: Type, source: Source) -> int | floa
         value: int | float = int(num.text)
         low, high = type_.bounds
         if value > 2**64:  # beyond every integer type, and too large to print as a Range (a float)
-            raise TaskError(f"the bound {'-' if negative else ''}{_shortened(num.text)} exceeds type {type_}",
+            raise TaskError(f"the bound {'-' if negative else ''}{shortened(num.text)} exceeds type {type_}",
                             source=source, span=num.span, expected=f"a bound within {low}..{high}")
     else:
         value = float(num.text)
         if math.isinf(value):
             raise TaskError(f"the bound {num.text} is too large", source=source, span=num.span)
     return -value if negative else value
-
-
-def _shortened(digits: str) -> str:
-    """A number's text for a message: a long one cut to its first digits and its length."""
-    return digits if len(digits) <= 30 else f"{digits[:20]}… ({len(digits):,} characters)"
 
 
 def _target(expr: Any, types: dict[str, Type], output_type: Type, source: Source) -> Expr:
@@ -784,21 +781,21 @@ def _split(split: SplitSyntax | None, candidates: np.ndarray, sampling: str, sou
 def _count(amount: AmountSyntax, n: int, source: Source, keyword: str) -> int:
     """How many of `n` an amount means: a percentage is floored, as `int(fraction * n)`."""
     text = amount.value.text
-    approximate = float(text)  # never fails: '1e999' is inf; bounds the exact value before Fraction computes it
+    approximate = float(text)  # never fails ('1e999' is inf): bounds the value before Fraction computes it
     if amount.percent:
         if not 0 <= approximate <= 100:
-            raise TaskError(f"`{keyword}` percentage {_shortened(text)}% is not between 0 and 100", source=source,
+            raise TaskError(f"`{keyword}` percentage {shortened(text)}% is not between 0 and 100", source=source,
                             span=amount.span, expected="a percentage from 0% to 100%")
-        if approximate * n < 1:  # so tiny a share takes no point (its exact Fraction can be huge: 1e-99999999)
+        if approximate * n < 1:  # so tiny a share takes no point (its Fraction can be huge: 1e-99999999)
             return 0
         try:
             exact = Fraction(text)
         except ValueError:  # more digits than Python converts
-            raise TaskError(f"`{keyword}` percentage {_shortened(text)}% has too many digits", source=source,
+            raise TaskError(f"`{keyword}` percentage {shortened(text)}% has too many digits", source=source,
                             span=amount.span, expected="a percentage such as 30% or 12.5%") from None
         return math.floor(exact * n / 100)
     if amount.value.is_real or approximate > n:
-        raise TaskError(f"`{keyword}` asks for {_shortened(text)} of {n:,} points", source=source, span=amount.span,
+        raise TaskError(f"`{keyword}` asks for {shortened(text)} of {n:,} points", source=source, span=amount.span,
                         expected=f"a whole number of points up to {n:,}, or a percentage")
     return int(text)
 
@@ -818,8 +815,10 @@ def _noise(noise: NoiseSyntax | None, output_type: Type, output_range: Range | N
             raise TaskError("label noise is a percentage of the training labels", source=source,
                             span=noise.amount.span, expected="a percentage such as 5%")
         if value > 0 and len(_output_values(output_type, output_range)) < 2:
-            raise TaskError(f"label noise replaces labels by other values, but the output {output_range} has one value",
-                            source=source, span=noise.span, expected="an output range of two values or more")
+            raise TaskError(
+                f"label noise replaces labels by other values, but the output {output_range} has one value",
+                source=source, span=noise.span, expected="an output range of two values or more",
+            )
         return Noise("label", value / 100, noise.seed)
     if output_type.kind != "real":
         raise TaskError("gaussian noise needs a real output", source=source, span=noise.span,
@@ -849,7 +848,7 @@ def _add_noise(noise: Noise, values: np.ndarray, train: np.ndarray, output_type:
             mean_square = float(np.mean(noisy[train_index] ** 2)) if len(train_index) else 0.0
         if not (math.isfinite(sigma) and math.isfinite(mean_square)):  # learners square targets and residuals
             raise TaskError(
-                f"noise gaussian {_shortened(syntax.amount.value.text)}{'%' if noise.relative else ''} makes training "
+                f"noise gaussian {shortened(syntax.amount.value.text)}{'%' if noise.relative else ''} makes training "
                 "targets whose squares overflow a double", source=source, span=syntax.amount.span,
                 expected="a smaller sigma: noisy targets below about 1e150 in magnitude",
             )

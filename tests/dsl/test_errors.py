@@ -27,6 +27,8 @@ CASES = [
      .replace("grammar { int", "grammar { bool -> a < b\n int"), OccamSyntaxError, "4:18", "do not chain", "a < b and b < c"),
     ("an unknown escape", edit('task t {', 'task t {\n doc "a\\q"'), OccamSyntaxError, "2:6", "unknown escape", '\\"'),
     ("an unknown name", edit("a + b", "a + c"), OccamTypeError, "4:16", "unknown name `c`", "inputs a, b"),
+    ("a misspelt keyword", edit("grammar {", "grammer {"), OccamSyntaxError, "5:5", "unexpected 'grammer'",
+     "did you mean `grammar`?"),
     ("a misspelt input", edit("a + b", "a + bb"), OccamTypeError, "4:16", "unknown name `bb`", "did you mean `b`?"),
     ("an unknown type", edit("int 0..9", "integer 0..9"), OccamTypeError, "2:17", "unknown type `integer`", "did you mean `int`?"),
     ("a type used as a value", edit("a + b", "a + int"), OccamTypeError, "4:16", "`int` is a type", "an input"),
@@ -105,6 +107,8 @@ CASES = [
      "an integer of 5,000 digits is too long", "at most 4,300 digits"),
     ("a type name of 5,000 digits", edit("int 0..9", "u" + "1" * 5000), OccamTypeError, "2:17", "unknown type `u111",
      "a bit-vector type uN / iN"),
+    ("a literal of 4,000 digits", edit("a + b", "a + " + "7" * 4000), OccamTypeError, "4:16",
+     "integer literal 77777777777777777777… (4,000 characters) does not fit type int", "9223372036854775807"),
     ("a range bound of 5,000 digits", edit("0..9", "0.." + "9" * 5000), OccamSyntaxError, "2:24",
      "5,000 digits is too long", "4,300 digits"),
     ("a range bound of 310 digits", edit("0..9", "-" + "9" * 310 + "..9"), TaskError, "2:22",
@@ -189,3 +193,55 @@ def test_programs_at_the_nesting_limit_work_everywhere_and_one_more_level_is_ref
     with pytest.raises(OccamSyntaxError, match=f"nests {MAX_NESTING + 1} operations deep") as raised:
         dsl.parse_program(_at_depth(shape, MAX_NESTING + 1), task)
     assert str(raised.value).startswith("<program>:1:1: ")
+
+
+@pytest.mark.parametrize("separator", ["\f", "\v", "\u2028", "\u2029", "\x1c", "\x85"])
+def test_the_caret_sits_under_the_offending_line_whatever_separates_lines(separator):
+    """Only `\n` ends a line, for the parser and for the display alike: a form feed or a
+    Unicode line separator inside a line does not shift the line shown."""
+    text = VALID.replace("input a, b: int 0..9", f"input a, b: int 0..9 # a {separator} comment").replace("a + b", "a + bb")
+    with pytest.raises(OccamTypeError) as raised:
+        dsl.parse_tasks(text, source_name="bad.task")
+    lines = str(raised.value).splitlines()
+    assert lines[0].startswith("bad.task:4:16: unknown name `bb`"), lines
+    code, caret = lines[1], lines[2]
+    assert code.strip() == "target a + bb"
+    assert code[caret.index("^") : caret.index("^") + caret.count("^")] == "bb"
+
+
+def test_the_caret_line_shows_control_characters_and_keeps_tabs_and_wide_characters_aligned():
+    text = VALID.replace("target a + b", "target\t(a + b) + \x0c 0 + bb # 日本")
+    text = text.replace('task t {', 'task t {\n    doc "日本語"')
+    with pytest.raises(OccamTypeError) as raised:
+        dsl.parse_tasks(text, source_name="bad.task")
+    code, caret = str(raised.value).splitlines()[1:3]
+    assert "\x0c" not in code and "\u240c" in code, "a form feed is shown as ␌, in one column"
+    assert caret.index("^") == code.index("bb") and caret[: code.index("\t") + 1].endswith("\t")
+
+
+
+def test_wide_characters_before_the_error_widen_the_caret_indent():
+    """日 takes two columns on a terminal: the caret under `$` is indented by two per such character."""
+    text = VALID.replace("task t {", 'task t {\n    doc "日本" $')
+    with pytest.raises(OccamSyntaxError) as raised:
+        dsl.parse_tasks(text, source_name="bad.task")
+    code, caret = str(raised.value).splitlines()[1:3]
+    assert caret.index("^") == code.index("$") + 2
+
+
+def test_programs_built_in_python_evaluate_and_measure_past_the_recursion_limit():
+    """The reference evaluator and `walk`, `size`, `depth` are iterative: a program built
+    from the AST classes may nest deeper than any parsed one."""
+    import sys
+
+    from dsl.primitives import Op
+
+    depth = 3 * sys.getrecursionlimit()
+    program = dsl.Var("x", dsl.INT)
+    for _ in range(depth - 1):
+        program = dsl.Apply(Op.NEG_I, (program,), dsl.INT)
+    program = dsl.Apply(Op.ADD_I, (program, dsl.Lit(1, dsl.INT)), dsl.INT)
+    assert program.depth == depth + 1 and program.size == depth + 2
+    assert [type(node).__name__ for node in program.walk()][-2:] == ["Var", "Lit"], "parents first, left to right"
+    values = dsl.evaluate(program, {"x": [3, 4]})
+    assert values.tolist() == [(-1) ** (depth - 1) * 3 + 1, (-1) ** (depth - 1) * 4 + 1]
