@@ -275,7 +275,7 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
     from .render import SynthesisProgress, print_synthesis, simplified
 
     task = dsl.load_task(args.source)
-    screen = Console(stderr=True, highlight=False) if args.json == "-" else console
+    screen = Console(stderr=True, highlight=False, emoji=False) if args.json == "-" else console
     with SynthesisProgress(screen) as progress:
         result = search.synthesize(
             task,
@@ -322,7 +322,7 @@ def _train(args: argparse.Namespace, console: Console) -> int:
     preset = preset or neural.default_preset(task)
     config = neural.with_overrides(preset, model=args.model, steps=args.steps, device=args.device)
     out = Path(args.out) if args.out else Path("runs") / f"{task.name}-{preset.name}-{args.seed}"
-    screen = Console(stderr=True, highlight=False) if args.json == "-" else console
+    screen = Console(stderr=True, highlight=False, emoji=False) if args.json == "-" else console
     with TrainingProgress(screen, f"{task.name} · {preset.name}", config.steps) as progress:
         result = neural.train(task, config, seed=args.seed, out=out, progress=progress.update)
     metrics = {**result.metrics(), "out": str(out)}
@@ -349,7 +349,7 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     preset = neural.get_preset(args.preset) if args.preset else neural.default_preset(task)
     name = f"compare-{task.name}-{preset.name}-{args.seed}" + (f"-{args.steps}steps" if args.steps is not None else "")
     out = Path(args.out) if args.out else Path("runs") / name
-    screen = Console(stderr=True, highlight=False) if args.json == "-" else console
+    screen = Console(stderr=True, highlight=False, emoji=False) if args.json == "-" else console
     steps = args.steps if args.steps is not None else preset.config.steps
     result = run_pipeline(
         task, preset=preset.name, seed=args.seed, out=out, max_seconds=args.max_seconds, steps=args.steps,
@@ -439,7 +439,7 @@ def _plot_diff(task, outputs, values, program, step, tolerance, path) -> None:
     except PlotSkipped as skipped:
         raise dsl.TaskError(f"no map for {task.name}, so no plot was written (the differences are above): {skipped}",
                             expected="a task with two discrete inputs for --plot") from None  # fmt: skip
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"wrote {_escape(str(written))}")
+    Console(stderr=True, highlight=False, soft_wrap=True, emoji=False).print(f"wrote {_escape(str(written))}")
 
 
 # --- occam bench ----------------------------------------------------------------------------
@@ -449,7 +449,7 @@ def _bench(args: argparse.Namespace, console: Console) -> int:
     from .bench import bench_startup, bench_synth, bench_train
     from .render import print_bench_row, print_bench_summary, print_startup_row, print_train_bench_row
 
-    screen = Console(stderr=True, highlight=False) if args.json == "-" else console
+    screen = Console(stderr=True, highlight=False, emoji=False) if args.json == "-" else console
     if args.suite == "startup":
         report = bench_startup(log=lambda row: print_startup_row(row, screen))
     elif args.suite == "train":
