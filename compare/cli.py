@@ -64,13 +64,14 @@ def _parser() -> argparse.ArgumentParser:
 
     synth = commands.add_parser("synth", help="find the shortest programs that explain a task's training data")
     synth.add_argument("source", metavar="SOURCE", help="a .task file (PATH:NAME) or a built-in task")
-    synth.add_argument("--max-seconds", type=float, default=60.0, metavar="S", help="time budget (default 60)")
-    synth.add_argument("--max-bits", type=float, default=float("inf"), metavar="B", help="description-length bound")
-    synth.add_argument("--max-memory-mb", type=float, default=4096.0, metavar="M",
-                       help="memory budget of the banks (default 4096)")  # fmt: skip
+    synth.add_argument("--max-seconds", type=_positive, default=60.0, metavar="S",
+                       help="time budget, wall clock, the whole command (default 60; inf: none)")  # fmt: skip
+    synth.add_argument("--max-bits", type=_positive, default=float("inf"), metavar="B", help="description-length bound")
+    synth.add_argument("--max-memory-mb", type=_positive, default=4096.0, metavar="M",
+                       help="memory budget of the search (default 4096)")  # fmt: skip
     synth.add_argument("--equivalence", choices=("all", "train"), default="all",
                        help="points on which two programs are the same function (default: all)")  # fmt: skip
-    synth.add_argument("--window", type=float, default=10.0, metavar="BITS",
+    synth.add_argument("--window", type=_non_negative, default=10.0, metavar="BITS",
                        help="posterior: functions up to this many bits above the shortest (default 10)")  # fmt: skip
     _json_option(synth)
     synth.set_defaults(run=_synth)
@@ -95,9 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--preset", metavar="NAME", help="the training set-up (default: by the task's types)")
     compare.add_argument("--seed", type=int, default=0, metavar="S", help="the network's seed (default 0)")
     compare.add_argument("--steps", type=int, metavar="N", help="training steps (default: the preset's)")
-    compare.add_argument("--max-seconds", type=float, default=60.0, metavar="S",
+    compare.add_argument("--max-seconds", type=_positive, default=60.0, metavar="S",
                          help="the synthesizer's time budget (default 60)")  # fmt: skip
-    compare.add_argument("--distill-window", type=float, default=10.0, metavar="BITS",
+    compare.add_argument("--distill-window", type=_non_negative, default=10.0, metavar="BITS",
                          help="distil among programs up to the minimal program's bits + BITS (default 10)")  # fmt: skip
     compare.add_argument("--out", metavar="DIR", help="where to write the run (default runs/compare-TASK-PRESET-SEED[-Nsteps])")
     _json_option(compare)
@@ -120,6 +121,32 @@ def _parser() -> argparse.ArgumentParser:
     primitives = commands.add_parser("primitives", help="print the table of primitives and their semantics")
     primitives.set_defaults(run=_primitives)
     return parser
+
+
+def _positive(text: str) -> float:
+    """An argparse type: a number > 0, or inf (no limit); NaN, which no limit compares with, is refused."""
+    value = _number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not > 0 (expected a number > 0, or inf for no limit)")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    """An argparse type: a number >= 0 (NaN refused)."""
+    value = _number(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative (expected a number >= 0)")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value != value:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (expected a number, or inf)")
+    return value
 
 
 def _json_option(parser: argparse.ArgumentParser) -> None:

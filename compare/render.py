@@ -97,6 +97,32 @@ def print_synthesis(result: SynthesisResult, console: Console) -> None:
         f"({stats.candidates_per_second:.3g}/s), banks {stats.peak_bank_bytes / 2**20:.0f} MB, "
         f"equivalence on {'all' if result.equivalence == 'all' else 'training'} points[/]"
     )
+    spent = time_spent_line(result)
+    if spent:
+        console.print(f"[dim]{escape(spent)}[/]")
+
+
+def time_spent_line(result: SynthesisResult) -> str | None:
+    """When the best program was found, and what the search's remaining CPU time bought."""
+    stats, best, window = result.stats, result.best, result.posterior.window
+    if best is None or stats.best_seconds is None:
+        return None
+    rest = max(0.0, stats.cpu_seconds - stats.best_seconds)
+    entries = len(result.posterior.entries)
+    posterior = f"posterior {entries:,} function{'s' if entries != 1 else ''}"
+    text = f"best found after {stats.best_seconds:.2f} CPU s; the other {rest:.2f} CPU s "
+    covered = stats.covered_bits if stats.covered_bits is not None and math.isfinite(stats.covered_bits) else None
+    if stats.unseen_weight_bound == 0:
+        return text + f"{'certified it' if result.certified else 'went on'}; no other function can fit at the " \
+               f"task's points, so the {window:g}-bit window was not filled: {posterior}"  # fmt: skip
+    if result.status == "solved" and stats.unseen_weight_bound is None:
+        return text + f"filled the posterior's {window:g}-bit window: {posterior}"
+    if covered is None:
+        return text + f"ran: {posterior}"
+    filled = min(window, max(0.0, covered - best.total_bits))  # noise: the window is above the least total bits
+    bound = "" if stats.unseen_weight_bound is None else \
+        f" (what it misses weighs at most {stats.unseen_weight_bound:.2g} of it)"  # fmt: skip
+    return text + f"filled the posterior's window to {filled:.2f} of {window:g} bits: {posterior}{bound}"
 
 
 def _candidates_table(title: str, candidates) -> Table:
