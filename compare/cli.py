@@ -2,14 +2,19 @@
 
 Every subcommand takes a task file or the name of a built-in task, prints readable results
 and can write JSON. Errors in the user's input print one paragraph (file:line:column, the line
-with a caret, what was expected) and exit with status 1, never a traceback.
+with a caret, what was expected) and exit with status 1, never a traceback. Every exit status
+is listed in EXIT_STATUSES (shown by `occam --help`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,13 +26,23 @@ from dsl import OccamError
 
 from .describe import task_summary
 
-__all__ = ["main"]
+__all__ = ["main", "EXIT_STATUSES"]
+
+EXIT_STATUSES = {
+    0: "success (synth: the best program found fits the training data, or with noise codes it)",
+    1: "an error in the input, the settings or a file: the message says where and what was expected",
+    2: "a command-line usage error; or synth: no program that fits the training data was found "
+       "(with noise: none codes it), the results are printed and written all the same",
+    130: "interrupted (Ctrl-C): what was computed so far is printed and written",
+}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    started = time.perf_counter() - (_process_age() if argv is None else 0.0)
     parser = _parser()
     args = parser.parse_args(argv)
+    args.started = started  # budgets of the whole command count from here
     # Piped output gets wide lines rather than rich's default of 80 columns.
     console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -50,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="occam",
         description="Test whether neural networks learn the shortest programs that explain their data.",
+        epilog="exit statuses:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_STATUSES.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -121,6 +138,42 @@ def _parser() -> argparse.ArgumentParser:
     primitives = commands.add_parser("primitives", help="print the table of primitives and their semantics")
     primitives.set_defaults(run=_primitives)
     return parser
+
+
+def _process_age() -> float:
+    """Wall seconds since this process started (Linux's /proc; elsewhere 0, and the command's
+    budget counts from `main`): the `occam` command's start-up is part of what a user waits."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as file:
+            start_ticks = int(file.read().rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        with open("/proc/uptime", encoding="ascii") as file:
+            uptime = float(file.read().split()[0])
+        return min(60.0, max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK")))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
+
+
+def _within(seconds: float, function, *args) -> tuple[bool, Any]:
+    """(True, `function(*args)`), or (False, None) when that takes longer than `seconds`: it is
+    then left to finish in a daemon thread, which the process does not wait for at exit.
+    Whatever it raises is raised here."""
+    outcome: list = []
+
+    def work() -> None:
+        try:
+            outcome.append((True, function(*args)))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller's thread
+            outcome.append((False, error))
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(max(0.0, seconds))
+    if not outcome:
+        return False, None
+    finished, value = outcome[0]
+    if not finished:
+        raise value
+    return True, value
 
 
 def _positive(text: str) -> float:
@@ -215,35 +268,73 @@ def _signature(inputs: list[dict[str, Any]]) -> str:
 
 
 def _synth(args: argparse.Namespace, console: Console) -> int:
-    """Exit status: 0 when a program fitting the training data was found, 2 when none was, 130
-    when interrupted (the results so far are printed and written all the same)."""
+    """Exit status (EXIT_STATUSES): 0 when the best program fits the training data (with noise:
+    when its two-part code is finite), 2 when not, 130 when interrupted (the results so far are
+    printed and written all the same).
+
+    `--max-seconds` bounds the whole command, start-up included: the search gets what is left
+    but a reserve for writing and printing the result, which is cut short (the sympy forms left
+    out) when it would run past the budget."""
     import search
 
     from .render import SynthesisProgress, print_synthesis, simplified
 
     task = dsl.load_task(args.source)
     screen = Console(stderr=True, highlight=False) if args.json == "-" else console
+    deadline = args.started + args.max_seconds
+    reserve = min(5.0, max(0.5, 0.1 * args.max_seconds))
+    search_seconds = max(deadline - reserve - time.perf_counter(), args.max_seconds / 4)
     with SynthesisProgress(screen) as progress:
         result = search.synthesize(
             task,
-            max_seconds=args.max_seconds,
+            max_seconds=search_seconds,
             max_bits=args.max_bits,
             max_memory_mb=args.max_memory_mb,
             equivalence=args.equivalence,
             posterior_window=args.window,
             progress=progress.update,
         )
-    if args.json:
+    if args.json:  # written first: the result is safe before anything that might fail or be cut short
         data = result.to_json()
         if result.best is not None:
             data["best"]["latex"] = result.best.program.to_latex()
-            data["best"]["simplified"] = simplified(result.best.program)
+            done, text = _within(deadline - time.perf_counter(), simplified, result.best.program)
+            data["best"]["simplified"] = text if done else None
         _write_json(data, args.json, screen)
     if args.json != "-":
-        print_synthesis(result, console)
+        _print_within(deadline, print_synthesis, result, console)
     if result.status == "interrupted":
         return 130
-    return 0 if result.best is not None and result.best.fits_train else 2
+    return 0 if _succeeded(result) else 2
+
+
+def _succeeded(result) -> bool:
+    """A fit was found; with noise, a best program whose two-part code is finite (the data then
+    need not be reproduced: the MDL-best program is the answer)."""
+    best = result.best
+    if best is None:
+        return False
+    return math.isfinite(best.data_bits) if result.task.noise is not None else best.fits_train
+
+
+def _print_within(deadline: float, render, result, console: Console) -> None:
+    """Print `render(result, console)`, rendered off screen in a thread; if that runs past the
+    deadline (sympy's simplification is the slow part), print the result's summary lines
+    without it instead, and say so."""
+    from io import StringIO
+
+    from .render import print_synthesis_summary
+
+    buffer = Console(file=StringIO(), width=console.width, force_terminal=console.is_terminal,
+                     color_system=console.color_system, highlight=False, soft_wrap=console.soft_wrap)  # fmt: skip
+    done, _ = _within(max(0.5, deadline - time.perf_counter()), render, result, buffer)
+    if done:
+        console.file.write(buffer.file.getvalue())
+        console.file.flush()
+        return
+    print_synthesis_summary(result, console)
+    console.print("[yellow]the time budget ran out while simplifying the Pareto front: it is left out "
+                  "(--json has it, without sympy forms)[/]")  # fmt: skip
 
 
 # --- occam train ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from search.result import STATUSES
 
 __all__ = [
     "SynthesisProgress", "TrainingProgress", "print_bench_row", "print_bench_summary", "print_synthesis",
-    "print_train_bench_row", "print_training", "simplified",
+    "print_synthesis_summary", "print_train_bench_row", "print_training", "simplified", "time_spent_line",
 ]  # fmt: skip
 
 SIMPLIFY_MAX_SIZE = 40  # sympy's simplify can take minutes on large expressions
@@ -70,7 +70,7 @@ class SynthesisProgress:
 
 def print_synthesis(result: SynthesisResult, console: Console) -> None:
     """The result of a search: status, best program, Pareto front, posterior, test score."""
-    task, stats = result.task, result.stats
+    task = result.task
     status = f"[bold]{result.status}[/]: {STATUSES[result.status]}"
     console.print(f"[bold]{task.name}[/] — {status}")
     best = result.best
@@ -87,6 +87,22 @@ def print_synthesis(result: SynthesisResult, console: Console) -> None:
             console.print(f"[dim]sympy[/] {escape(simple)}")
     console.print(_candidates_table("Pareto front (description length against data bits)", result.pareto))
     console.print(_posterior_table(result))
+    _print_scores_and_stats(result, console)
+
+
+def print_synthesis_summary(result: SynthesisResult, console: Console) -> None:
+    """What `print_synthesis` prints but the tables and the sympy forms (the slow part)."""
+    console.print(f"[bold]{result.task.name}[/] — [bold]{result.status}[/]: {STATUSES[result.status]}")
+    best = result.best
+    if best is not None:
+        console.print(f"[bold green]best[/]  {escape(str(best.program))}   [dim]{best.bits:.2f} bits; "
+                      f"{'fits the training data' if best.fits_train else f'{best.data_bits:.2f} data bits'}; "
+                      f"{'certified' if result.certified else 'not certified'} shortest[/]")  # fmt: skip
+    _print_scores_and_stats(result, console)
+
+
+def _print_scores_and_stats(result: SynthesisResult, console: Console) -> None:
+    task, stats = result.task, result.stats
     scores = result.test_scores()
     if scores["best"] is not None:
         measure = "RMSE" if task.output_type.kind == "real" else "accuracy"
@@ -253,11 +269,14 @@ def print_training(result, metrics: dict[str, Any], console: Console) -> None:
         console.print(f"{split:<5}  {measure} [bold]{_percent(metrics[f'final_{split}_accuracy'])}[/]  "
                       f"loss {metrics[f'final_{split}_loss']:.4g}{rmse}  [dim]({points:,} points)[/]")  # fmt: skip
     reached = []
-    for split in ("train", "test"):
+    for split, points in (("train", task.n_train), ("test", task.n_test)):
+        if points == 0:  # nothing to reach: said above
+            continue
         step = metrics[f"steps_to_99_{split}"]
         reached.append(f"{split} at step {step:,}" if step is not None else f"{split} not reached")
     seconds = metrics["cpu_seconds_to_99_test"]
-    console.print("99 % accuracy: " + ", ".join(reached) + (f" ({seconds:.1f} CPU s)" if seconds is not None else ""))
+    if reached:
+        console.print("99 % accuracy: " + ", ".join(reached) + (f" ({seconds:.1f} CPU s)" if seconds is not None else ""))
     per_step = metrics["cpu_seconds_per_step"]
     console.print(f"[dim]{metrics['cpu_seconds']:.1f} CPU s ({metrics['eval_cpu_seconds']:.1f} evaluating)"
                   + (f", {1000 * per_step:.2f} CPU ms per step" if per_step is not None else "")

@@ -34,7 +34,7 @@ from .space import Choice, SearchSpace, bits_of, holes_to_vars
 
 __all__ = ["Enumerator", "Budget", "Stop"]
 
-CHUNK = 1 << 21  # candidates per kernel call: keeps Ctrl-C and the clock responsive
+CHUNK = 1 << 21  # values (candidates × points) per kernel call: keeps Ctrl-C and the clock responsive
 
 def _physical_memory() -> int:
     try:
@@ -274,8 +274,9 @@ class Enumerator:
         width, signed = self._wrap_of(bank)
         meta = np.array([width, int(signed), int(choice.symmetric), 0, 0, int(self.space.drop_nan)], np.int64)
         position = 0
+        step = max(1, CHUNK // self.space.row_width)  # a call's time grows with its candidates' points
         while position < total:
-            meta[3], meta[4] = position, min(total, position + CHUNK)
+            meta[3], meta[4] = position, min(total, position + step)
             xs = [self.banks[choice.holes[o]].values if isinstance(o, int) else o for o in choice.operands]
             xs += [xs[0][:1]] * (3 - len(xs))
             limit = None if self.checking else self._room(bank, meta[4] - position)

@@ -70,7 +70,8 @@ def synthesize(
     """Search `task`'s grammar for the programs that explain its training data.
 
     Budgets: `max_seconds` of wall-clock time from this call to its return (compiling the
-    kernels and building the result included), `max_bits` of description length,
+    kernels and building the result included, but the search itself gets at least half of
+    it), `max_bits` of description length,
     `max_memory_mb` for everything the search allocates (the banks, the backward search's
     contexts, and a working share for scoring and for the posterior's predictions: see
     `memory_shares`); when one runs out, or on Ctrl-C, the search returns what it has, with a
@@ -99,15 +100,20 @@ def synthesize(
     if shares["backward"]:
         backward = BackwardSearch(space, enumerator.banks, max_bytes=int(shares["backward"]))
         backward.compile_kernels()
+    # Compiling (or loading the compiled kernels) counts against the wall-clock budget, but the
+    # search proper always gets at least half of it: a small budget is not all spent compiling.
+    budget.max_seconds = max(budget.max_seconds, budget.elapsed() + budget.max_seconds / 2)
     budget.restart(wall=False)  # the statistics' CPU seconds are the search's; the wall clock runs on
     status = "exhausted"
     peak = 0
+    backward_clock = _StepClock(budget)
     try:
         for bits in enumerator.levels():
             peak = max(peak, enumerator.nbytes)
             tracker.close_level(bits)
-            if backward is not None:  # contexts as dear as the level: fits of up to twice its bits
-                tracker.add_inverse_fits(backward.step(bits, bound=tracker.fit_bound()))
+            if backward is not None and backward_clock.affordable():  # contexts as dear as the level
+                with backward_clock:
+                    tracker.add_inverse_fits(backward.step(bits, bound=tracker.fit_bound()))
             if progress is not None:
                 progress(Progress(bits, enumerator.distinct, enumerator.candidates, budget.cpu_seconds(), tracker.best()))
             if tracker.done(enumerator.next_bits()):
@@ -116,7 +122,7 @@ def synthesize(
     except Stop as stop:
         status = stop.reason
         if stop.reason == "memory" and backward is not None:
-            _search_backward(backward, tracker, budget, enumerator.level_bits)
+            _search_backward(backward, tracker, backward_clock, enumerator.level_bits)
     except KeyboardInterrupt:
         status = "interrupted"
     peak = max(peak, enumerator.nbytes)
@@ -184,12 +190,34 @@ def _check(name: str, value: float, in_range: Callable[[float], bool], expected:
         raise SearchError(f"{name} = {value!r} is out of range", expected=expected)
 
 
-def _search_backward(backward: BackwardSearch, tracker: _Tracker, budget: Budget, bits: float) -> None:
+class _StepClock:
+    """Times the backward search's steps, which look at no clock inside: a step is started only
+    while the time left is at least STEP_GROWTH times the last one's (a step costs a few times
+    the one before: its contexts and the bank it probes grow), so none runs far past the budget."""
+
+    STEP_GROWTH = 8.0
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget, self.last, self._started = budget, 0.0, 0.0
+
+    def affordable(self) -> bool:
+        return self.budget.remaining() > self.STEP_GROWTH * self.last
+
+    def __enter__(self) -> None:
+        self._started = time.perf_counter()
+
+    def __exit__(self, *exc) -> None:
+        self.last = time.perf_counter() - self._started
+
+
+def _search_backward(backward: BackwardSearch, tracker: _Tracker, clock: _StepClock, bits: float) -> None:
     """The banks are full: spend the time left on ever dearer contexts (uncertified fits)."""
+    budget = clock.budget
     try:
-        while tracker.solution() is None and backward.has_work() and bits < budget.max_bits:
+        while tracker.solution() is None and backward.has_work() and bits < budget.max_bits and clock.affordable():
             bits += 1.0
-            tracker.add_inverse_fits(backward.step(bits, bound=tracker.fit_bound()))
+            with clock:
+                tracker.add_inverse_fits(backward.step(bits, bound=tracker.fit_bound()))
             budget.check_time()
     except (Stop, KeyboardInterrupt):
         pass
