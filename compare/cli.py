@@ -333,8 +333,8 @@ def _print_within(deadline: float, render, result, console: Console) -> None:
         console.file.flush()
         return
     print_synthesis_summary(result, console)
-    console.print("[yellow]the time budget ran out while simplifying the Pareto front: it is left out "
-                  "(--json has it, without sympy forms)[/]")  # fmt: skip
+    console.print("[yellow]the time budget ran out while simplifying the Pareto front and the posterior: their "
+                  "tables are left out (a larger --max-seconds shows them; --json lists them without sympy forms)[/]")  # fmt: skip
 
 
 # --- occam train ----------------------------------------------------------------------------
