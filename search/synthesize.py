@@ -10,7 +10,9 @@ Pareto front, the exact fits and the posterior's members, and decides when to st
   the weight that the rest of the window could still add is provably negligible
   (`_Tracker.unseen_weight_bound`);
 - with noise (or when nothing fits), the best candidate is the one of least total bits, and the
-  search runs until a budget or the grammar runs out.
+  search runs until a budget or the grammar runs out — or, with noise, until the next level's
+  bits exceed the least total bits plus the window: no program still to come (total ≥ its
+  bits) can then be better or enter the posterior.
 """
 
 from __future__ import annotations
@@ -117,7 +119,7 @@ def synthesize(
             if progress is not None:
                 progress(Progress(bits, enumerator.distinct, enumerator.candidates, budget.cpu_seconds(), tracker.best()))
             if tracker.done(enumerator.next_bits()):
-                status = "solved" if tracker.solution()[0] <= enumerator.complete_bits else "memory"
+                status = "solved" if tracker.certified_bits() <= enumerator.complete_bits else "memory"
                 break
     except Stop as stop:
         status = stop.reason
@@ -362,6 +364,8 @@ class _Tracker:
         enumerated) and the posterior's window is enumerated, or what the rest of the window
         could add weighs at most 2^-window of what was found (`unseen_weight_bound`)."""
         solution = self.solution()
+        if solution is None and self.noisy and self.best_scored is not None:
+            return next_bits > self.certified_bits() + self.window  # every total to come exceeds it
         if solution is None or next_bits <= solution[0]:
             return False
         if next_bits > solution[0] + self.window:
@@ -371,6 +375,14 @@ class _Tracker:
             self.stop_bound = bound
             return True
         return False
+
+    def certified_bits(self) -> float:
+        """What the enumeration must cover for the best to be certified: the shortest fit's bits,
+        with noise the least total bits (a program of fewer bits might have a smaller total)."""
+        solution = self.solution()
+        if solution is not None:
+            return solution[0]
+        return sum(self.best_scored[:2]) if self.best_scored is not None else math.inf
 
     def unseen_weight_bound(self, next_bits: float) -> float:
         """A bound on the posterior weight, relative to the weight found, of the fitting functions

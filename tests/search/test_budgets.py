@@ -11,7 +11,8 @@ import pytest
 
 import dsl
 import search
-from search.reference import function_key, reference_minimal, reference_posterior
+from search.mdl import DataCode
+from search.reference import function_key, reference_functions, reference_minimal, reference_posterior
 from search.result import Posterior, PosteriorEntry, _weighted_vote
 from search.synthesize import memory_shares
 
@@ -131,6 +132,25 @@ def test_best_seconds_is_set_on_a_noisy_task():
     result = search.synthesize(task_of(NOISY), max_bits=14.0)
     assert result.best is not None and math.isfinite(result.best.data_bits)
     assert result.stats.best_seconds is not None and 0 <= result.stats.best_seconds <= result.stats.cpu_seconds
+
+
+def test_a_noisy_search_stops_once_no_program_to_come_can_matter():
+    """With noise, programs still to come have totals of at least their bits: once those pass
+    the least total plus the window, the best is certified and the posterior complete. The
+    best is then the reference's least total over every function up to that bound."""
+    task, window = task_of(NOISY), 3.0
+    result = search.synthesize(task, posterior_window=window, max_seconds=60.0)
+    assert result.status == "solved" and result.certified
+    best_total = result.best.total_bits
+    assert result.stats.covered_bits <= best_total + window
+    code = DataCode(task, task.train, task.target_values)
+    functions = reference_functions(task, max_bits=best_total + window + 1e-9)
+    totals = {key: found.bits + float(code.bits(values_at(found.program, task)[None, :])[0])
+              for key, found in functions.items()}  # fmt: skip
+    assert min(totals.values()) == pytest.approx(best_total)
+    members = {key for key, total in totals.items() if total <= best_total + window + 1e-9}
+    found = {function_key(values_at(entry.program, task), "bool") for entry in result.posterior.entries}
+    assert found == members
 
 
 # --- memory ------------------------------------------------------------------------------------
