@@ -308,6 +308,9 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
     return 0 if _succeeded(result) else 2
 
 
+EXIT_ALLOWANCE = 0.5  # seconds of the budget kept for printing the fallback summary and exiting
+
+
 def _succeeded(result) -> bool:
     """A fit was found; with noise, a best program whose two-part code is finite (the data then
     need not be reproduced: the MDL-best program is the answer)."""
@@ -327,7 +330,9 @@ def _print_within(deadline: float, render, result, console: Console) -> None:
 
     buffer = Console(file=StringIO(), width=console.width, force_terminal=console.is_terminal,
                      color_system=console.color_system, highlight=False, soft_wrap=console.soft_wrap)  # fmt: skip
-    done, _ = _within(max(0.5, deadline - time.perf_counter()), render, result, buffer)
+    # The fallback and the process's exit take a few tenths of a second (more while the
+    # abandoned thread competes for the interpreter): they get the last EXIT_ALLOWANCE.
+    done, _ = _within(max(0.3, deadline - EXIT_ALLOWANCE - time.perf_counter()), render, result, buffer)
     if done:
         console.file.write(buffer.file.getvalue())
         console.file.flush()
