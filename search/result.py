@@ -173,13 +173,20 @@ class SynthesisResult:
     posterior: Posterior
     stats: SearchStats
     equivalence: str
+    _test_scores: dict[str, float | None] | None = field(default=None, init=False, repr=False, compare=False)
 
     def predict(self, env: Mapping[str, ArrayLike]) -> np.ndarray:
         return self.posterior.predict(env)
 
     def test_scores(self) -> dict[str, float | None]:
         """Agreement with the task's held-out targets: of the best program and of the posterior
-        (accuracy for discrete outputs, RMSE for reals); None without test points."""
+        (accuracy for discrete outputs, RMSE for reals); None without test points. Computed
+        once (the posterior's prediction at every held-out point can take seconds)."""
+        if self._test_scores is None:
+            self._test_scores = self._compute_test_scores()
+        return dict(self._test_scores)
+
+    def _compute_test_scores(self) -> dict[str, float | None]:
         task = self.task
         if task.n_test == 0 or self.best is None:
             return {"best": None, "posterior": None}
