@@ -16,7 +16,6 @@ from rich.table import Table
 
 from dsl import Expr
 from search import Progress, SynthesisResult
-from search.result import STATUSES
 
 __all__ = [
     "SynthesisProgress", "TrainingProgress", "print_bench_row", "print_bench_summary", "print_synthesis",
@@ -71,7 +70,7 @@ class SynthesisProgress:
 def print_synthesis(result: SynthesisResult, console: Console) -> None:
     """The result of a search: status, best program, Pareto front, posterior, test score."""
     task = result.task
-    status = f"[bold]{result.status}[/]: {STATUSES[result.status]}"
+    status = f"[bold]{result.status}[/]: {result.status_meaning}"
     console.print(f"[bold]{task.name}[/] — {status}")
     best = result.best
     if best is None:
@@ -92,7 +91,7 @@ def print_synthesis(result: SynthesisResult, console: Console) -> None:
 
 def print_synthesis_summary(result: SynthesisResult, console: Console) -> None:
     """What `print_synthesis` prints but the tables and the sympy forms (the slow part)."""
-    console.print(f"[bold]{result.task.name}[/] — [bold]{result.status}[/]: {STATUSES[result.status]}")
+    console.print(f"[bold]{result.task.name}[/] — [bold]{result.status}[/]: {result.status_meaning}")
     best = result.best
     if best is not None:
         console.print(f"[bold green]best[/]  {escape(str(best.program))}   [dim]{best.bits:.2f} bits; "

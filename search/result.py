@@ -22,6 +22,9 @@ STATUSES = {
     "memory": "the memory budget for the banks was reached",
     "interrupted": "interrupted (Ctrl-C)",
 }
+# With noise no program need fit: `solved` means the MDL-best was certified.
+SOLVED_WITH_NOISE = ("the program of least total bits (two-part code) was found, and no program left to "
+                     "enumerate could have fewer or enter the posterior's window")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,13 @@ class SynthesisResult:
     def predict(self, env: Mapping[str, ArrayLike]) -> np.ndarray:
         return self.posterior.predict(env)
 
+    @property
+    def status_meaning(self) -> str:
+        """What the status says, for this task (STATUSES; `solved` reads otherwise with noise)."""
+        if self.status == "solved" and self.task.noise is not None:
+            return SOLVED_WITH_NOISE
+        return STATUSES[self.status]
+
     def test_scores(self) -> dict[str, float | None]:
         """Agreement with the task's held-out targets: of the best program and of the posterior
         (accuracy for discrete outputs, RMSE for reals); None without test points. Computed
@@ -227,7 +237,7 @@ class SynthesisResult:
         return {
             "task": self.task.name,
             "status": self.status,
-            "status_meaning": STATUSES[self.status],
+            "status_meaning": self.status_meaning,
             "certified": self.certified,
             "equivalence": self.equivalence,
             "best": self.best.to_json() if self.best else None,

@@ -141,6 +141,7 @@ def test_a_noisy_search_stops_once_no_program_to_come_can_matter():
     task, window = task_of(NOISY), 3.0
     result = search.synthesize(task, posterior_window=window, max_seconds=60.0)
     assert result.status == "solved" and result.certified
+    assert "least total bits" in result.status_meaning and "fits" not in result.status_meaning
     best_total = result.best.total_bits
     assert result.stats.covered_bits <= best_total + window
     code = DataCode(task, task.train, task.target_values)
