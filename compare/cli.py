@@ -167,7 +167,7 @@ def _within(seconds: float, function, *args) -> tuple[bool, Any]:
 
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
-    worker.join(max(0.0, seconds))
+    worker.join(max(0.0, seconds) if math.isfinite(seconds) else None)  # inf: join's timeout overflows
     if not outcome:
         return False, None
     finished, value = outcome[0]

@@ -99,6 +99,11 @@ def test_synth_stays_within_its_time_budget(capsys, tmp_path):
     assert "candidates" in out, "the result's summary is printed"
 
 
+def test_synth_without_a_time_limit(capsys):
+    status, out, _ = run(capsys, "synth", "majority3", "--max-seconds", "inf", "--json", "-")
+    assert status == 0 and json.loads(out)["status"] == "solved"
+
+
 def test_synth_says_when_the_best_was_found_and_what_the_rest_bought(capsys):
     status, out, _ = run(capsys, "synth", "majority3")
     assert status == 0
