@@ -38,7 +38,9 @@ EXIT_STATUSES = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status. Time budgets count from the process's
+    start when `argv` is None (the `occam` command: its start-up is waited for too), else from
+    this call."""
     started = time.perf_counter() - (_process_age() if argv is None else 0.0)
     parser = _parser()
     args = parser.parse_args(argv)
