@@ -93,7 +93,14 @@ def synthesize(
                     max_memory_bytes=shares["banks"], started=started)  # fmt: skip
     code = DataCode(task, space.train, space.target, precision=precision, packed=space.packed)
     tracker = _Tracker(task, space, code, posterior_window, pareto_k, max_posterior, shares["working"])
-    enumerator = Enumerator(space, budget, on_rows=tracker.on_rows)
+    try:  # the banks reserve their rows up front: an address-space limit (ulimit -v) may refuse them
+        enumerator = Enumerator(space, budget, on_rows=tracker.on_rows)
+    except MemoryError as error:
+        raise SearchError(
+            f"the banks for a memory budget of max_memory_mb = {max_memory_mb:g} cannot be reserved ({error})",
+            expected="a smaller memory budget (--max-memory-mb), or a higher limit on the process's memory "
+            "(ulimit -v): the banks reserve their share of the budget once per type",
+        ) from None
     enumerator.on_hits = tracker.on_hits
     tracker.enumerator = enumerator
     enumerator.compile_kernels()

@@ -3,6 +3,9 @@ held-out points."""
 
 import json
 import re
+import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -97,6 +100,23 @@ def test_synth_stays_within_its_time_budget(capsys, tmp_path):
     assert elapsed <= 4 * 1.1 + 0.5, f"{elapsed:.2f} s for --max-seconds 4"
     assert json.loads((tmp_path / "out.json").read_text())["status"] == "time"
     assert "candidates" in out, "the result's summary is printed"
+
+
+def test_banks_the_address_space_cannot_hold_are_an_error_not_a_traceback():
+    """Under `ulimit -v` (here 2.5 GB) the default 4096 MB budget cannot be reserved: a located
+    SearchError says so and what to do; a budget that fits runs."""
+    limit = 2500 << 20
+
+    def confine() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    command = [sys.executable, "-m", "compare.cli", "synth", "nguyen1"]
+    refused = subprocess.run(command, capture_output=True, text=True, preexec_fn=confine, timeout=300)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "cannot be reserved" in refused.stderr and "--max-memory-mb" in refused.stderr
+    fitting = subprocess.run(command + ["--max-memory-mb", "800"], capture_output=True, text=True,
+                             preexec_fn=confine, timeout=300)  # fmt: skip
+    assert fitting.returncode == 0, fitting.stderr
 
 
 def test_synth_without_a_time_limit(capsys):
