@@ -94,9 +94,10 @@ def print_synthesis_summary(result: SynthesisResult, console: Console) -> None:
     console.print(f"[bold]{result.task.name}[/] — [bold]{result.status}[/]: {result.status_meaning}")
     best = result.best
     if best is not None:
-        console.print(f"[bold green]best[/]  {escape(str(best.program))}   [dim]{best.bits:.2f} bits; "
-                      f"{'fits the training data' if best.fits_train else f'{best.data_bits:.2f} data bits'}; "
-                      f"{'certified' if result.certified else 'not certified'} shortest[/]")  # fmt: skip
+        fit = "fits the training data" if best.fits_train else f"{best.data_bits:.2f} bits of exceptions/residuals"
+        certified = "shortest: certified" if result.certified else "not certified shortest (the search stopped first)"
+        console.print(f"[bold green]best[/]  {escape(str(best.program))}   [dim]{best.bits:.2f} bits; {fit}; "
+                      f"{certified}[/]")  # fmt: skip
     _print_scores_and_stats(result, console)
 
 
