@@ -2,15 +2,18 @@
 
 Every subcommand takes a task file or the name of a built-in task, prints readable results
 and can write JSON. Errors in the user's input print one paragraph (file:line:column, the line
-with a caret, what was expected) and exit with status 1, never a traceback.
+with a caret, what was expected) and exit with status 1, never a traceback. Every exit status
+is listed in EXIT_STATUSES (shown by `occam --help`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,13 +27,25 @@ from dsl.errors import OutputError
 
 from .describe import task_summary
 
-__all__ = ["main"]
+__all__ = ["main", "EXIT_STATUSES"]
+
+EXIT_STATUSES = {
+    0: "success (synth: the best program found fits the training data, or with noise codes it)",
+    1: "an error in the input, the settings or a file: the message says where and what was expected",
+    2: "a command-line usage error; or synth: no program that fits the training data was found "
+       "(with noise: none codes it), the results are printed and written all the same",
+    130: "interrupted (Ctrl-C): what was computed so far is printed and written",
+}  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status. Time budgets count from the process's
+    start when `argv` is None (the `occam` command: its start-up is waited for too), else from
+    this call."""
+    started = time.perf_counter() - (_process_age() if argv is None else 0.0)
     parser = _parser()
     args = parser.parse_args(argv)
+    args.started = started  # budgets of the whole command count from here
     # Piped output gets wide lines rather than rich's default of 80 columns. No emoji: rich would
     # turn `:x:` in a quoted source line or a task's doc into a picture.
     width = None if sys.stdout.isatty() else 160
@@ -56,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="occam",
         description="Test whether neural networks learn the shortest programs that explain their data.",
+        epilog="exit statuses:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_STATUSES.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
@@ -70,13 +87,14 @@ def _parser() -> argparse.ArgumentParser:
 
     synth = commands.add_parser("synth", help="find the shortest programs that explain a task's training data")
     synth.add_argument("source", metavar="SOURCE", help="a .task file (PATH:NAME) or a built-in task")
-    synth.add_argument("--max-seconds", type=float, default=60.0, metavar="S", help="time budget (default 60)")
-    synth.add_argument("--max-bits", type=float, default=float("inf"), metavar="B", help="description-length bound")
-    synth.add_argument("--max-memory-mb", type=float, default=4096.0, metavar="M",
-                       help="memory budget of the banks (default 4096)")  # fmt: skip
+    synth.add_argument("--max-seconds", type=_positive, default=60.0, metavar="S",
+                       help="time budget, wall clock, the whole command (default 60; inf: none)")  # fmt: skip
+    synth.add_argument("--max-bits", type=_positive, default=float("inf"), metavar="B", help="description-length bound")
+    synth.add_argument("--max-memory-mb", type=_positive, default=4096.0, metavar="M",
+                       help="memory budget of the search (default 4096)")  # fmt: skip
     synth.add_argument("--equivalence", choices=("all", "train"), default="all",
                        help="points on which two programs are the same function (default: all)")  # fmt: skip
-    synth.add_argument("--window", type=float, default=10.0, metavar="BITS",
+    synth.add_argument("--window", type=_non_negative, default=10.0, metavar="BITS",
                        help="posterior: functions up to this many bits above the shortest (default 10)")  # fmt: skip
     _json_option(synth)
     synth.set_defaults(run=_synth)
@@ -101,10 +119,10 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--preset", metavar="NAME", help="the training set-up (default: by the task's types)")
     compare.add_argument("--seed", type=int, default=0, metavar="S", help="the network's seed (default 0)")
     compare.add_argument("--steps", type=int, metavar="N", help="training steps (default: the preset's)")
-    compare.add_argument("--max-seconds", type=float, default=60.0, metavar="S",
+    compare.add_argument("--max-seconds", type=_positive, default=60.0, metavar="S",
                          help="the synthesis stage's time budget (default 60); training is bounded by --steps, "
                               "the comparison by --distill-seconds")  # fmt: skip
-    compare.add_argument("--distill-window", type=float, default=10.0, metavar="BITS",
+    compare.add_argument("--distill-window", type=_non_negative, default=10.0, metavar="BITS",
                          help="distil among programs up to the minimal program's bits + BITS (default 10)")  # fmt: skip
     compare.add_argument("--distill-seconds", type=float, default=60.0, metavar="S",
                          help="the comparison stage's time budget: distilling every recorded step (default 60)")  # fmt: skip
@@ -131,6 +149,45 @@ def _parser() -> argparse.ArgumentParser:
     primitives = commands.add_parser("primitives", help="print the table of primitives and their semantics")
     primitives.set_defaults(run=_primitives)
     return parser
+
+
+def _process_age() -> float:
+    """Wall seconds since this process started (Linux's /proc; elsewhere 0, and the command's
+    budget counts from `main`): the `occam` command's start-up is part of what a user waits."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as file:
+            start_ticks = int(file.read().rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        with open("/proc/uptime", encoding="ascii") as file:
+            uptime = float(file.read().split()[0])
+        return min(60.0, max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK")))
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
+
+
+def _positive(text: str) -> float:
+    """An argparse type: a number > 0, or inf (no limit); NaN, which no limit compares with, is refused."""
+    value = _number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not > 0 (expected a number > 0, or inf for no limit)")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    """An argparse type: a number >= 0 (NaN refused)."""
+    value = _number(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative (expected a number >= 0)")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value != value:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (expected a number, or inf)")
+    return value
 
 
 def _json_option(parser: argparse.ArgumentParser) -> None:
@@ -268,35 +325,53 @@ def _signature(inputs: list[dict[str, Any]]) -> str:
 
 
 def _synth(args: argparse.Namespace, console: Console) -> int:
-    """Exit status: 0 when a program fitting the training data was found, 2 when none was, 130
-    when interrupted (the results so far are printed and written all the same)."""
+    """Exit status (EXIT_STATUSES): 0 when the best program fits the training data (with noise:
+    when its two-part code is finite), 2 when not, 130 when interrupted (the results so far are
+    printed and written all the same).
+
+    `--max-seconds` bounds the whole command, start-up included: the search gets what is left
+    but a reserve for writing and printing the result, which is cut short (the sympy forms left
+    out) when it would run past the budget."""
     import search
 
-    from .render import SynthesisProgress, print_synthesis, simplified
+    from .render import SIMPLIFY_SECONDS, SynthesisProgress, print_synthesis, simplified
 
     task = dsl.load_task(args.source)
     screen = Console(stderr=True, highlight=False, emoji=False) if args.json == "-" else console
+    deadline = args.started + args.max_seconds
+    reserve = min(5.0, max(0.5, 0.1 * args.max_seconds))
+    search_seconds = max(deadline - reserve - time.perf_counter(), args.max_seconds / 4)
     with SynthesisProgress(screen) as progress:
         result = search.synthesize(
             task,
-            max_seconds=args.max_seconds,
+            max_seconds=search_seconds,
             max_bits=args.max_bits,
             max_memory_mb=args.max_memory_mb,
             equivalence=args.equivalence,
             posterior_window=args.window,
             progress=progress.update,
         )
-    if args.json:
+    if args.json:  # written first: the result is safe before anything that might fail or be cut short
         data = result.to_json()
         if result.best is not None:
             data["best"]["latex"] = result.best.program.to_latex()
-            data["best"]["simplified"] = simplified(result.best.program, task.env())
+            data["best"]["simplified"] = simplified(result.best.program, task.env(),
+                                                    seconds=min(SIMPLIFY_SECONDS, deadline - time.perf_counter()))
         _write_json(data, args.json, screen)
     if args.json != "-":
-        print_synthesis(result, console)
+        print_synthesis(result, console, deadline=deadline)
     if result.status == "interrupted":
         return 130
-    return 0 if result.best is not None and result.best.fits_train else 2
+    return 0 if _succeeded(result) else 2
+
+
+def _succeeded(result) -> bool:
+    """A fit was found; with noise, a best program whose two-part code is finite (the data then
+    need not be reproduced: the MDL-best program is the answer)."""
+    best = result.best
+    if best is None:
+        return False
+    return math.isfinite(best.data_bits) if result.task.noise is not None else best.fits_train
 
 
 # --- occam train ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import math
 import signal
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -22,11 +22,10 @@ from rich.table import Table
 
 from dsl import Apply, Expr, Type, evaluate
 from search import Progress, SynthesisResult
-from search.result import STATUSES
 
 __all__ = [
     "SynthesisProgress", "TrainingProgress", "print_bench_row", "print_bench_summary", "print_startup_row",
-    "print_synthesis", "print_train_bench_row", "print_training", "simplified",
+    "print_synthesis", "print_train_bench_row", "print_training", "simplified", "time_spent_line",
 ]  # fmt: skip
 
 SIMPLIFY_MAX_SIZE = 40  # sympy's simplify can take minutes on large expressions
@@ -175,10 +174,15 @@ PARETO_TITLE = (
 )
 
 
-def print_synthesis(result: SynthesisResult, console: Console) -> None:
-    """The result of a search: status, best program, Pareto front, posterior, test score."""
-    task, stats = result.task, result.stats
-    status = f"[bold]{result.status}[/]: {STATUSES[result.status]}"
+def print_synthesis(result: SynthesisResult, console: Console, *, deadline: float | None = None) -> None:
+    """The result of a search: status, best program, Pareto front, posterior, test score.
+
+    `deadline` (a `time.perf_counter()` value) bounds the sympy simplifications, the slow part:
+    each gets at most what is left of it, and forms not computed in time are left out (said).
+    """
+    task = result.task
+    simplify = _simplifier(deadline)
+    status = f"[bold]{result.status}[/]: {result.status_meaning}"
     console.print(f"[bold]{task.name}[/] — {status}")
     best = result.best
     if best is None:
@@ -189,12 +193,30 @@ def print_synthesis(result: SynthesisResult, console: Console) -> None:
         console.print(f"[bold green]best[/]  {escape(str(best.program))}   [dim]{best.bits:.2f} bits; {fit}; "
                       f"{certified}[/]")  # fmt: skip
         console.print(f"[dim]LaTeX[/] {escape(best.program.to_latex())}")
-        simple = simplified(best.program, task.env())
+        simple = simplify(best.program, task.env())
         if simple:
             console.print(f"[dim]sympy[/] {escape(simple)}")
     console.print(PARETO_TITLE, style="table.title", highlight=False)  # a table's title wraps to its width
-    console.print(_candidates_table(None, result.pareto, task.env()))
+    console.print(_candidates_table(None, result.pareto, task.env(), simplify))
+    if deadline is not None and time.perf_counter() >= deadline:
+        console.print("[yellow]the time budget ran out while simplifying: some sympy forms are left out "
+                      "(a larger --max-seconds shows them)[/]")  # fmt: skip
     console.print(_posterior_table(result))
+    _print_scores_and_stats(result, console)
+
+
+def _simplifier(deadline: float | None) -> Callable[[Expr, Mapping[str, np.ndarray]], str | None]:
+    """`simplified`, each call cut off at `deadline` (perf_counter) if that comes first."""
+
+    def simplify(program: Expr, points: Mapping[str, np.ndarray]) -> str | None:
+        left = SIMPLIFY_SECONDS if deadline is None else min(SIMPLIFY_SECONDS, deadline - time.perf_counter())
+        return simplified(program, points, seconds=left)
+
+    return simplify
+
+
+def _print_scores_and_stats(result: SynthesisResult, console: Console) -> None:
+    task, stats = result.task, result.stats
     scores = result.test_scores()
     if scores["best"] is not None:
         measure = "RMSE" if task.output_type.kind == "real" else "accuracy"
@@ -205,9 +227,36 @@ def print_synthesis(result: SynthesisResult, console: Console) -> None:
         f"({stats.candidates_per_second:.3g}/s), banks {stats.peak_bank_bytes / 2**20:.0f} MB, "
         f"equivalence on {'all' if result.equivalence == 'all' else 'training'} points[/]"
     )
+    spent = time_spent_line(result)
+    if spent:
+        console.print(f"[dim]{escape(spent)}[/]")
 
 
-def _candidates_table(title: str | None, candidates, points: Mapping[str, np.ndarray]) -> Table:
+def time_spent_line(result: SynthesisResult) -> str | None:
+    """When the best program was found, and what the search's remaining CPU time bought."""
+    stats, best, window = result.stats, result.best, result.posterior.window
+    if best is None or stats.best_seconds is None:
+        return None
+    rest = max(0.0, stats.cpu_seconds - stats.best_seconds)
+    entries = len(result.posterior.entries)
+    posterior = f"posterior {entries:,} function{'s' if entries != 1 else ''}"
+    text = f"best found after {stats.best_seconds:.2f} CPU s; the other {rest:.2f} CPU s "
+    covered = stats.covered_bits if stats.covered_bits is not None and math.isfinite(stats.covered_bits) else None
+    if stats.unseen_weight_bound == 0:
+        return text + f"{'certified it' if result.certified else 'went on'}; no other function can fit at the " \
+               f"task's points, so the {window:g}-bit window was not filled: {posterior}"  # fmt: skip
+    if result.status == "solved" and stats.unseen_weight_bound is None:
+        return text + f"filled the posterior's {window:g}-bit window: {posterior}"
+    if covered is None:
+        return text + f"ran: {posterior}"
+    filled = min(window, max(0.0, covered - best.total_bits))  # noise: the window is above the least total bits
+    bound = "" if stats.unseen_weight_bound is None else \
+        f" (what it misses weighs at most {stats.unseen_weight_bound:.2g} of it)"  # fmt: skip
+    return text + f"filled the posterior's window to {filled:.2f} of {window:g} bits: {posterior}{bound}"
+
+
+def _candidates_table(title: str | None, candidates, points: Mapping[str, np.ndarray],
+                      simplify: Callable[[Expr, Mapping[str, np.ndarray]], str | None] = simplified) -> Table:
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
     for column, justify in (("bits", "right"), ("data bits", "right"), ("fits", "center"), ("program", "left"),
                             ("sympy", "left")):  # fmt: skip
@@ -218,7 +267,7 @@ def _candidates_table(title: str | None, candidates, points: Mapping[str, np.nda
             f"{candidate.data_bits:.2f}",
             "✓" if candidate.fits_train else "",
             escape(str(candidate.program)),
-            escape(simplified(candidate.program, points) or ""),
+            escape(simplify(candidate.program, points) or ""),
         )
     return table
 
@@ -345,11 +394,14 @@ def print_training(result, metrics: dict[str, Any], console: Console) -> None:
         console.print(f"{split:<5}  {measure} [bold]{_percent(metrics[f'final_{split}_accuracy'])}[/]  "
                       f"loss {metrics[f'final_{split}_loss']:.4g}{rmse}  [dim]({points:,} points)[/]")  # fmt: skip
     reached = []
-    for split in ("train", "test"):
+    for split, points in (("train", task.n_train), ("test", task.n_test)):
+        if points == 0:  # nothing to reach: said above
+            continue
         step = metrics[f"steps_to_99_{split}"]
         reached.append(f"{split} at step {step:,}" if step is not None else f"{split} not reached")
     seconds = metrics["cpu_seconds_to_99_test"]
-    console.print("99 % accuracy: " + ", ".join(reached) + (f" ({seconds:.1f} CPU s)" if seconds is not None else ""))
+    if reached:
+        console.print("99 % accuracy: " + ", ".join(reached) + (f" ({seconds:.1f} CPU s)" if seconds is not None else ""))
     per_step = metrics["cpu_seconds_per_step"]
     console.print(f"[dim]{metrics['cpu_seconds']:.1f} CPU s ({metrics['eval_cpu_seconds']:.1f} evaluating)"
                   + (f", {1000 * per_step:.2f} CPU ms per step" if per_step is not None else "")

@@ -34,7 +34,7 @@ from .space import Choice, SearchSpace, bits_of, holes_to_vars
 
 __all__ = ["Enumerator", "Budget", "Stop"]
 
-CHUNK = 1 << 21  # candidates per kernel call: keeps Ctrl-C and the clock responsive
+CHUNK = 1 << 21  # values (candidates × points) per kernel call: keeps Ctrl-C and the clock responsive
 
 def _physical_memory() -> int:
     try:
@@ -76,9 +76,17 @@ class Budget:
         if self.elapsed() > self.max_seconds:
             raise Stop("time")
 
-    def restart(self) -> None:
-        """Start the clocks now (after compiling the kernels, which is no part of a search)."""
-        self.started, self.cpu_started = time.perf_counter(), time.process_time()
+    def remaining(self) -> float:
+        """Wall-clock seconds left (inf without a limit; negative once past it)."""
+        return self.max_seconds - self.elapsed()
+
+    def restart(self, *, wall: bool = True) -> None:
+        """Start the clocks now (after compiling the kernels, which is no part of a search).
+        `wall=False` restarts only the CPU clock: the statistics leave compiling out while the
+        wall-clock budget, what a user waits, counts it."""
+        if wall:
+            self.started = time.perf_counter()
+        self.cpu_started = time.process_time()
 
 
 @dataclass(frozen=True, order=True)
@@ -266,8 +274,9 @@ class Enumerator:
         width, signed = self._wrap_of(bank)
         meta = np.array([width, int(signed), int(choice.symmetric), 0, 0, int(self.space.drop_nan)], np.int64)
         position = 0
+        step = max(1, CHUNK // self.space.row_width)  # a call's time grows with its candidates' points
         while position < total:
-            meta[3], meta[4] = position, min(total, position + CHUNK)
+            meta[3], meta[4] = position, min(total, position + step)
             xs = [self.banks[choice.holes[o]].values if isinstance(o, int) else o for o in choice.operands]
             xs += [xs[0][:1]] * (3 - len(xs))
             limit = None if self.checking else self._room(bank, meta[4] - position)

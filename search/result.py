@@ -16,12 +16,15 @@ __all__ = ["Candidate", "Posterior", "PosteriorEntry", "SearchStats", "Synthesis
 
 STATUSES = {
     "solved": "the shortest program that fits the training data was found, and no shorter one exists",
-    "exhausted": "every program the grammar derives (within max_bits) was enumerated",
+    "exhausted": "every function the grammar derives (within max_bits) was enumerated",
     "time": "the time budget ran out",
     "bits": "the bits budget (max_bits) was reached",
     "memory": "the memory budget for the banks was reached",
     "interrupted": "interrupted (Ctrl-C)",
 }
+# With noise no program need fit: `solved` means the MDL-best was certified.
+SOLVED_WITH_NOISE = ("the program of least total bits (two-part code) was found, and no program left to "
+                     "enumerate could have fewer or enter the posterior's window")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -66,27 +69,59 @@ class Posterior:
     entries: tuple[PosteriorEntry, ...]
     output_type: Type
     window: float
+    max_bytes: int = 256 << 20  # what `predict` may allocate at once: it works through the points in chunks
 
     def predict(self, env: Mapping[str, ArrayLike]) -> np.ndarray:
         """The posterior's prediction at the points of `env`: the weighted vote (bools, integers)
-        or the weighted mean (reals). NaN predictions of some entries are left out of a mean."""
+        or the weighted mean (reals). NaN predictions of some entries are left out of a mean.
+        Points are taken in chunks of at most `max_bytes` of working arrays (about 48 bytes per
+        entry and point), so memory does not grow with entries × points."""
         if not self.entries:
             raise ValueError("the posterior is empty: the search found no candidate")
-        columns = np.stack([evaluate(entry.program, env) for entry in self.entries])
         weights = np.array([entry.weight for entry in self.entries])
-        if self.output_type.kind == "real":
-            finite = np.isfinite(columns)
-            total = (weights[:, None] * finite).sum(0)
-            with np.errstate(all="ignore"):
-                return np.where(total > 0, (np.where(finite, columns, 0) * weights[:, None]).sum(0) / total, np.nan)
-        return _weighted_vote(columns, weights)
+        arrays = {name: np.asarray(values) for name, values in env.items()}
+        size = len(next(iter(arrays.values()))) if arrays else 1
+        chunk = max(1, self.max_bytes // (_BYTES_PER_VALUE * len(self.entries)))
+        parts = []
+        for start in range(0, size, chunk):
+            part = {name: values[start : start + chunk] for name, values in arrays.items()}
+            points = min(chunk, size - start)
+            columns = np.stack([evaluate(entry.program, part, size=points) for entry in self.entries])
+            parts.append(_weighted_mean(columns, weights) if self.output_type.kind == "real"
+                         else _weighted_vote(columns, weights))  # fmt: skip
+        return np.concatenate(parts) if parts else np.empty(0)
+
+
+_BYTES_PER_VALUE = 48  # per entry and point: the values, the sort's order and sorted copies, weights and sums
+
+
+def _weighted_mean(columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per point, the weighted mean of the finite values (NaN where none is)."""
+    finite = np.isfinite(columns)
+    total = (weights[:, None] * finite).sum(0)
+    with np.errstate(all="ignore"):
+        return np.where(total > 0, (np.where(finite, columns, 0) * weights[:, None]).sum(0) / total, np.nan)
 
 
 def _weighted_vote(columns: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Per point, the value with the largest total weight (ties: the smallest value)."""
-    values = np.unique(columns)
-    scores = np.stack([(weights[:, None] * (columns == value)).sum(0) for value in values])
-    return values[np.argmax(scores, axis=0)]
+    """Per point, the value with the largest total weight (ties: the smallest value).
+
+    `columns` is (entries, points). Memory is O(entries × points), never values × points: each
+    point's column is sorted (stably), and one pass down the sorted rows sums each run of equal
+    values in entry order, exactly as a plain sum over the entries would (so ties resolve the
+    same), keeping per point the first run of largest sum, i.e. the smallest value."""
+    order = np.argsort(columns, axis=0, kind="stable")
+    values = np.take_along_axis(columns, order, axis=0)
+    sorted_weights = weights[order]
+    best_value, best_sum = values[0].copy(), np.full(columns.shape[1], -np.inf)
+    running = np.zeros(columns.shape[1])
+    for row in range(len(values)):
+        running = sorted_weights[row] if row == 0 else np.where(values[row] == values[row - 1],
+                                                                 running + sorted_weights[row], sorted_weights[row])  # fmt: skip
+        ends = values[row] != values[row + 1] if row + 1 < len(values) else np.ones(columns.shape[1], dtype=bool)
+        better = ends & (running > best_sum)
+        best_value[better], best_sum[better] = values[row][better], running[better]
+    return best_value
 
 
 @dataclass
@@ -97,8 +132,12 @@ class SearchStats:
     cpu_seconds: float = 0.0
     peak_bank_bytes: int = 0
     nan_dropped: int = 0  # candidates dropped for a NaN at a training point
-    best_seconds: float | None = None  # CPU seconds into the search when the best fit was found
+    best_seconds: float | None = None  # CPU seconds into the search when the best (noise: of least total bits) was found
     levels: list[dict[str, Any]] = field(default_factory=list)  # per level: bits, new programs, candidates
+    covered_bits: float | None = None  # every program of at most these bits was enumerated (kept or checked)
+    # When the search stopped early because the rest of the posterior's window was negligible: the
+    # bound on the weight it could add, relative to the weight found (0: it could add nothing).
+    unseen_weight_bound: float | None = None
 
     @property
     def candidates_per_second(self) -> float:
@@ -115,6 +154,8 @@ class SearchStats:
             "nan_dropped": self.nan_dropped,
             "best_seconds": self.best_seconds,
             "levels": self.levels,
+            "covered_bits": _finite(self.covered_bits) if self.covered_bits is not None else None,
+            "unseen_weight_bound": self.unseen_weight_bound,
         }
 
 
@@ -136,13 +177,27 @@ class SynthesisResult:
     posterior: Posterior
     stats: SearchStats
     equivalence: str
+    _test_scores: dict[str, float | None] | None = field(default=None, init=False, repr=False, compare=False)
 
     def predict(self, env: Mapping[str, ArrayLike]) -> np.ndarray:
         return self.posterior.predict(env)
 
+    @property
+    def status_meaning(self) -> str:
+        """What the status says, for this task (STATUSES; `solved` reads otherwise with noise)."""
+        if self.status == "solved" and self.task.noise is not None:
+            return SOLVED_WITH_NOISE
+        return STATUSES[self.status]
+
     def test_scores(self) -> dict[str, float | None]:
         """Agreement with the task's held-out targets: of the best program and of the posterior
-        (accuracy for discrete outputs, RMSE for reals); None without test points."""
+        (accuracy for discrete outputs, RMSE for reals); None without test points. Computed
+        once (the posterior's prediction at every held-out point can take seconds)."""
+        if self._test_scores is None:
+            self._test_scores = self._compute_test_scores()
+        return dict(self._test_scores)
+
+    def _compute_test_scores(self) -> dict[str, float | None]:
         task = self.task
         if task.n_test == 0 or self.best is None:
             return {"best": None, "posterior": None}
@@ -176,7 +231,7 @@ class SynthesisResult:
         return {
             "task": self.task.name,
             "status": self.status,
-            "status_meaning": STATUSES[self.status],
+            "status_meaning": self.status_meaning,
             "certified": self.certified,
             "equivalence": self.equivalence,
             "best": self.best.to_json() if self.best else None,

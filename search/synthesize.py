@@ -6,21 +6,26 @@ Pareto front, the exact fits and the posterior's members, and decides when to st
 
 - without noise, the first program that fits the training data is the shortest one
   (*certified*: every shorter program was enumerated); the search then goes on to fill the
-  posterior's window (`posterior_window` bits above it) unless a budget stops it first;
+  posterior's window (`posterior_window` bits above it) unless a budget stops it first, or
+  the weight that the rest of the window could still add is provably negligible
+  (`_Tracker.unseen_weight_bound`);
 - with noise (or when nothing fits), the best candidate is the one of least total bits, and the
-  search runs until a budget or the grammar runs out.
+  search runs until a budget or the grammar runs out — or, with noise, until the next level's
+  bits exceed the least total bits plus the window: no program still to come (total ≥ its
+  bits) can then be better or enter the posterior.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
-from dsl import Expr, Task, evaluate
+from dsl import Expr, SearchError, Task, evaluate
 
 from .bank import Bank
 from .enumerate import Budget, Enumerator, Stop
@@ -30,7 +35,7 @@ from .mdl import DataCode
 from .result import Candidate, Posterior, PosteriorEntry, SearchStats, SynthesisResult
 from .space import bits_of, build_space
 
-__all__ = ["synthesize", "Progress", "fits"]
+__all__ = ["synthesize", "Progress", "fits", "validate_settings"]
 
 FIT_RTOL = 1e-9  # reals: a program fits when it reproduces every training target to this
 
@@ -66,43 +71,67 @@ def synthesize(
 ) -> SynthesisResult:
     """Search `task`'s grammar for the programs that explain its training data.
 
-    Budgets: `max_seconds` of wall-clock time, `max_bits` of description length, `max_memory_mb` for
-    the banks; when one runs out, or on Ctrl-C, the search returns what it has, with a status
-    saying why. `equivalence` ('all' or 'train') picks the points on which two programs count
+    Budgets: `max_seconds` of wall-clock time from this call to its return (compiling the
+    kernels and building the result included, but the search itself gets at least half of
+    it), `max_bits` of description length,
+    `max_memory_mb` for everything the search allocates (the banks, the backward search's
+    contexts, and a working share for scoring and for the posterior's predictions: see
+    `memory_shares`); when one runs out, or on Ctrl-C, the search returns what it has, with a
+    status saying why. `equivalence` ('all' or 'train') picks the points on which two programs count
     as the same function. `precision` is ε of the real-valued data code (mdl.py). `inverse`
     solves the output's last operation against the banks (inverse.py).
+
+    Raises SearchError for a setting out of its range (a NaN, a negative budget, ...).
     """
+    validate_settings(max_seconds=max_seconds, max_bits=max_bits, max_memory_mb=max_memory_mb,
+                      equivalence=equivalence, posterior_window=posterior_window, pareto_k=pareto_k,
+                      precision=precision, max_posterior=max_posterior)  # fmt: skip
+    started = time.perf_counter()
     space = build_space(task, equivalence=equivalence)
-    budget = Budget(max_seconds=max_seconds, max_bits=max_bits, max_memory_bytes=max_memory_mb * 2**20)
+    shares = memory_shares(max_memory_mb * 2**20, inverse=inverse and task.noise is None)
+    budget = Budget(max_seconds=max_seconds * (1 - RESULT_SHARE), max_bits=max_bits,
+                    max_memory_bytes=shares["banks"], started=started)  # fmt: skip
     code = DataCode(task, space.train, space.target, precision=precision, packed=space.packed)
-    tracker = _Tracker(task, space, code, posterior_window, pareto_k, max_posterior)
-    enumerator = Enumerator(space, budget, on_rows=tracker.on_rows)
+    tracker = _Tracker(task, space, code, posterior_window, pareto_k, max_posterior, shares["working"])
+    try:  # the banks reserve their rows up front: an address-space limit (ulimit -v) may refuse them
+        enumerator = Enumerator(space, budget, on_rows=tracker.on_rows)
+    except MemoryError as error:
+        raise SearchError(
+            f"the banks for a memory budget of max_memory_mb = {max_memory_mb:g} cannot be reserved ({error})",
+            expected="a smaller memory budget (--max-memory-mb), or a higher limit on the process's memory "
+            "(ulimit -v): the banks reserve their share of the budget once per type",
+        ) from None
     enumerator.on_hits = tracker.on_hits
     tracker.enumerator = enumerator
     enumerator.compile_kernels()
     code.bits(np.empty((0, space.row_width), dtype=space.storage(space.output_index)))  # compiles too
     backward = None
-    if inverse and task.noise is None:  # its contexts take at most an eighth of the memory budget
-        backward = BackwardSearch(space, enumerator.banks, max_bytes=int(min(256 << 20, budget.max_memory_bytes / 8)))
+    if shares["backward"]:
+        backward = BackwardSearch(space, enumerator.banks, max_bytes=int(shares["backward"]))
         backward.compile_kernels()
-    budget.restart()
+    # Compiling (or loading the compiled kernels) counts against the wall-clock budget, but the
+    # search proper always gets at least half of it: a small budget is not all spent compiling.
+    budget.max_seconds = max(budget.max_seconds, budget.elapsed() + budget.max_seconds / 2)
+    budget.restart(wall=False)  # the statistics' CPU seconds are the search's; the wall clock runs on
     status = "exhausted"
     peak = 0
+    backward_clock = _StepClock(budget)
     try:
         for bits in enumerator.levels():
             peak = max(peak, enumerator.nbytes)
             tracker.close_level(bits)
-            if backward is not None:  # contexts as dear as the level: fits of up to twice its bits
-                tracker.add_inverse_fits(backward.step(bits, bound=tracker.fit_bound()))
+            if backward is not None and backward_clock.affordable():  # contexts as dear as the level
+                with backward_clock:
+                    tracker.add_inverse_fits(backward.step(bits, bound=tracker.fit_bound()))
             if progress is not None:
                 progress(Progress(bits, enumerator.distinct, enumerator.candidates, budget.cpu_seconds(), tracker.best()))
             if tracker.done(enumerator.next_bits()):
-                status = "solved" if tracker.solution()[0] <= enumerator.complete_bits else "memory"
+                status = "solved" if tracker.certified_bits() <= enumerator.complete_bits else "memory"
                 break
     except Stop as stop:
         status = stop.reason
         if stop.reason == "memory" and backward is not None:
-            _search_backward(backward, tracker, budget, enumerator.level_bits)
+            _search_backward(backward, tracker, backward_clock, enumerator.level_bits)
     except KeyboardInterrupt:
         status = "interrupted"
     peak = max(peak, enumerator.nbytes)
@@ -115,23 +144,103 @@ def synthesize(
         cpu_seconds=budget.cpu_seconds(),
         peak_bank_bytes=peak,
         nan_dropped=sum(int(bank.state[3]) for bank in enumerator.banks),
-        best_seconds=tracker.best_seconds,
+        best_seconds=tracker.best_seconds if tracker.fits or not tracker.noisy else tracker.scored_seconds,
         levels=tracker.level_stats,
+        covered_bits=enumerator.covered_bits,
+        unseen_weight_bound=tracker.stop_bound,
     )
     result = tracker.result(status, stats, equivalence)
     enumerator.release()
     return result
 
 
-def _search_backward(backward: BackwardSearch, tracker: _Tracker, budget: Budget, bits: float) -> None:
-    """The banks are full: spend the time left on ever dearer contexts (uncertified fits)."""
+RESULT_SHARE = 0.05  # of max_seconds, kept for building the result (the posterior's members)
+WORKING_SHARE = 1 / 8  # of the memory budget, for what is allocated beside the banks
+WORKING_CAP = 256 << 20  # bytes: the working share never needs more (the scoring and vote are chunked)
+WORKING_FLOOR = 8 << 20  # bytes: a smaller working share would make the vote crawl point by point
+
+
+def memory_shares(budget_bytes: float, *, inverse: bool) -> dict[str, float]:
+    """How `budget_bytes` are split, so that together they bound what the search allocates:
+    `backward`, the backward search's contexts (an eighth, at most 256 MiB; 0 without it);
+    `working`, the transient arrays beside the banks (scoring batches, a hash table's doubling,
+    the posterior's chunked vote: an eighth, from 8 to 256 MiB); `banks`, the rest."""
+    backward = min(256 << 20, budget_bytes / 8) if inverse else 0.0
+    working = max(WORKING_FLOOR, min(WORKING_CAP, budget_bytes * WORKING_SHARE))
+    banks = max(0.0, budget_bytes - backward - min(working, budget_bytes / 4))
+    return {"banks": banks, "backward": backward, "working": working}
+
+
+def validate_settings(*, max_seconds: float, max_bits: float, max_memory_mb: float, equivalence: str,
+                      posterior_window: float, pareto_k: int, precision: float | None, max_posterior: int) -> None:
+    """Raise SearchError, naming the setting, its value and its range, for a setting that would
+    make the search meaningless: NaN (which compares false with everything, so a NaN budget
+    would never stop anything), a budget of zero or less, a negative window."""
+    positive = "a number > 0 (inf: no limit)"
+    _check("max_seconds", max_seconds, lambda value: value > 0, positive)
+    _check("max_bits", max_bits, lambda value: value > 0, positive)
+    _check("max_memory_mb", max_memory_mb, lambda value: value > 0, positive)
+    _check("posterior_window", posterior_window, lambda value: value >= 0, "a number of bits >= 0")
+    if precision is not None:
+        _check("precision", precision, lambda value: 0 < value < math.inf, "a finite number > 0, or None")
+    for name, value in (("pareto_k", pareto_k), ("max_posterior", max_posterior)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SearchError(f"{name} = {value!r} is out of range", expected="an integer >= 1")
+    if equivalence not in ("all", "train"):
+        raise SearchError(f"equivalence = {equivalence!r} is not a known equivalence", expected="'all' or 'train'")
+
+
+def _check(name: str, value: float, in_range: Callable[[float], bool], expected: str) -> None:
     try:
-        while tracker.solution() is None and backward.has_work() and bits < budget.max_bits:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SearchError(f"{name} = {value!r} is not a number", expected=expected) from None
+    if math.isnan(number) or not in_range(number):
+        raise SearchError(f"{name} = {value!r} is out of range", expected=expected)
+
+
+class _StepClock:
+    """Times the backward search's steps, which look at no clock inside: a step is started only
+    while the time left is at least STEP_GROWTH times the last one's (a step costs a few times
+    the one before: its contexts and the bank it probes grow), so none runs far past the budget."""
+
+    STEP_GROWTH = 8.0
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget, self.last, self._started = budget, 0.0, 0.0
+
+    def affordable(self) -> bool:
+        return self.budget.remaining() > self.STEP_GROWTH * self.last
+
+    def __enter__(self) -> None:
+        self._started = time.perf_counter()
+
+    def __exit__(self, *exc) -> None:
+        self.last = time.perf_counter() - self._started
+
+
+def _search_backward(backward: BackwardSearch, tracker: _Tracker, clock: _StepClock, bits: float) -> None:
+    """The banks are full: spend the time left on ever dearer contexts (uncertified fits)."""
+    budget = clock.budget
+    try:
+        while tracker.solution() is None and backward.has_work() and bits < budget.max_bits and clock.affordable():
             bits += 1.0
-            tracker.add_inverse_fits(backward.step(bits, bound=tracker.fit_bound()))
+            with clock:
+                tracker.add_inverse_fits(backward.step(bits, bound=tracker.fit_bound()))
             budget.check_time()
     except (Stop, KeyboardInterrupt):
         pass
+
+
+def _value_count(task: Task) -> int | None:
+    """How many values a program of the output type can take anywhere; None when unbounded
+    (ints, reals: a declared output range constrains the data, not the programs)."""
+    type_ = task.output_type
+    if type_.kind == "bool":
+        return 2
+    if type_.is_bitvector:
+        return 2**type_.width
+    return None
 
 
 def fits(predicted: np.ndarray, target: np.ndarray, kind: str) -> bool:
@@ -149,8 +258,10 @@ class _Tracker:
     Programs are referred to by their index in the output bank, or (fits found by inversion,
     which no bank holds) by the program itself."""
 
-    def __init__(self, task: Task, space, code: DataCode, window: float, pareto_k: int, max_posterior: int):
+    def __init__(self, task: Task, space, code: DataCode, window: float, pareto_k: int, max_posterior: int,
+                 working_bytes: float) -> None:  # fmt: skip
         self.task, self.space, self.code = task, space, code
+        self.working_bytes = working_bytes  # what the posterior's vote may allocate
         self.window, self.pareto_k, self.max_posterior = window, pareto_k, max_posterior
         self.noisy = task.noise is not None
         self.enumerator: Enumerator | None = None
@@ -158,6 +269,8 @@ class _Tracker:
         self.best_seconds: float | None = None  # when the shortest fit so far was found
         self.scored: list[tuple[float, float, int]] = []  # (bits, data bits, index): posterior members
         self.best_scored: tuple[float, float, int] | None = None  # least total bits
+        self.scored_seconds: float | None = None  # when it was found
+        self.stop_bound: float | None = None  # unseen_weight_bound when it stopped the search
         self.front_data = math.inf  # least data bits so far (the Pareto front's frontier)
         self.pareto: list[tuple[float, float, int]] = []
         self._level: list[tuple[float, int]] = []  # (data bits, index) of this level's best programs
@@ -215,6 +328,7 @@ class _Tracker:
         best = int(np.argmin(totals))
         if self.best_scored is None or totals[best] < sum(self.best_scored[:2]):
             self.best_scored = (bits, float(data[best]), first + best)
+            self.scored_seconds = self.enumerator.budget.cpu_seconds()
         limit = sum(self.best_scored[:2]) + self.window
         for i in np.flatnonzero(totals <= limit)[: self.max_posterior]:
             self.scored.append((bits, float(data[i]), first + int(i)))
@@ -255,9 +369,60 @@ class _Tracker:
         return min(self.fits, key=lambda fit: fit[0]) if self.fits else None
 
     def done(self, next_bits: float) -> bool:
-        """Stop: the shortest fit is certified and the posterior's window is enumerated."""
+        """Stop: the shortest fit is certified (every program of fewer bits than `next_bits` was
+        enumerated) and the posterior's window is enumerated, or what the rest of the window
+        could add weighs at most 2^-window of what was found (`unseen_weight_bound`)."""
         solution = self.solution()
-        return solution is not None and next_bits > solution[0] + self.window
+        if solution is None and self.noisy and self.best_scored is not None:
+            return next_bits > self.certified_bits() + self.window  # every total to come exceeds it
+        if solution is None or next_bits <= solution[0]:
+            return False
+        if next_bits > solution[0] + self.window:
+            return True
+        bound = self.unseen_weight_bound(next_bits)
+        if bound <= 2.0**-self.window:
+            self.stop_bound = bound
+            return True
+        return False
+
+    def certified_bits(self) -> float:
+        """What the enumeration must cover for the best to be certified: the shortest fit's bits,
+        with noise the least total bits (a program of fewer bits might have a smaller total)."""
+        solution = self.solution()
+        if solution is not None:
+            return solution[0]
+        return sum(self.best_scored[:2]) if self.best_scored is not None else math.inf
+
+    def unseen_weight_bound(self, next_bits: float) -> float:
+        """A bound on the posterior weight, relative to the weight found, of the fitting functions
+        the search has not met, when every program of fewer than `next_bits` was enumerated.
+
+        Proof. Let b be the shortest fit's bits, h the number of equivalence points that are
+        not training points, V the number of values the output can take. A fit's values at the
+        training points are the targets, so at most C = V^h functions on the equivalence points
+        fit. Let F be the number of distinct fitting functions found with a program of fewer
+        than `next_bits` (their weights are final: nothing shorter remains). Each of the other
+        at most C - F functions has no program of fewer than `next_bits` bits, so its weight
+        2^-bits is at most 2^-(next_bits - b) times the shortest fit's, which the found weight
+        includes. So the unseen (or not yet fully weighed) weight is at most
+        (C - F) · 2^-(next_bits - b) of the found weight.
+
+        With h = 0 (no held-out points, or equivalence on the training points) C = 1 = F: the
+        bound is 0 and filling the window cannot change the posterior. For reals V is infinite,
+        but with h = 0 every fit reproduces the targets at every equivalence point to FIT_RTOL,
+        so whatever the window adds, the posterior's mean there stays the targets to FIT_RTOL:
+        the bound is 0 too. Otherwise (unbounded values, or C beyond 2^20) it is inf."""
+        solution = self.solution()
+        if solution is None:
+            return math.inf
+        held_out = int(self.space.n_points - np.count_nonzero(self.space.train))
+        if held_out == 0:
+            return 0.0
+        values = _value_count(self.task)
+        if values is None or held_out * math.log2(max(values, 2)) > 20:
+            return math.inf
+        found = {self._function(self._program(key)) for bits, key in self.fits if bits < next_bits}
+        return (values**held_out - len(found)) * 2.0 ** -(next_bits - solution[0])
 
     def best(self) -> Candidate | None:
         solution = self.solution()
@@ -346,12 +511,13 @@ class _Tracker:
             if function not in functions:
                 functions.add(function)
                 entries_raw.append((bits, data, program))
-        entries_raw = entries_raw[: self.max_posterior]
+                if len(entries_raw) == self.max_posterior:  # the rest would be cut: spare their evaluation
+                    break
         if not entries_raw:
-            return Posterior((), self.task.output_type, self.window)
+            return Posterior((), self.task.output_type, self.window, max_bytes=int(self.working_bytes))
         least = entries_raw[0][0] + entries_raw[0][1]
         raw = np.array([2.0 ** -(bits + data - least) for bits, data, _ in entries_raw])
         weights = raw / raw.sum()
         entries = tuple(PosteriorEntry(program, bits, data, float(weight))
                         for (bits, data, program), weight in zip(entries_raw, weights))  # fmt: skip
-        return Posterior(entries, self.task.output_type, self.window)
+        return Posterior(entries, self.task.output_type, self.window, max_bytes=int(self.working_bytes))

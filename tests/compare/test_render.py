@@ -121,3 +121,24 @@ def test_the_time_limit_gives_back_an_alarm_set_before():
         assert 3.0 < remaining <= 5.0 and not fired
     finally:
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_printing_a_result_past_its_deadline_leaves_the_sympy_forms_out_and_says_so():
+    import io
+
+    from rich.console import Console
+
+    import search
+
+    task = dsl.load_task("nguyen1")
+    result = search.synthesize(task, max_seconds=30)
+
+    def printed(deadline):
+        console = Console(file=io.StringIO(), width=200, highlight=False)
+        render.print_synthesis(result, console, deadline=deadline)
+        return console.file.getvalue()
+
+    on_time, late = printed(None), printed(time.perf_counter())
+    assert "x*(x*(x + 1) + 1)" in on_time and "left out" not in on_time
+    assert "x*(x*(x + 1) + 1)" not in late and "some sympy forms are left out" in late
+    assert str(result.best.program) in late, "the programs themselves are all printed"

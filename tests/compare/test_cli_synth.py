@@ -1,0 +1,152 @@
+"""`occam synth`'s settings, exit statuses and budget, and `occam train`'s summary without
+held-out points."""
+
+import json
+import re
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+import dsl
+from compare.cli import EXIT_STATUSES, main
+from compare.render import print_training
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+NOISY = """task noisy {
+    input x, y, z, w: bool
+    output bool
+    target x and y or z
+    grammar { bool -> x, y, z, w, not bool, bool and bool, bool or bool }
+    noise label 10% seed 1
+}"""
+
+SLOW = """task slow {
+    input x: real 0.5..3
+    output real
+    target sin(x) * exp(x) / (x + cos(x * x)) - log(x) * x
+    grammar koza
+    sample 20 uniform seed 0
+}"""
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--max-seconds", "nan"), ("--max-seconds", "-5"), ("--max-seconds", "0"), ("--max-bits", "nan"),
+     ("--max-bits", "-1"), ("--max-memory-mb", "nan"), ("--max-memory-mb", "0"), ("--window", "-3"),
+     ("--window", "nan"), ("--max-seconds", "soon")],
+)  # fmt: skip
+def test_synth_refuses_budgets_that_are_not_positive_numbers(capsys, option, value):
+    with pytest.raises(SystemExit) as raised:
+        main(["synth", "majority3", option, value])
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert option in err and repr(value) in err
+
+
+@pytest.mark.parametrize(("option", "value"), [("--distill-window", "-1"), ("--distill-window", "nan"),
+                                               ("--max-seconds", "nan")])  # fmt: skip
+def test_compare_refuses_them_too(capsys, option, value):
+    with pytest.raises(SystemExit) as raised:
+        main(["compare", "majority3", option, value])
+    assert raised.value.code == 2 and option in capsys.readouterr().err
+
+
+def test_a_noisy_task_whose_mdl_best_program_was_found_exits_0(capsys, tmp_path):
+    path = tmp_path / "noisy.task"
+    path.write_text(NOISY)
+    status, out, _ = run(capsys, "synth", str(path), "--max-bits", "14", "--json", "-")
+    result = json.loads(out)
+    assert not result["best"]["fits_train"] and result["best"]["data_bits"] is not None
+    assert status == 0
+    assert result["stats"]["best_seconds"] is not None
+
+
+def test_every_exit_status_is_in_the_help_and_the_readme(capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(["--help"])
+    assert raised.value.code == 0
+    help_text = capsys.readouterr().out
+    readme = README.read_text(encoding="utf-8")
+    table = readme[readme.index("## Exit statuses"):]
+    for code in EXIT_STATUSES:
+        assert re.search(rf"^\s+{code}\s+\S", help_text, re.MULTILINE), f"exit status {code} in --help"
+        assert re.search(rf"^\| `{code}` \|", table, re.MULTILINE), f"exit status {code} in the README"
+
+
+def test_synth_stays_within_its_time_budget(capsys, tmp_path):
+    """--max-seconds bounds the whole command (here from `main`): search, JSON and printing,
+    within 10 % plus 0.5 s for a machine shared with other jobs."""
+    path = tmp_path / "slow.task"
+    path.write_text(SLOW)
+    main(["synth", str(path), "--max-seconds", "0.5"])  # kernels compiled, sympy imported
+    capsys.readouterr()
+    started = time.perf_counter()
+    status, out, _ = run(capsys, "synth", str(path), "--max-seconds", "4", "--json", str(tmp_path / "out.json"))
+    elapsed = time.perf_counter() - started
+    assert elapsed <= 4 * 1.1 + 0.5, f"{elapsed:.2f} s for --max-seconds 4"
+    assert json.loads((tmp_path / "out.json").read_text())["status"] == "time"
+    assert "candidates" in out, "the result's summary is printed"
+
+
+def test_banks_the_address_space_cannot_hold_are_an_error_not_a_traceback():
+    """Under `ulimit -v` (here 2.5 GB) the default 4096 MB budget cannot be reserved: a located
+    SearchError says so and what to do; a budget that fits runs."""
+    limit = 2500 << 20
+
+    def confine() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    command = [sys.executable, "-m", "compare.cli", "synth", "nguyen1"]
+    refused = subprocess.run(command, capture_output=True, text=True, preexec_fn=confine, timeout=300)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "cannot be reserved" in refused.stderr and "--max-memory-mb" in refused.stderr
+    fitting = subprocess.run(command + ["--max-memory-mb", "800"], capture_output=True, text=True,
+                             preexec_fn=confine, timeout=300)  # fmt: skip
+    assert fitting.returncode == 0, fitting.stderr
+
+
+def test_synth_without_a_time_limit(capsys):
+    status, out, _ = run(capsys, "synth", "majority3", "--max-seconds", "inf", "--json", "-")
+    assert status == 0 and json.loads(out)["status"] == "solved"
+
+
+def test_synth_says_when_the_best_was_found_and_what_the_rest_bought(capsys):
+    status, out, _ = run(capsys, "synth", "majority3")
+    assert status == 0
+    assert re.search(r"best found after [0-9.]+ CPU s; the other [0-9.]+ CPU s certified it; no other function "
+                     r"can fit", out)  # fmt: skip
+
+
+class _Trace(SimpleNamespace):
+    def __len__(self) -> int:
+        return len(self.outputs)
+
+
+def test_training_summary_without_held_out_points_says_nothing_of_reaching_test(tmp_path):
+    task = dsl.load_task("majority3")
+    assert task.n_test == 0
+    result = SimpleNamespace(task=task, interrupted=False, trace=_Trace(outputs=np.zeros((3, 8))), encoding=None)
+    metrics = {"preset": "boolean", "model": "mlp", "parameters": 10, "seed": 0, "steps": 100, "steps_requested": 100,
+               "final_train_accuracy": 1.0, "final_train_loss": 0.01, "final_test_accuracy": None,
+               "final_test_loss": None, "steps_to_99_train": 40, "steps_to_99_test": None,
+               "cpu_seconds_to_99_test": None, "cpu_seconds_per_step": 0.001, "cpu_seconds": 0.1,
+               "eval_cpu_seconds": 0.01, "wall_seconds": 0.2, "threads": 1, "device": "cpu", "out": str(tmp_path)}  # fmt: skip
+    console = Console(record=True, width=160)
+    print_training(result, metrics, console)
+    text = console.export_text()
+    assert "train at step 40" in text and "no held-out points" in text
+    assert "test not reached" not in text
