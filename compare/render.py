@@ -323,7 +323,9 @@ def print_training(result, metrics: dict[str, Any], console: Console) -> None:
         console.print(f"{split:<5}  {measure} [bold]{_percent(metrics[f'final_{split}_accuracy'])}[/]  "
                       f"loss {metrics[f'final_{split}_loss']:.4g}{rmse}  [dim]({points:,} points)[/]")  # fmt: skip
     reached = []
-    for split in ("train", "test"):
+    for split, points in (("train", task.n_train), ("test", task.n_test)):
+        if points == 0:  # nothing to reach: said above ("no held-out points")
+            continue
         step = metrics[f"steps_to_99_{split}"]
         reached.append(f"{split} at step {step:,}" if step is not None else f"{split} not reached")
     seconds = metrics["cpu_seconds_to_99_test"]
