@@ -17,7 +17,7 @@ from typing import Any
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
-from .errors import OccamError, OccamSyntaxError, Source, Span
+from .errors import OccamError, OccamSyntaxError, Source, Span, did_you_mean
 
 __all__ = [
     "Num", "Name", "Operation", "Call", "SurfaceExpr",
@@ -425,9 +425,19 @@ def _expected_list(names: set[str]) -> str:
     return described[0] if len(described) == 1 else ", ".join(described[:-1]) + " or " + described[-1]
 
 
+def _keyword_hint(word: str, expected: set[str]) -> str | None:
+    """'did you mean `grammar`?' for a misspelt keyword, among the keywords the parser expected."""
+    if not word.isidentifier():
+        return None
+    keywords = [terminal.pattern.value for terminal in _parser().terminals
+                if terminal.name in expected and terminal.pattern.type == "str" and terminal.pattern.value.isidentifier()]  # fmt: skip
+    return did_you_mean(word, keywords)
+
+
 def _syntax_error(error: UnexpectedInput, source: Source) -> OccamSyntaxError:
     line, column = max(error.line, 1), max(error.column, 1)
     position = error.pos_in_stream or 0
+    hint = None
     if isinstance(error, UnexpectedCharacters):
         char = source.text[position] if position < len(source.text) else ""
         message = f"unexpected character {char!r}"
@@ -438,6 +448,7 @@ def _syntax_error(error: UnexpectedInput, source: Source) -> OccamSyntaxError:
         message = f"unexpected {_describe_terminal(token.type) if token.type.startswith('__') else repr(str(token))}"
         expected = _expected_list(set(error.expected))
         width = max(1, len(str(token)))
+        hint = _keyword_hint(str(token), set(error.expected))
     else:
         message = "unexpected end of text"
         expected = _expected_list(set(getattr(error, "expected", ()) or ()))
@@ -446,7 +457,7 @@ def _syntax_error(error: UnexpectedInput, source: Source) -> OccamSyntaxError:
         line, column = len(lines), len(lines[-1]) + 1
         position = len(source.text)
     span = Span(line, column, position, position + width)
-    return OccamSyntaxError(message, source=source, span=span, expected=expected or None)
+    return OccamSyntaxError(message, source=source, span=span, expected=expected or None, hint=hint)
 
 
 def _parse(text: str, source: Source, start: str) -> Any:
