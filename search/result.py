@@ -16,7 +16,7 @@ __all__ = ["Candidate", "Posterior", "PosteriorEntry", "SearchStats", "Synthesis
 
 STATUSES = {
     "solved": "the shortest program that fits the training data was found, and no shorter one exists",
-    "exhausted": "every program the grammar derives (within max_bits) was enumerated",
+    "exhausted": "every function the grammar derives (within max_bits) was enumerated, one program each",
     "time": "the time budget ran out",
     "bits": "the bits budget (max_bits) was reached",
     "memory": "the memory budget for the banks was reached",
