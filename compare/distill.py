@@ -187,7 +187,9 @@ class Distiller:
         if best < 0 or not math.isfinite(total):
             return None
         program_bits = float(self._level_bits[np.searchsorted(self._ends, best, side="right")])
-        return best, program_bits, float(total - program_bits), target
+        # The best row's own code, as DataCode gives it: total - program_bits can be an ulp off.
+        data_bits = float(code.bits(self._values(best)[None, :])[0])
+        return best, program_bits, data_bits, target
 
     def _best_real(self, code: DataCode, count: int) -> tuple[int, float]:
         best, least = -1, math.inf

@@ -26,3 +26,14 @@ def test_the_pareto_table_lists_the_front_under_its_title():
         bits, data = line.split()[:2]
         assert (bits, data) == (f"{row.bits:.2f}", f"{row.data_bits:.2f}")
         assert data != "inf"
+
+
+def test_an_exhausted_search_says_every_function_was_enumerated():
+    """The banks keep one program per function: "every program" was not enumerated (issue 9, #11)."""
+    task = task_of("task t { input x, y: bool\n output bool\n target x ^ y\n grammar { bool -> x, y, bool and bool } }")
+    result = search.synthesize(task, max_seconds=30.0, max_memory_mb=64.0)
+    console = Console(file=io.StringIO(), width=400, record=True, color_system=None)
+    print_synthesis(result, console)
+    text = console.export_text()
+    assert result.status == "exhausted" and "exhausted: every function the grammar derives" in text
+    assert "every program" not in text and result.to_json()["status_meaning"].startswith("every function")

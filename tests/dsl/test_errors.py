@@ -29,6 +29,8 @@ CASES = [
     ("an unknown name", edit("a + b", "a + c"), OccamTypeError, "4:16", "unknown name `c`", "inputs a, b"),
     ("a misspelt keyword", edit("grammar {", "grammer {"), OccamSyntaxError, "5:5", "unexpected 'grammer'",
      "did you mean `grammar`?"),
+    ("a misspelt field keyword", edit("target a + b", "targt a + b"), OccamSyntaxError, "4:5", "unexpected 'targt'",
+     "did you mean `target`?"),
     ("a misspelt input", edit("a + b", "a + bb"), OccamTypeError, "4:16", "unknown name `bb`", "did you mean `b`?"),
     ("an unknown type", edit("int 0..9", "integer 0..9"), OccamTypeError, "2:17", "unknown type `integer`", "did you mean `int`?"),
     ("a type used as a value", edit("a + b", "a + int"), OccamTypeError, "4:16", "`int` is a type", "an input"),

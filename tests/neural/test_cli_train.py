@@ -28,6 +28,8 @@ def test_train_writes_the_run(capsys, tmp_path):
     assert status == 0
     assert json.loads((tmp_path / "metrics.json").read_text())["final_test_accuracy"] is None  # no held-out points
     assert "majority3" in out and "boolean" in out and "train  accuracy" in out
+    assert "test   no held-out points" in out and "99 % accuracy: train" in out
+    assert "test not reached" not in out, "a task with no held-out points has no test accuracy to reach"
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert METRICS_KEYS - {"out"} <= set(metrics)
     assert metrics["steps"] == 40 and metrics["preset"] == "boolean" and metrics["status"] == "finished"
