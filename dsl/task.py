@@ -64,7 +64,7 @@ __all__ = ["Task", "Input", "Noise", "load_task", "load_tasks", "parse_tasks", "
 
 MAX_POINTS = 2**24  # the most points a task may hold: its domain, samples and test points together
 MAX_DATA_BYTES = 256 * 2**20  # a data file larger than this is refused before it is read
-DATA_ROOT_VARIABLE = "OCCAM_DATA_ROOT"  # names a folder, other than the task file's, that data files may be in
+DATA_ROOT_VARIABLE = "OCCAM_DATA_ROOT"  # names the folder data files must lie in, instead of the task file's
 
 
 @dataclass(frozen=True, slots=True)
