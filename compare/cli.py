@@ -124,9 +124,9 @@ def _parser() -> argparse.ArgumentParser:
                               "the comparison by --distill-seconds")  # fmt: skip
     compare.add_argument("--distill-window", type=_non_negative, default=10.0, metavar="BITS",
                          help="distil among programs up to the minimal program's bits + BITS (default 10)")  # fmt: skip
-    compare.add_argument("--distill-seconds", type=float, default=60.0, metavar="S",
+    compare.add_argument("--distill-seconds", type=_positive, default=60.0, metavar="S",
                          help="the comparison stage's time budget: distilling every recorded step (default 60)")  # fmt: skip
-    compare.add_argument("--distill-memory-mb", type=float, default=1024.0, metavar="M",
+    compare.add_argument("--distill-memory-mb", type=_positive, default=1024.0, metavar="M",
                          help="the distillation's memory budget: its candidate programs (default 1024)")  # fmt: skip
     compare.add_argument("--out", metavar="DIR", help="where to write the run (default runs/compare-TASK-PRESET-SEED[-Nsteps])")
     _json_option(compare)

@@ -58,7 +58,8 @@ def test_synth_refuses_budgets_that_are_not_positive_numbers(capsys, option, val
 
 
 @pytest.mark.parametrize(("option", "value"), [("--distill-window", "-1"), ("--distill-window", "nan"),
-                                               ("--max-seconds", "nan")])  # fmt: skip
+                                               ("--max-seconds", "nan"), ("--distill-seconds", "-1"),
+                                               ("--distill-seconds", "nan"), ("--distill-memory-mb", "0")])  # fmt: skip
 def test_compare_refuses_them_too(capsys, option, value):
     with pytest.raises(SystemExit) as raised:
         main(["compare", "majority3", option, value])

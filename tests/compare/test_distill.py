@@ -166,3 +166,11 @@ def test_the_comparison_reports_the_distillation_progress():
 def test_distillation_budgets_are_checked(setting):
     with pytest.raises(dsl.SearchError, match="distill_"):
         Distiller(task_of(MOD7), max_bits=20.0, **setting)
+
+
+def test_the_pipeline_checks_the_distillation_budgets_before_anything_runs(tmp_path):
+    from compare.pipeline import run_pipeline
+
+    with pytest.raises(dsl.SearchError, match="distill_seconds"):
+        run_pipeline(task_of(MOD7), out=tmp_path / "run", distill_seconds=math.nan)
+    assert not (tmp_path / "run").exists(), "nothing was searched, trained or written"
