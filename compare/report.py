@@ -578,8 +578,9 @@ def _sequence_lines(sequence: list[dict[str, Any]], *, head: int = 3, tail: int 
         steps = (f"step {entry['first_step']:,}" if entry["first_step"] == entry["last_step"]
                  else f"steps {entry['first_step']:,}–{entry['last_step']:,}")  # fmt: skip
         exceptions = entry.get("exceptions_first")
+        noun = "exception" if exceptions == 1 and entry["exceptions_last"] == 1 else "exceptions"
         code = f"{_span(entry, 'bits', _bits)} bits" + ("" if exceptions is None else
-                                                       f" ({_span(entry, 'exceptions', _count)} exceptions)")
+                                                       f" ({_span(entry, 'exceptions', _count)} {noun})")
         return f"  {index + 1:>3}. {escape(entry['program'])}  [dim]{steps}: {code}[/]"
 
     if len(sequence) <= head + tail + 1:

@@ -433,3 +433,12 @@ def test_the_disagreements_by_input_name_the_values_with_the_most():
 
     lines = by_input_lines({"a": {"1": 3, "4": 5, "10": 1, "32": 5}, "b": {}, "c": {"0": 2}})
     assert lines == ["by a: 4 (5), 32 (5), 1 (3); 4 values in all", "by c: 0 (2)"]
+
+
+def test_one_exception_is_one_exception_in_the_summary():
+    from compare.report import _sequence_lines
+
+    entry = {"program": "x", "first_step": 1, "last_step": 3, "bits_first": 24.24, "bits_last": 24.24}
+    one = _sequence_lines([{**entry, "exceptions_first": 1, "exceptions_last": 1}])[0]
+    some = _sequence_lines([{**entry, "exceptions_first": 2, "exceptions_last": 1}])[0]
+    assert "(1 exception)" in one and "(2 → 1 exceptions)" in some
