@@ -90,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--max-seconds", type=_positive, default=60.0, metavar="S",
                        help="time budget, wall clock, the whole command (default 60; inf: none)")  # fmt: skip
     synth.add_argument("--max-bits", type=_positive, default=float("inf"), metavar="B", help="description-length bound")
-    synth.add_argument("--max-memory-mb", type=_positive, default=4096.0, metavar="M",
+    synth.add_argument("--max-memory-mb", type=_megabytes, default=4096.0, metavar="M",
                        help="memory budget of the search (default 4096)")  # fmt: skip
     synth.add_argument("--equivalence", choices=("all", "train"), default="all",
                        help="points on which two programs are the same function (default: all)")  # fmt: skip
@@ -126,7 +126,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="distil among programs up to the minimal program's bits + BITS (default 10)")  # fmt: skip
     compare.add_argument("--distill-seconds", type=_positive, default=60.0, metavar="S",
                          help="the comparison stage's time budget: distilling every recorded step (default 60)")  # fmt: skip
-    compare.add_argument("--distill-memory-mb", type=_positive, default=1024.0, metavar="M",
+    compare.add_argument("--max-memory-mb", type=_megabytes, default=4096.0, metavar="M",
+                         help="the synthesis stage's memory budget (default 4096)")  # fmt: skip
+    compare.add_argument("--distill-memory-mb", type=_megabytes, default=1024.0, metavar="M",
                          help="the distillation's memory budget: its candidate programs (default 1024)")  # fmt: skip
     compare.add_argument("--out", metavar="DIR", help="where to write the run (default runs/compare-TASK-PRESET-SEED[-Nsteps])")
     _json_option(compare)
@@ -169,6 +171,14 @@ def _positive(text: str) -> float:
     value = _number(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not > 0 (expected a number > 0, or inf for no limit)")
+    return value
+
+
+def _megabytes(text: str) -> float:
+    """An argparse type: a finite number of MB > 0 (a memory budget is reserved up front)."""
+    value = _positive(text)
+    if value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not finite (expected a number of MB > 0)")
     return value
 
 
@@ -427,7 +437,8 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     screen = Console(stderr=True, highlight=False, emoji=False) if args.json == "-" else console
     steps = args.steps if args.steps is not None else preset.config.steps
     result = run_pipeline(
-        task, preset=preset.name, seed=args.seed, out=out, max_seconds=args.max_seconds, steps=args.steps,
+        task, preset=preset.name, seed=args.seed, out=out, max_seconds=args.max_seconds,
+        max_memory_mb=args.max_memory_mb, steps=args.steps,
         distill_window=args.distill_window, distill_seconds=args.distill_seconds,
         distill_memory_mb=args.distill_memory_mb,
         synth_display=lambda: SynthesisProgress(screen),

@@ -56,6 +56,7 @@ def run_pipeline(
     preset: str | None = None,
     seed: int = 0,
     max_seconds: float = 60.0,
+    max_memory_mb: float = 4096.0,
     distill_window: float = 10.0,
     distill_seconds: float = 60.0,
     distill_memory_mb: float = 1024.0,
@@ -67,7 +68,7 @@ def run_pipeline(
 ) -> PipelineResult:
     """Run (or reuse) each stage for `task` and write everything into `out`. The displays make
     context managers (one at a time) whose `update` is the stage's progress callback. Each
-    stage has its own budget: `max_seconds` the synthesis, `steps` the training,
+    stage has its own budget: `max_seconds` and `max_memory_mb` the synthesis, `steps` the training,
     `distill_seconds` and `distill_memory_mb` the comparison."""
     import neural
     from neural.trace import file_sha256, load_trace, write_json
@@ -81,12 +82,15 @@ def run_pipeline(
     out.mkdir(parents=True, exist_ok=True)
     reused = {}
     synthesis_key = {"version": VERSION, "task": task.fingerprint, "max_seconds": max_seconds, "window": 10.0}
+    if max_memory_mb != 4096.0:  # a key of the default's runs as before, so that their caches still serve
+        synthesis_key["max_memory_mb"] = max_memory_mb
     synthesis = _cached_synthesis(out / "synthesis.json", synthesis_key, task, log)
     reused["synthesis"] = synthesis is not None
     if synthesis is None:
         log("synthesizing")
         with _display(synth_display) as display:
-            synthesis = search.synthesize(task, max_seconds=max_seconds, progress=display.update)
+            synthesis = search.synthesize(task, max_seconds=max_seconds, max_memory_mb=max_memory_mb,
+                                          progress=display.update)
         interrupted = synthesis.status == "interrupted"
         _write_sealed(out / "synthesis.json", {**synthesis.to_json(), "cache_key": None if interrupted else synthesis_key})
         if interrupted:

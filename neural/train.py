@@ -58,6 +58,7 @@ SAVE_EVERY_SECONDS = 60.0  # with `out`, the run's files are rewritten at trace 
 # 10^8 parameters are 1.6 GB with their gradients and AdamW's moments in float32, days of CPU steps.
 MAX_PARAMETERS = 10**8
 MAX_DEPTH = 1000  # linear layers of an MLP (each a module: a million of them alone fill gigabytes)
+MAX_STEPS = 10**9  # optimizer steps: far past any published run (Nanda et al.: 50,000), within int64 schedules
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,8 @@ def _problems(config: TrainConfig) -> Iterator[str]:
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             yield f"{name} = {value!r}; expected a positive integer"
+    if isinstance(config.steps, int) and config.steps > MAX_STEPS:
+        yield f"steps = {config.steps!r}; expected at most {MAX_STEPS:,} optimizer steps"
     if isinstance(config.depth, int) and config.depth > MAX_DEPTH:
         yield f"depth = {config.depth!r}; expected at most {MAX_DEPTH} layers"
     for name in ("lr", "init_scale", "regression_tolerance"):

@@ -17,9 +17,10 @@ Pareto front, the exact fits and the posterior's members, and decides when to st
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -35,7 +36,7 @@ from .mdl import DataCode
 from .result import Candidate, Posterior, PosteriorEntry, SearchStats, SynthesisResult
 from .space import bits_of, build_space
 
-__all__ = ["synthesize", "Progress", "fits", "validate_settings"]
+__all__ = ["synthesize", "Progress", "fits", "reserving", "validate_budgets", "validate_settings"]
 
 FIT_RTOL = 1e-9  # reals: a program fits when it reproduces every training target to this
 
@@ -93,21 +94,16 @@ def synthesize(
                     max_memory_bytes=shares["banks"], started=started)  # fmt: skip
     code = DataCode(task, space.train, space.target, precision=precision, packed=space.packed)
     tracker = _Tracker(task, space, code, posterior_window, pareto_k, max_posterior, shares["working"])
-    try:  # the banks reserve their rows up front: an address-space limit (ulimit -v) may refuse them
+    with reserving(max_memory_mb):
         enumerator = Enumerator(space, budget, on_rows=tracker.on_rows)
-    except MemoryError as error:
-        raise SearchError(
-            f"the banks for a memory budget of max_memory_mb = {max_memory_mb:g} cannot be reserved ({error})",
-            expected="a smaller memory budget (--max-memory-mb), or a higher limit on the process's memory "
-            "(ulimit -v): the banks reserve their share of the budget once per type",
-        ) from None
     enumerator.on_hits = tracker.on_hits
     tracker.enumerator = enumerator
     enumerator.compile_kernels()
     code.bits(np.empty((0, space.row_width), dtype=space.storage(space.output_index)))  # compiles too
     backward = None
     if shares["backward"]:
-        backward = BackwardSearch(space, enumerator.banks, max_bytes=int(shares["backward"]))
+        with reserving(max_memory_mb):
+            backward = BackwardSearch(space, enumerator.banks, max_bytes=int(shares["backward"]))
         backward.compile_kernels()
     # Compiling (or loading the compiled kernels) counts against the wall-clock budget, but the
     # search proper always gets at least half of it: a small budget is not all spent compiling.
@@ -171,15 +167,27 @@ def memory_shares(budget_bytes: float, *, inverse: bool) -> dict[str, float]:
     return {"banks": banks, "backward": backward, "working": working}
 
 
+@contextlib.contextmanager
+def reserving(max_memory_mb: float) -> Iterator[None]:
+    """The banks and the backward search's tables reserve their share of the budget up front:
+    an address-space limit (ulimit -v) may refuse it, which is the user's to resolve."""
+    try:
+        yield
+    except MemoryError as error:
+        raise SearchError(
+            f"the search's tables for a memory budget of max_memory_mb = {max_memory_mb:g} cannot be reserved "
+            f"({error})",
+            expected="a smaller memory budget (--max-memory-mb), or a higher limit on the process's memory "
+            "(ulimit -v): the banks and the backward search reserve their shares of the budget up front",
+        ) from None
+
+
 def validate_settings(*, max_seconds: float, max_bits: float, max_memory_mb: float, equivalence: str,
                       posterior_window: float, pareto_k: int, precision: float | None, max_posterior: int) -> None:
     """Raise SearchError, naming the setting, its value and its range, for a setting that would
     make the search meaningless: NaN (which compares false with everything, so a NaN budget
     would never stop anything), a budget of zero or less, a negative window."""
-    positive = "a number > 0 (inf: no limit)"
-    _check("max_seconds", max_seconds, lambda value: value > 0, positive)
-    _check("max_bits", max_bits, lambda value: value > 0, positive)
-    _check("max_memory_mb", max_memory_mb, lambda value: value > 0, positive)
+    validate_budgets(max_seconds=max_seconds, max_bits=max_bits, max_memory_mb=max_memory_mb)
     _check("posterior_window", posterior_window, lambda value: value >= 0, "a number of bits >= 0")
     if precision is not None:
         _check("precision", precision, lambda value: 0 < value < math.inf, "a finite number > 0, or None")
@@ -188,6 +196,15 @@ def validate_settings(*, max_seconds: float, max_bits: float, max_memory_mb: flo
             raise SearchError(f"{name} = {value!r} is out of range", expected="an integer >= 1")
     if equivalence not in ("all", "train"):
         raise SearchError(f"equivalence = {equivalence!r} is not a known equivalence", expected="'all' or 'train'")
+
+
+def validate_budgets(*, max_seconds: float, max_bits: float, max_memory_mb: float) -> None:
+    """Raise SearchError unless the time and bits budgets are > 0 (inf: no limit) and the memory
+    budget is a finite number > 0 (the tables reserve it up front)."""
+    positive = "a number > 0 (inf: no limit)"
+    _check("max_seconds", max_seconds, lambda value: value > 0, positive)
+    _check("max_bits", max_bits, lambda value: value > 0, positive)
+    _check("max_memory_mb", max_memory_mb, lambda value: 0 < value < math.inf, "a finite number of MB > 0")
 
 
 def _check(name: str, value: float, in_range: Callable[[float], bool], expected: str) -> None:

@@ -19,6 +19,7 @@ from dsl import Expr, Task
 from .enumerate import Budget, Enumerator, Stop
 from .result import SearchStats
 from .space import build_space
+from .synthesize import reserving, validate_budgets
 
 __all__ = ["FunctionTable", "minimal_programs"]
 
@@ -50,8 +51,10 @@ def minimal_programs(
     """Enumerate `task`'s grammar on all its points until every function of the output type is
     met (Boolean outputs: 2^P of them) or a budget runs out."""
     space = build_space(task, equivalence="all")
+    validate_budgets(max_seconds=max_seconds, max_bits=max_bits, max_memory_mb=max_memory_mb)
     budget = Budget(max_seconds=max_seconds, max_bits=max_bits, max_memory_bytes=max_memory_mb * 2**20)
-    enumerator = Enumerator(space, budget)
+    with reserving(max_memory_mb):
+        enumerator = Enumerator(space, budget)
     enumerator.compile_kernels()
     budget.restart()
     bank = enumerator.banks[space.output_index]

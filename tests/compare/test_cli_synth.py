@@ -47,7 +47,7 @@ def run(capsys, *argv):
     ("option", "value"),
     [("--max-seconds", "nan"), ("--max-seconds", "-5"), ("--max-seconds", "0"), ("--max-bits", "nan"),
      ("--max-bits", "-1"), ("--max-memory-mb", "nan"), ("--max-memory-mb", "0"), ("--window", "-3"),
-     ("--window", "nan"), ("--max-seconds", "soon")],
+     ("--window", "nan"), ("--max-seconds", "soon"), ("--max-memory-mb", "inf")],
 )  # fmt: skip
 def test_synth_refuses_budgets_that_are_not_positive_numbers(capsys, option, value):
     with pytest.raises(SystemExit) as raised:
@@ -59,7 +59,8 @@ def test_synth_refuses_budgets_that_are_not_positive_numbers(capsys, option, val
 
 @pytest.mark.parametrize(("option", "value"), [("--distill-window", "-1"), ("--distill-window", "nan"),
                                                ("--max-seconds", "nan"), ("--distill-seconds", "-1"),
-                                               ("--distill-seconds", "nan"), ("--distill-memory-mb", "0")])  # fmt: skip
+                                               ("--distill-seconds", "nan"), ("--distill-memory-mb", "0"),
+                                               ("--max-memory-mb", "inf"), ("--max-memory-mb", "0")])  # fmt: skip
 def test_compare_refuses_them_too(capsys, option, value):
     with pytest.raises(SystemExit) as raised:
         main(["compare", "majority3", option, value])
@@ -151,3 +152,17 @@ def test_training_summary_without_held_out_points_says_nothing_of_reaching_test(
     text = console.export_text()
     assert "train at step 40" in text and "no held-out points" in text
     assert "test not reached" not in text
+
+
+def test_compare_gives_its_memory_budget_to_the_search(capsys, tmp_path):
+    status, _, _ = run(capsys, "compare", "majority3", "--steps", "20", "--max-memory-mb", "50", "--out", str(tmp_path))
+    assert status == 0
+    synthesis = json.loads((tmp_path / "synthesis.json").read_text())
+    assert synthesis["cache_key"]["max_memory_mb"] == 50.0, "another budget is another search"
+    assert synthesis["stats"]["peak_bank_bytes"] <= 50 * 2**20
+
+
+def test_train_refuses_more_steps_than_it_can_schedule(capsys, tmp_path):
+    status, _, err = run(capsys, "train", "majority3", "--steps", str(10**20), "--out", str(tmp_path / "run"))
+    assert status == 1 and "steps = 100000000000000000000" in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()

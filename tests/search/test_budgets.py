@@ -244,3 +244,25 @@ def test_prediction_memory_does_not_grow_with_values_times_points():
     assert np.array_equal(predicted, task.target_values[task.test])
     whole = Posterior(entries, task.output_type, 10.0, max_bytes=1 << 40).predict(env)
     assert np.array_equal(whole, predicted)
+
+
+@pytest.mark.parametrize("setting", [{"max_seconds": -1.0}, {"max_seconds": math.nan}, {"max_memory_mb": -5.0},
+                                     {"max_memory_mb": math.inf}, {"max_bits": math.nan}])
+def test_minimal_programs_refuses_budgets_out_of_range(setting):
+    task = dsl.load_task("majority3")
+    with pytest.raises(dsl.SearchError, match=next(iter(setting))):
+        search.minimal_programs(task, **setting)
+
+
+def test_backward_tables_that_cannot_be_reserved_are_a_search_error(monkeypatch):
+    """Like the banks, the backward search reserves its share up front: refused by the process's
+    memory limit, it is a SearchError that says what to do, not a MemoryError traceback."""
+    import search.inverse
+
+    def refuse(self, *args, **kwargs):
+        raise MemoryError("Unable to allocate 512 MiB")
+
+    monkeypatch.setattr(search.inverse.BackwardSearch, "__init__", refuse)
+    with pytest.raises(dsl.SearchError, match="cannot be reserved") as raised:
+        search.synthesize(dsl.load_task("nguyen1"), max_seconds=10)
+    assert "--max-memory-mb" in str(raised.value)
