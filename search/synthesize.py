@@ -89,7 +89,9 @@ def synthesize(
                       precision=precision, max_posterior=max_posterior)  # fmt: skip
     started = time.perf_counter()
     space = build_space(task, equivalence=equivalence)
-    shares = memory_shares(max_memory_mb * 2**20, inverse=inverse and task.noise is None)
+    backward_on = inverse and task.noise is None
+    shares = memory_shares(max_memory_mb * 2**20, inverse=backward_on,
+                           index_fraction=_train_index_fraction(space) if backward_on else 0.0)  # fmt: skip
     budget = Budget(max_seconds=max_seconds * (1 - RESULT_SHARE), max_bits=max_bits,
                     max_memory_bytes=shares["banks"], started=started)  # fmt: skip
     code = DataCode(task, space.train, space.target, precision=precision, packed=space.packed)
@@ -103,7 +105,7 @@ def synthesize(
     backward = None
     if shares["backward"]:
         with reserving(max_memory_mb):
-            backward = BackwardSearch(space, enumerator.banks, max_bytes=int(shares["backward"]))
+            backward = BackwardSearch(space, enumerator.banks, max_bytes=int(shares["contexts"]))
         backward.compile_kernels()
     # Compiling (or loading the compiled kernels) counts against the wall-clock budget, but the
     # search proper always gets at least half of it: a small budget is not all spent compiling.
@@ -156,15 +158,30 @@ WORKING_CAP = 256 << 20  # bytes: the working share never needs more (the scorin
 WORKING_FLOOR = 8 << 20  # bytes: a smaller working share would make the vote crawl point by point
 
 
-def memory_shares(budget_bytes: float, *, inverse: bool) -> dict[str, float]:
+def memory_shares(budget_bytes: float, *, inverse: bool, index_fraction: float = 0.0) -> dict[str, float]:
     """How `budget_bytes` are split, so that together they bound what the search allocates:
     `backward`, the backward search's contexts (an eighth, at most 256 MiB; 0 without it);
     `working`, the transient arrays beside the banks (scoring batches, a hash table's doubling,
-    the posterior's chunked vote: an eighth, from 8 to 256 MiB); `banks`, the rest."""
-    backward = min(256 << 20, budget_bytes / 8) if inverse else 0.0
+    the posterior's chunked vote: an eighth, from 8 to 256 MiB); `banks`, the rest, less the
+    backward search's index of the output bank, which grows with it: `index_fraction` of a
+    bank row per row (`_train_index_fraction`), counted in `backward`."""
+    contexts = min(256 << 20, budget_bytes / 8) if inverse else 0.0
     working = max(WORKING_FLOOR, min(WORKING_CAP, budget_bytes * WORKING_SHARE))
-    banks = max(0.0, budget_bytes - backward - min(working, budget_bytes / 4))
-    return {"banks": banks, "backward": backward, "working": working}
+    rest = max(0.0, budget_bytes - contexts - min(working, budget_bytes / 4))
+    banks = rest / (1 + index_fraction)
+    return {"banks": banks, "backward": contexts + (rest - banks), "contexts": contexts, "working": working}
+
+
+def _train_index_fraction(space) -> float:
+    """Bytes the backward search's index takes per row of the output bank, as a fraction of the
+    row's own: nothing when the training points are the equivalence points (the index is the
+    bank itself), else a copy of the row at the training points and its table slots."""
+    columns = 1 if space.packed else int(np.count_nonzero(space.train))
+    if columns == space.row_width:
+        return 0.0
+    output = space.output_index
+    copied = columns * np.dtype(space.storage(output)).itemsize + 64
+    return copied / Bank.row_bytes(space, output)
 
 
 @contextlib.contextmanager
