@@ -181,11 +181,11 @@ def test_memory_shares_add_up_to_the_budget(budget_mb, inverse):
 
 # Held-out points among the equivalence points: the backward search then indexes a copy of the
 # output bank at the training points, which grows with the bank (30 % over budget when uncounted).
-HELD_OUT = BIG.replace("sample 20 uniform seed 0", "sample 32 uniform seed 0\n    test 32 uniform seed 1 range x: 0.5..6")
+BIG_HELD_OUT = BIG.replace("sample 20 uniform seed 0", "sample 32 uniform seed 0\n    test 32 uniform seed 1 range x: 0.5..6")
 
 
 @pytest.mark.parametrize("budget_mb", [16.0, 48.0])
-@pytest.mark.parametrize("text", [BIG, HELD_OUT], ids=["train-only", "held-out"])
+@pytest.mark.parametrize("text", [BIG, BIG_HELD_OUT], ids=["train-only", "held-out"])
 def test_the_memory_budget_bounds_what_the_search_allocates(budget_mb, text):
     """Everything numpy allocates (the banks are reserved whole when they are made), measured by
     tracemalloc, stays within the budget: it bounds the process's memory beyond its start."""
