@@ -57,8 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OccamError as error:
         errors.print(f"[bold red]error:[/] {_escape(str(error))}")
         return 1
-    except KeyboardInterrupt:
-        errors.print("[yellow]interrupted[/]")
+    except KeyboardInterrupt as interruption:  # a stage may say where it stopped and what it kept
+        errors.print("[yellow]interrupted[/]" + (f" {_escape(str(interruption))}" if str(interruption) else ""))
         return 130
     except BrokenPipeError:  # `occam tasks | head`
         return 0

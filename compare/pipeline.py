@@ -94,7 +94,8 @@ def run_pipeline(
         interrupted = synthesis.status == "interrupted"
         _write_sealed(out / "synthesis.json", {**synthesis.to_json(), "cache_key": None if interrupted else synthesis_key})
         if interrupted:
-            raise KeyboardInterrupt  # what was found is written, and searched again next time
+            raise KeyboardInterrupt(f"during the search: what it found is in {out / 'synthesis.json'} "
+                                    "(searched again on the next run)")  # fmt: skip
 
     train_key = {"version": VERSION, "task": task.fingerprint, "config": config.to_json(), "seed": seed}
     train_dir = out / "train"
@@ -109,7 +110,9 @@ def run_pipeline(
                    "files_sha256": {name: file_sha256(train_dir / name) for name in TRAINING_FILES}}  # fmt: skip
         _write_sealed(train_dir / "metrics.json", metrics)
         if result.interrupted:
-            raise KeyboardInterrupt  # the run's files are written; nothing after training can be trusted
+            # The run's files are written; nothing after training can be trusted.
+            raise KeyboardInterrupt(f"during training, at step {result.steps:,} of {config.steps:,}: the partial run "
+                                    f"is in {train_dir} (trained again on the next run)")  # fmt: skip
     trace = load_trace(train_dir / "trace")
 
     log("comparing")

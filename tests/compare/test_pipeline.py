@@ -161,7 +161,7 @@ def test_an_interrupted_search_is_written_but_not_reused(monkeypatch, tmp_path):
         return dataclasses.replace(real(*args, **kwargs), status="interrupted")
 
     monkeypatch.setattr(pipeline.search, "synthesize", interrupted)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="during the search: what it found is in .*synthesis.json"):
         pipeline.run_pipeline(task, preset="gromov", seed=0, out=tmp_path, steps=20)
     written = json.loads((tmp_path / "synthesis.json").read_text())
     assert written["status"] == "interrupted" and written["cache_key"] is None
@@ -407,3 +407,22 @@ def test_mutated_synthesis_results_read_back_or_are_refused(clean_run):
             assert str(error).startswith("mutated.json is damaged: ")
             refused += 1
     assert refused > 100
+
+
+def test_an_interrupted_training_says_where_it_stopped_and_what_it_kept(monkeypatch, capsys, tmp_path):
+    import dsl
+    import neural
+    from compare import pipeline
+
+    (task,) = dsl.parse_tasks(MOD13)
+    real = neural.train
+
+    def interrupted(*args, **kwargs):
+        result = real(*args, **kwargs)
+        result.interrupted = True
+        return result
+
+    monkeypatch.setattr(neural, "train", interrupted)  # the pipeline imports neural when it trains
+    with pytest.raises(KeyboardInterrupt, match=r"during training, at step 20 of 20: the partial run is in .*train"):
+        pipeline.run_pipeline(task, preset="gromov", seed=0, out=tmp_path, steps=20)
+    assert json.loads((tmp_path / "train" / "metrics.json").read_text())["cache_key"] is None
