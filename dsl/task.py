@@ -514,6 +514,10 @@ def _points(inputs: tuple[Input, ...], fields: _Fields, source: Source) -> tuple
     test: SampleSyntax | None = fields.get("test")
     if sample is not None:
         ranges = {input_.name: input_.bounds for input_ in inputs}
+        if test is not None and sample.count > 0 and all(ranges[input_.name] is not None for input_ in inputs):
+            requested = _requested(inputs, ranges, sample)
+            if requested <= MAX_POINTS:
+                _check_total(requested, inputs, _test_ranges(inputs, test, source), test, source)
         train_points = _draw(inputs, ranges, sample, source, exclude=None)
         described = f"{sample.count} {sample.method} samples (seed {sample.seed})"
     else:
@@ -530,6 +534,8 @@ def _points(inputs: tuple[Input, ...], fields: _Fields, source: Source) -> tuple
                 f"the domain has {size:,} points, more than occam enumerates ({MAX_POINTS:,})", source=source,
                 span=inputs[0].span, expected="`sample N uniform seed S` to draw points from it",
             )
+        if test is not None:
+            _check_total(size, inputs, _test_ranges(inputs, test, source), test, source)
         train_points = _grid(inputs, {input_.name: input_.bounds for input_ in inputs}, count=0)
         described = f"the whole domain ({size:,} points)"
     n_candidates = len(next(iter(train_points.values())))
@@ -576,6 +582,28 @@ def _grid(inputs: tuple[Input, ...], ranges: Mapping[str, Range], count: int) ->
     return {input_.name: column.ravel() for input_, column in zip(inputs, mesh)}
 
 
+def _requested(inputs: tuple[Input, ...], ranges: Mapping[str, Range | None], spec: SampleSyntax) -> int:
+    """How many points `spec` asks for (a grid: its product over the inputs); every input ranged."""
+    reals = sum(input_.type.kind == "real" for input_ in inputs)
+    size = spec.count ** max(1, reals) if spec.method == "grid" else spec.count
+    if spec.method == "grid":
+        size *= math.prod(ranges[i.name].size for i in inputs if i.type.kind != "real")
+    return size
+
+
+def _check_total(train: int, inputs: tuple[Input, ...], ranges: Mapping[str, Range | None], test: SampleSyntax,
+                 source: Source) -> None:
+    """Refuse, before anything is drawn, `test` points that with `train` points exceed MAX_POINTS
+    (`_draw` checks each count alone, and its messages say what is wrong with the fields)."""
+    if test.count <= 0 or any(ranges[input_.name] is None for input_ in inputs):
+        return
+    size = _requested(inputs, ranges, test)
+    if size <= MAX_POINTS < train + size:
+        raise TaskError(f"`{test.keyword}` asks for {size:,} points, and with the {train:,} training points the task "
+                        f"would hold {train + size:,}, more than occam handles ({MAX_POINTS:,})", source=source,
+                        span=test.span, expected=f"at most {MAX_POINTS - train:,} test points, or fewer training points")
+
+
 def _draw(
     inputs: tuple[Input, ...],
     ranges: Mapping[str, Range | None],
@@ -584,7 +612,8 @@ def _draw(
     exclude: Mapping[str, np.ndarray] | None,
 ) -> dict[str, np.ndarray]:
     """`spec.count` points by `spec.method`; finite domains give distinct points, none of them
-    in `exclude` (the points drawn before: with them, the task may hold at most MAX_POINTS)."""
+    in `exclude` (the points drawn before; `_check_total` has made sure that with them the task
+    holds at most MAX_POINTS)."""
     for input_ in inputs:
         if ranges[input_.name] is None:
             raise TaskError(
@@ -594,18 +623,10 @@ def _draw(
     if spec.count <= 0:
         raise TaskError(f"`{spec.keyword}` asks for no points", source=source, span=spec.span,
                         expected="a positive number of points")
-    reals = sum(input_.type.kind == "real" for input_ in inputs)
-    size = spec.count ** max(1, reals) if spec.method == "grid" else spec.count
-    if spec.method == "grid":
-        size *= math.prod(ranges[i.name].size for i in inputs if i.type.kind != "real")
+    size = _requested(inputs, ranges, spec)
     if size > MAX_POINTS:
         raise TaskError(f"`{spec.keyword}` asks for {size:,} points, more than occam handles ({MAX_POINTS:,})",
                         source=source, span=spec.span, expected=f"at most {MAX_POINTS:,} points")
-    held = 0 if exclude is None else len(next(iter(exclude.values())))
-    if held + size > MAX_POINTS:  # refused before anything is drawn
-        raise TaskError(f"`{spec.keyword}` asks for {size:,} points, and with the {held:,} training points the task "
-                        f"would hold {held + size:,}, more than occam handles ({MAX_POINTS:,})", source=source,
-                        span=spec.span, expected=f"at most {MAX_POINTS - held:,} test points, or fewer training points")
     if spec.method == "grid":
         points = _grid(inputs, ranges, spec.count)
         if exclude is not None and all(input_.is_finite for input_ in inputs):

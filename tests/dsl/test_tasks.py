@@ -149,6 +149,22 @@ def test_training_and_test_points_together_respect_the_cap():
         one(whole)
 
 
+def test_too_many_points_together_are_refused_before_any_is_drawn(monkeypatch):
+    import dsl.task
+
+    def drawn(*args, **kwargs):
+        raise AssertionError("points were drawn before the total was checked")
+
+    monkeypatch.setattr(dsl.task, "_draw", drawn)
+    monkeypatch.setattr(dsl.task, "_grid", drawn)
+    text = ("task t {\n input x: int 0..99999999\n output int\n target x\n grammar { int -> x }\n"
+            " sample 10000000 uniform seed 0\n test 10000000 uniform seed 1\n}")
+    with pytest.raises(TaskError, match=r"with the 10,000,000 training points the task would hold 20,000,000"):
+        one(text)
+    with pytest.raises(TaskError, match=r"with the 16,777,216 training points"):
+        one("task t {\n input x, y: u12\n output u12\n target x\n test 1 uniform\n grammar bitwise\n}")
+
+
 def test_enumerating_a_huge_domain_asks_for_sampling():
     with pytest.raises(TaskError, match="more than occam enumerates"):
         one("task t {\n input x, y: u16\n output u16\n target x ^ y\n grammar bitwise\n}")
