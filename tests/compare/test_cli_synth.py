@@ -17,24 +17,10 @@ from rich.console import Console
 import dsl
 from compare.cli import EXIT_STATUSES, main
 from compare.render import print_training
+from tests.search.cases import NOISY_BOOL, SLOW_REAL
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
-NOISY = """task noisy {
-    input x, y, z, w: bool
-    output bool
-    target x and y or z
-    grammar { bool -> x, y, z, w, not bool, bool and bool, bool or bool }
-    noise label 10% seed 1
-}"""
-
-SLOW = """task slow {
-    input x: real 0.5..3
-    output real
-    target sin(x) * exp(x) / (x + cos(x * x)) - log(x) * x
-    grammar koza
-    sample 20 uniform seed 0
-}"""
 
 
 def run(capsys, *argv):
@@ -69,7 +55,7 @@ def test_compare_refuses_them_too(capsys, option, value):
 
 def test_a_noisy_task_whose_mdl_best_program_was_found_exits_0(capsys, tmp_path):
     path = tmp_path / "noisy.task"
-    path.write_text(NOISY)
+    path.write_text(NOISY_BOOL)
     status, out, _ = run(capsys, "synth", str(path), "--max-bits", "14", "--json", "-")
     result = json.loads(out)
     assert not result["best"]["fits_train"] and result["best"]["data_bits"] is not None
@@ -93,7 +79,7 @@ def test_synth_stays_within_its_time_budget(capsys, tmp_path):
     """--max-seconds bounds the whole command (here from `main`): search, JSON and printing,
     within 10 % plus 0.5 s for a machine shared with other jobs."""
     path = tmp_path / "slow.task"
-    path.write_text(SLOW)
+    path.write_text(SLOW_REAL)
     main(["synth", str(path), "--max-seconds", "0.5"])  # kernels compiled, sympy imported
     capsys.readouterr()
     started = time.perf_counter()

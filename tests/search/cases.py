@@ -253,3 +253,22 @@ def values_at(program: dsl.Expr, task: dsl.Task, mask: np.ndarray | None = None)
     env = task.env(mask)
     size = task.n_points if mask is None else int(np.count_nonzero(mask))
     return dsl.evaluate(program, env, size=size)
+
+
+# Shared by the budget tests of search/ and compare/: a real task whose search runs to any budget
+# (its target is far beyond koza's short programs), and a noisy Boolean task (one input unused).
+SLOW_REAL = """task slow {
+    input x: real 0.5..3
+    output real
+    target sin(x) * exp(x) / (x + cos(x * x)) - log(x) * x
+    grammar koza
+    sample 20 uniform seed 0
+}"""
+
+NOISY_BOOL = """task noisy {
+    input x, y, z, w: bool
+    output bool
+    target x and y or z
+    grammar { bool -> x, y, z, w, not bool, bool and bool, bool or bool }
+    noise label 10% seed 1
+}"""

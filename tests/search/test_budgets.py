@@ -17,7 +17,7 @@ from search.reference import function_key, reference_functions, reference_minima
 from search.result import Posterior, PosteriorEntry, _weighted_vote
 from search.synthesize import memory_shares
 
-from .cases import task_of, values_at
+from .cases import NOISY_BOOL, SLOW_REAL, task_of, values_at
 
 ALL_TRAIN = """task t {
     input x, y, z: bool
@@ -34,21 +34,6 @@ HELD_OUT = """task t {
     split train 7 seed 3
 }"""
 
-BIG = """task t {
-    input x: real 0.5..3
-    output real
-    target sin(x) * exp(x) / (x + cos(x * x)) - log(x) * x
-    grammar koza
-    sample 20 uniform seed 0
-}"""
-
-NOISY = """task t {
-    input x, y, z, w: bool
-    output bool
-    target x and y or z
-    grammar { bool -> x, y, z, w, not bool, bool and bool, bool or bool }
-    noise label 10% seed 1
-}"""
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -132,7 +117,7 @@ def test_the_time_budget_bounds_the_whole_call(seconds):
     and building the result count, and the call returns within 10 % of the budget, plus 0.3 s
     for a machine shared with other jobs (each kernel call, between two looks at the clock,
     takes a few milliseconds of CPU)."""
-    measured = subprocess.run([sys.executable, "-c", MEASURE, str(seconds)], input=BIG, capture_output=True,
+    measured = subprocess.run([sys.executable, "-c", MEASURE, str(seconds)], input=SLOW_REAL, capture_output=True,
                               text=True, timeout=120, check=True)  # fmt: skip
     status, elapsed = measured.stdout.split()
     assert status == "time"
@@ -140,7 +125,7 @@ def test_the_time_budget_bounds_the_whole_call(seconds):
 
 
 def test_best_seconds_is_set_on_a_noisy_task():
-    result = search.synthesize(task_of(NOISY), max_bits=14.0)
+    result = search.synthesize(task_of(NOISY_BOOL), max_bits=14.0)
     assert result.best is not None and math.isfinite(result.best.data_bits)
     assert result.stats.best_seconds is not None and 0 <= result.stats.best_seconds <= result.stats.cpu_seconds
 
@@ -149,7 +134,7 @@ def test_a_noisy_search_stops_once_no_program_to_come_can_matter():
     """With noise, programs still to come have totals of at least their bits: once those pass
     the least total plus the window, the best is certified and the posterior complete. The
     best is then the reference's least total over every function up to that bound."""
-    task, window = task_of(NOISY), 3.0
+    task, window = task_of(NOISY_BOOL), 3.0
     result = search.synthesize(task, posterior_window=window, max_seconds=60.0)
     assert result.status == "solved" and result.certified
     assert "least total bits" in result.status_meaning and "fits" not in result.status_meaning
@@ -181,11 +166,11 @@ def test_memory_shares_add_up_to_the_budget(budget_mb, inverse):
 
 # Held-out points among the equivalence points: the backward search then indexes a copy of the
 # output bank at the training points, which grows with the bank (30 % over budget when uncounted).
-BIG_HELD_OUT = BIG.replace("sample 20 uniform seed 0", "sample 32 uniform seed 0\n    test 32 uniform seed 1 range x: 0.5..6")
+SLOW_REAL_HELD_OUT = SLOW_REAL.replace("sample 20 uniform seed 0", "sample 32 uniform seed 0\n    test 32 uniform seed 1 range x: 0.5..6")
 
 
 @pytest.mark.parametrize("budget_mb", [16.0, 48.0])
-@pytest.mark.parametrize("text", [BIG, BIG_HELD_OUT], ids=["train-only", "held-out"])
+@pytest.mark.parametrize("text", [SLOW_REAL, SLOW_REAL_HELD_OUT], ids=["train-only", "held-out"])
 def test_the_memory_budget_bounds_what_the_search_allocates(budget_mb, text):
     """Everything numpy allocates (the banks are reserved whole when they are made), measured by
     tracemalloc, stays within the budget: it bounds the process's memory beyond its start."""
