@@ -220,6 +220,11 @@ def _write_json(data: Any, destination: str, console: Console) -> None:
         console.print(f"wrote {_escape(destination)}")
 
 
+def _screen(args: argparse.Namespace, console: Console) -> Console:
+    """Where progress and results are shown: standard error when the JSON goes to standard output."""
+    return Console(stderr=True, highlight=False, emoji=False) if args.json == "-" else console
+
+
 def _escape(text: str) -> str:
     """`text` printed as is by rich: its markup escaped (emoji codes such as `:x:` are left
     alone by the consoles, which are made with `emoji=False`)."""
@@ -344,10 +349,10 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
     out) when it would run past the budget."""
     import search
 
-    from .render import SIMPLIFY_SECONDS, SynthesisProgress, print_synthesis, simplified
+    from .render import SynthesisProgress, print_synthesis, simplifier
 
     task = dsl.load_task(args.source)
-    screen = Console(stderr=True, highlight=False, emoji=False) if args.json == "-" else console
+    screen = _screen(args, console)
     deadline = args.started + args.max_seconds
     reserve = min(5.0, max(0.5, 0.1 * args.max_seconds))
     search_seconds = max(deadline - reserve - time.perf_counter(), args.max_seconds / 4)
@@ -361,15 +366,15 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
             posterior_window=args.window,
             progress=progress.update,
         )
+    simplify = simplifier(deadline)  # each program's sympy form once: the JSON's best, then the tables
     if args.json:  # written first: the result is safe before anything that might fail or be cut short
         data = result.to_json()
         if result.best is not None:
             data["best"]["latex"] = result.best.program.to_latex()
-            data["best"]["simplified"] = simplified(result.best.program, task.env(),
-                                                    seconds=min(SIMPLIFY_SECONDS, deadline - time.perf_counter()))
+            data["best"]["simplified"] = simplify(result.best.program, task.env())
         _write_json(data, args.json, screen)
     if args.json != "-":
-        print_synthesis(result, console, deadline=deadline)
+        print_synthesis(result, console, deadline=deadline, simplify=simplify)
     if result.status == "interrupted":
         return 130
     return 0 if _succeeded(result) else 2
@@ -407,7 +412,7 @@ def _train(args: argparse.Namespace, console: Console) -> int:
     preset = preset or neural.default_preset(task)
     config = neural.with_overrides(preset, model=args.model, steps=args.steps, device=args.device)
     out = Path(args.out) if args.out else Path("runs") / f"{task.name}-{preset.name}-{args.seed}"
-    screen = Console(stderr=True, highlight=False, emoji=False) if args.json == "-" else console
+    screen = _screen(args, console)
     with TrainingProgress(screen, f"{task.name} · {preset.name}", config.steps) as progress:
         result = neural.train(task, config, seed=args.seed, out=out, progress=progress.update)
     metrics = {**result.metrics(), "out": str(out)}
@@ -434,7 +439,7 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     preset = neural.get_preset(args.preset) if args.preset else neural.default_preset(task)
     name = f"compare-{task.name}-{preset.name}-{args.seed}" + (f"-{args.steps}steps" if args.steps is not None else "")
     out = Path(args.out) if args.out else Path("runs") / name
-    screen = Console(stderr=True, highlight=False, emoji=False) if args.json == "-" else console
+    screen = _screen(args, console)
     steps = args.steps if args.steps is not None else preset.config.steps
     result = run_pipeline(
         task, preset=preset.name, seed=args.seed, out=out, max_seconds=args.max_seconds,
@@ -535,7 +540,7 @@ def _bench(args: argparse.Namespace, console: Console) -> int:
     from .bench import bench_startup, bench_synth, bench_train
     from .render import print_bench_row, print_bench_summary, print_startup_row, print_train_bench_row
 
-    screen = Console(stderr=True, highlight=False, emoji=False) if args.json == "-" else console
+    screen = _screen(args, console)
     if args.suite == "startup":
         report = bench_startup(log=lambda row: print_startup_row(row, screen))
     elif args.suite == "train":

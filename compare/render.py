@@ -25,7 +25,7 @@ from search import Progress, SynthesisResult
 
 __all__ = [
     "SynthesisProgress", "TrainingProgress", "print_bench_row", "print_bench_summary", "print_startup_row",
-    "print_synthesis", "print_train_bench_row", "print_training", "simplified", "time_spent_line",
+    "print_synthesis", "print_train_bench_row", "print_training", "simplified", "simplifier", "time_spent_line",
 ]  # fmt: skip
 
 SIMPLIFY_MAX_SIZE = 40  # sympy's simplify can take minutes on large expressions
@@ -174,14 +174,16 @@ PARETO_TITLE = (
 )
 
 
-def print_synthesis(result: SynthesisResult, console: Console, *, deadline: float | None = None) -> None:
+def print_synthesis(result: SynthesisResult, console: Console, *, deadline: float | None = None,
+                    simplify: Callable[[Expr, Mapping[str, np.ndarray]], str | None] | None = None) -> None:
     """The result of a search: status, best program, Pareto front, posterior, test score.
 
     `deadline` (a `time.perf_counter()` value) bounds the sympy simplifications, the slow part:
     each gets at most what is left of it, and forms not computed in time are left out (said).
+    `simplify` (default `simplifier(deadline)`) may be one that has already met some programs.
     """
     task = result.task
-    simplify = _simplifier(deadline)
+    simplify = simplify or simplifier(deadline)
     status = f"[bold]{result.status}[/]: {result.status_meaning}"
     console.print(f"[bold]{task.name}[/] — {status}")
     best = result.best
@@ -205,12 +207,18 @@ def print_synthesis(result: SynthesisResult, console: Console, *, deadline: floa
     _print_scores_and_stats(result, console)
 
 
-def _simplifier(deadline: float | None) -> Callable[[Expr, Mapping[str, np.ndarray]], str | None]:
-    """`simplified`, each call cut off at `deadline` (perf_counter) if that comes first."""
+def simplifier(deadline: float | None) -> Callable[[Expr, Mapping[str, np.ndarray]], str | None]:
+    """`simplified`, each call cut off at `deadline` (perf_counter) if that comes first, and each
+    program simplified once (the best program is also a Pareto row, and goes into the JSON)."""
+    known: dict[Expr, str | None] = {}
 
     def simplify(program: Expr, points: Mapping[str, np.ndarray]) -> str | None:
-        left = SIMPLIFY_SECONDS if deadline is None else min(SIMPLIFY_SECONDS, deadline - time.perf_counter())
-        return simplified(program, points, seconds=left)
+        if program.size > SIMPLIFY_MAX_SIZE:
+            return None  # not simplified at all; and a key's hash would walk the whole tree
+        if program not in known:
+            left = SIMPLIFY_SECONDS if deadline is None else min(SIMPLIFY_SECONDS, deadline - time.perf_counter())
+            known[program] = simplified(program, points, seconds=left)
+        return known[program]
 
     return simplify
 
