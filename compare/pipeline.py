@@ -99,9 +99,11 @@ def run_pipeline(
 
     train_key = {"version": VERSION, "task": task.fingerprint, "config": config.to_json(), "seed": seed}
     train_dir = out / "train"
-    training = _cached_training(train_dir, train_key, log)
-    reused["training"] = training is not None
-    if training is None:
+    cached = _cached_training(train_dir, train_key, log)
+    reused["training"] = cached is not None
+    if cached is not None:
+        training, trace = cached
+    else:
         log(f"training ({chosen.name})")
         with _display(train_display) as display:
             result = neural.train(task, config, seed=seed, out=train_dir, progress=display.update)
@@ -113,7 +115,7 @@ def run_pipeline(
             # The run's files are written; nothing after training can be trusted.
             raise KeyboardInterrupt(f"during training, at step {result.steps:,} of {config.steps:,}: the partial run "
                                     f"is in {train_dir} (trained again on the next run)")  # fmt: skip
-    trace = load_trace(train_dir / "trace")
+        trace = load_trace(train_dir / "trace")  # as it was written, as a later run reads it
 
     log("comparing")
     with _display(distill_display) as display:
@@ -192,10 +194,10 @@ def _cached_synthesis(path: Path, key: dict[str, Any], task: dsl.Task, log: Call
     return None
 
 
-def _cached_training(directory: Path, key: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any] | None:
-    """The metrics of the run in `directory`, when it was trained with `key` and its files are
-    the ones it wrote (metrics.json sealed, the others matching the sha256 it records, the trace
-    readable); None to train again."""
+def _cached_training(directory: Path, key: dict[str, Any], log: Callable[[str], None]) -> tuple[dict[str, Any], Any] | None:
+    """The metrics and the trace of the run in `directory`, when it was trained with `key` and
+    its files are the ones it wrote (metrics.json sealed, the others matching the sha256 it
+    records, the trace readable); None to train again."""
     from neural.trace import file_sha256, load_trace
 
     path = directory / "metrics.json"
@@ -214,8 +216,7 @@ def _cached_training(directory: Path, key: dict[str, Any], log: Callable[[str], 
             break
     if problem is None:
         try:
-            load_trace(directory)  # a trace forged with matching sha256s is refused too: then train again
-            return metrics
+            return metrics, load_trace(directory)  # a forged trace with matching sha256s is refused too
         except OccamError as error:
             problem = error.message
     log(f"{problem}: training again")

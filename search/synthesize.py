@@ -103,7 +103,7 @@ def synthesize(
     enumerator.compile_kernels()
     code.bits(np.empty((0, space.row_width), dtype=space.storage(space.output_index)))  # compiles too
     backward = None
-    if shares["backward"]:
+    if backward_on:
         with reserving(max_memory_mb):
             backward = BackwardSearch(space, enumerator.banks, max_bytes=int(shares["contexts"]))
         backward.compile_kernels()

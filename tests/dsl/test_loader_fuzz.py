@@ -155,4 +155,4 @@ def test_fresh_mutations_of_the_task_files_load_or_raise_an_occam_error(tmp_path
 @pytest.mark.slow
 def test_ten_thousand_fresh_mutations_load_or_raise_an_occam_error(tmp_path):
     counts = fuzz(10_000, tmp_path)
-    assert sum(counts.values()) == 10_000 and counts["loaded"] > 0
+    assert counts["loaded"] > 0 and counts["refused"] > 0, "the mutations reach both outcomes"
