@@ -512,12 +512,13 @@ def _points(inputs: tuple[Input, ...], fields: _Fields, source: Source) -> tuple
     """The points, and which of them are candidates for training (all but `test` points)."""
     sample: SampleSyntax | None = fields.get("sample")
     test: SampleSyntax | None = fields.get("test")
+    test_ranges = _test_ranges(inputs, test, source) if test is not None else None
     if sample is not None:
         ranges = {input_.name: input_.bounds for input_ in inputs}
         if test is not None and sample.count > 0 and all(ranges[input_.name] is not None for input_ in inputs):
             requested = _requested(inputs, ranges, sample)
             if requested <= MAX_POINTS:
-                _check_total(requested, inputs, _test_ranges(inputs, test, source), test, source)
+                _check_total(requested, inputs, test_ranges, test, source)
         train_points = _draw(inputs, ranges, sample, source, exclude=None)
         described = f"{sample.count} {sample.method} samples (seed {sample.seed})"
     else:
@@ -535,13 +536,13 @@ def _points(inputs: tuple[Input, ...], fields: _Fields, source: Source) -> tuple
                 span=inputs[0].span, expected="`sample N uniform seed S` to draw points from it",
             )
         if test is not None:
-            _check_total(size, inputs, _test_ranges(inputs, test, source), test, source)
+            _check_total(size, inputs, test_ranges, test, source)
         train_points = _grid(inputs, {input_.name: input_.bounds for input_ in inputs}, count=0)
         described = f"the whole domain ({size:,} points)"
     n_candidates = len(next(iter(train_points.values())))
     if test is None:
         return train_points, np.ones(n_candidates, dtype=bool), described
-    ranges = _test_ranges(inputs, test, source)
+    ranges = test_ranges
     test_points = _draw(inputs, ranges, test, source, exclude=train_points)
     points = {name: np.concatenate([train_points[name], test_points[name]]) for name in train_points}
     candidates = np.arange(len(points[inputs[0].name])) < n_candidates
