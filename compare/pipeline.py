@@ -162,18 +162,18 @@ def _report(comparison: Comparison, task: dsl.Task, trace, out: Path) -> dict[st
 
 def _write_sealed(path: Path, data: dict[str, Any]) -> None:
     """Write `data` as JSON with the sha256 of its content under "sha256" (`_seal_problem`)."""
-    from neural.trace import content_sha256, write_json
+    from neural.trace import sealed, write_json
 
-    write_json(path, {**data, "sha256": content_sha256(data)})
+    write_json(path, sealed(data))
 
 
 def _seal_problem(path: Path, data: dict[str, Any]) -> str | None:
     """What is wrong with the sha256 that `_write_sealed` stored in `data`, read from `path`."""
-    from neural.trace import content_sha256
+    from neural.trace import is_sealed
 
     if "sha256" not in data:
         return f"{path} has no sha256 of its content"
-    if data["sha256"] != content_sha256({key: value for key, value in data.items() if key != "sha256"}):
+    if not is_sealed(data):
         return f"{path} is damaged: its content does not match the sha256 stored in it"
     return None
 

@@ -41,8 +41,8 @@ import numpy as np
 from dsl import Range, Task, TrainingError
 
 __all__ = [
-    "CURVE_KEYS", "METRICS", "FunctionTrace", "TraceRecorder", "content_sha256", "file_sha256", "json_safe",
-    "load_trace", "probe_grid", "save_trace", "trace_schedule", "write_atomically", "write_json",
+    "CURVE_KEYS", "METRICS", "FunctionTrace", "TraceRecorder", "content_sha256", "file_sha256", "is_sealed", "json_safe",
+    "load_trace", "probe_grid", "save_trace", "sealed", "trace_schedule", "write_atomically", "write_json",
 ]  # fmt: skip
 
 METRICS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "train_rmse", "test_rmse")
@@ -231,6 +231,16 @@ def content_sha256(data: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def sealed(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with the sha256 of its content under "sha256" (`is_sealed` checks it)."""
+    return {**data, "sha256": content_sha256(data)}
+
+
+def is_sealed(data: dict[str, Any]) -> bool:
+    """Whether "sha256" in `data` is the sha256 of the rest of its content (`sealed`)."""
+    return "sha256" in data and data["sha256"] == content_sha256({k: v for k, v in data.items() if k != "sha256"})
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     """The sha256 (hex) of the file's bytes."""
     digest = hashlib.sha256()
@@ -269,7 +279,7 @@ def save_trace(trace: FunctionTrace, path: str | os.PathLike) -> tuple[Path, Pat
         "curve": trace.curve,
         "info": trace.info,
     }  # fmt: skip
-    write_json(sidecar, {**meta, "sha256": content_sha256(meta)})
+    write_json(sidecar, sealed(meta))
     return npz, sidecar
 
 
@@ -293,8 +303,7 @@ def load_trace(path: str | os.PathLike) -> FunctionTrace:
         raise TrainingError(f"{sidecar} is not an occam function trace (format {found!r})",
                             expected=f"format {FORMAT}; an earlier occam wrote /1, without sha256 (train it again)")  # fmt: skip
     damaged = lambda problem: TrainingError(f"the trace {sidecar} is damaged: {problem}", expected=expected)  # noqa: E731
-    stored = {key: value for key, value in meta.items() if key != "sha256"}
-    if meta.get("sha256") != content_sha256(stored):
+    if not is_sealed(meta):
         raise damaged("its content does not match the sha256 stored in it (edited, or written partly?)")
     data = _read_arrays(sidecar, meta, damaged)
     try:
