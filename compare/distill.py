@@ -150,8 +150,7 @@ class Distiller:
         found = self._best(function, len(self))
         if found is None:
             return None
-        best, program_bits, data_bits, target = found
-        values = self._values(best)
+        best, program_bits, data_bits, target, values = found
         return Distilled(self.program(best), program_bits, data_bits, self.exceptions(values, target), values)
 
     def exceptions(self, values: np.ndarray, function: np.ndarray) -> int:
@@ -164,9 +163,10 @@ class Distiller:
 
     # --- scoring --------------------------------------------------------------------------------
 
-    def _best(self, function: np.ndarray, count: int) -> tuple[int, float, float, np.ndarray] | None:
+    def _best(self, function: np.ndarray, count: int) -> tuple[int, float, float, np.ndarray, np.ndarray] | None:
         """The first of the first `count` candidates of least bits + data bits: (index, program
-        bits, data bits, the function in the rows' dtype); None if no code is finite."""
+        bits, data bits, the function in the rows' dtype, the row's values at every point); None
+        if no code is finite."""
         if count == 0:
             return None
         space = self._space
@@ -188,8 +188,9 @@ class Distiller:
             return None
         program_bits = float(self._level_bits[np.searchsorted(self._ends, best, side="right")])
         # The best row's own code, as DataCode gives it: total - program_bits can be an ulp off.
-        data_bits = float(code.bits(self._values(best)[None, :])[0])
-        return best, program_bits, data_bits, target
+        values = self._values(best)
+        data_bits = float(code.bits(values[None, :])[0])
+        return best, program_bits, data_bits, target, values
 
     def _best_real(self, code: DataCode, count: int) -> tuple[int, float]:
         best, least = -1, math.inf
@@ -221,35 +222,29 @@ class Distiller:
     def _time_scoring(self) -> float:
         """Seconds per candidate of one `distill`, timed on the first rows of the bank's arrays
         (compiling the scoring kernels first)."""
-        space, bank = self._space, self._bank
+        bank = self._bank
         rows = max(1, min(bank.max_rows, SAMPLE_BYTES // max(1, bank.values[:1].nbytes)))
-        saved = self._ends, self._level_bits
-        self._ends, self._level_bits = np.array([rows], dtype=np.int64), np.zeros(1)
         bank.values[:rows] = 0  # pages the enumeration will write anyway
-        function = np.zeros(space.n_points, dtype=self.task.output_type.dtype)
-        try:
-            self._best(function, 1)  # compile
-            times = []
-            for _ in range(3):
-                started = time.perf_counter()
-                self._best(function, rows)
-                times.append(time.perf_counter() - started)
-        finally:
-            self._ends, self._level_bits = saved
-        return float(np.median(times)) / rows
+        self._scoring_seconds(1)  # compile
+        return float(np.median([self._scoring_seconds(rows) for _ in range(3)])) / rows
 
     def _retime_scoring(self, size: int) -> None:
         """Time one scoring pass over the `size` rows kept (each time they have doubled: at most
         twice the cost of the last pass), on the real rows and the machine as busy as it is now."""
+        self._seconds_per_row = self._scoring_seconds(size) / size
+        self._timed_rows = size
+
+    def _scoring_seconds(self, rows: int) -> float:
+        """Seconds one `_best` takes over the first `rows` rows, as one level (the levels met so
+        far are set aside for it and put back)."""
         saved = self._ends, self._level_bits
-        self._ends, self._level_bits = np.array([size], dtype=np.int64), np.zeros(1)
+        self._ends, self._level_bits = np.array([rows], dtype=np.int64), np.zeros(1)
         try:
             started = time.perf_counter()
-            self._best(np.zeros(self._space.n_points, dtype=self.task.output_type.dtype), size)
-            self._seconds_per_row = (time.perf_counter() - started) / size
+            self._best(np.zeros(self._space.n_points, dtype=self.task.output_type.dtype), rows)
+            return time.perf_counter() - started
         finally:
             self._ends, self._level_bits = saved
-        self._timed_rows = size
 
     def _reason_to_stop(self) -> str | None:
         """Why the enumeration must stop now (None: it may go on): the banks are full, or the
