@@ -18,6 +18,7 @@ from typing import Any
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark.tree import Meta
 
 from .errors import OccamError, OccamSyntaxError, Source, Span, did_you_mean
 
@@ -209,14 +210,19 @@ def _parser_cache() -> str | bool:
     return str(folder / f"grammar.lark.{sys.implementation.cache_tag}.cache")
 
 
-def _meta_span(meta: Any) -> Span | None:
+def _meta_span(meta: Meta) -> Span | None:
     if getattr(meta, "empty", True):
         return None
     return Span(meta.line, meta.column, meta.start_pos, meta.end_pos)
 
 
 def _token_span(token: Token) -> Span:
-    return Span(token.line, token.column, token.start_pos, token.end_pos)
+    """The place of a token from the parser. Lark's lexer sets every position; Token declares them
+    optional only for tokens built by hand, which never reach here."""
+    line, column, start, end = token.line, token.column, token.start_pos, token.end_pos
+    if line is None or column is None or start is None or end is None:
+        raise ValueError(f"token {token!r} carries no position (not one from the parser)")
+    return Span(line, column, start, end)
 
 
 def read_integer(token: Token) -> int:
@@ -248,58 +254,60 @@ def _unquote(token: Token) -> str:
 
 
 @v_args(meta=True)
-class _ToSyntax(Transformer):
+class _ToSyntax(Transformer[Token, Any]):
     """Lark tree → surface dataclasses, one method per aliased rule."""
 
     # expressions
-    def int_literal(self, meta, children):
+    def int_literal(self, meta: Meta, children: list[Any]) -> Num:
         read_integer(children[0])  # refuses what Python cannot read as a number
         return Num(str(children[0]), False, _meta_span(meta))
 
-    def real_literal(self, meta, children):
+    def real_literal(self, meta: Meta, children: list[Any]) -> Num:
         return Num(str(children[0]), True, _meta_span(meta))
 
-    def name(self, meta, children):
+    def name(self, meta: Meta, children: list[Any]) -> Name:
         return Name(str(children[0]), _meta_span(meta))
 
-    def call(self, meta, children):
+    def call(self, meta: Meta, children: list[Any]) -> Call:
         name, *args = children
-        args = tuple(arg for arg in args if arg is not None)
-        return Call(str(name), args, _meta_span(meta), _token_span(name))
+        present = tuple(arg for arg in args if arg is not None)
+        return Call(str(name), present, _meta_span(meta), _token_span(name))
 
-    def _infix(self, meta, left, operator, right, symbol=None):
+    def _infix(
+        self, meta: Meta, left: SurfaceExpr, operator: Token, right: SurfaceExpr, symbol: str | None = None
+    ) -> Operation:
         span = _token_span(operator) if isinstance(operator, Token) else None
         return Operation(symbol or str(operator), (left, right), _meta_span(meta), span)
 
-    def binary(self, meta, children):
+    def binary(self, meta: Meta, children: list[Any]) -> Operation:
         return self._infix(meta, *children)
 
-    def power(self, meta, children):
+    def power(self, meta: Meta, children: list[Any]) -> Operation:
         return self._infix(meta, *children)
 
-    def unary(self, meta, children):
+    def unary(self, meta: Meta, children: list[Any]) -> Operation:
         operator, operand = children
         return Operation(str(operator), (operand,), _meta_span(meta), _token_span(operator))
 
-    def not_(self, meta, children):
+    def not_(self, meta: Meta, children: list[Any]) -> Operation:
         return Operation("not", tuple(children), _meta_span(meta))
 
-    def and_(self, meta, children):
+    def and_(self, meta: Meta, children: list[Any]) -> Operation:
         return Operation("and", tuple(children), _meta_span(meta))
 
-    def or_(self, meta, children):
+    def or_(self, meta: Meta, children: list[Any]) -> Operation:
         return Operation("or", tuple(children), _meta_span(meta))
 
-    def bitor(self, meta, children):
+    def bitor(self, meta: Meta, children: list[Any]) -> Operation:
         return Operation("|", tuple(children), _meta_span(meta))
 
-    def bitxor(self, meta, children):
+    def bitxor(self, meta: Meta, children: list[Any]) -> Operation:
         return Operation("^", tuple(children), _meta_span(meta))
 
-    def bitand(self, meta, children):
+    def bitand(self, meta: Meta, children: list[Any]) -> Operation:
         return Operation("&", tuple(children), _meta_span(meta))
 
-    def compare(self, meta, children):
+    def compare(self, meta: Meta, children: list[Any]) -> Operation:
         if len(children) > 3:
             raise OccamSyntaxError(
                 "comparisons do not chain",
@@ -309,100 +317,100 @@ class _ToSyntax(Transformer):
         return self._infix(meta, *children)
 
     # task files
-    def start(self, meta, children):
+    def start(self, meta: Meta, children: list[Any]) -> list[TaskSyntax]:
         return list(children)
 
-    def task(self, meta, children):
+    def task(self, meta: Meta, children: list[Any]) -> TaskSyntax:
         name, *fields = children
         return TaskSyntax(Name(str(name), _token_span(name)), tuple(fields), _meta_span(meta))
 
-    def doc(self, meta, children):
+    def doc(self, meta: Meta, children: list[Any]) -> Field:
         return Field("doc", "".join(_unquote(token) for token in children), _meta_span(meta))
 
-    def target(self, meta, children):
+    def target(self, meta: Meta, children: list[Any]) -> Field:
         return Field("target", children[0], _meta_span(meta))
 
-    def data(self, meta, children):
+    def data(self, meta: Meta, children: list[Any]) -> Field:
         return Field("data", _unquote(children[0]), _meta_span(meta))
 
-    def input(self, meta, children):
-        *names, type_name, range_ = children
-        names = tuple(Name(str(token), _token_span(token)) for token in names)
+    def input(self, meta: Meta, children: list[Any]) -> InputSyntax:
+        *tokens, type_name, range_ = children
+        names = tuple(Name(str(token), _token_span(token)) for token in tokens)
         return InputSyntax(names, Name(str(type_name), _token_span(type_name)), range_, _meta_span(meta))
 
-    def output(self, meta, children):
+    def output(self, meta: Meta, children: list[Any]) -> OutputSyntax:
         name, type_name, range_ = children
         named = Name(str(name), _token_span(name)) if name is not None else None
         return OutputSyntax(named, Name(str(type_name), _token_span(type_name)), range_, _meta_span(meta))
 
-    def range(self, meta, children):
+    def range(self, meta: Meta, children: list[Any]) -> RangeSyntax:
         (low, low_negative), (high, high_negative) = (self._signed(child) for child in children)
         return RangeSyntax(low, low_negative, high, high_negative, _meta_span(meta))
 
-    def _signed(self, child):
+    def _signed(self, child: Token | tuple[Num, bool]) -> tuple[Num, bool]:
         if isinstance(child, tuple):
             return child
         return (self._number(child), False)
 
-    def negative(self, meta, children):
+    def negative(self, meta: Meta, children: list[Any]) -> tuple[Num, bool]:
         return (self._number(children[0]), True)
 
     @staticmethod
-    def _number(token):
+    def _number(token: Token) -> Num:
         if token.type == "INT":
             read_integer(token)
         return Num(str(token), token.type == "FLOAT", _token_span(token))
 
-    def grammar(self, meta, children):
+    def grammar(self, meta: Meta, children: list[Any]) -> GrammarSyntax:
         builtin, rules = children
         named = Name(str(builtin), _token_span(builtin)) if builtin is not None else None
         return GrammarSyntax(named, rules, _meta_span(meta))
 
-    def rules(self, meta, children):
+    def rules(self, meta: Meta, children: list[Any]) -> tuple[RuleSyntax, ...]:
         return tuple(children)
 
-    def rules_only(self, meta, children):
+    def rules_only(self, meta: Meta, children: list[Any]) -> tuple[RuleSyntax, ...]:
         return tuple(children)
 
-    def rule(self, meta, children):
+    def rule(self, meta: Meta, children: list[Any]) -> RuleSyntax:
         type_name, *alternatives = children
         return RuleSyntax(Name(str(type_name), _token_span(type_name)), tuple(alternatives), _meta_span(meta))
 
-    def alternative(self, meta, children):
+    def alternative(self, meta: Meta, children: list[Any]) -> AlternativeSyntax:
         expr, weight = children
         return AlternativeSyntax(expr, weight, _meta_span(meta))
 
-    def weight(self, meta, children):
+    def weight(self, meta: Meta, children: list[Any]) -> Num:
         return self._number(children[0])
 
-    def amount(self, meta, children):
+    def amount(self, meta: Meta, children: list[Any]) -> AmountSyntax:
         number, percent = children
         return AmountSyntax(self._number(number), percent is not None, _meta_span(meta))
 
-    def seed(self, meta, children):
+    def seed(self, meta: Meta, children: list[Any]) -> int:
         return read_integer(children[0])
 
-    def method(self, meta, children):
+    def method(self, meta: Meta, children: list[Any]) -> str:
         return str(children[0])
 
-    def split(self, meta, children):
+    def split(self, meta: Meta, children: list[Any]) -> SplitSyntax:
         amount, seed = children
         return SplitSyntax(amount, seed or 0, _meta_span(meta))
 
-    def sample(self, meta, children):
+    def sample(self, meta: Meta, children: list[Any]) -> SampleSyntax:
         count, method, seed = children
         return SampleSyntax("sample", read_integer(count), method, seed or 0, (), _meta_span(meta))
 
-    def test(self, meta, children):
-        count, method, seed, *ranges = children
-        ranges = tuple(item for item in ranges if item is not None)
+    def test(self, meta: Meta, children: list[Any]) -> SampleSyntax:
+        count, method, seed, *overrides = children
+        ranges = tuple(item for item in overrides if item is not None)
         return SampleSyntax("test", read_integer(count), method, seed or 0, ranges, _meta_span(meta))
 
-    def range_override(self, meta, children):
+    def range_override(self, meta: Meta, children: list[Any]) -> tuple[Name, RangeSyntax]:
         name, range_ = children
         return (Name(str(name), _token_span(name)), range_)
 
-    def noise(self, meta, children):
+    def noise(self, meta: Meta, children: list[Any]) -> NoiseSyntax:
         kind, amount, seed = children
         return NoiseSyntax(str(kind), amount, seed or 0, _meta_span(meta))
 
