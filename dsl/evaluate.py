@@ -27,7 +27,7 @@ def evaluate(program: Expr, env: Mapping[str, ArrayLike], *, size: int | None = 
     columns = {name: np.asarray(values) for name, values in env.items() if name in program.inputs}
     lengths = {column.shape for column in columns.values()}
     if size is None:
-        size = len(next(iter(env.values()))) if env else 1
+        size = len(np.asarray(next(iter(env.values())))) if env else 1
     if any(len(shape) != 1 for shape in lengths) or lengths - {(size,)}:
         shapes = ", ".join(f"{name}: {column.shape}" for name, column in columns.items())
         raise ValueError(f"inputs must be 1-D arrays of one length {size}, got {shapes}")

@@ -22,7 +22,7 @@ from fractions import Fraction
 from .check import Scope, elaborate
 from .errors import GrammarError, OccamError, Source, Span, did_you_mean
 from .program import Apply, Expr, Hole, Lit, Var
-from .syntax import GrammarSyntax, RuleSyntax, parse_rules
+from .syntax import AlternativeSyntax, GrammarSyntax, RuleSyntax, parse_rules
 from .types import Type
 
 __all__ = [
@@ -134,13 +134,14 @@ def _probability(node: Expr, type_: Type, grammar: Grammar, memo: dict[tuple[int
         memo[key] = Fraction(0)  # a guard; templates that are a bare hole are rejected when built
         rule = grammar.rule(type_) if node.type == type_ else None
         best = Fraction(0)
-        for alternative in rule.alternatives if rule else ():
-            holes = _match(alternative.template, node)
-            if holes is not None:
-                probability = choice_probability(rule, alternative)
-                for sub in holes:
-                    probability *= _probability(sub, sub.type, grammar, memo)
-                best = max(best, probability)
+        if rule is not None:
+            for alternative in rule.alternatives:
+                holes = _match(alternative.template, node)
+                if holes is not None:
+                    probability = choice_probability(rule, alternative)
+                    for sub in holes:
+                        probability *= _probability(sub, sub.type, grammar, memo)
+                    best = max(best, probability)
         memo[key] = best
     return memo[key]
 
@@ -236,7 +237,10 @@ def build_grammar(
     return grammar
 
 
-def _add_builtin(rules, name, span, inputs, output_type, source) -> None:
+def _add_builtin(
+    rules: dict[Type, list[Alternative]], name: str, span: Span | None, inputs: Mapping[str, Type],
+    output_type: Type, source: Source,
+) -> None:
     if name not in BUILTIN_GRAMMARS:
         raise GrammarError(
             f"unknown built-in grammar `{name}`",
@@ -274,7 +278,9 @@ def _builtin_rules(name: str, type_name: str) -> tuple[Source, tuple[RuleSyntax,
     return source, parse_rules(text, source)
 
 
-def _add_rule(rules: dict[Type, list[Alternative]], syntax: RuleSyntax, inputs, source: Source) -> None:
+def _add_rule(
+    rules: dict[Type, list[Alternative]], syntax: RuleSyntax, inputs: Mapping[str, Type], source: Source
+) -> None:
     type_ = Type.named(syntax.type_name.name)
     if type_ is None:
         raise GrammarError(
@@ -314,7 +320,7 @@ def _add_rule(rules: dict[Type, list[Alternative]], syntax: RuleSyntax, inputs, 
         alternatives.append(alternative)
 
 
-def _weight(syntax, source: Source) -> float:
+def _weight(syntax: AlternativeSyntax, source: Source) -> float:
     if syntax.weight is None:
         return 1.0
     weight = float(syntax.weight.text)
@@ -328,7 +334,7 @@ def _weight(syntax, source: Source) -> float:
     return weight
 
 
-def _written(syntax, source: Source) -> str:
+def _written(syntax: AlternativeSyntax, source: Source) -> str:
     span = syntax.expr.span
     return source.text[span.start : span.end] if span else ""
 

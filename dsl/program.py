@@ -254,8 +254,8 @@ def _argument_contexts(node: Apply) -> list[Type | str | None]:
         return [_RIGID]
     shared = shared_args(node)
     if not shared or shared[0].type.kind == "bool":
-        return [None] * len(node.args)
-    condition = [None] * (len(node.args) - len(shared))
+        return [None for _ in node.args]
+    condition: list[Type | str | None] = [None] * (len(node.args) - len(shared))
     if node.type.kind == "bool" and all(is_flexible(arg) for arg in shared):
         # A comparison of literal trees: the checker types the first as `int` (the printer
         # annotates it if it is not), and the others follow the first.

@@ -105,9 +105,10 @@ class Type:
 
     def wrap_int(self, value: int) -> int:
         """A Python integer reduced into this type, as `wrap` does for arrays."""
-        if self.kind != "int":
+        bounds = self.bounds
+        if bounds is None:  # bool and real
             return value
-        low, high = self.bounds
+        low, high = bounds
         span = high - low + 1
         return (value - low) % span + low
 
