@@ -46,6 +46,8 @@ class DataCode:
             self.target = np.ascontiguousarray(target[train])
         n = int(train.sum())
         self.n = n
+        # the Gaussian code's precision ε: a real output's only, None for a discrete one
+        self.precision: float | None
         if self.kind == "real":
             rms = math.sqrt(float(np.mean(self.target.astype(np.float64) ** 2))) if n else 1.0
             self.precision = precision if precision is not None else 1e-6 * (rms or 1.0)
@@ -59,7 +61,7 @@ class DataCode:
 
     def bits(self, rows: np.ndarray) -> np.ndarray:
         """(m,) data bits of (m, P) candidate rows (P: the equivalence points)."""
-        if self.kind == "real":
+        if self.precision is not None:  # a real output
             variance = _mean_squared_residual(rows, self.columns, self.target)
             with np.errstate(all="ignore"):
                 code = self.n / 2 * np.log2(2 * math.pi * math.e * variance / self.precision**2)
@@ -83,14 +85,15 @@ def _value_count(task: Task, target: np.ndarray) -> int:
         return 2
     if task.output_range is not None:
         return int(task.output_range.high - task.output_range.low + 1)
-    if task.output_type.is_bitvector:
-        low, high = task.output_type.bounds
+    bounds = task.output_type.bounds
+    if task.output_type.is_bitvector and bounds is not None:  # a bit-vector's bounds are never None
+        low, high = bounds
         return high - low + 1
     return int(target.max() - target.min() + 1) if len(target) else 1
 
 
 @njit(cache=True)
-def _mismatches(rows, columns, target):
+def _mismatches(rows: np.ndarray, columns: np.ndarray, target: np.ndarray) -> np.ndarray:
     wrong = np.zeros(rows.shape[0], dtype=np.int64)
     for r in range(rows.shape[0]):
         for q in range(columns.shape[0]):
@@ -100,7 +103,7 @@ def _mismatches(rows, columns, target):
 
 
 @njit(cache=True, error_model="numpy")
-def _mean_squared_residual(rows, columns, target):
+def _mean_squared_residual(rows: np.ndarray, columns: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Per row; NaN or infinite residuals give inf."""
     out = np.empty(rows.shape[0])
     for r in range(rows.shape[0]):
@@ -113,7 +116,7 @@ def _mean_squared_residual(rows, columns, target):
 
 
 @njit(cache=True)
-def _packed_mismatches(words, target, mask):
+def _packed_mismatches(words: np.ndarray, target: np.int64, mask: np.int64) -> np.ndarray:
     wrong = np.empty(words.shape[0], dtype=np.int64)
     for r in range(words.shape[0]):
         wrong[r] = _popcount(np.uint64((words[r] ^ target) & mask))
@@ -121,7 +124,7 @@ def _packed_mismatches(words, target, mask):
 
 
 @njit(inline="always")
-def _popcount(x):
+def _popcount(x: np.uint64) -> np.int64:
     x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
     x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
     x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)

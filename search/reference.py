@@ -65,6 +65,9 @@ def _bits(probability: Fraction) -> float:
 
 # --- derivations, top-down --------------------------------------------------------------------
 
+# (type, probability floor) -> every derivation of that type at or above the floor
+_Memo = dict[tuple[Type, Fraction], list[tuple[Fraction, Expr]]]
+
 
 def derivations(grammar: Grammar, type_: Type, *, max_bits: float) -> Iterator[Found]:
     """Every derivation of a program of `type_` whose bits are ≤ `max_bits`, with its exact
@@ -72,13 +75,15 @@ def derivations(grammar: Grammar, type_: Type, *, max_bits: float) -> Iterator[F
     # Prune with a floor a hair below 2^-max_bits (exact arithmetic cannot take a float power
     # of two), then keep exactly what the float comparison keeps.
     floor = Fraction(2.0 ** -(max_bits + 1e-6))
-    memo: dict[tuple[Type, Fraction], list[tuple[Fraction, Expr]]] = {}
+    memo: _Memo = {}
     for probability, program in _derive(grammar, type_, floor, grammar.productive_types(), memo):
         if _bits(probability) <= max_bits:
             yield Found(probability, program)
 
 
-def _derive(grammar: Grammar, type_: Type, floor: Fraction, productive, memo) -> list[tuple[Fraction, Expr]]:
+def _derive(
+    grammar: Grammar, type_: Type, floor: Fraction, productive: frozenset[Type], memo: _Memo
+) -> list[tuple[Fraction, Expr]]:
     """(probability, program) of every derivation of `type_` with probability ≥ `floor`.
 
     Recursion ends: a cycle of the grammar through productive types passes through a rule with
@@ -87,8 +92,10 @@ def _derive(grammar: Grammar, type_: Type, floor: Fraction, productive, memo) ->
     if (type_, floor) in memo:
         return memo[type_, floor]
     rule = grammar.rule(type_)
+    if rule is None:  # a type without a rule has no program
+        return []
     total = sum(Fraction(alternative.weight) for alternative in rule.alternatives)
-    found = []
+    found: list[tuple[Fraction, Expr]] = []
     for alternative in rule.alternatives:
         probability = Fraction(alternative.weight) / total
         holes = [node.type for node in alternative.template.walk() if isinstance(node, Hole)]
@@ -101,8 +108,8 @@ def _derive(grammar: Grammar, type_: Type, floor: Fraction, productive, memo) ->
 
 
 def _fill(
-    grammar: Grammar, holes: list[Type], floor: Fraction, productive, memo
-) -> Iterator[tuple[Fraction, tuple]]:
+    grammar: Grammar, holes: list[Type], floor: Fraction, productive: frozenset[Type], memo: _Memo
+) -> Iterator[tuple[Fraction, tuple[Expr, ...]]]:
     """Programs for each hole, left to right, whose probabilities multiply to ≥ `floor`."""
     if not holes:
         yield Fraction(1), ()
