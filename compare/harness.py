@@ -36,7 +36,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -45,6 +45,9 @@ from search import SynthesisResult
 
 from .agree import agreement, agrees
 from .distill import DistillProgress, Distiller
+
+if TYPE_CHECKING:  # neural imports torch: for the annotation only, never at run time
+    from neural.trace import FunctionTrace
 
 __all__ = [
     "Comparison", "Snapshot", "Disagreements", "agreement", "agrees", "compare", "disagreements", "memorization_bar",
@@ -131,7 +134,7 @@ class Comparison:
 def compare(
     task: Task,
     synthesis: SynthesisResult,
-    trace,
+    trace: FunctionTrace,
     *,
     tolerance: float = 0.05,
     distill_window: float = 10.0,
