@@ -9,6 +9,7 @@ See kernels.py for the arrays' layout.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -17,7 +18,7 @@ import numpy as np
 from dsl import Apply, Expr, Hole
 
 from .kernels import rebuild_table
-from .space import SearchSpace, bits_of
+from .space import Choice, SearchSpace, bits_of
 
 __all__ = ["Bank", "Level", "fill"]
 
@@ -58,7 +59,7 @@ class Bank:
         self.state = np.zeros(4, dtype=np.int64)  # kept, candidates, current choice, NaN dropped
         self.levels: list[Level] = []
         self.max_rows = max(1, max_rows)
-        self.values = np.empty((self.max_rows, space.row_width), dtype=self.dtype)
+        self.values: np.ndarray = np.empty((self.max_rows, space.row_width), dtype=self.dtype)
         self.hashes = np.empty(self.max_rows, dtype=np.uint64)
         self.choices = np.empty(self.max_rows, dtype=np.int32)
         self.children = np.empty((self.max_rows, child_columns(space)), dtype=np.int64)
@@ -112,7 +113,7 @@ class Bank:
             self._programs[index] = fill(choice.template, iter(children))
         return self._programs[index]
 
-    def _children_of(self, index: int, choice) -> list[int]:
+    def _children_of(self, index: int, choice: Choice) -> list[int]:
         if not choice.is_simple:
             return [int(child) for child in self.children[index, : len(choice.holes)]]
         # A simple choice's kernel stores one id per argument; constant arguments have none.
@@ -120,7 +121,7 @@ class Bank:
                 if isinstance(operand, int)]  # fmt: skip
 
 
-def fill(template: Expr, children) -> Expr:
+def fill(template: Expr, children: Iterator[Expr]) -> Expr:
     """`template` with its holes replaced by `children`, left to right."""
     if isinstance(template, Hole):
         return next(children)

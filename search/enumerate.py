@@ -175,7 +175,7 @@ class Enumerator:
         if self._withheld < math.inf:  # programs remain, but past the budget
             raise Stop("bits")
 
-    def program(self, type_index: int, index: int):
+    def program(self, type_index: int, index: int) -> Expr:
         return self.banks[type_index].program(index, self.banks)
 
     def compile_kernels(self) -> None:
@@ -302,7 +302,9 @@ class Enumerator:
         self.budget.check_time()
         return position
 
-    def _check_rows(self, bank: Bank, choice: Choice, rows: np.ndarray, origin: np.ndarray, probability) -> None:
+    def _check_rows(
+        self, bank: Bank, choice: Choice, rows: np.ndarray, origin: np.ndarray, probability: Fraction
+    ) -> None:
         """Check precomputed rows (leaves, composite choices) as the check-only kernels do."""
         target = self._target
         bank.state[1] += len(rows)
@@ -355,7 +357,7 @@ class Enumerator:
         type_ = bank.type
         return (type_.width, type_.signed) if type_.is_bitvector else (64, False)
 
-    def _insert(self, bank: Bank, choice: Choice, rows, origin, probability: Fraction) -> None:
+    def _insert(self, bank: Bank, choice: Choice, rows: np.ndarray, origin: np.ndarray, probability: Fraction) -> None:
         """Keep the new functions among `rows`; `origin[r]` are row r's children (one column per
         hole, at least three)."""
         width, signed = self._wrap_of(bank)

@@ -202,7 +202,7 @@ class SynthesisResult:
         if task.n_test == 0 or self.best is None:
             return {"best": None, "posterior": None}
         env, target = task.env(task.test), task.target_values[task.test]
-        scores = {}
+        scores: dict[str, float | None] = {}
         for name, predicted in (("best", evaluate(self.best.program, env)), ("posterior", self.predict(env))):
             scores[name] = _score(predicted, target, task.output_type)
         return scores

@@ -18,6 +18,7 @@ value at point p (a truth table), and the kernels work on whole words.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -144,7 +145,7 @@ def build_space(task: Task, *, equivalence: str = "all") -> SearchSpace:
         """(n, P) values → bank rows: truth tables when packed, else the storage dtype."""
         return pack(values) if packed else values.astype(STORAGE[kind])
 
-    choices = []
+    choices: list[Choice] = []
     for rule in task.grammar.rules:
         for alternative in rule.alternatives:
             choices.append(
@@ -165,8 +166,12 @@ def build_space(task: Task, *, equivalence: str = "all") -> SearchSpace:
     )
 
 
-def _choice(number, type_index, template, probability, index, points, size, rows) -> Choice:
+def _choice(
+    number: int, type_index: int, template: Expr, probability: Fraction, index: Mapping[Type, int],
+    points: Mapping[str, np.ndarray], size: int, rows: Callable[[np.ndarray, str], np.ndarray],
+) -> Choice:
     holes = tuple(index[node.type] for node in template.walk() if isinstance(node, Hole))
+    operands: tuple[int | np.ndarray, ...]
     op, operands, symmetric = None, (), False
     if holes and isinstance(template, Apply) and all(_is_hole_or_free(arg) for arg in template.args):
         op = template.op
@@ -179,7 +184,9 @@ def _is_hole_or_free(node: Expr) -> bool:
     return isinstance(node, Hole) or not any(isinstance(part, Hole) for part in node.walk())
 
 
-def _operands(args: tuple[Expr, ...], points, size, rows):
+def _operands(
+    args: tuple[Expr, ...], points: Mapping[str, np.ndarray], size: int, rows: Callable[[np.ndarray, str], np.ndarray]
+) -> Iterator[int | np.ndarray]:
     """Per argument: the number of the hole it is, or its values as a one-row bank."""
     holes = 0
     for arg in args:

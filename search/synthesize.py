@@ -34,7 +34,7 @@ from .inverse import BackwardSearch
 from .kernels import round_reals
 from .mdl import DataCode
 from .result import Candidate, Posterior, PosteriorEntry, SearchStats, SynthesisResult
-from .space import bits_of, build_space
+from .space import Choice, SearchSpace, bits_of, build_space
 
 __all__ = ["synthesize", "Progress", "fits", "reserving", "validate_budgets", "validate_settings"]
 
@@ -172,7 +172,7 @@ def memory_shares(budget_bytes: float, *, inverse: bool, index_fraction: float =
     return {"banks": banks, "backward": contexts + (rest - banks), "contexts": contexts, "working": working}
 
 
-def _train_index_fraction(space) -> float:
+def _train_index_fraction(space: SearchSpace) -> float:
     """Bytes the backward search's index takes per row of the output bank, as a fraction of the
     row's own: nothing when the training points are the equivalence points (the index is the
     bank itself), else a copy of the row at the training points and its table slots."""
@@ -249,7 +249,7 @@ class _StepClock:
     def __enter__(self) -> None:
         self._started = time.perf_counter()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.last = time.perf_counter() - self._started
 
 
@@ -292,7 +292,7 @@ class _Tracker:
     Programs are referred to by their index in the output bank, or (fits found by inversion,
     which no bank holds) by the program itself."""
 
-    def __init__(self, task: Task, space, code: DataCode, window: float, pareto_k: int, max_posterior: int,
+    def __init__(self, task: Task, space: SearchSpace, code: DataCode, window: float, pareto_k: int, max_posterior: int,
                  working_bytes: float) -> None:  # fmt: skip
         self.task, self.space, self.code = task, space, code
         self.working_bytes = working_bytes  # what the posterior's vote may allocate
@@ -327,7 +327,7 @@ class _Tracker:
                         self._add_fit(bits, index)
             self._score(bits, data, first)
 
-    def on_hits(self, choice, hits: np.ndarray, probability: Fraction) -> None:
+    def on_hits(self, choice: Choice, hits: np.ndarray, probability: Fraction) -> None:
         """Candidates the check-only kernels found within tolerance of the target."""
         if self.noisy:
             return
