@@ -505,7 +505,9 @@ def _build(syntax: TaskSyntax, source: Source, base: Path, root: Path, read_data
         if fields.get("split") is not None and fields.get("test") is not None:
             raise TaskError("a task may `split` its points or draw `test` points, not both", source=source,
                             span=fields.get("test").span, expected="one of `split` and `test`")
-        points, candidates, sampling = _points(inputs, fields, source)
+        test: SampleSyntax | None = fields.get("test")
+        test_ranges = _test_ranges(inputs, test, source) if test is not None else None
+        points, candidates, sampling = _points(inputs, fields.get("sample"), test, test_ranges, source)
         values = _target_values(target, points, output_type, output_range, target_field, source)
     train, sampling = _split(fields.get("split"), candidates, sampling, source)
     noise = _noise(fields.get("noise"), output_type, output_range, source)
@@ -612,11 +614,10 @@ def _target(expr: Any, types: dict[str, Type], output_type: Type, source: Source
 # --- points -------------------------------------------------------------------------------------
 
 
-def _points(inputs: tuple[Input, ...], fields: _Fields, source: Source) -> tuple[dict[str, np.ndarray], np.ndarray, str]:
-    """The points, and which of them are candidates for training (all but `test` points)."""
-    sample: SampleSyntax | None = fields.get("sample")
-    test: SampleSyntax | None = fields.get("test")
-    test_ranges = _test_ranges(inputs, test, source) if test is not None else None
+def _points(inputs: tuple[Input, ...], sample: SampleSyntax | None, test: SampleSyntax | None,
+            test_ranges: dict[str, Range] | None, source: Source) -> tuple[dict[str, np.ndarray], np.ndarray, str]:
+    """The points, and which of them are candidates for training (all but `test` points);
+    `test_ranges`: each input's range for the `test` points (`_test_ranges`)."""
     if sample is not None:
         ranges = {input_.name: input_.bounds for input_ in inputs}
         if test is not None and sample.count > 0 and all(ranges[input_.name] is not None for input_ in inputs):
