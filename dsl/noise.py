@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import Source, TaskError, shortened
-from .sampling import MAX_POINTS
+from .sampling import MAX_POINTS, value_domain
 from .syntax import NoiseSyntax
 from .types import Range, Type
 
@@ -66,12 +66,13 @@ def _noise(noise: NoiseSyntax | None, output_type: Type, output_range: Range | N
 
 
 def _output_values(output_type: Type, output_range: Range | None) -> np.ndarray | None:
+    """Every output value (`value_domain`), None when unbounded or more than MAX_POINTS."""
+    domain = value_domain(output_type, output_range)
+    if domain is None or domain.size > MAX_POINTS:
+        return None
     if output_type.kind == "bool":
         return np.array([False, True])
-    bounds = output_range or (Range(*output_type.bounds) if output_type.is_bitvector else None)
-    if bounds is None or bounds.size > MAX_POINTS:
-        return None
-    return np.arange(int(bounds.low), int(bounds.high) + 1, dtype=np.int64)
+    return np.arange(int(domain.low), int(domain.high) + 1, dtype=np.int64)
 
 
 def _add_noise(noise: Noise, values: np.ndarray, train: np.ndarray, output_type: Type, output_range: Range | None,

@@ -14,12 +14,12 @@ import numpy as np
 
 from .errors import Source, TaskError
 from .syntax import SampleSyntax
-from .types import Range
+from .types import Range, Type
 
 if TYPE_CHECKING:
     from .task import Input
 
-__all__ = ["MAX_POINTS"]
+__all__ = ["MAX_POINTS", "value_domain"]
 
 
 MAX_POINTS = 2**24  # the most points a task may hold: its domain, samples and test points together
@@ -65,6 +65,20 @@ def _points(inputs: tuple[Input, ...], sample: SampleSyntax | None, test: Sample
     overrides = ", ".join(f"{name.name}: {range_}" for name, range_ in ((n, ranges[n.name]) for n, _ in test.ranges))
     described += f"; test: {test.count} {test.method} samples (seed {test.seed})" + (f" over {overrides}" if overrides else "")
     return points, candidates, described
+
+
+def value_domain(type_: Type, range_: Range | None = None) -> Range | None:
+    """The values of `type_` within `range_` as a range of integers: 0..1 for bool (false,
+    true), the declared range of an integer type, else a bit-vector type's whole range; None
+    (unbounded) for real and for an int without a range. The one rule for the set of output
+    values (`Task.output_domain`) and of a finite input's values (`Input.bounds`)."""
+    if type_.kind == "bool":
+        return Range(0, 1)
+    if type_.kind != "int":
+        return None
+    if range_ is not None:
+        return range_
+    return Range(*type_.bounds) if type_.is_bitvector and type_.bounds else None
 
 
 def _values(input_: Input, range_: Range) -> np.ndarray:

@@ -17,6 +17,10 @@ training, the rest for testing; default: all training) or from `test N uniform|g
 finite domains, test points are distinct from the training points. `noise` corrupts the
 training targets only: held-out values stay clean, so test accuracy measures recovery of the
 true function.
+
+This module holds the values (`Task`, `Input`) and the loading and building of tasks; the
+points are drawn in dsl/sampling.py, split in dsl/splits.py, corrupted in dsl/noise.py, and read
+from data files in dsl/datafile.py. dsl/arrays.py builds a task from arrays (`Task.from_arrays`).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from .evaluate import evaluate
 from .grammars import Grammar, build_grammar
 from .noise import Noise, _add_noise, _noise
 from .program import Expr
-from .sampling import MAX_POINTS, _points
+from .sampling import MAX_POINTS, _points, value_domain
 from .splits import _split
 from .syntax import (
     Field,
@@ -75,13 +79,9 @@ class Input:
     @property
     def bounds(self) -> Range | None:
         """The declared range, or the whole range of a bit-vector or bool; None if unbounded."""
-        if self.range is not None:
+        if self.type.kind == "real":
             return self.range
-        if self.type.kind == "bool":
-            return Range(0, 1)
-        if self.type.is_bitvector:
-            return Range(*self.type.bounds)
-        return None
+        return value_domain(self.type, self.range)
 
     @property
     def is_finite(self) -> bool:
@@ -139,6 +139,15 @@ class Task:
     @property
     def n_test(self) -> int:
         return self.n_points - self.n_train
+
+    @property
+    def output_domain(self) -> Range | None:
+        """The set of output values, as a range of integers: 0..1 (false, true) for a bool
+        output, the declared range of an integer one, else a bit-vector type's whole range;
+        None (unbounded) for a real output and an int one without a range. Every part of occam
+        that needs the output's values (label noise, the data code, the chance level, a
+        network's classes) reads them here."""
+        return value_domain(self.output_type, self.output_range)
 
     @property
     def input_types(self) -> dict[str, Type]:
