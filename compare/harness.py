@@ -200,13 +200,8 @@ def compare(
 def memorization_bar(task: Task) -> float:
     """The agreement on held-out points from which a distilled program explains the network:
     halfway from chance (a guess among the output's values) to perfect."""
-    output = task.output_type
-    if task.output_range is not None and output.kind != "real":
-        values = task.output_range.size
-    elif output.kind == "bool" or output.is_bitvector:
-        values = 2**output.width
-    else:
-        values = math.inf  # reals, unbounded integers: a guess never agrees
+    domain = task.output_domain
+    values = math.inf if domain is None else domain.size  # reals, unbounded integers: a guess never agrees
     return (1 + 1 / values) / 2
 
 

@@ -22,6 +22,7 @@ from .grammars import BUILTIN_GRAMMARS, Alternative, Grammar, Rule, description_
 from .library import builtin_task_names
 from .primitives import ASSOCIATIVE, COMMUTATIVE, PRIMITIVES, Op, Primitive
 from .program import Apply, Expr, Hole, Lit, Program, Var, literal
+from .sampling import value_domain
 from .task import Input, Noise, Task, load_task, load_tasks, parse_program, parse_tasks
 from .types import BOOL, INT, REAL, Range, Type
 
@@ -31,5 +32,5 @@ __all__ = [
     "Noise", "OccamError", "OccamSyntaxError", "OccamTypeError", "Op", "Primitive", "Program",
     "Range", "Rule", "SearchError", "Task", "TaskError", "TrainingError", "Type", "Var",
     "builtin_task_names", "description_length", "evaluate", "literal", "load_task", "load_tasks",
-    "parse_program", "parse_tasks",
+    "parse_program", "parse_tasks", "value_domain",
 ]  # fmt: skip

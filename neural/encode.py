@@ -262,13 +262,8 @@ def _output_encoding(task: Task) -> OutputEncoding:
     type_ = task.output_type
     if type_.kind == "bool":
         return OutputEncoding("classes", 2, "bool")
-    bounds = task.output_range
-    if bounds is None and type_.is_bitvector:
-        low, high = type_.bounds
-    elif bounds is not None and type_.kind == "int":
-        low, high = int(bounds.low), int(bounds.high)
-    else:
-        low = high = None
+    domain = task.output_domain  # its values: the classes, when there are few
+    low, high = (int(domain.low), int(domain.high)) if domain is not None else (None, None)
     if low is not None and high - low + 1 <= MAX_CLASSES:
         return OutputEncoding("classes", high - low + 1, type_.name, low=low)
     if type_.is_bitvector:

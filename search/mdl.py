@@ -80,15 +80,11 @@ class DataCode:
 
 
 def _value_count(task: Task, target: np.ndarray) -> int:
-    """|V|: how many values the output can take."""
-    if task.output_type.kind == "bool":
-        return 2
-    if task.output_range is not None:
-        return int(task.output_range.high - task.output_range.low + 1)
-    bounds = task.output_type.bounds
-    if task.output_type.is_bitvector and bounds is not None:  # a bit-vector's bounds are never None
-        low, high = bounds
-        return high - low + 1
+    """|V|: how many values the output can take (its domain's size; for an int output without a
+    range, which has no finite domain, the span of the training targets)."""
+    domain = task.output_domain
+    if domain is not None:
+        return domain.size
     return int(target.max() - target.min() + 1) if len(target) else 1
 
 

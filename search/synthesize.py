@@ -26,7 +26,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from dsl import Expr, SearchError, Task, evaluate
+from dsl import Expr, SearchError, Task, evaluate, value_domain
 
 from .bank import Bank
 from .enumerate import Budget, Enumerator, Stop
@@ -269,12 +269,8 @@ def _search_backward(backward: BackwardSearch, tracker: _Tracker, clock: _StepCl
 def _value_count(task: Task) -> int | None:
     """How many values a program of the output type can take anywhere; None when unbounded
     (ints, reals: a declared output range constrains the data, not the programs)."""
-    type_ = task.output_type
-    if type_.kind == "bool":
-        return 2
-    if type_.is_bitvector:
-        return 2**type_.width
-    return None
+    domain = value_domain(task.output_type)  # the type's values, with no range
+    return None if domain is None else domain.size
 
 
 def fits(predicted: np.ndarray, target: np.ndarray, kind: str) -> bool:

@@ -150,13 +150,13 @@ def test_training_and_test_points_together_respect_the_cap():
 
 
 def test_too_many_points_together_are_refused_before_any_is_drawn(monkeypatch):
-    import dsl.task
+    import dsl.sampling
 
     def drawn(*args, **kwargs):
         raise AssertionError("points were drawn before the total was checked")
 
-    monkeypatch.setattr(dsl.task, "_draw", drawn)
-    monkeypatch.setattr(dsl.task, "_grid", drawn)
+    monkeypatch.setattr(dsl.sampling, "_draw", drawn)
+    monkeypatch.setattr(dsl.sampling, "_grid", drawn)
     text = ("task t {\n input x: int 0..99999999\n output int\n target x\n grammar { int -> x }\n"
             " sample 10000000 uniform seed 0\n test 10000000 uniform seed 1\n}")
     with pytest.raises(TaskError, match=r"with the 10,000,000 training points the task would hold 20,000,000"):

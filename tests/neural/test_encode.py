@@ -175,3 +175,19 @@ def test_inputs_are_described_by_their_types():
                  "sample 20 uniform seed 0", "{ i4 -> w, i4 + i4\n bool -> a1\n int -> n\n real -> x }")  # fmt: skip
     descriptions = [input_.description for input_ in encoding_for(built).inputs]
     assert descriptions == ["a1: bool (±1)", "n: int 2..4 (one-hot)", "w: i4 (4 bits)", "x: real (standardized)"]
+
+
+def test_the_classes_are_the_output_domain(case):
+    """A classes head has one class per value of `Task.output_domain`, the first its low end."""
+    built, _, head = case
+    encoding = encoding_for(built)
+    domain = built.output_domain
+    if head == "classes":
+        assert (encoding.output.low, encoding.output.low + encoding.output.size - 1) == (domain.low, domain.high)
+    elif domain is not None:  # too many values for classes: bits or a clipped regression
+        assert domain.size > MAX_CLASSES
+        if head == "regression":
+            assert (encoding.output.clip_low, encoding.output.clip_high) == (domain.low, domain.high)
+    ranged = task("input x: u8", "u8 3..9", "x % 7 + 3", "", "bitwise")
+    assert ranged.output_domain == dsl.Range(3, 9)
+    assert (encoding_for(ranged).output.low, encoding_for(ranged).output.size) == (3, 7)

@@ -56,3 +56,25 @@ def test_reals_cost_a_gaussian_code_of_the_residuals():
     expected = task.n_points / 2 * math.log2(2 * math.pi * math.e * variance / 1e-6)
     bits = code.bits(rows)
     assert bits[0] == 0.0 and bits[1] == pytest.approx(expected) and bits[2] == math.inf
+
+
+@pytest.mark.parametrize("output, values", [("bool", 2), ("u8", 256), ("u8 0..9", 10), ("int -3..3", 7)])
+def test_exceptions_are_coded_among_the_output_domain(output, values):
+    """An exception names one of the other values of `Task.output_domain`: log2(|V| - 1) bits."""
+    grammar = "bool -> true" if output == "bool" else f"{output.split()[0]} -> 1"
+    column = np.arange(10) % 2 == 0 if output == "bool" else np.arange(10) % 4
+    task = dsl.Task.from_arrays({"x": np.arange(10.0)}, column, types={"y": output}, grammar=grammar)
+    assert task.output_domain.size == values
+    code = DataCode(task, task.train, task.target_values)
+    two = code.exception_bits(np.array([2]))[0] - code.exception_bits(np.array([1]))[0]
+    choose = math.log2(math.comb(10, 2)) - math.log2(math.comb(10, 1))
+    assert two == pytest.approx(choose + (math.log2(values - 1) if values > 2 else 0.0))
+
+
+def test_an_unbounded_int_output_codes_exceptions_among_the_targets_span():
+    """An int without a range has no finite domain: the code takes the training targets' span."""
+    task = dsl.Task.from_arrays({"x": np.arange(4.0)}, np.array([5, -2, 9, 0]), types={"y": "int"}, grammar="int -> 1")
+    assert task.output_domain is None
+    code = DataCode(task, task.train, task.target_values)
+    two = code.exception_bits(np.array([2]))[0] - code.exception_bits(np.array([1]))[0]
+    assert two == pytest.approx(math.log2(math.comb(4, 2)) - math.log2(4) + math.log2(12 - 1))
