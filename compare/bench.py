@@ -35,7 +35,6 @@ import numpy as np
 
 import dsl
 import search
-from dsl.library import builtin_task_file
 
 from .agree import agrees
 from .baseline import numpy_enumerate
@@ -47,13 +46,7 @@ NGUYEN = [f"nguyen{n}" for n in range(1, 13)]
 
 def nguyen_with_seed(name: str, seed: int) -> dsl.Task:
     """A built-in Nguyen task with its 20 training points drawn with another seed."""
-    path = builtin_task_file(name)
-    text = path.read_text(encoding="utf-8")
-    block = re.search(rf"task {name} \{{.*?\n\}}", text, flags=re.S)
-    assert block is not None, name
-    changed = re.sub(r"(sample\s+\d+\s+uniform\s+seed\s+)\d+", rf"\g<1>{seed}", block.group(0))
-    (task,) = dsl.parse_tasks(changed, source_name=f"{path} (seed {seed})", base_dir=path.parent)
-    return task
+    return dsl.load_task(name).with_sample(seed=seed)
 
 
 def recovered(program: dsl.Expr, task: dsl.Task, *, points: int = 1000, seed: int = 12345) -> bool:

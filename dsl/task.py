@@ -30,7 +30,7 @@ import os
 import re
 import stat
 from array import array
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -146,6 +146,7 @@ class Task:
     line: int = 0
     sampling: str = ""  # how the points were made, in words
     noise: Noise | None = None
+    recipe: _Recipe | None = field(default=None, repr=False)  # what built it: `with_split`/`with_sample` rebuild it
 
     @property
     def test(self) -> np.ndarray:
@@ -187,6 +188,90 @@ class Task:
 
     def __repr__(self) -> str:
         return f"<Task {self.name}: {self.n_points} points, {self.n_train} train>"
+
+    @classmethod
+    def from_arrays(
+        cls,
+        inputs: Any,
+        output: Any,
+        *,
+        names: Sequence[str] | None = None,
+        output_name: str | None = None,
+        types: Mapping[str, Type | str] | None = None,
+        grammar: str | None = None,
+        train: float | int | str | None = None,
+        seed: int = 0,
+        name: str = "arrays",
+        doc: str = "",
+    ) -> Task:
+        """A task read from data given as arrays: the task that a task file with a `data` file
+        of the same rows declares (same checks, same errors, same fingerprint).
+
+        `inputs`: a mapping name -> 1-D array, a 2-D array (points × inputs; `names` names its
+        columns, default x0, x1, …) or a pandas DataFrame. `output`: a 1-D array, or the name
+        of a column of `inputs` (then not an input); `output_name` names an array (default
+        `y`). `types` maps names to a `Type` or a type as written (`"u8"`, `"int 0..9"`); the
+        others are inferred from the dtype: bool -> bool, integer -> int over the observed
+        range, float -> real. `grammar`: a built-in grammar's name or grammar text (`real ->
+        x, real + real`, or `koza { real -> 1.0 }`), by default `koza` for a real output,
+        `boolean` for a bool one and `arithmetic` for an integer one. `train` and `seed` are
+        `split train P% seed S`: a fraction in (0, 1], a count, or a percentage text such as
+        "70%"; None: every point trains.
+        """
+        from .arrays import task_from_arrays
+
+        return task_from_arrays(inputs, output, names=names, output_name=output_name, types=types, grammar=grammar,
+                                train=train, seed=seed, name=name, doc=doc)
+
+    def with_split(self, train: float | int | str | None, *, seed: int = 0) -> Task:
+        """This task with its `split` field replaced by `split train TRAIN seed SEED` (None:
+        removed, every point trains; `train` as in `from_arrays`): the task that editing its text
+        gives, noise redrawn for the new training points, the fingerprint with it."""
+        from .arrays import split_syntax
+
+        return self._rebuilt("split", None if train is None else split_syntax(train, seed))
+
+    def with_sample(self, count: int | None = None, *, method: str | None = None, seed: int | None = None) -> Task:
+        """This task with its `sample` field changed (what is not given stays as declared; a task
+        without one gets `sample COUNT METHOD seed SEED`, by default uniform, seed 0): the task
+        that editing its text gives, every point drawn again."""
+        recipe = self._rebuildable()
+        current = next((item for item in recipe.syntax.fields
+                        if isinstance(item, SampleSyntax) and item.keyword == "sample"), None)  # fmt: skip
+        if current is None:
+            if count is None:
+                raise TaskError(f"task `{self.name}` has no `sample` to change", source=recipe.source,
+                                expected="the number of points to sample, as `with_sample(count, seed=…)`")
+            current = SampleSyntax("sample", count, "uniform", 0, ())
+        sample = SampleSyntax("sample", current.count if count is None else count, method or current.method,
+                              current.seed if seed is None else seed, ())
+        return self._rebuilt("sample", sample)
+
+    def _rebuildable(self) -> _Recipe:
+        if self.recipe is None:
+            raise TaskError(f"task `{self.name}` was not built by occam's loader, so it cannot be rebuilt",
+                            expected="a task from `load_task`, `parse_tasks` or `Task.from_arrays`")
+        return self.recipe
+
+    def _rebuilt(self, keyword: str, item: Any) -> Task:
+        """The task built from this one's syntax with its `keyword` field replaced by `item`
+        (None: removed; added at the end when there was none)."""
+        recipe = self._rebuildable()
+        fields = [field_ for field_ in recipe.syntax.fields
+                  if isinstance(field_, InputSyntax) or _keyword(field_) != keyword]  # fmt: skip
+        if item is not None:
+            at = next((i for i, field_ in enumerate(recipe.syntax.fields)
+                       if not isinstance(field_, InputSyntax) and _keyword(field_) == keyword), len(fields))
+            fields.insert(at, item)
+        syntax = TaskSyntax(recipe.syntax.name, tuple(fields), recipe.syntax.span)
+        read = None if recipe.data is None else functools.partial(_stored_data, recipe.data)
+        return _build(syntax, recipe.source, recipe.base, recipe.root, read)
+
+
+def _stored_data(data: tuple[Mapping[str, np.ndarray], np.ndarray], *_: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """A data reader (`DataReader`) giving rows read before (the inputs are the same)."""
+    points, values = data
+    return dict(points), values
 
 
 # --- loading ----------------------------------------------------------------------------------
@@ -359,7 +444,24 @@ def _keyword(item: Any) -> str:
     raise TypeError(f"unknown field {item!r}")
 
 
-def _build(syntax: TaskSyntax, source: Source, base: Path, root: Path) -> Task:
+@dataclass(frozen=True)
+class _Recipe:
+    """What a task was built from: its syntax (the fields as written), where it was read, and,
+    for a task read from data, the rows (so that a rebuilt task reads no file again)."""
+
+    syntax: TaskSyntax
+    source: Source
+    base: Path
+    root: Path
+    data: tuple[Mapping[str, np.ndarray], np.ndarray] | None = None  # (points, output values) of data rows
+
+
+DataReader = Callable[..., tuple[dict[str, np.ndarray], np.ndarray]]  # `_read_data`'s signature
+
+
+def _build(syntax: TaskSyntax, source: Source, base: Path, root: Path, read_data: DataReader | None = None) -> Task:
+    """The task that `syntax` declares. `read_data` (default: read the CSV file that the `data`
+    field names) gives a data task's points and output values, checked against the inputs."""
     name = syntax.name.name
     fields = _collect(syntax, source)
     inputs = _inputs(fields.inputs, syntax, source)
@@ -394,7 +496,8 @@ def _build(syntax: TaskSyntax, source: Source, base: Path, root: Path) -> Task:
             if fields.get(keyword) is not None:
                 raise TaskError(f"a task read from data cannot also `{keyword}` points", source=source,
                                 span=fields.get(keyword).span, expected="`split` to hold out rows")
-        points, values = _read_data(data_field, inputs, output_name, output_type, output_range, source, base, root)
+        points, values = (read_data or _read_data)(data_field, inputs, output_name, output_type, output_range,
+                                                   source, base, root)
         target, sampling = None, f"{len(values)} rows of {data_field.value}"
         candidates = np.ones(len(values), dtype=bool)
     else:
@@ -402,7 +505,9 @@ def _build(syntax: TaskSyntax, source: Source, base: Path, root: Path) -> Task:
         if fields.get("split") is not None and fields.get("test") is not None:
             raise TaskError("a task may `split` its points or draw `test` points, not both", source=source,
                             span=fields.get("test").span, expected="one of `split` and `test`")
-        points, candidates, sampling = _points(inputs, fields, source)
+        test: SampleSyntax | None = fields.get("test")
+        test_ranges = _test_ranges(inputs, test, source) if test is not None else None
+        points, candidates, sampling = _points(inputs, fields.get("sample"), test, test_ranges, source)
         values = _target_values(target, points, output_type, output_range, target_field, source)
     train, sampling = _split(fields.get("split"), candidates, sampling, source)
     noise = _noise(fields.get("noise"), output_type, output_range, source)
@@ -428,6 +533,7 @@ def _build(syntax: TaskSyntax, source: Source, base: Path, root: Path) -> Task:
         line=syntax.span.line if syntax.span else 0,
         sampling=sampling,
         noise=noise,
+        recipe=_Recipe(syntax, source, base, root, None if data_field is None else (points, values)),
     )
 
 
@@ -508,11 +614,10 @@ def _target(expr: Any, types: dict[str, Type], output_type: Type, source: Source
 # --- points -------------------------------------------------------------------------------------
 
 
-def _points(inputs: tuple[Input, ...], fields: _Fields, source: Source) -> tuple[dict[str, np.ndarray], np.ndarray, str]:
-    """The points, and which of them are candidates for training (all but `test` points)."""
-    sample: SampleSyntax | None = fields.get("sample")
-    test: SampleSyntax | None = fields.get("test")
-    test_ranges = _test_ranges(inputs, test, source) if test is not None else None
+def _points(inputs: tuple[Input, ...], sample: SampleSyntax | None, test: SampleSyntax | None,
+            test_ranges: dict[str, Range] | None, source: Source) -> tuple[dict[str, np.ndarray], np.ndarray, str]:
+    """The points, and which of them are candidates for training (all but `test` points);
+    `test_ranges`: each input's range for the `test` points (`_test_ranges`)."""
     if sample is not None:
         ranges = {input_.name: input_.bounds for input_ in inputs}
         if test is not None and sample.count > 0 and all(ranges[input_.name] is not None for input_ in inputs):
