@@ -153,15 +153,20 @@ def _integral_problem(values: np.ndarray, type_: Type) -> str | None:
         bad = ~np.isfinite(flat) | (np.abs(flat) >= _INT64_LIMIT)
         bad[~bad] = flat[~bad] != np.round(flat[~bad])
         if bad.any():
-            return f"the value {flat[bad][0].item()!r} at position {int(np.argmax(bad))} is not an integer"
+            return _first(flat, bad, "is not an integer")
     if flat.dtype.kind == "u" and flat.size and int(flat.max()) >= 2**63:
         return f"the value {int(flat.max())} is beyond 64-bit integers"
     integers = flat.astype(np.int64)
     if type_.kind == "bool":
         bad = (integers != 0) & (integers != 1)
-        return f"the value {flat[bad][0].item()!r} at position {int(np.argmax(bad))} is not a bool (0 or 1)" if bad.any() else None
+        return _first(flat, bad, "is not a bool (0 or 1)") if bad.any() else None
     if type_.is_bitvector:
         bad = type_.wrap(integers) != integers
-        if bad.any():
-            return f"the value {flat[bad][0].item()!r} at position {int(np.argmax(bad))} is outside its range"
+        return _first(flat, bad, "is outside its range") if bad.any() else None
     return None
+
+
+def _first(values: np.ndarray, bad: np.ndarray, problem: str) -> str:
+    """The first value where `bad` holds, where it is, and what is wrong with it."""
+    index = int(np.argmax(bad))
+    return f"the value {values[index].item()!r} at position {index} {problem}"

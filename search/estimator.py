@@ -12,8 +12,8 @@ or `x0`, `x1`, ….
 
 Hyper-parameters are the constructor's keyword arguments, stored unchanged (scikit-learn's
 rule: `get_params`, `set_params` and `clone` see them as given); they are checked in `fit`.
-`max_bits` is the reproducible budget: the same data and `max_bits` give the same programs on
-any machine, so long as `max_seconds` does not run out first.
+`max_bits` (and `max_candidates`) are the reproducible budgets: the same data and budget give
+the same programs on any machine, so long as `max_seconds` does not run out first.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class _ProgramEstimator(BaseEstimator):
         *,
         grammar: str | None = None,
         max_bits: float | None = 24.0,
+        max_candidates: int | None = None,
         max_seconds: float = 60.0,
         max_memory_mb: float = 1024.0,
         types: Mapping[str, str] | None = None,
@@ -58,11 +59,12 @@ class _ProgramEstimator(BaseEstimator):
         prediction: str = "best",
     ) -> None:
         # grammar: a built-in grammar's name or grammar text over the input names (None: the
-        #   estimator's default). max_bits: the deterministic budget (None: none).
+        #   estimator's default). max_bits, max_candidates: the deterministic budgets (None: none).
         # types: input name -> occam type text ("int", "u8", "bool", "int 0..9") for inputs whose
         #   dtype says otherwise. prediction: "best" (the best program) or "posterior".
         self.grammar = grammar
         self.max_bits = max_bits
+        self.max_candidates = max_candidates
         self.max_seconds = max_seconds
         self.max_memory_mb = max_memory_mb
         self.types = types
@@ -92,8 +94,12 @@ class _ProgramEstimator(BaseEstimator):
         if self.prediction not in _PREDICTIONS:
             raise SearchError(f"prediction = {self.prediction!r}", expected="'best' or 'posterior'")
         max_bits = math.inf if self.max_bits is None else self.max_bits
+        # max_candidates is a setting of SearchConfig (issue 10); passed only when set, so that
+        # the estimator runs on a synthesize that does not know it yet.
+        candidates = {} if self.max_candidates is None else {"max_candidates": self.max_candidates}
         return synthesize(task, max_seconds=self.max_seconds, max_bits=max_bits, max_memory_mb=self.max_memory_mb,
-                          posterior_window=self.posterior_window, pareto_k=self.pareto_k, precision=self.precision)  # fmt: skip
+                          posterior_window=self.posterior_window, pareto_k=self.pareto_k, precision=self.precision,
+                          **candidates)  # fmt: skip
 
     def _validated(self, X: Any, y: Any, *, reset: bool) -> tuple[dict[str, np.ndarray], Any]:
         """The columns of X by input name (each keeps its own dtype in a DataFrame) and y,
@@ -163,7 +169,7 @@ class _ProgramEstimator(BaseEstimator):
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.non_deterministic = self.max_bits is None  # only a wall-clock budget then
+        tags.non_deterministic = self.max_bits is None and self.max_candidates is None  # only the wall clock then
         return tags
 
     # --- what subclasses define ------------------------------------------------------------
@@ -231,7 +237,7 @@ class ProgramClassifier(ClassifierMixin, _ProgramEstimator):
     `classes_[1]`); k > 2 make it `int 0..k-1` (the index into `classes_`; a program value
     outside 0..k-1 predicts the nearest class). The default grammar is written for the inputs'
     types: comparisons of `real -> inputs, 0, 1, + − ×` combined by `not`, `and`, `or` (and, for
-    k > 2, `if(bool, int, int)` over the class indices); all-bool inputs get `boolean`.
+    k > 2, `if(bool, int, int)` over the class indices); two classes over bool inputs get `boolean`.
     `score` is accuracy.
     """
 
