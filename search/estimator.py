@@ -96,7 +96,7 @@ class _ProgramEstimator(BaseEstimator):
         max_bits = math.inf if self.max_bits is None else self.max_bits
         # max_candidates is a setting of SearchConfig (issue 10); passed only when set, so that
         # the estimator runs on a synthesize that does not know it yet.
-        candidates = {} if self.max_candidates is None else {"max_candidates": self.max_candidates}
+        candidates: dict[str, Any] = {} if self.max_candidates is None else {"max_candidates": self.max_candidates}
         return synthesize(task, max_seconds=self.max_seconds, max_bits=max_bits, max_memory_mb=self.max_memory_mb,
                           posterior_window=self.posterior_window, pareto_k=self.pareto_k, precision=self.precision,
                           **candidates)  # fmt: skip
