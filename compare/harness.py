@@ -130,6 +130,14 @@ class Comparison:
                 return snapshot
         raise KeyError(step)
 
+    def to_pandas(self) -> Any:
+        """The snapshots as a DataFrame, one row per recorded step (columns: Snapshot's fields).
+        Needs pandas (`pip install 'occam[pandas]'`)."""
+        from dsl.tabular import require_pandas
+
+        pandas = require_pandas("Comparison.to_pandas")
+        return pandas.DataFrame([asdict(snapshot) for snapshot in self.snapshots], columns=list(Snapshot.__dataclass_fields__))
+
 
 def compare(
     task: Task,

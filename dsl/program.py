@@ -84,6 +84,32 @@ class Expr:
 
         return to_sympy(self)
 
+    def __repr__(self) -> str:
+        # The canonical text, not the tree: what a notebook or a test failure should show.
+        return f"Program({str(self)!r})"
+
+    @property
+    def input_types(self) -> dict[str, Type]:
+        """The inputs the program reads, with their types, in order of first appearance."""
+        return {node.name: node.type for node in self.walk() if isinstance(node, Var)}
+
+    def __call__(self, data: Any = None, /, **columns: Any) -> Any:
+        """The program's values at the points given as keywords (`program(x=..., y=...)`), a
+        mapping or a pandas DataFrame (columns by input name; others are ignored). Values are
+        single numbers or 1-D arrays (single numbers are repeated to the arrays' length).
+
+        Returns what the reference evaluator `dsl.evaluate` returns (an array of the program's
+        dtype), or a single value when every input was given one. Raises DataError for a
+        missing input, columns of different lengths, or values outside an input's type (see
+        dsl/tabular.py). A 2-D array is refused: a program does not know its inputs' order (a
+        synthesis result's `predict` does)."""
+        from .evaluate import evaluate
+        from .tabular import input_columns
+
+        given = input_columns(data, columns, self.input_types, what=f"`{self}`")
+        values = evaluate(self, given.env, size=given.size)
+        return values[0] if given.scalar else values
+
 
 Program = Expr
 
@@ -92,7 +118,7 @@ def _span_field() -> Any:
     return field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Lit(Expr):
     """A literal: a bool, a non-negative integer or a finite non-negative real (negative
     constants are `-` applied to a literal; `literal()` builds them)."""
@@ -116,7 +142,7 @@ class Lit(Expr):
             raise ValueError(f"{self.value!r} is not a literal of type {self.type}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Var(Expr):
     """An input of the task, by name."""
 
@@ -125,7 +151,7 @@ class Var(Expr):
     span: Span | None = _span_field()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Hole(Expr):
     """In a grammar alternative: any sub-program of `type` (written as the type's name)."""
 
@@ -133,7 +159,7 @@ class Hole(Expr):
     span: Span | None = _span_field()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Apply(Expr):
     """A primitive applied to arguments. `type` is the result type (for `CONVERT_I`, the
     type converted to)."""

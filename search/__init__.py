@@ -7,8 +7,12 @@
 
 Enumeration in exact order of description length with observational-equivalence pruning
 (enumerate.py, compiled kernels in kernels.py), two-part codes for noisy data (mdl.py), the
-posterior over the functions found (result.py).
+posterior over the functions found (result.py). `ProgramRegressor` and `ProgramClassifier`
+(estimator.py) are scikit-learn estimators over `synthesize`, imported on first use: `import
+search` imports neither scikit-learn nor pandas.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from .result import Candidate, Posterior, PosteriorEntry, SearchStats, SynthesisResult
 from .synthesize import Progress, synthesize
@@ -18,3 +22,18 @@ __all__ = [
     "Candidate", "FunctionTable", "Posterior", "PosteriorEntry", "Progress", "SearchStats", "SynthesisResult",
     "minimal_programs", "synthesize",
 ]  # fmt: skip
+
+# The estimators need scikit-learn: they are imported when first asked for, not with search.
+_ESTIMATORS = ("ProgramRegressor", "ProgramClassifier")
+__all__ += _ESTIMATORS
+
+if TYPE_CHECKING:
+    from .estimator import ProgramClassifier, ProgramRegressor
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ESTIMATORS:
+        from . import estimator
+
+        return getattr(estimator, name)
+    raise AttributeError(f"module 'search' has no attribute {name!r}")

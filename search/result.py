@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from dsl import Expr, OccamError, SearchError, Task, Type, evaluate
+from dsl.tabular import input_columns, require_pandas
 
 __all__ = ["Candidate", "Posterior", "PosteriorEntry", "SearchStats", "SynthesisResult", "STATUSES"]
 
@@ -40,6 +41,14 @@ class Candidate:
     def total_bits(self) -> float:
         return self.bits + self.data_bits
 
+    def __call__(self, data: Any = None, /, **columns: Any) -> Any:
+        """The program's values at the given points: see `Expr.__call__`."""
+        return self.program(data, **columns)
+
+    def __repr__(self) -> str:
+        return (f"Candidate({str(self.program)!r}, bits={self.bits:.4g}, data_bits={self.data_bits:.4g}, "
+                f"fits_train={self.fits_train})")  # fmt: skip
+
     def to_json(self) -> dict[str, Any]:
         return {
             "program": str(self.program),
@@ -56,6 +65,10 @@ class PosteriorEntry:
     data_bits: float
     weight: float
 
+    def __repr__(self) -> str:
+        return (f"PosteriorEntry({str(self.program)!r}, bits={self.bits:.4g}, data_bits={self.data_bits:.4g}, "
+                f"weight={self.weight:.4g})")  # fmt: skip
+
     def to_json(self) -> dict[str, Any]:
         return {"program": str(self.program), "bits": self.bits, "data_bits": _finite(self.data_bits),
                 "weight": self.weight}  # fmt: skip
@@ -70,6 +83,16 @@ class Posterior:
     output_type: Type
     window: float
     max_bytes: int = 256 << 20  # what `predict` may allocate at once: it works through the points in chunks
+
+    def __repr__(self) -> str:
+        return f"<Posterior over {len(self.entries)} functions ({self.output_type}), window {self.window:g} bits>"
+
+    def to_pandas(self) -> Any:
+        """The entries as a DataFrame, one row each: program (canonical text), bits, data_bits,
+        total_bits, weight. Needs pandas (`pip install 'occam[pandas]'`)."""
+        pandas = require_pandas("Posterior.to_pandas")
+        rows = [(str(e.program), e.bits, e.data_bits, e.bits + e.data_bits, e.weight) for e in self.entries]
+        return pandas.DataFrame(rows, columns=["program", "bits", "data_bits", "total_bits", "weight"])
 
     def predict(self, env: Mapping[str, ArrayLike]) -> np.ndarray:
         """The posterior's prediction at the points of `env`: the weighted vote (bools, integers)
@@ -179,8 +202,39 @@ class SynthesisResult:
     equivalence: str
     _test_scores: dict[str, float | None] | None = field(default=None, init=False, repr=False, compare=False)
 
-    def predict(self, env: Mapping[str, ArrayLike]) -> np.ndarray:
+    def predict(self, data: Any = None, /, **columns: Any) -> Any:
+        """The posterior's prediction (`Posterior.predict`) at the points given as a mapping
+        (input name -> values), a pandas DataFrame (columns by input name, others ignored), a 2-D
+        array with one column per input in the task's order (`task.inputs`), or keywords. Values
+        are checked against the inputs' types (DataError, see dsl/tabular.py); single values
+        give a single prediction."""
+        order = [input_.name for input_ in self.task.inputs]
+        types = {name: type_ for entry in self.posterior.entries for name, type_ in entry.program.input_types.items()}
+        given = input_columns(data, columns, types, order=order, what="the posterior")
+        values = self.posterior.predict(given.env) if given.env else self._predict_constant(given.size)
+        return values[0] if given.scalar else values
+
+    def _predict_constant(self, size: int) -> np.ndarray:
+        """The posterior's prediction when no entry reads an input (Posterior.predict takes the
+        number of points from its columns)."""
+        env = {"_points": np.zeros(size)}
         return self.posterior.predict(env)
+
+    def to_pandas(self) -> Any:
+        """The Pareto front as a DataFrame, one row per candidate, in order of description
+        length: program (canonical text), bits, data_bits, total_bits, fits_train, best (the
+        row of `best`). The posterior's table is `posterior.to_pandas()`. Needs pandas
+        (`pip install 'occam[pandas]'`)."""
+        pandas = require_pandas("SynthesisResult.to_pandas")
+        best = self.best.program if self.best is not None else None
+        rows = [(str(c.program), c.bits, c.data_bits, c.total_bits, c.fits_train, c.program == best)
+                for c in self.pareto]  # fmt: skip
+        return pandas.DataFrame(rows, columns=["program", "bits", "data_bits", "total_bits", "fits_train", "best"])
+
+    def __repr__(self) -> str:
+        best = f"best {str(self.best.program)!r} ({self.best.bits:.4g} bits)" if self.best else "no candidate"
+        return (f"<SynthesisResult {self.task.name}: {self.status}, {best}, {len(self.pareto)} on the Pareto front, "
+                f"{len(self.posterior.entries)} in the posterior>")  # fmt: skip
 
     @property
     def status_meaning(self) -> str:
