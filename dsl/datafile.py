@@ -13,7 +13,7 @@ import re
 import stat
 from array import array
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from .errors import DataError, Source, Span, did_you_mean
 from .sampling import MAX_POINTS
 from .syntax import Field
 from .types import Range, Type
+
+if TYPE_CHECKING:
+    from .task import Input
 
 __all__ = ["MAX_DATA_BYTES", "DATA_ROOT_VARIABLE"]
 
@@ -42,7 +45,9 @@ def _reason(error: Exception) -> str:
     return error.strerror or str(error) if isinstance(error, OSError) else str(error)
 
 
-def _read_data(field_, inputs, output_name, output_type, output_range, source: Source, base: Path, root: Path):
+def _read_data(field_: Field, inputs: tuple[Input, ...], output_name: str, output_type: Type,
+               output_range: Range | None, source: Source, base: Path,
+               root: Path) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The points and output values in the CSV file that `field_` names: one point per non-blank
     row, parsed as they stream in (the rows are not held as strings)."""
     path = _data_path(field_, source, base, root)
@@ -57,7 +62,8 @@ def _read_data(field_, inputs, output_name, output_type, output_range, source: S
                             expected="a header line naming the columns, then one row per point")
         header = [cell.strip() for cell in header]
         columns = _data_columns(header, inputs, output_name, output_type, output_range, path)
-        parsed = {name: array(_ARRAY_CODES[type_.kind]) for name, (_, type_, _) in columns.items()}
+        parsed: dict[str, array[Any]] = {  # each column's item type is its type code's: int or float
+            name: array(_ARRAY_CODES[type_.kind]) for name, (_, type_, _) in columns.items()}
         n_rows = 0
         for number, row in rows:
             n_rows += 1
@@ -83,7 +89,8 @@ _ARRAY_CODES = {"bool": "b", "int": "q", "real": "d"}  # compact columns while t
 _COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a header cell shown in an error looks like a name
 
 
-def _data_columns(header: list[str], inputs, output_name, output_type, output_range, path: Path) -> dict:
+def _data_columns(header: list[str], inputs: tuple[Input, ...], output_name: str, output_type: Type,
+                  output_range: Range | None, path: Path) -> dict[str, tuple[int, Type, Range | None]]:
     """name -> (index in the header, type, range) for every input and the output. A missing
     column is reported with the header's names, never its other text: the file may not be CSV."""
     columns = {}
@@ -148,7 +155,8 @@ def _data_text(path: Path, field_: Field, source: Source) -> str:
         raise refuse(_reason(error)) from None
 
 
-def _cell(row, index, number, name, type_: Type, range_: Range | None, source: Source):
+def _cell(row: list[str], index: int, number: int, name: str, type_: Type, range_: Range | None,
+          source: Source) -> bool | int | float:
     """The value of one cell; the type's properties are read once and the span is built only for
     an error, since this runs for every cell of a file of up to 2^24 rows."""
     text = row[index].strip()
@@ -172,14 +180,16 @@ def _cell(row, index, number, name, type_: Type, range_: Range | None, source: S
         raise DataError(f"{text} in column `{name}` is outside its range {range_}", source=source,
                         span=_cell_span(row, index, number), expected=f"a value in {range_}")
     if kind == "int":
-        low, high = type_.bounds
+        bounds = type_.bounds
+        assert bounds is not None, "an integer type has bounds"
+        low, high = bounds
         if not low <= value <= high:
             raise DataError(f"{text} in column `{name}` does not fit type {type_}", source=source,
                             span=_cell_span(row, index, number), expected=f"a value in {low}..{high}")
     return value
 
 
-def _cell_span(row, index, number) -> Span:
+def _cell_span(row: list[str], index: int, number: int) -> Span:
     column = sum(len(cell) + 1 for cell in row[:index]) + 1
     return Span(number, column, 0, max(1, len(row[index])))
 

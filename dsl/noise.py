@@ -47,13 +47,14 @@ def _noise(noise: NoiseSyntax | None, output_type: Type, output_range: Range | N
         raise TaskError(f"noise amount {noise.amount.value.text} is too large", source=source,
                         span=noise.amount.span, expected="a finite amount")
     if noise.kind == "label":
-        if output_type.kind == "real" or (output_type.kind == "int" and _output_values(output_type, output_range) is None):
+        labels = _output_values(output_type, output_range)  # None for a real or an unbounded int output
+        if output_type.kind == "real" or labels is None:
             raise TaskError("label noise needs a discrete output with a finite range", source=source, span=noise.span,
                             expected="a bool, bit-vector or ranged int output; `noise gaussian` for reals")
         if not noise.amount.percent or not 0 <= value <= 100:
             raise TaskError("label noise is a percentage of the training labels", source=source,
                             span=noise.amount.span, expected="a percentage such as 5%")
-        if value > 0 and len(_output_values(output_type, output_range)) < 2:
+        if value > 0 and len(labels) < 2:
             raise TaskError(
                 f"label noise replaces labels by other values, but the output {output_range} has one value",
                 source=source, span=noise.span, expected="an output range of two values or more",
@@ -95,6 +96,7 @@ def _add_noise(noise: Noise, values: np.ndarray, train: np.ndarray, output_type:
         return noisy
     corrupt = rng.choice(train_index, math.floor(noise.amount * len(train_index)), replace=False)
     choices = _output_values(output_type, output_range)
+    assert choices is not None, "`_noise` makes label noise only for an output of finitely many values"
     for index in np.sort(corrupt):  # a uniformly chosen *other* value
         others = choices[choices != values[index]]
         noisy[index] = others[rng.integers(0, len(others))]

@@ -25,16 +25,19 @@ __all__ = ["MAX_POINTS", "value_domain"]
 MAX_POINTS = 2**24  # the most points a task may hold: its domain, samples and test points together
 
 
-def _points(inputs: tuple[Input, ...], sample: SampleSyntax | None, test: SampleSyntax | None,
-            test_ranges: dict[str, Range] | None, source: Source) -> tuple[dict[str, np.ndarray], np.ndarray, str]:
+_TestDraw = tuple[SampleSyntax, Mapping[str, Range | None]]  # the `test` field; each input's range for its points
+
+
+def _points(inputs: tuple[Input, ...], sample: SampleSyntax | None, test: _TestDraw | None,
+            source: Source) -> tuple[dict[str, np.ndarray], np.ndarray, str]:
     """The points, and which of them are candidates for training (all but `test` points);
-    `test_ranges`: each input's range for the `test` points (`_test_ranges`)."""
+    `test`: the `test` field with each input's range for its points (`_test_ranges`)."""
     if sample is not None:
         ranges = {input_.name: input_.bounds for input_ in inputs}
         if test is not None and sample.count > 0 and all(ranges[input_.name] is not None for input_ in inputs):
-            requested = _requested(inputs, ranges, sample)
+            requested = _requested(inputs, _known_ranges(ranges), sample)
             if requested <= MAX_POINTS:
-                _check_total(requested, inputs, test_ranges, test, source)
+                _check_total(requested, inputs, test, source)
         train_points = _draw(inputs, ranges, sample, source, exclude=None)
         described = f"{sample.count} {sample.method} samples (seed {sample.seed})"
     else:
@@ -45,25 +48,27 @@ def _points(inputs: tuple[Input, ...], sample: SampleSyntax | None, test: Sample
                 span=unbounded[0].span, expected="`sample N uniform seed S` to draw points"
                 + ("" if unbounded[0].range else f", and a range such as `{unbounded[0].name}: {unbounded[0].type} 0..9`"),
             )
-        size = math.prod(input_.bounds.size for input_ in inputs)
+        domain = _known_ranges({input_.name: input_.bounds for input_ in inputs})  # every input's: all are finite
+        size = math.prod(domain[input_.name].size for input_ in inputs)
         if size > MAX_POINTS:
             raise TaskError(
                 f"the domain has {size:,} points, more than occam enumerates ({MAX_POINTS:,})", source=source,
                 span=inputs[0].span, expected="`sample N uniform seed S` to draw points from it",
             )
         if test is not None:
-            _check_total(size, inputs, test_ranges, test, source)
-        train_points = _grid(inputs, {input_.name: input_.bounds for input_ in inputs}, count=0)
+            _check_total(size, inputs, test, source)
+        train_points = _grid(inputs, domain, count=0)
         described = f"the whole domain ({size:,} points)"
     n_candidates = len(next(iter(train_points.values())))
     if test is None:
         return train_points, np.ones(n_candidates, dtype=bool), described
-    ranges = test_ranges
-    test_points = _draw(inputs, ranges, test, source, exclude=train_points)
+    test_spec, test_ranges = test
+    test_points = _draw(inputs, test_ranges, test_spec, source, exclude=train_points)
     points = {name: np.concatenate([train_points[name], test_points[name]]) for name in train_points}
     candidates = np.arange(len(points[inputs[0].name])) < n_candidates
-    overrides = ", ".join(f"{name.name}: {range_}" for name, range_ in ((n, ranges[n.name]) for n, _ in test.ranges))
-    described += f"; test: {test.count} {test.method} samples (seed {test.seed})" + (f" over {overrides}" if overrides else "")
+    overrides = ", ".join(f"{name.name}: {test_ranges[name.name]}" for name, _ in test_spec.ranges)
+    described += (f"; test: {test_spec.count} {test_spec.method} samples (seed {test_spec.seed})"
+                  + (f" over {overrides}" if overrides else ""))
     return points, candidates, described
 
 
@@ -88,6 +93,11 @@ def _values(input_: Input, range_: Range) -> np.ndarray:
     return np.arange(int(range_.low), int(range_.high) + 1, dtype=np.int64)
 
 
+def _known_ranges(ranges: Mapping[str, Range | None]) -> dict[str, Range]:
+    """The inputs that have a range, with it: every input's where each is known to have one."""
+    return {name: range_ for name, range_ in ranges.items() if range_ is not None}
+
+
 def _grid(inputs: tuple[Input, ...], ranges: Mapping[str, Range], count: int) -> dict[str, np.ndarray]:
     """The product of each input's values: every value of finite inputs, `count` evenly spaced
     values of real ones; the first input varies slowest."""
@@ -102,7 +112,7 @@ def _grid(inputs: tuple[Input, ...], ranges: Mapping[str, Range], count: int) ->
     return {input_.name: column.ravel() for input_, column in zip(inputs, mesh)}
 
 
-def _requested(inputs: tuple[Input, ...], ranges: Mapping[str, Range | None], spec: SampleSyntax) -> int:
+def _requested(inputs: tuple[Input, ...], ranges: Mapping[str, Range], spec: SampleSyntax) -> int:
     """How many points `spec` asks for (a grid: its product over the inputs); every input ranged."""
     reals = sum(input_.type.kind == "real" for input_ in inputs)
     size = spec.count ** max(1, reals) if spec.method == "grid" else spec.count
@@ -111,13 +121,13 @@ def _requested(inputs: tuple[Input, ...], ranges: Mapping[str, Range | None], sp
     return size
 
 
-def _check_total(train: int, inputs: tuple[Input, ...], ranges: Mapping[str, Range | None], test: SampleSyntax,
-                 source: Source) -> None:
+def _check_total(train: int, inputs: tuple[Input, ...], test_draw: _TestDraw, source: Source) -> None:
     """Refuse, before anything is drawn, `test` points that with `train` points exceed MAX_POINTS
     (`_draw` checks each count alone, and its messages say what is wrong with the fields)."""
+    test, ranges = test_draw
     if test.count <= 0 or any(ranges[input_.name] is None for input_ in inputs):
         return
-    size = _requested(inputs, ranges, test)
+    size = _requested(inputs, _known_ranges(ranges), test)
     if size <= MAX_POINTS < train + size:
         raise TaskError(f"`{test.keyword}` asks for {size:,} points, and with the {train:,} training points the task "
                         f"would hold {train + size:,}, more than occam handles ({MAX_POINTS:,})", source=source,
@@ -140,25 +150,26 @@ def _draw(
                 f"input `{input_.name}` needs a range to be sampled", source=source, span=input_.span,
                 expected=f"a range, such as `{input_.name}: {input_.type} 0..9`",
             )
+    ranged = _known_ranges(ranges)  # every input's
     if spec.count <= 0:
         raise TaskError(f"`{spec.keyword}` asks for no points", source=source, span=spec.span,
                         expected="a positive number of points")
-    size = _requested(inputs, ranges, spec)
+    size = _requested(inputs, ranged, spec)
     if size > MAX_POINTS:
         raise TaskError(f"`{spec.keyword}` asks for {size:,} points, more than occam handles ({MAX_POINTS:,})",
                         source=source, span=spec.span, expected=f"at most {MAX_POINTS:,} points")
     if spec.method == "grid":
-        points = _grid(inputs, ranges, spec.count)
+        points = _grid(inputs, ranged, spec.count)
         if exclude is not None and all(input_.is_finite for input_ in inputs):
             keep = ~_rows_in(points, exclude)
             points = {name: column[keep] for name, column in points.items()}
         return points
     rng = np.random.default_rng(spec.seed)
     if all(input_.is_finite for input_ in inputs):
-        return _draw_distinct(inputs, ranges, spec, rng, exclude, source)
+        return _draw_distinct(inputs, ranged, spec, rng, exclude, source)
     points = {}
     for input_ in inputs:
-        range_ = ranges[input_.name]
+        range_ = ranged[input_.name]
         if input_.type.kind == "real":
             points[input_.name] = _between(range_, rng.uniform(0.0, 1.0, spec.count))
         else:
@@ -173,7 +184,9 @@ def _between(range_: Range, fractions: np.ndarray) -> np.ndarray:
     return range_.low * (1.0 - fractions) + range_.high * fractions
 
 
-def _draw_distinct(inputs, ranges, spec, rng, exclude, source) -> dict[str, np.ndarray]:
+def _draw_distinct(inputs: tuple[Input, ...], ranges: Mapping[str, Range], spec: SampleSyntax,
+                   rng: np.random.Generator, exclude: Mapping[str, np.ndarray] | None,
+                   source: Source) -> dict[str, np.ndarray]:
     """Distinct points of a finite domain, none in `exclude`: the same points, in the same order,
     as drawing them one at a time and skipping repeats, but found with numpy (row keys)."""
     bounds = [(int(ranges[i.name].low), int(ranges[i.name].high)) for i in inputs]
@@ -230,7 +243,7 @@ def _row_keys(columns: list[np.ndarray], bounds: list[tuple[int, int]]) -> np.nd
     return rows.view(np.dtype((np.void, rows.itemsize * len(columns)))).ravel()
 
 
-def _keys_inside(points: Mapping[str, np.ndarray], inputs, bounds: list[tuple[int, int]]) -> np.ndarray:
+def _keys_inside(points: Mapping[str, np.ndarray], inputs: tuple[Input, ...], bounds: list[tuple[int, int]]) -> np.ndarray:
     """The distinct keys (`_row_keys`) of those `points` that lie within `bounds`."""
     columns = [np.asarray(points[input_.name]).astype(np.int64) for input_ in inputs]
     inside = np.ones(len(columns[0]), dtype=bool)

@@ -11,7 +11,10 @@ from .errors import Source, TaskError, shortened
 from .syntax import AmountSyntax, SplitSyntax
 
 
-def _split(split: SplitSyntax | None, candidates: np.ndarray, sampling: str, source: Source):
+def _split(split: SplitSyntax | None, candidates: np.ndarray, sampling: str,
+           source: Source) -> tuple[np.ndarray, str]:
+    """The training mask (the `candidates` themselves without a `split`, else a seeded share of
+    them) and `sampling`, the description of the points, with the split added."""
     if split is None:
         return candidates.copy(), sampling
     n = len(candidates)

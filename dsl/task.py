@@ -477,8 +477,8 @@ def _build(syntax: TaskSyntax, source: Source, base: Path, root: Path, read_data
             raise TaskError("a task may `split` its points or draw `test` points, not both", source=source,
                             span=fields.get("test").span, expected="one of `split` and `test`")
         test: SampleSyntax | None = fields.get("test")
-        test_ranges = _test_ranges(inputs, test, source) if test is not None else None
-        points, candidates, sampling = _points(inputs, fields.get("sample"), test, test_ranges, source)
+        test_draw = None if test is None else (test, _test_ranges(inputs, test, source))
+        points, candidates, sampling = _points(inputs, fields.get("sample"), test_draw, source)
         values = _target_values(target, points, output_type, output_range, target_field, source)
     train, sampling = _split(fields.get("split"), candidates, sampling, source)
     noise = _noise(fields.get("noise"), output_type, output_range, source)
@@ -564,7 +564,9 @@ def _signed(num: Num, negative: bool, type_: Type, source: Source) -> int | floa
             raise TaskError(f"the bound {num.text} of an integer range is not an integer", source=source,
                             span=num.span, expected="integer bounds, such as 0..96")
         value: int | float = int(num.text)
-        low, high = type_.bounds
+        bounds = type_.bounds
+        assert bounds is not None, "an integer type has bounds"
+        low, high = bounds
         if value > 2**64:  # beyond every integer type, and too large to print as a Range (a float)
             raise TaskError(f"the bound {'-' if negative else ''}{shortened(num.text)} exceeds type {type_}",
                             source=source, span=num.span, expected=f"a bound within {low}..{high}")
@@ -582,7 +584,7 @@ def _target(expr: Any, types: dict[str, Type], output_type: Type, source: Source
         raise error.located(source) from None
 
 
-def _test_ranges(inputs: tuple[Input, ...], test: SampleSyntax, source: Source) -> dict[str, Range]:
+def _test_ranges(inputs: tuple[Input, ...], test: SampleSyntax, source: Source) -> dict[str, Range | None]:
     ranges = {input_.name: input_.bounds for input_ in inputs}
     by_name = {input_.name: input_ for input_ in inputs}
     for name, range_syntax in test.ranges:
@@ -593,7 +595,7 @@ def _test_ranges(inputs: tuple[Input, ...], test: SampleSyntax, source: Source) 
     return ranges
 
 
-def _target_values(target: Expr, points, output_type: Type, output_range: Range | None, field_: Field, source: Source) -> np.ndarray:
+def _target_values(target: Expr, points: Mapping[str, np.ndarray], output_type: Type, output_range: Range | None, field_: Field, source: Source) -> np.ndarray:
     values = evaluate(target, points)
     bad = ~np.isfinite(values) if output_type.kind == "real" else np.zeros(len(values), dtype=bool)
     if output_range is not None:
