@@ -1,7 +1,7 @@
 """The pieces of `occam bench synth` that decide what counts as solved."""
 
 import dsl
-from compare.bench import nguyen_with_seed, recovered
+from compare.benchmarks.bench import nguyen_with_seed, recovered
 
 
 def program(text, task):

@@ -8,8 +8,8 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 
 import dsl
-from compare import render
-from compare.render import simplified
+from compare.app import render
+from compare.app.render import simplified
 from dsl import BOOL, REAL, Var
 from dsl.symbolic import bitand, bitor, bitxor, symbol
 from tests.dsl.strategies import I8, NARROW_INTEGER_TYPES, U8, points, programs

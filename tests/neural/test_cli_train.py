@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import neural
-from compare import render
-from compare.cli import main
+from compare.app import render
+from compare.app.cli import main
 
 METRICS_KEYS = {
     "task", "preset", "model", "seed", "steps", "steps_requested", "interrupted", "status", "final_train_accuracy",
@@ -104,7 +104,7 @@ def test_bench_train_is_a_choice(capsys):
 
 
 def test_denormal_measurement_runs():
-    from compare.bench import denormal_effect
+    from compare.benchmarks.bench import denormal_effect
 
     row = denormal_effect(warm_steps=12, block=2, repeats=1)
     assert row["ms_per_step_without_flush"] > 0 and row["ms_per_step_with_flush"] > 0

@@ -29,7 +29,7 @@ from rich.markup import escape
 import dsl
 
 from .describe import task_summary
-from .harness import Comparison, Snapshot
+from ..analysis.harness import Comparison, Snapshot
 
 __all__ = [
     "DistillationProgress", "distillation_text", "latex_image", "point_text", "print_summary", "shorter_code_note",

@@ -463,7 +463,7 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
 def _diff(args: argparse.Namespace, console: Console) -> int:
     from neural import load_checkpoint, predict
 
-    from .harness import agreement, disagreements
+    from ..analysis.harness import agreement, disagreements
 
     task = dsl.load_task(args.source)
     program = dsl.parse_program(args.program, task, expected=task.output_type)
@@ -521,7 +521,7 @@ def _print_diff(task, program, model, step, report, found, console: Console) -> 
 
 def _plot_diff(task, outputs, values, program, step, tolerance, path) -> None:
     """The map of where the network differs from `program`; refused for tasks it does not fit."""
-    from .agree import agrees
+    from ..analysis.agree import agrees
     from .plots import PlotSkipped, map_of_disagreements
 
     differ = ~agrees(outputs, values, kind=task.output_type.kind, tolerance=tolerance)
@@ -537,7 +537,7 @@ def _plot_diff(task, outputs, values, program, step, tolerance, path) -> None:
 
 
 def _bench(args: argparse.Namespace, console: Console) -> int:
-    from .bench import bench_startup, bench_synth, bench_train
+    from ..benchmarks.bench import bench_startup, bench_synth, bench_train
     from .render import print_bench_row, print_bench_summary, print_startup_row, print_train_bench_row
 
     screen = _screen(args, console)
