@@ -19,7 +19,7 @@ _EXPORTS = {
     "agreement": "analysis.agree", "agrees": "analysis.agree",
     "Distiller": "analysis.distill", "Distilled": "analysis.distill",
     "run_pipeline": "app.pipeline", "PipelineResult": "app.pipeline", "write_plots": "app.plots",
-    "write_report_html": "app.report", "print_summary": "app.report",
+    "write_report_html": "app.report", "print_summary": "app.terminal",
 }  # fmt: skip
 
 __all__ = sorted(_EXPORTS)

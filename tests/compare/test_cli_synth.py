@@ -16,7 +16,7 @@ from rich.console import Console
 
 import dsl
 from compare.app.cli import EXIT_STATUSES, main
-from compare.app.render import print_training
+from compare.app.terminal import print_training
 from tests.search.cases import NOISY_BOOL, SLOW_REAL
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -126,7 +126,7 @@ def test_diff_plot_on_a_real_task_prints_the_diff_and_says_why_no_plot(capsys, t
 
 def test_diff_and_compare_print_points_and_booleans_alike(capsys, tmp_path):
     from compare.analysis.harness import disagreements
-    from compare.app.report import point_text
+    from compare.app.terminal import point_text
 
     source, model = trained(capsys, tmp_path, GATES, "gates")
     status, text, _ = occam(capsys, "diff", source, "--program", "p or q", "--model", model, "--json", tmp_path / "d.json")

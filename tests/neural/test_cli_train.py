@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import neural
-from compare.app import render
+from compare.app import terminal
 from compare.app.cli import main
 
 METRICS_KEYS = {
@@ -78,14 +78,14 @@ def test_errors_exit_1_without_a_traceback(capsys, tmp_path, argv, message):
 
 
 def test_interrupt_exits_130_after_writing(capsys, tmp_path, monkeypatch):
-    original = render.TrainingProgress.update
+    original = terminal.TrainingProgress.update
 
     def interrupting(self, progress):
         original(self, progress)
         if progress.step == 9:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(render.TrainingProgress, "update", interrupting)
+    monkeypatch.setattr(terminal.TrainingProgress, "update", interrupting)
     status, out, _ = run(capsys, "train", "mod_add_53", "--preset", "nanda-mini", "--out", str(tmp_path))
     assert status == 130 and "interrupted" in out
     metrics = json.loads((tmp_path / "metrics.json").read_text())
