@@ -449,7 +449,7 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     outputs = predict(checkpoint, task.env())
     values = dsl.evaluate(program, task.points)
     kind = task.output_type.kind
-    tolerance = 0.05 * (float(task.clean_values.std()) or 1.0) if kind == "real" else 0.0
+    tolerance = task.real_tolerance()  # reals: the yardstick of compare and of training (docs/compare.md)
     found = disagreements(task, outputs, checkpoint.step, values, tolerance=tolerance)
     report = {
         "task": task.name,

@@ -220,6 +220,22 @@ def test_a_network_with_nan_outputs_has_no_distilled_program(tmp_path):
     assert "distilled_bits" in plots
 
 
+def test_reals_agree_within_one_yardstick_a_share_of_the_training_targets_spread():
+    """The harness, `occam diff` and the training accuracy measure reals with Task.real_tolerance:
+    a share of the training targets' standard deviation, which is the network's own output scale."""
+    import neural
+
+    (task,) = dsl.parse_tasks("task r { input x: real 0..1  output real  target x * x  grammar koza  "
+                              "sample 40 uniform seed 0  split train 50% seed 0 }")  # fmt: skip
+    spread = float(np.std(task.target_values[task.train]))
+    assert spread != pytest.approx(float(np.std(task.clean_values)), rel=1e-3)  # held-out points would move it
+    assert task.real_tolerance(0.05) == 0.05 * spread == 0.05 * neural.encoding_for(task).output.scale
+    comparison = compare(task, search.synthesize(task), trace_of(task, [0], [task.clean_values]))
+    assert comparison.settings["tolerance_value"] == task.real_tolerance(0.05)
+    (discrete,) = dsl.parse_tasks(MOD13)
+    assert discrete.real_tolerance(0.05) == 0.05  # outputs that are not real agree when equal: unused
+
+
 def test_inputs_keep_their_values_whatever_their_names():
     text = MOD13.replace("a, b: int", "network, program: int").replace("(a + b)", "(network + program)")
     (named,) = dsl.parse_tasks(text.replace("int -> a, b,", "int -> network, program,"))
