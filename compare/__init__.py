@@ -1,4 +1,5 @@
-"""The comparison harness, its reports, and the `occam` command line (compare/cli.py).
+"""The comparison harness (compare/analysis/), its reports and the `occam` command line
+(compare/app/), and the benchmarks of the other packages (compare/benchmarks/).
 
     import compare
     comparison = compare.compare(task, synthesis, trace)   # a Comparison; .to_json() round-trips
@@ -13,10 +14,12 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Comparison": "harness", "Snapshot": "harness", "Disagreements": "harness", "compare": "harness",
-    "agreement": "agree", "agrees": "agree", "disagreements": "harness", "Distiller": "distill", "Distilled": "distill",
-    "run_pipeline": "pipeline", "PipelineResult": "pipeline", "write_plots": "plots",
-    "write_report_html": "report", "print_summary": "report",
+    "Comparison": "analysis.harness", "Snapshot": "analysis.harness", "Disagreements": "analysis.harness",
+    "compare": "analysis.harness", "disagreements": "analysis.harness",
+    "agreement": "analysis.agree", "agrees": "analysis.agree",
+    "Distiller": "analysis.distill", "Distilled": "analysis.distill",
+    "run_pipeline": "app.pipeline", "PipelineResult": "app.pipeline", "write_plots": "app.plots",
+    "write_report_html": "app.report", "print_summary": "app.terminal",
 }  # fmt: skip
 
 __all__ = sorted(_EXPORTS)

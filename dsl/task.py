@@ -157,6 +157,17 @@ class Task:
         """Input columns, at the points selected by `mask` (default: all)."""
         return {name: values if mask is None else values[mask] for name, values in self.points.items()}
 
+    def real_tolerance(self, fraction: float = 0.05) -> float:
+        """How far apart two real outputs may be and still agree: `fraction` × the standard
+        deviation of the training targets (the values a learner sees, noise included; × 1 where
+        that is 0 or not finite, or there are no training points). Outputs that are not real agree
+        only when equal, and get `fraction` × 1, which nothing compares with. The one yardstick of
+        compare's harness, `occam diff` and neural's regression accuracy (docs/compare.md)."""
+        if self.output_type.kind != "real" or self.n_train == 0:
+            return fraction * 1.0
+        scale = float(np.std(np.asarray(self.target_values[self.train], dtype=np.float64)))
+        return fraction * (scale if np.isfinite(scale) and scale > 0 else 1.0)
+
     @property
     def fingerprint(self) -> str:
         """A hash of everything that defines the task's data, grammar and encoding (for caches):

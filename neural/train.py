@@ -96,7 +96,7 @@ class TrainConfig:
     trace_points: int = 40  # log-spaced trace steps over the run (plus 0, trace_steps and the last)
     trace_steps: tuple[int, ...] = ()  # further steps at which to record the function
     eval_every: int | None = None  # steps between evaluations of the curve; None: steps // 100
-    regression_tolerance: float = 0.05  # regression accuracy: |error| ≤ this × std of the training targets
+    regression_tolerance: float = 0.05  # real outputs' accuracy: |error| ≤ Task.real_tolerance(this)
     device: str = "cpu"  # "cpu", "cuda" (refused when unavailable), "auto" (cuda when available)
     threads: int = 1  # torch.set_num_threads during training (see the module docstring)
     flush_denormal: bool = True  # torch.set_flush_denormal during training
@@ -242,6 +242,7 @@ class _Data:
     test_values: np.ndarray  # clean_values at the held-out points
     probe_points: dict[str, np.ndarray] | None  # trace.probe_grid: input name → coordinates
     probe: torch.Tensor | None  # the probe grid, as the model reads it
+    real_tolerance: float  # a real output within this of its target is right (Task.real_tolerance)
 
 
 @torch.no_grad()
@@ -273,7 +274,7 @@ def _metrics(model, data: _Data, encoding: Encoding, config: TrainConfig) -> tup
         if head.head == "regression":
             error = chosen.astype(np.float64) - values
             metrics[f"{split}_rmse"] = float(np.sqrt(np.mean(error**2)))
-            tolerance = 0.5 if head.integer else config.regression_tolerance * head.scale
+            tolerance = 0.5 if head.integer else data.real_tolerance  # integers are decoded rounded: equality
             metrics[f"{split}_accuracy"] = float(np.mean(np.abs(error) <= tolerance))
         else:
             metrics[f"{split}_rmse"] = math.nan
@@ -511,6 +512,7 @@ def _data(task: Task, encoding: Encoding, model: torch.nn.Module, config: TrainC
         train_index=train_index, train=np.asarray(task.train), train_mask=torch.tensor(task.train, device=device),
         train_values=task.target_values[task.train], test_values=task.clean_values[task.test],
         probe_points=probe, probe=None if probe is None else place(model_inputs(model, encoding, probe)),
+        real_tolerance=task.real_tolerance(config.regression_tolerance),
     )  # fmt: skip
 
 

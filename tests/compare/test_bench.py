@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import dsl
-from compare.bench import NGUYEN, nguyen_with_seed, recovered
+from compare.benchmarks.bench import NGUYEN, nguyen_with_seed, recovered
 from dsl.library import builtin_task_file
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from compare.cli import main
+from compare.app.cli import main
 
 SPEC_EXPECTATIONS = {  # the five tasks of the language specification: what `occam check` must say
     "mod_add_97": {"points": 9409, "train_points": 2822, "test_points": 6587, "target": "(a + b) % 97"},

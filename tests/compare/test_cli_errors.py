@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from compare.cli import main
+from compare.app.cli import main
 
 BAD_TASK = "task t {\n input a: int 0..9\n output int\n target a + c  # :x: :thumbs_up: [bold]\n grammar { int -> a }\n}\n"
 
@@ -39,13 +39,13 @@ def no_work(monkeypatch):
     def started(*args, **kwargs):
         raise AssertionError("the work started before the destination was checked")
 
-    import compare.pipeline
+    import compare.app.pipeline
     import neural
     import search
 
     monkeypatch.setattr(search, "synthesize", started)
     monkeypatch.setattr(neural, "train", started)
-    monkeypatch.setattr(compare.pipeline, "run_pipeline", started)
+    monkeypatch.setattr(compare.app.pipeline, "run_pipeline", started)
 
 
 @pytest.mark.parametrize("argv", [

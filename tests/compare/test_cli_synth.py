@@ -15,8 +15,8 @@ import pytest
 from rich.console import Console
 
 import dsl
-from compare.cli import EXIT_STATUSES, main
-from compare.render import print_training
+from compare.app.cli import EXIT_STATUSES, main
+from compare.app.terminal import print_training
 from tests.search.cases import NOISY_BOOL, SLOW_REAL
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -98,7 +98,7 @@ def test_banks_the_address_space_cannot_hold_are_an_error_not_a_traceback():
     def confine() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    command = [sys.executable, "-m", "compare.cli", "synth", "nguyen1"]
+    command = [sys.executable, "-m", "compare.app.cli", "synth", "nguyen1"]
     refused = subprocess.run(command, capture_output=True, text=True, preexec_fn=confine, timeout=300)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert "cannot be reserved" in refused.stderr and "--max-memory-mb" in refused.stderr

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import dsl
-from compare.distill import DistillProgress, Distiller
-from compare.harness import compare
+from compare.analysis.distill import DistillProgress, Distiller
+from compare.analysis.harness import compare
 from search.mdl import DataCode
 from search.space import unpack
 
@@ -172,7 +172,7 @@ def test_distillation_budgets_are_checked(setting):
 
 
 def test_the_pipeline_checks_the_distillation_budgets_before_anything_runs(tmp_path):
-    from compare.pipeline import run_pipeline
+    from compare.app.pipeline import run_pipeline
 
     with pytest.raises(dsl.SearchError, match="distill_seconds"):
         run_pipeline(task_of(MOD7), out=tmp_path / "run", distill_seconds=math.nan)

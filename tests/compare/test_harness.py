@@ -10,7 +10,7 @@ from hypothesis.extra.numpy import arrays
 
 import dsl
 import search
-from compare.harness import Comparison, compare, memorization_bar
+from compare.analysis.harness import Comparison, compare, memorization_bar
 from search.mdl import DataCode
 from tests.compare.traces import trace_of
 
@@ -149,15 +149,16 @@ def test_a_trace_of_other_data_is_refused(task, synthesis):
 
 def test_the_package_exports_the_harness():
     import compare
-    import compare.harness
+    import compare.analysis.harness
 
-    assert compare.compare is compare.harness.compare and compare.Comparison is compare.harness.Comparison
+    assert compare.compare is compare.analysis.harness.compare
+    assert compare.Comparison is compare.analysis.harness.Comparison
     with pytest.raises(AttributeError):
         compare.no_such_name  # noqa: B018
 
 
 def test_one_rule_decides_agreement_for_reals():
-    from compare.agree import agreement, agrees
+    from compare.analysis.agree import agreement, agrees
 
     nan, inf = float("nan"), float("inf")
     first = np.array([1.0, 1.0, nan, nan, inf, inf, -inf, 0.0])
@@ -172,7 +173,7 @@ def test_one_rule_decides_agreement_for_reals():
 @given(arrays(np.float64, st.integers(1, 30), elements=st.floats(allow_nan=True, allow_infinity=True)),
        st.floats(0.0, 10.0))  # fmt: skip
 def test_agreement_is_reflexive_and_symmetric(values, tolerance):
-    from compare.agree import agrees
+    from compare.analysis.agree import agrees
 
     assert agrees(values, values, kind="real", tolerance=tolerance).all()
     with np.errstate(over="ignore", invalid="ignore"):
@@ -203,7 +204,7 @@ def test_a_boolean_network_distils_to_a_program_it_mostly_agrees_with():
 
 
 def test_a_network_with_nan_outputs_has_no_distilled_program(tmp_path):
-    from compare.plots import write_plots
+    from compare.app.plots import write_plots
 
     (task,) = dsl.parse_tasks("task r { input x: real 0..1  output real  target x * x  grammar koza  sample 20 uniform seed 0 }")
     finite = task.target_values.copy()
@@ -217,6 +218,22 @@ def test_a_network_with_nan_outputs_has_no_distilled_program(tmp_path):
     assert comparison.snapshots[0].agreement_minimal == pytest.approx(19 / 20)
     plots = write_plots(comparison, task, trace, tmp_path)
     assert "distilled_bits" in plots
+
+
+def test_reals_agree_within_one_yardstick_a_share_of_the_training_targets_spread():
+    """The harness, `occam diff` and the training accuracy measure reals with Task.real_tolerance:
+    a share of the training targets' standard deviation, which is the network's own output scale."""
+    import neural
+
+    (task,) = dsl.parse_tasks("task r { input x: real 0..1  output real  target x * x  grammar koza  "
+                              "sample 40 uniform seed 0  split train 50% seed 0 }")  # fmt: skip
+    spread = float(np.std(task.target_values[task.train]))
+    assert spread != pytest.approx(float(np.std(task.clean_values)), rel=1e-3)  # held-out points would move it
+    assert task.real_tolerance(0.05) == 0.05 * spread == 0.05 * neural.encoding_for(task).output.scale
+    comparison = compare(task, search.synthesize(task), trace_of(task, [0], [task.clean_values]))
+    assert comparison.settings["tolerance_value"] == task.real_tolerance(0.05)
+    (discrete,) = dsl.parse_tasks(MOD13)
+    assert discrete.real_tolerance(0.05) == 0.05  # outputs that are not real agree when equal: unused
 
 
 def test_inputs_keep_their_values_whatever_their_names():

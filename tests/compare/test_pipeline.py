@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from compare.cli import main
+from compare.app.cli import main
 
 MOD13 = """task mod13 {
     doc     "a + b mod 13, a small grokking task for the tests <script>alert(1)</script>"
@@ -125,8 +125,8 @@ def test_diff_plot_on_a_real_task_prints_the_diff_and_says_why_no_plot(capsys, t
 
 
 def test_diff_and_compare_print_points_and_booleans_alike(capsys, tmp_path):
-    from compare.harness import disagreements
-    from compare.report import point_text
+    from compare.analysis.harness import disagreements
+    from compare.app.terminal import point_text
 
     source, model = trained(capsys, tmp_path, GATES, "gates")
     status, text, _ = occam(capsys, "diff", source, "--program", "p or q", "--model", model, "--json", tmp_path / "d.json")
@@ -152,7 +152,7 @@ def test_an_interrupted_search_is_written_but_not_reused(monkeypatch, tmp_path):
 
     import dsl
     import search
-    from compare import pipeline
+    from compare.app import pipeline
 
     (task,) = dsl.parse_tasks(MOD13)
     real = search.synthesize
@@ -196,7 +196,7 @@ def test_the_readme_run_learns_the_minimal_program(capsys, tmp_path):
     (["--preset", "no-such-preset"], "preset"),
 ])  # fmt: skip
 def test_bad_training_settings_are_refused_before_the_search(capsys, monkeypatch, tmp_path, argv, message):
-    from compare import pipeline
+    from compare.app import pipeline
 
     def never(*args, **kwargs):
         raise AssertionError("the search ran")
@@ -224,7 +224,7 @@ def test_files_that_cannot_be_written_are_an_error_not_a_traceback(capsys, tmp_p
 def clean_run(tmp_path_factory):
     """A finished pipeline run of mod13 (20 training steps) and its comparison."""
     import dsl
-    from compare import pipeline
+    from compare.app import pipeline
 
     (task,) = dsl.parse_tasks(MOD13)
     out = tmp_path_factory.mktemp("clean") / "run"
@@ -236,7 +236,7 @@ def rerun(clean_run, tmp_path, tamper):
     """Copy the clean run, apply `tamper` to the copy, run the pipeline on it again."""
     import shutil
 
-    from compare import pipeline
+    from compare.app import pipeline
 
     task, clean, _ = clean_run
     out = shutil.copytree(clean, tmp_path / "run")
@@ -412,7 +412,7 @@ def test_mutated_synthesis_results_read_back_or_are_refused(clean_run):
 def test_an_interrupted_training_says_where_it_stopped_and_what_it_kept(monkeypatch, capsys, tmp_path):
     import dsl
     import neural
-    from compare import pipeline
+    from compare.app import pipeline
 
     (task,) = dsl.parse_tasks(MOD13)
     real = neural.train

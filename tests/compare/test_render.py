@@ -8,8 +8,8 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 
 import dsl
-from compare import render
-from compare.render import simplified
+from compare.app import terminal
+from compare.app.terminal import simplified
 from dsl import BOOL, REAL, Var
 from dsl.symbolic import bitand, bitor, bitxor, symbol
 from tests.dsl.strategies import I8, NARROW_INTEGER_TYPES, U8, points, programs
@@ -73,7 +73,7 @@ def test_simplification_is_cut_off_after_its_time(monkeypatch):
 
 
 def test_large_tasks_are_checked_on_a_sample(monkeypatch):
-    monkeypatch.setattr(render, "CHECK_POINTS", 100)
+    monkeypatch.setattr(terminal, "CHECK_POINTS", 100)
     inputs = {"a": dsl.INT}
     program = dsl.parse_program("a * 2 + a", inputs)
     assert simplified(program, {"a": np.arange(-5000, 5000)}) == "3*a"
@@ -135,7 +135,7 @@ def test_printing_a_result_past_its_deadline_leaves_the_sympy_forms_out_and_says
 
     def printed(deadline):
         console = Console(file=io.StringIO(), width=200, highlight=False)
-        render.print_synthesis(result, console, deadline=deadline)
+        terminal.print_synthesis(result, console, deadline=deadline)
         return console.file.getvalue()
 
     on_time, late = printed(None), printed(time.perf_counter())

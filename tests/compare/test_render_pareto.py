@@ -1,4 +1,4 @@
-"""The Pareto table `occam synth` prints (compare/render.py): the front, under a title saying so."""
+"""The Pareto table `occam synth` prints (compare/app/terminal.py): the front, under a title saying so."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 import search
-from compare.render import PARETO_TITLE, print_synthesis
+from compare.app.terminal import PARETO_TITLE, print_synthesis
 from tests.search.cases import task_of
 from tests.search.test_pareto import NOISY_BOOL
 

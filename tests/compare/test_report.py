@@ -15,9 +15,10 @@ from rich.console import Console
 
 import dsl
 import search
-from compare.harness import Comparison, Snapshot, compare
-from compare.plots import PlotSkipped, disagreement_map, real_fit, write_plots
-from compare.report import latex_image, print_summary, write_report_html
+from compare.analysis.harness import Comparison, Snapshot, compare
+from compare.app.plots import PlotSkipped, disagreement_map, real_fit, write_plots
+from compare.app.report import latex_image, write_report_html
+from compare.app.terminal import print_summary
 from neural.trace import FunctionTrace, probe_grid
 from tests.compare.traces import trace_of
 
@@ -238,7 +239,7 @@ def test_the_fit_covers_the_held_out_range_and_marks_the_training_range(tmp_path
     assert grid.min() == 0.0 and grid.max() == task.points["x"].max()
     trace = real_trace(task)
     drawn = []
-    monkeypatch.setattr("compare.plots._save", lambda figure, path: drawn.append(figure) or path)
+    monkeypatch.setattr("compare.app.plots._save", lambda figure, path: drawn.append(figure) or path)
     real_fit(real_comparison(task, trace), task, trace, tmp_path / "fit.png")
     (axes,) = drawn[0].axes
     curves = {line.get_label().split(":")[0]: line.get_xdata() for line in axes.get_lines()}
@@ -255,7 +256,7 @@ def test_no_training_range_is_shaded_when_nothing_lies_beyond_it(tmp_path, monke
     (task,) = dsl.parse_tasks(CUBIC)
     trace = real_trace(task)
     drawn = []
-    monkeypatch.setattr("compare.plots._save", lambda figure, path: drawn.append(figure) or path)
+    monkeypatch.setattr("compare.app.plots._save", lambda figure, path: drawn.append(figure) or path)
     real_fit(real_comparison(task, trace), task, trace, tmp_path / "fit.png")
     assert not [patch for patch in drawn[0].axes[0].patches if patch.get_label().startswith("training range")]
 
@@ -418,8 +419,8 @@ def test_a_distilled_code_shorter_than_the_minimal_program_is_explained(learned,
 
 
 def test_the_distillation_progress_line_says_the_phase_the_count_and_the_clock():
-    from compare.distill import DistillProgress
-    from compare.report import distillation_text
+    from compare.analysis.distill import DistillProgress
+    from compare.app.terminal import distillation_text
 
     enumerating = DistillProgress("enumerating", 12.34, 60.0, 1_234_567, 27.5)
     assert distillation_text(enumerating) == ("distilling: enumerating candidates, 1,234,567 kept, level 27.50 bits"
@@ -429,14 +430,14 @@ def test_the_distillation_progress_line_says_the_phase_the_count_and_the_clock()
 
 
 def test_the_disagreements_by_input_name_the_values_with_the_most():
-    from compare.report import by_input_lines
+    from compare.app.terminal import by_input_lines
 
     lines = by_input_lines({"a": {"1": 3, "4": 5, "10": 1, "32": 5}, "b": {}, "c": {"0": 2}})
     assert lines == ["by a: 4 (5), 32 (5), 1 (3); 4 values in all", "by c: 0 (2)"]
 
 
 def test_one_exception_is_one_exception_in_the_summary():
-    from compare.report import _sequence_lines
+    from compare.app.terminal import _sequence_lines
 
     entry = {"program": "x", "first_step": 1, "last_step": 3, "bits_first": 24.24, "bits_last": 24.24}
     one = _sequence_lines([{**entry, "exceptions_first": 1, "exceptions_last": 1}])[0]

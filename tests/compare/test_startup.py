@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from compare.bench import HEAVY, bench_startup
+from compare.benchmarks.bench import HEAVY, bench_startup
 
 LOADED = "import sys; print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))"
 
@@ -20,7 +20,7 @@ def test_the_core_packages_do_not_load_torch_or_matplotlib():
 
 
 def _command(argv: list[str]) -> str:
-    return ("from compare.cli import main\nimport contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()):\n"
+    return ("from compare.app.cli import main\nimport contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()):\n"
             f"    assert main({argv!r}) == 0")  # fmt: skip
 
 

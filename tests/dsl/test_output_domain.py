@@ -1,6 +1,6 @@
 """`Task.output_domain`, the one rule for the set of output values, against the five rules it
 replaced (copied here as they stood: dsl/task.py's label noise values, search/mdl.py's and
-search/synthesize.py's value counts, compare/harness.py's chance level, neural/encode.py's
+search/synthesize.py's value counts, compare/analysis/harness.py's chance level, neural/encode.py's
 classes; tests/neural/test_encode.py checks the classes themselves). Each must give what it gave before, on every built-in task and on the output types
 and ranges that the built-in tasks lack."""
 
@@ -43,7 +43,7 @@ def old_synthesize_count(task):  # search/synthesize.py, _value_count
     return None
 
 
-def old_harness_values(task):  # compare/harness.py, memorization_bar
+def old_harness_values(task):  # compare/analysis/harness.py, memorization_bar
     output = task.output_type
     if task.output_range is not None and output.kind != "real":
         return task.output_range.size
@@ -81,7 +81,7 @@ def every_task():
 
 @pytest.mark.parametrize("task", every_task(), ids=lambda task: f"{task.name}:{task.output_type}{task.output_range}")
 def test_the_domain_gives_what_each_old_rule_gave(task):
-    from compare.harness import memorization_bar
+    from compare.analysis.harness import memorization_bar
     from search.mdl import _value_count as mdl_count
     from search.synthesize import _value_count as synthesize_count
 

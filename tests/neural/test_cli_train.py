@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import neural
-from compare import render
-from compare.cli import main
+from compare.app import terminal
+from compare.app.cli import main
 
 METRICS_KEYS = {
     "task", "preset", "model", "seed", "steps", "steps_requested", "interrupted", "status", "final_train_accuracy",
@@ -78,14 +78,14 @@ def test_errors_exit_1_without_a_traceback(capsys, tmp_path, argv, message):
 
 
 def test_interrupt_exits_130_after_writing(capsys, tmp_path, monkeypatch):
-    original = render.TrainingProgress.update
+    original = terminal.TrainingProgress.update
 
     def interrupting(self, progress):
         original(self, progress)
         if progress.step == 9:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(render.TrainingProgress, "update", interrupting)
+    monkeypatch.setattr(terminal.TrainingProgress, "update", interrupting)
     status, out, _ = run(capsys, "train", "mod_add_53", "--preset", "nanda-mini", "--out", str(tmp_path))
     assert status == 130 and "interrupted" in out
     metrics = json.loads((tmp_path / "metrics.json").read_text())
@@ -104,7 +104,7 @@ def test_bench_train_is_a_choice(capsys):
 
 
 def test_denormal_measurement_runs():
-    from compare.bench import denormal_effect
+    from compare.benchmarks.bench import denormal_effect
 
     row = denormal_effect(warm_steps=12, block=2, repeats=1)
     assert row["ms_per_step_without_flush"] > 0 and row["ms_per_step_with_flush"] > 0

@@ -10,7 +10,7 @@ import pytest
 
 import dsl
 import search
-from compare.harness import Comparison, compare
+from compare.analysis.harness import Comparison, compare
 from dsl import DataError
 from tests.compare.traces import trace_of
 

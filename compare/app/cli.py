@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 import dsl
 from dsl import OccamError
@@ -300,40 +299,14 @@ def _probe_folder(folder: Path, what: str, *, create: bool) -> None:
 
 
 def _tasks(args: argparse.Namespace, console: Console) -> int:
+    from .terminal import print_tasks
+
     summaries = [task_summary(dsl.load_task(name)) for name in dsl.builtin_task_names()]
     if args.json:
         _write_json(summaries, args.json, console)
         return 0
-    table = Table(title=f"{len(summaries)} built-in tasks", title_justify="left", box=None, pad_edge=False)
-    signatures = [f"{_signature(summary['inputs'])} → {summary['output']['type']}" for summary in summaries]
-    counts = [f"{summary['points']:,} ({summary['train_points']:,})" for summary in summaries]
-    columns = ("task", "inputs → output", "points (train)")
-    widths = [max(len(header), *map(len, cells)) for header, cells in
-              zip(columns, ([s["name"] for s in summaries], signatures, counts))]  # fmt: skip
-    doc_width = max(20, console.width - sum(widths) - 2 * len(widths))  # one line per task: docs are cut
-    for header, width in zip(columns, widths):
-        table.add_column(header, no_wrap=True, width=width)
-    table.add_column("doc", no_wrap=True, width=doc_width)
-    for summary, signature, count in zip(summaries, signatures, counts):
-        doc = summary["doc"] if len(summary["doc"]) <= doc_width else summary["doc"][: doc_width - 1] + "…"
-        table.add_row(f"[bold]{summary['name']}[/]", _escape(signature), count, _escape(doc))
-    console.print(table)
+    print_tasks(summaries, console)
     return 0
-
-
-def _signature(inputs: list[dict[str, Any]]) -> str:
-    """Inputs grouped by type, long groups shortened: `a, b: int`, `x0 … x10 (11): bool`."""
-    groups: list[tuple[str, list[str]]] = []
-    for input_ in inputs:
-        if groups and groups[-1][0] == input_["type"]:
-            groups[-1][1].append(input_["name"])
-        else:
-            groups.append((input_["type"], [input_["name"]]))
-    parts = []
-    for type_, names in groups:
-        shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} … {names[-1]} ({len(names)})"
-        parts.append(f"{shown}: {type_}")
-    return ", ".join(parts)
 
 
 # --- occam synth ----------------------------------------------------------------------------
@@ -349,7 +322,7 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
     out) when it would run past the budget."""
     import search
 
-    from .render import SynthesisProgress, print_synthesis, simplifier
+    from .terminal import SynthesisProgress, print_synthesis, simplifier
 
     task = dsl.load_task(args.source)
     screen = _screen(args, console)
@@ -399,7 +372,7 @@ def _train(args: argparse.Namespace, console: Console) -> int:
 
     import neural
 
-    from .render import TrainingProgress, print_training
+    from .terminal import TrainingProgress, print_training
 
     preset = neural.get_preset(args.preset) if args.preset is not None else None
     source = args.source if args.source is not None else preset.task if preset is not None else None
@@ -432,8 +405,8 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     import neural
 
     from .pipeline import run_pipeline
-    from .render import SynthesisProgress, TrainingProgress
-    from .report import DistillationProgress, print_summary
+    from .terminal import (DistillationProgress, SynthesisProgress, TrainingProgress, print_reused, print_stage,
+                           print_summary)
 
     task = dsl.load_task(args.source)
     preset = neural.get_preset(args.preset) if args.preset else neural.default_preset(task)
@@ -449,13 +422,11 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
         synth_display=lambda: SynthesisProgress(screen),
         train_display=lambda: TrainingProgress(screen, f"{task.name} · {preset.name}", steps),
         distill_display=lambda: DistillationProgress(screen),
-        log=lambda message: screen.print(f"[dim]{message}…[/]"),
+        log=lambda message: print_stage(message, screen),
     )  # fmt: skip
     if args.json:
         _write_json(result.comparison.to_json(), args.json, screen)
-    reused = [stage for stage, hit in result.reused.items() if hit]
-    if reused:
-        screen.print(f"[dim]reused from {out}: {', '.join(reused)}[/]")
+    print_reused(out, result.reused, screen)
     print_summary(result.comparison, screen, files=result.files)
     return 0
 
@@ -463,7 +434,8 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
 def _diff(args: argparse.Namespace, console: Console) -> int:
     from neural import load_checkpoint, predict
 
-    from .harness import agreement, disagreements
+    from ..analysis.harness import agreement, disagreements
+    from .terminal import print_diff
 
     task = dsl.load_task(args.source)
     program = dsl.parse_program(args.program, task, expected=task.output_type)
@@ -477,7 +449,7 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     outputs = predict(checkpoint, task.env())
     values = dsl.evaluate(program, task.points)
     kind = task.output_type.kind
-    tolerance = 0.05 * (float(task.clean_values.std()) or 1.0) if kind == "real" else 0.0
+    tolerance = task.real_tolerance()  # reals: the yardstick of compare and of training (docs/compare.md)
     found = disagreements(task, outputs, checkpoint.step, values, tolerance=tolerance)
     report = {
         "task": task.name,
@@ -494,34 +466,15 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         _write_json(report, args.json, console)
     if args.json != "-":
-        _print_diff(task, program, args.model, checkpoint.step, report, found, console)
+        print_diff(task, program, args.model, checkpoint.step, report, found, console)
     if args.plot:  # after the text: a map that does not apply leaves the diff printed
         _plot_diff(task, outputs, values, program, checkpoint.step, tolerance, args.plot)
     return 0
 
 
-def _print_diff(task, program, model, step, report, found, console: Console) -> None:
-    from .report import by_input_lines, point_text
-
-    share = lambda value: "—" if value is None else f"{100 * value:.2f} %"  # noqa: E731
-    console.print(f"[bold]{task.name}[/]: the network of {model} (step {step}) against "
-                  f"[bold]{_escape(str(program))}[/]")  # fmt: skip
-    console.print(f"agreement: {share(report['agreement'])} of {task.n_points:,} points — train "
-                  f"{share(report['agreement_train'])}, test {share(report['agreement_test'])}")  # fmt: skip
-    console.print(f"{found.count:,} disagreements")
-    for line in by_input_lines(found.by_input):
-        console.print(f"  {_escape(line)}")
-    if found.count:
-        console.print(f"the first {min(found.count, 20)}:")
-    for point in found.points[:20]:
-        console.print(f"  {_escape(point_text(point))}" + (" (training point)" if point["train"] else ""))
-    if found.count > 20:
-        console.print(f"  … {found.count - 20:,} more (--json lists {len(found.points)})")
-
-
 def _plot_diff(task, outputs, values, program, step, tolerance, path) -> None:
     """The map of where the network differs from `program`; refused for tasks it does not fit."""
-    from .agree import agrees
+    from ..analysis.agree import agrees
     from .plots import PlotSkipped, map_of_disagreements
 
     differ = ~agrees(outputs, values, kind=task.output_type.kind, tolerance=tolerance)
@@ -537,8 +490,8 @@ def _plot_diff(task, outputs, values, program, step, tolerance, path) -> None:
 
 
 def _bench(args: argparse.Namespace, console: Console) -> int:
-    from .bench import bench_startup, bench_synth, bench_train
-    from .render import print_bench_row, print_bench_summary, print_startup_row, print_train_bench_row
+    from ..benchmarks.bench import bench_startup, bench_synth, bench_train
+    from .terminal import print_bench_row, print_bench_summary, print_startup_row, print_train_bench_row
 
     screen = _screen(args, console)
     if args.suite == "startup":
@@ -567,13 +520,15 @@ def _primitives(args: argparse.Namespace, console: Console) -> int:
 
 
 def _check(args: argparse.Namespace, console: Console) -> int:
+    from .terminal import print_task_summary
+
     tasks = _load_all(args.source)
     summaries = [task_summary(task) for task in tasks]
     if args.json:
         _write_json(summaries[0] if len(summaries) == 1 else summaries, args.json, console)
         return 0
     for summary in summaries:
-        _print_summary(summary, console)
+        print_task_summary(summary, console)
     return 0
 
 
@@ -584,45 +539,6 @@ def _load_all(source: str) -> list[dsl.Task]:
     if Path(source).is_file():
         return dsl.load_tasks(source)
     return [dsl.load_task(source)]
-
-
-def _print_summary(summary: dict[str, Any], console: Console) -> None:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="dim")
-    grid.add_column(overflow="fold")
-    inputs = ", ".join(
-        f"{i['name']}: {i['type']}" + (f" {_range_text(i['range'])}" if i["range"] else "") for i in summary["inputs"]
-    )
-    output = summary["output"]
-    grid.add_row("source", _escape(summary["source"]))
-    grid.add_row("inputs", _escape(inputs))
-    named = f"{output['name']}: " if output["name"] != "output" else ""
-    range_ = f" {_range_text(output['range'])}" if output["range"] else ""
-    grid.add_row("output", _escape(f"{named}{output['type']}{range_}"))
-    grid.add_row("points", f"{summary['points']:,} — train {summary['train_points']:,}, test {summary['test_points']:,}")
-    grid.add_row("", _escape(summary["sampling"]))
-    if summary["noise"]:
-        grid.add_row("noise", _escape(summary["noise"]))
-    if summary["target"] is not None:
-        grid.add_row("target", f"[bold]{_escape(summary['target'])}[/]")
-        grid.add_row("LaTeX", _escape(summary["target_latex"]))
-        if summary["target_bits"] is not None:
-            grid.add_row("bits", f"{summary['target_bits']:.2f} under the task's grammar")
-        else:
-            grid.add_row("bits", "[yellow]not derivable[/]: " + _escape(summary["target_not_derivable"]))
-    else:
-        grid.add_row("target", "none: the task's data are a file")
-    grammar = summary["grammar"].replace("\n", "\n")
-    grid.add_row("grammar", _escape(grammar) + (f"  [dim](built-in {summary['grammar_builtin']} + inputs)[/]"
-                                                if summary["grammar_builtin"] else ""))  # fmt: skip
-    title = f"[bold green]✓[/] [bold]{summary['name']}[/]" + (f"  {_escape(summary['doc'])}" if summary["doc"] else "")
-    console.print(title)
-    console.print(grid)
-    console.print()
-
-
-def _range_text(range_: list[float]) -> str:
-    return str(dsl.Range(*range_))
 
 
 if __name__ == "__main__":

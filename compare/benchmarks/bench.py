@@ -9,7 +9,7 @@ synth:
 - modular addition from its 30 % training split (mod_add_97, mod_add_113);
 - the minimal programs of all 256 three-input and all 65,536 four-input Boolean functions;
 - the compiled enumerator's throughput against a numpy-vectorized one with the same pruning
-  (compare/baseline.py), on the same task and the same levels, as a ratio.
+  (compare/benchmarks/baseline.py), on the same task and the same levels, as a ratio.
 
 train: `gromov` on mod_add_97 (30 % split) and `nanda-mini` on mod_add_53 (50 %), each the
 preset's whole run from seed 0: steps and CPU seconds to 99 % test accuracy, final accuracies,
@@ -36,7 +36,7 @@ import numpy as np
 import dsl
 import search
 
-from .agree import agrees
+from ..analysis.agree import agrees
 from .baseline import numpy_enumerate
 
 __all__ = ["TRAIN_REFERENCES", "bench_startup", "bench_synth", "bench_train", "recovered", "nguyen_with_seed"]
@@ -311,7 +311,7 @@ def bench_startup(
     *, repeats: int = 5, commands: tuple[tuple[str, ...], ...] = STARTUP_COMMANDS, log=lambda row: None
 ) -> dict[str, Any]:
     """Start-up cost of small commands, each run `repeats` times as a fresh process (`python -m
-    compare.cli …`, output discarded): median wall and CPU seconds (user + system, from the
+    compare.app.cli …`, output discarded): median wall and CPU seconds (user + system, from the
     child's rusage) and peak RSS, and once under `python -X importtime`: the import time in all
     and per top-level package, and whether torch or matplotlib were loaded."""
     rows = []
@@ -334,7 +334,7 @@ def bench_startup(
 
 
 def _child_command(argv: tuple[str, ...], *options: str) -> list[str]:
-    return [sys.executable, *options, "-m", "compare.cli", *argv]
+    return [sys.executable, *options, "-m", "compare.app.cli", *argv]
 
 
 def _run_child(argv: tuple[str, ...]) -> dict[str, float]:

@@ -40,8 +40,8 @@ from matplotlib.ticker import (
 
 import dsl
 
-from .agree import agrees
-from .harness import Comparison
+from ..analysis.agree import agrees
+from ..analysis.harness import Comparison
 
 __all__ = [
     "PlotSkipped", "Plots", "accuracy_and_agreement", "disagreement_map", "distilled_bits", "map_of_disagreements",

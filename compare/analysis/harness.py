@@ -6,7 +6,7 @@ shortest program that fits the training data or, on a noisy task, the one of lea
 bits — and computes for every recorded step:
 
 - agreement of the network with the minimal program on the training points, the held-out points
-  and every point (reals: the share of points within `tolerance` × the targets' standard
+  and every point (reals: the share of points within `tolerance` × the training targets' standard
   deviation, and the RMSE between the two);
 - agreement with the posterior's prediction on the held-out points;
 - the distilled program (distill.py): the shortest two-part code of the network's function under
@@ -152,7 +152,8 @@ def compare(
 ) -> Comparison:
     """Compare `trace` (a neural FunctionTrace of `task`) with `synthesis` (on the same task).
 
-    Reals agree within `tolerance` × the standard deviation of the targets. Distillation
+    Reals agree within `tolerance` × the standard deviation of the training targets
+    (`Task.real_tolerance`, the rule `occam diff` and neural's accuracy use too). Distillation
     enumerates programs up to the minimal program's bits + `distill_window` (exact within that
     bound; see distill.py); it and the scoring of every recorded step stay within
     `distill_seconds` and `distill_memory_mb`. `progress` gets a DistillProgress now and then."""
@@ -163,8 +164,7 @@ def compare(
             expected="a trace from `occam train` on this very task file and split",
         )
     kind = task.output_type.kind
-    scale = float(np.std(task.clean_values.astype(np.float64))) if kind == "real" else 0.0
-    tolerance_value = tolerance * (scale or 1.0)
+    tolerance_value = task.real_tolerance(tolerance)
     best = synthesis.best
     # With noise the minimal program is the one of least bits + data bits: it need not fit.
     minimal = best.program if best is not None and (best.fits_train or task.noise is not None) else None

@@ -1,7 +1,8 @@
-"""The comparison for people: one self-contained HTML page, and a summary in the terminal.
+"""The comparison for people: one self-contained HTML page, and the sentences and numbers as
+text that the page and the terminal summary (terminal.py's `print_summary`) share.
 
 Where it sits: after `harness.compare` and `plots.write_plots`, `occam compare` writes
-`report.html` with `write_report_html` and prints `print_summary`.
+`report.html` with `write_report_html` and prints `terminal.print_summary`.
 
 The page needs nothing but itself: its CSS is inline, its images (the plots, and the minimal
 program's LaTeX drawn with matplotlib's mathtext) are base64 `data:` URIs, and it names no
@@ -21,20 +22,16 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 import dsl
 
 from .describe import task_summary
-from .harness import Comparison, Snapshot
 
-__all__ = [
-    "DistillationProgress", "distillation_text", "latex_image", "point_text", "print_summary", "shorter_code_note",
-    "verdict", "write_report_html",
-]  # fmt: skip
+if TYPE_CHECKING:  # not at run time: `occam check` prints through terminal.py, which needs
+    from ..analysis.harness import Comparison  # this module's words, not the harness (numba)
+
+__all__ = ["latex_image", "shorter_code_note", "verdict", "write_report_html"]
 
 PLOT_CAPTIONS = {
     "accuracy_and_agreement": "Accuracy and agreement against the training step: train and test accuracy, the "
@@ -436,200 +433,7 @@ def _value(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
-# --- the terminal -----------------------------------------------------------------------------
-
-
-class DistillationProgress:
-    """A live status line while `compare` distils (enumerating the candidates, then scoring each
-    recorded step); `update` is its `progress` callback. Draws only on a terminal."""
-
-    def __init__(self, console: Console) -> None:
-        from rich.live import Live
-
-        self._live = Live(console=console, refresh_per_second=8, transient=True)
-        self._started = False
-
-    def __enter__(self) -> DistillationProgress:
-        return self  # the line appears at the first report
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._started:
-            self._live.__exit__(*exc)
-
-    def update(self, progress) -> None:
-        if not self._started:
-            if not self._live.console.is_terminal:
-                return
-            self._live.__enter__()
-            self._started = True
-        self._live.update(distillation_text(progress))
-
-
-def distillation_text(progress) -> str:
-    """One line for a DistillProgress (distill.py)."""
-    budget = "" if math.isinf(progress.max_seconds) else f" of {progress.max_seconds:,.0f}"
-    clock = f"{progress.seconds:,.1f} s{budget}"
-    if progress.phase == "enumerating":
-        return (f"distilling: enumerating candidates, {progress.candidates:,} kept, level {progress.bits:.2f} bits"
-                f" — {clock}")  # fmt: skip
-    return f"distilling: step {progress.done:,} of {progress.total:,} among {progress.candidates:,} candidates — {clock}"
-
-
-
-def print_summary(
-    comparison: Comparison, console: Console, *, files: Mapping[str, str | os.PathLike] | None = None
-) -> None:
-    """A few lines that answer the question without opening anything: the minimal program, whether
-    and from when the network computes it, when memorization ended, the distilled programs, the
-    final numbers, the disagreements left, and where the files are (`files`: name → path)."""
-    c = comparison
-    if c.minimal_program is None:
-        console.print(f"[bold]{escape(c.task)}[/] — no program of the grammar fits the training data; nothing to compare")
-    else:
-        certified = "certified shortest" if c.minimal_certified else "not certified shortest"
-        console.print(f"[bold]{escape(c.task)}[/] — minimal program [bold]{escape(c.minimal_program)}[/]  "
-                      f"[dim]{_bits(c.minimal_bits)} bits, {certified}[/]")  # fmt: skip
-    text, learned = verdict(c)
-    console.print(("[bold green]learned[/]  " if learned else "[bold red]not learned[/]  ") + escape(text))
-    note = shorter_code_note(c)
-    if note:
-        console.print(f"[yellow]note[/]  {escape(note)}")
-    held_out = "held-out points" if any(s.test_accuracy is not None for s in c.snapshots) else "points"
-    fitted = _fitted_line(c.snapshots)
-    if fitted:
-        console.print(fitted)
-    bar = c.settings.get("memorization_bar")
-    explains = (f"reproduces the network on ≥ {_percent(bar)} of the {held_out}, halfway from chance to all"
-                if bar is not None else f"reproduces the network on the {held_out}")  # fmt: skip
-    if c.memorization_ends_step is not None:
-        console.print(f"memorization ended at step {c.memorization_ends_step:,} (from then a distilled program "
-                      f"{explains})")  # fmt: skip
-    elif c.snapshots:
-        console.print(f"memorization never ended: no distilled program {explains}")
-    if c.distilled_sequence:
-        console.print(f"distilled programs ({len(c.distilled_sequence)}), in order:")
-        for line in _sequence_lines(c.distilled_sequence):
-            console.print(line)
-    stopped = _distillation_stopped(c.settings)
-    if stopped:
-        console.print(f"[yellow]{escape(stopped)}[/]")
-    if c.snapshots:
-        console.print(_final_line(c.snapshots[-1]))
-    found = c.disagreements
-    if found is not None:
-        if found.count == 0:
-            console.print(f"disagreements at step {found.step:,}: none")
-        else:
-            shown = ", ".join(point_text(point) for point in found.points[:3])
-            more = f", … ({found.count - 3:,} more)" if found.count > 3 else ""
-            console.print(f"disagreements at step {found.step:,}: [bold]{found.count:,}[/] — {escape(shown)}{more}")
-            for line in by_input_lines(found.by_input):
-                console.print(f"  {escape(line)}")
-    if files:
-        _print_files(files, console)
-
-
-def _distillation_stopped(settings: Mapping[str, Any]) -> str | None:
-    """A line when a budget cut the distillation short (its programs are then the shortest among
-    fewer candidates), None when it reached its bound."""
-    budget = {"time": "time budget (--distill-seconds)", "memory": "memory budget (--distill-memory-mb)"}
-    status = settings.get("distill_status")
-    if status not in budget:
-        return None
-    return (f"distillation stopped by its {budget[status]} after {settings.get('distill_candidates', 0):,} candidate "
-            f"programs, short of its bound of {_bits(settings.get('distill_max_bits'))} bits: the distilled programs "
-            "are the shortest codes among those")  # fmt: skip
-
-
-def _fitted_line(snapshots: list[Snapshot], level: float = 0.99) -> str | None:
-    """When accuracy first reached `level` on the training and the held-out points: the gap
-    between the two is grokking."""
-    def first(name: str) -> str:
-        step = next((s.step for s in snapshots if (getattr(s, name) or 0.0) >= level), None)
-        return "never" if step is None else f"at step {step:,}"
-
-    if not snapshots or snapshots[-1].train_accuracy is None:
-        return None
-    text = f"accuracy ≥ {100 * level:.0f} %: training points {first('train_accuracy')}"
-    if snapshots[-1].test_accuracy is not None:
-        text += f", held-out points {first('test_accuracy')}"
-    return text
-
-
-def _final_line(last: Snapshot) -> str:
-    """The last step's numbers, leaving out those that are undefined (no held-out points: no test)."""
-    def part(label: str, value: float | None) -> str | None:
-        return None if value is None else f"{label} {_percent(value)}"
-
-    accuracy = [p for p in (part("train", last.train_accuracy), part("test", last.test_accuracy)) if p]
-    agreement = [p for p in (part("train", last.agreement_minimal_train), part("test", last.agreement_minimal_test)) if p]
-    if last.rmse_minimal is not None:
-        agreement.append(f"RMSE {_number(last.rmse_minimal)}")
-    text = f"step {last.step:,}: " + (", ".join(accuracy) + "; " if accuracy else "")
-    text += f"agreement with the minimal program {_percent(last.agreement_minimal)}"
-    text += f" ({', '.join(agreement)})" if agreement else ""
-    if last.agreement_posterior_test is not None:
-        text += f", with the posterior {_percent(last.agreement_posterior_test)} on test points"
-    return text
-
-
-def _sequence_lines(sequence: list[dict[str, Any]], *, head: int = 3, tail: int = 3) -> list[str]:
-    def line(index: int, entry: dict[str, Any]) -> str:
-        steps = (f"step {entry['first_step']:,}" if entry["first_step"] == entry["last_step"]
-                 else f"steps {entry['first_step']:,}–{entry['last_step']:,}")  # fmt: skip
-        exceptions = entry.get("exceptions_first")
-        noun = "exception" if exceptions == 1 and entry["exceptions_last"] == 1 else "exceptions"
-        code = f"{_span(entry, 'bits', _bits)} bits" + ("" if exceptions is None else
-                                                       f" ({_span(entry, 'exceptions', _count)} {noun})")
-        return f"  {index + 1:>3}. {escape(entry['program'])}  [dim]{steps}: {code}[/]"
-
-    if len(sequence) <= head + tail + 1:
-        return [line(i, entry) for i, entry in enumerate(sequence)]
-    hidden = len(sequence) - head - tail
-    return ([line(i, sequence[i]) for i in range(head)] + [f"       [dim]… {hidden} more (report.html lists them)[/]"]
-            + [line(i, sequence[i]) for i in range(len(sequence) - tail, len(sequence))])  # fmt: skip
-
-
 def _span(entry: dict[str, Any], key: str, show: Callable[[Any], str]) -> str:
     """A distilled program's `key` (bits, exceptions) over its steps: `first → last`, or one value."""
     first, last = entry[f"{key}_first"], entry[f"{key}_last"]
     return show(first) if first == last else f"{show(first)} → {show(last)}"
-
-
-def by_input_lines(by_input: Mapping[str, Mapping[str, int]], *, top: int = 3) -> list[str]:
-    """Where the disagreements concentrate, per discrete input: its values with the most,
-    e.g. `by a: 96 (40), 95 (39), 3 (12); 57 values in all`."""
-    lines = []
-    for name, counts in by_input.items():
-        if not counts:
-            continue
-        ordered = sorted(counts.items(), key=lambda item: -item[1])  # stable: ties keep the values' order
-        shown = ", ".join(f"{value} ({count:,})" for value, count in ordered[:top])
-        lines.append(f"by {name}: {shown}" + (f"; {len(ordered):,} values in all" if len(ordered) > top else ""))
-    return lines
-
-
-def point_text(point: dict[str, Any]) -> str:
-    """A disagreeing point (harness.Disagreements.points), as `compare` and `diff` print it."""
-    inputs = ", ".join(f"{key}={_value(value)}" for key, value in point["inputs"].items())
-    return f"({inputs}): network {_value(point['network'])}, program {_value(point['program'])}"
-
-
-def _print_files(files: Mapping[str, str | os.PathLike], console: Console) -> None:
-    paths = {name: Path(path) for name, path in files.items()}
-    report = paths.get("report.html")
-    if report is not None:
-        console.print(f"report: [bold]{escape(str(report))}[/]")
-    others = [(name, path) for name, path in paths.items() if name != "report.html"]
-    if not others:
-        return
-    try:
-        root = Path(os.path.commonpath([str(path.parent) for _, path in others]))
-    except ValueError:  # paths on different drives
-        root = None
-    if root is not None and str(root) not in ("", "."):
-        names = ", ".join(escape(str(path.relative_to(root))) for _, path in others)
-        console.print(f"[dim]files in {escape(str(root))}: {names}[/]")
-    else:
-        for name, path in others:
-            console.print(f"[dim]{escape(name)}: {escape(str(path))}[/]")

@@ -1,31 +1,43 @@
-"""Terminal rendering (rich) of what the commands produce: synthesis and training progress and
-results, benchmark rows."""
+"""Everything `occam` prints on the terminal (rich): the live progress lines of the search, the
+training and the distillation, and what each command shows: the synthesis result with its sympy
+forms, the training summary, the pipeline's stage lines and the comparison's summary, the diff,
+the task list and summaries, the benchmark rows. cli.py prints only the errors and the `wrote
+FILE` lines that go with its exit statuses. The HTML page is report.py's; the verdict and the
+numbers as text, which the page shows too, come from there."""
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rich.console import Console
-from rich.live import Live
 from rich.markup import escape
-from rich.progress import BarColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
+import dsl
 from dsl import Apply, Expr, Type, evaluate
-from search import Progress, SynthesisResult
+
+from .report import _bits, _count, _number, _percent, _span, _value, shorter_code_note, verdict
+
+if TYPE_CHECKING:  # annotations only: `occam check` and `occam tasks` print here without the search (numba)
+    from search import Progress, SynthesisResult
+
+    from ..analysis.harness import Comparison, Snapshot
 
 __all__ = [
-    "SynthesisProgress", "TrainingProgress", "print_bench_row", "print_bench_summary", "print_startup_row",
-    "print_synthesis", "print_train_bench_row", "print_training", "simplified", "simplifier", "time_spent_line",
+    "DistillationProgress", "SynthesisProgress", "TrainingProgress", "by_input_lines", "distillation_text",
+    "point_text", "print_bench_row", "print_bench_summary", "print_diff", "print_reused", "print_stage",
+    "print_startup_row", "print_summary", "print_synthesis", "print_task_summary", "print_tasks",
+    "print_train_bench_row", "print_training", "simplified", "simplifier", "time_spent_line",
 ]  # fmt: skip
 
 SIMPLIFY_MAX_SIZE = 40  # sympy's simplify can take minutes on large expressions
@@ -138,10 +150,15 @@ def _same_values(shown: np.ndarray, reference: np.ndarray, type_: Type) -> bool:
     return bool(np.allclose(shown[finite], reference[finite], rtol=1e-9, atol=1e-12))
 
 
+# --- occam synth ------------------------------------------------------------------------------
+
+
 class SynthesisProgress:
     """A live status line during a search; `update` is the `progress` callback."""
 
     def __init__(self, console: Console) -> None:
+        from rich.live import Live
+
         self.console = console
         self._live = Live(console=console, refresh_per_second=8, transient=True)
         self._last = 0.0
@@ -292,6 +309,9 @@ def _posterior_table(result: SynthesisResult, top: int = 10) -> Table:
     return table
 
 
+# --- occam bench synth and startup (train's rows are below) ---------------------------------
+
+
 def print_bench_row(row: dict[str, Any], console: Console) -> None:
     """One measured row of `occam bench synth`, as it comes."""
     if "inputs" in row:  # a table of minimal programs
@@ -339,15 +359,14 @@ def print_startup_row(row: dict[str, Any], console: Console) -> None:
 # --- training ----------------------------------------------------------------------------------
 
 
-def _percent(value: float | None) -> str:
-    return "—" if value is None or math.isnan(value) else f"{100 * value:.2f} %"
-
-
 class TrainingProgress:
     """A progress bar during training (step, loss, train and test accuracy at the latest
     evaluation); `update` is the `progress` callback of `neural.train`."""
 
     def __init__(self, console: Console, title: str, steps: int) -> None:
+        from rich.progress import BarColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import Progress as ProgressBar
+
         self._progress = ProgressBar(
             TextColumn(f"[bold]{escape(title)}[/]"),
             BarColumn(bar_width=20),
@@ -441,3 +460,304 @@ def print_train_bench_row(row: dict[str, Any], console: Console) -> None:
         f"{row['cpu_seconds']:.1f} CPU s for {row['steps']:,} steps ({1000 * row['cpu_seconds_per_step']:.2f} ms/step)"
     )
     console.print(f"[dim]  reference: {escape(row['reference'])}[/]")
+
+
+# --- occam compare: the distillation's progress and the summary -------------------------------
+
+
+def print_stage(message: str, console: Console) -> None:
+    """A line of the pipeline between its stages (`synthesizing`, or a stage run again and why)."""
+    console.print(f"[dim]{message}…[/]")
+
+
+def print_reused(out: Any, reused: Mapping[str, bool], console: Console) -> None:
+    """Which stages a run took from its folder `out` (`reused`: stage → whether), if any."""
+    stages = [stage for stage, hit in reused.items() if hit]
+    if stages:
+        console.print(f"[dim]reused from {out}: {', '.join(stages)}[/]")
+
+
+class DistillationProgress:
+    """A live status line while `compare` distils (enumerating the candidates, then scoring each
+    recorded step); `update` is its `progress` callback. Draws only on a terminal."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.live import Live
+
+        self._live = Live(console=console, refresh_per_second=8, transient=True)
+        self._started = False
+
+    def __enter__(self) -> DistillationProgress:
+        return self  # the line appears at the first report
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._started:
+            self._live.__exit__(*exc)
+
+    def update(self, progress) -> None:
+        if not self._started:
+            if not self._live.console.is_terminal:
+                return
+            self._live.__enter__()
+            self._started = True
+        self._live.update(distillation_text(progress))
+
+
+def distillation_text(progress) -> str:
+    """One line for a DistillProgress (distill.py)."""
+    budget = "" if math.isinf(progress.max_seconds) else f" of {progress.max_seconds:,.0f}"
+    clock = f"{progress.seconds:,.1f} s{budget}"
+    if progress.phase == "enumerating":
+        return (f"distilling: enumerating candidates, {progress.candidates:,} kept, level {progress.bits:.2f} bits"
+                f" — {clock}")  # fmt: skip
+    return f"distilling: step {progress.done:,} of {progress.total:,} among {progress.candidates:,} candidates — {clock}"
+
+
+def print_summary(
+    comparison: Comparison, console: Console, *, files: Mapping[str, str | os.PathLike] | None = None
+) -> None:
+    """A few lines that answer the question without opening anything: the minimal program, whether
+    and from when the network computes it, when memorization ended, the distilled programs, the
+    final numbers, the disagreements left, and where the files are (`files`: name → path)."""
+    c = comparison
+    if c.minimal_program is None:
+        console.print(f"[bold]{escape(c.task)}[/] — no program of the grammar fits the training data; nothing to compare")
+    else:
+        certified = "certified shortest" if c.minimal_certified else "not certified shortest"
+        console.print(f"[bold]{escape(c.task)}[/] — minimal program [bold]{escape(c.minimal_program)}[/]  "
+                      f"[dim]{_bits(c.minimal_bits)} bits, {certified}[/]")  # fmt: skip
+    text, learned = verdict(c)
+    console.print(("[bold green]learned[/]  " if learned else "[bold red]not learned[/]  ") + escape(text))
+    note = shorter_code_note(c)
+    if note:
+        console.print(f"[yellow]note[/]  {escape(note)}")
+    held_out = "held-out points" if any(s.test_accuracy is not None for s in c.snapshots) else "points"
+    fitted = _fitted_line(c.snapshots)
+    if fitted:
+        console.print(fitted)
+    bar = c.settings.get("memorization_bar")
+    explains = (f"reproduces the network on ≥ {_percent(bar)} of the {held_out}, halfway from chance to all"
+                if bar is not None else f"reproduces the network on the {held_out}")  # fmt: skip
+    if c.memorization_ends_step is not None:
+        console.print(f"memorization ended at step {c.memorization_ends_step:,} (from then a distilled program "
+                      f"{explains})")  # fmt: skip
+    elif c.snapshots:
+        console.print(f"memorization never ended: no distilled program {explains}")
+    if c.distilled_sequence:
+        console.print(f"distilled programs ({len(c.distilled_sequence)}), in order:")
+        for line in _sequence_lines(c.distilled_sequence):
+            console.print(line)
+    stopped = _distillation_stopped(c.settings)
+    if stopped:
+        console.print(f"[yellow]{escape(stopped)}[/]")
+    if c.snapshots:
+        console.print(_final_line(c.snapshots[-1]))
+    found = c.disagreements
+    if found is not None:
+        if found.count == 0:
+            console.print(f"disagreements at step {found.step:,}: none")
+        else:
+            shown = ", ".join(point_text(point) for point in found.points[:3])
+            more = f", … ({found.count - 3:,} more)" if found.count > 3 else ""
+            console.print(f"disagreements at step {found.step:,}: [bold]{found.count:,}[/] — {escape(shown)}{more}")
+            for line in by_input_lines(found.by_input):
+                console.print(f"  {escape(line)}")
+    if files:
+        _print_files(files, console)
+
+
+def _distillation_stopped(settings: Mapping[str, Any]) -> str | None:
+    """A line when a budget cut the distillation short (its programs are then the shortest among
+    fewer candidates), None when it reached its bound."""
+    budget = {"time": "time budget (--distill-seconds)", "memory": "memory budget (--distill-memory-mb)"}
+    status = settings.get("distill_status")
+    if status not in budget:
+        return None
+    return (f"distillation stopped by its {budget[status]} after {settings.get('distill_candidates', 0):,} candidate "
+            f"programs, short of its bound of {_bits(settings.get('distill_max_bits'))} bits: the distilled programs "
+            "are the shortest codes among those")  # fmt: skip
+
+
+def _fitted_line(snapshots: list[Snapshot], level: float = 0.99) -> str | None:
+    """When accuracy first reached `level` on the training and the held-out points: the gap
+    between the two is grokking."""
+    def first(name: str) -> str:
+        step = next((s.step for s in snapshots if (getattr(s, name) or 0.0) >= level), None)
+        return "never" if step is None else f"at step {step:,}"
+
+    if not snapshots or snapshots[-1].train_accuracy is None:
+        return None
+    text = f"accuracy ≥ {100 * level:.0f} %: training points {first('train_accuracy')}"
+    if snapshots[-1].test_accuracy is not None:
+        text += f", held-out points {first('test_accuracy')}"
+    return text
+
+
+def _final_line(last: Snapshot) -> str:
+    """The last step's numbers, leaving out those that are undefined (no held-out points: no test)."""
+    def part(label: str, value: float | None) -> str | None:
+        return None if value is None else f"{label} {_percent(value)}"
+
+    accuracy = [p for p in (part("train", last.train_accuracy), part("test", last.test_accuracy)) if p]
+    agreement = [p for p in (part("train", last.agreement_minimal_train), part("test", last.agreement_minimal_test)) if p]
+    if last.rmse_minimal is not None:
+        agreement.append(f"RMSE {_number(last.rmse_minimal)}")
+    text = f"step {last.step:,}: " + (", ".join(accuracy) + "; " if accuracy else "")
+    text += f"agreement with the minimal program {_percent(last.agreement_minimal)}"
+    text += f" ({', '.join(agreement)})" if agreement else ""
+    if last.agreement_posterior_test is not None:
+        text += f", with the posterior {_percent(last.agreement_posterior_test)} on test points"
+    return text
+
+
+def _sequence_lines(sequence: list[dict[str, Any]], *, head: int = 3, tail: int = 3) -> list[str]:
+    def line(index: int, entry: dict[str, Any]) -> str:
+        steps = (f"step {entry['first_step']:,}" if entry["first_step"] == entry["last_step"]
+                 else f"steps {entry['first_step']:,}–{entry['last_step']:,}")  # fmt: skip
+        exceptions = entry.get("exceptions_first")
+        noun = "exception" if exceptions == 1 and entry["exceptions_last"] == 1 else "exceptions"
+        code = f"{_span(entry, 'bits', _bits)} bits" + ("" if exceptions is None else
+                                                       f" ({_span(entry, 'exceptions', _count)} {noun})")
+        return f"  {index + 1:>3}. {escape(entry['program'])}  [dim]{steps}: {code}[/]"
+
+    if len(sequence) <= head + tail + 1:
+        return [line(i, entry) for i, entry in enumerate(sequence)]
+    hidden = len(sequence) - head - tail
+    return ([line(i, sequence[i]) for i in range(head)] + [f"       [dim]… {hidden} more (report.html lists them)[/]"]
+            + [line(i, sequence[i]) for i in range(len(sequence) - tail, len(sequence))])  # fmt: skip
+
+
+def by_input_lines(by_input: Mapping[str, Mapping[str, int]], *, top: int = 3) -> list[str]:
+    """Where the disagreements concentrate, per discrete input: its values with the most,
+    e.g. `by a: 96 (40), 95 (39), 3 (12); 57 values in all`."""
+    lines = []
+    for name, counts in by_input.items():
+        if not counts:
+            continue
+        ordered = sorted(counts.items(), key=lambda item: -item[1])  # stable: ties keep the values' order
+        shown = ", ".join(f"{value} ({count:,})" for value, count in ordered[:top])
+        lines.append(f"by {name}: {shown}" + (f"; {len(ordered):,} values in all" if len(ordered) > top else ""))
+    return lines
+
+
+def point_text(point: dict[str, Any]) -> str:
+    """A disagreeing point (harness.Disagreements.points), as `compare` and `diff` print it."""
+    inputs = ", ".join(f"{key}={_value(value)}" for key, value in point["inputs"].items())
+    return f"({inputs}): network {_value(point['network'])}, program {_value(point['program'])}"
+
+
+def _print_files(files: Mapping[str, str | os.PathLike], console: Console) -> None:
+    paths = {name: Path(path) for name, path in files.items()}
+    report = paths.get("report.html")
+    if report is not None:
+        console.print(f"report: [bold]{escape(str(report))}[/]")
+    others = [(name, path) for name, path in paths.items() if name != "report.html"]
+    if not others:
+        return
+    try:
+        root = Path(os.path.commonpath([str(path.parent) for _, path in others]))
+    except ValueError:  # paths on different drives
+        root = None
+    if root is not None and str(root) not in ("", "."):
+        names = ", ".join(escape(str(path.relative_to(root))) for _, path in others)
+        console.print(f"[dim]files in {escape(str(root))}: {names}[/]")
+    else:
+        for name, path in others:
+            console.print(f"[dim]{escape(name)}: {escape(str(path))}[/]")
+
+
+# --- occam diff ------------------------------------------------------------------------------
+
+
+def print_diff(task, program, model, step, report, found, console: Console) -> None:
+    """What `occam diff` prints: the agreement of a saved network with a program, and where they differ."""
+    share = lambda value: "—" if value is None else f"{100 * value:.2f} %"  # noqa: E731
+    console.print(f"[bold]{task.name}[/]: the network of {model} (step {step}) against "
+                  f"[bold]{escape(str(program))}[/]")  # fmt: skip
+    console.print(f"agreement: {share(report['agreement'])} of {task.n_points:,} points — train "
+                  f"{share(report['agreement_train'])}, test {share(report['agreement_test'])}")  # fmt: skip
+    console.print(f"{found.count:,} disagreements")
+    for line in by_input_lines(found.by_input):
+        console.print(f"  {escape(line)}")
+    if found.count:
+        console.print(f"the first {min(found.count, 20)}:")
+    for point in found.points[:20]:
+        console.print(f"  {escape(point_text(point))}" + (" (training point)" if point["train"] else ""))
+    if found.count > 20:
+        console.print(f"  … {found.count - 20:,} more (--json lists {len(found.points)})")
+
+
+# --- occam tasks and occam check ------------------------------------------------------------
+
+
+def print_tasks(summaries: list[dict[str, Any]], console: Console) -> None:
+    """The table `occam tasks` prints: one line per task (describe.task_summary's), docs cut to the width."""
+    table = Table(title=f"{len(summaries)} built-in tasks", title_justify="left", box=None, pad_edge=False)
+    signatures = [f"{_signature(summary['inputs'])} → {summary['output']['type']}" for summary in summaries]
+    counts = [f"{summary['points']:,} ({summary['train_points']:,})" for summary in summaries]
+    columns = ("task", "inputs → output", "points (train)")
+    widths = [max(len(header), *map(len, cells)) for header, cells in
+              zip(columns, ([s["name"] for s in summaries], signatures, counts))]  # fmt: skip
+    doc_width = max(20, console.width - sum(widths) - 2 * len(widths))  # one line per task: docs are cut
+    for header, width in zip(columns, widths):
+        table.add_column(header, no_wrap=True, width=width)
+    table.add_column("doc", no_wrap=True, width=doc_width)
+    for summary, signature, count in zip(summaries, signatures, counts):
+        doc = summary["doc"] if len(summary["doc"]) <= doc_width else summary["doc"][: doc_width - 1] + "…"
+        table.add_row(f"[bold]{summary['name']}[/]", escape(signature), count, escape(doc))
+    console.print(table)
+
+
+def _signature(inputs: list[dict[str, Any]]) -> str:
+    """Inputs grouped by type, long groups shortened: `a, b: int`, `x0 … x10 (11): bool`."""
+    groups: list[tuple[str, list[str]]] = []
+    for input_ in inputs:
+        if groups and groups[-1][0] == input_["type"]:
+            groups[-1][1].append(input_["name"])
+        else:
+            groups.append((input_["type"], [input_["name"]]))
+    parts = []
+    for type_, names in groups:
+        shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} … {names[-1]} ({len(names)})"
+        parts.append(f"{shown}: {type_}")
+    return ", ".join(parts)
+
+
+def print_task_summary(summary: dict[str, Any], console: Console) -> None:
+    """What `occam check` prints about a task (`summary`: describe.task_summary's)."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim")
+    grid.add_column(overflow="fold")
+    inputs = ", ".join(
+        f"{i['name']}: {i['type']}" + (f" {_range_text(i['range'])}" if i["range"] else "") for i in summary["inputs"]
+    )
+    output = summary["output"]
+    grid.add_row("source", escape(summary["source"]))
+    grid.add_row("inputs", escape(inputs))
+    named = f"{output['name']}: " if output["name"] != "output" else ""
+    range_ = f" {_range_text(output['range'])}" if output["range"] else ""
+    grid.add_row("output", escape(f"{named}{output['type']}{range_}"))
+    grid.add_row("points", f"{summary['points']:,} — train {summary['train_points']:,}, test {summary['test_points']:,}")
+    grid.add_row("", escape(summary["sampling"]))
+    if summary["noise"]:
+        grid.add_row("noise", escape(summary["noise"]))
+    if summary["target"] is not None:
+        grid.add_row("target", f"[bold]{escape(summary['target'])}[/]")
+        grid.add_row("LaTeX", escape(summary["target_latex"]))
+        if summary["target_bits"] is not None:
+            grid.add_row("bits", f"{summary['target_bits']:.2f} under the task's grammar")
+        else:
+            grid.add_row("bits", "[yellow]not derivable[/]: " + escape(summary["target_not_derivable"]))
+    else:
+        grid.add_row("target", "none: the task's data are a file")
+    grammar = summary["grammar"].replace("\n", "\n")
+    grid.add_row("grammar", escape(grammar) + (f"  [dim](built-in {summary['grammar_builtin']} + inputs)[/]"
+                                                if summary["grammar_builtin"] else ""))  # fmt: skip
+    title = f"[bold green]✓[/] [bold]{summary['name']}[/]" + (f"  {escape(summary['doc'])}" if summary["doc"] else "")
+    console.print(title)
+    console.print(grid)
+    console.print()
+
+
+def _range_text(range_: list[float]) -> str:
+    return str(dsl.Range(*range_))

@@ -8,9 +8,9 @@ again (`SynthesisResult.from_json`). A stage whose files are damaged or edited r
 
     DIR/synthesis.json      search.SynthesisResult.to_json() and its cache key
     DIR/train/              trace.npz + trace.json, checkpoint.pt, metrics.json (neural.train)
-    DIR/report.json         the Comparison (compare/harness.py)
-    DIR/plots/*.png         compare/plots.py
-    DIR/report.html         one self-contained page (compare/report.py)
+    DIR/report.json         the Comparison (compare/analysis/harness.py)
+    DIR/plots/*.png         compare/app/plots.py
+    DIR/report.html         one self-contained page (compare/app/report.py)
 
 Ctrl-C during a stage writes what that stage has (an interrupted search or training is not
 reused) and raises KeyboardInterrupt; the stages before it stay cached.
@@ -30,8 +30,8 @@ import search
 from dsl import OccamError
 from search.result import SynthesisResult
 
-from .distill import check_distill_budget
-from .harness import Comparison, compare
+from ..analysis.distill import check_distill_budget
+from ..analysis.harness import Comparison, compare
 
 __all__ = ["PipelineResult", "run_pipeline"]
 
