@@ -55,7 +55,7 @@ from sympy import (  # noqa: F401  (the primitive table's sympy column reads the
     tanh,
 )
 
-from .primitives import Op
+from .primitives import Primitive
 from .program import Apply, Expr, Hole, Lit, Var
 from .types import Type
 
@@ -120,9 +120,11 @@ def Mod(x: Any, y: Any) -> Any:  # noqa: N802  (the primitive table reads it as 
     return sympy.Mod(x, y, evaluate=bool(x.is_number and y.is_number))
 
 
-# Bit-vector results that cannot leave the type's range need no `Mod`; `>>` only on unsigned
-# types, as a negative shift amount (`s >> -7` on an i8) shifts left.
-_IN_RANGE = frozenset({Op.BITAND, Op.BITOR, Op.BITXOR, Op.MIN_I, Op.MAX_I, Op.IF_I, Op.MOD_I})
+def _in_range(row: Primitive, type_: Type) -> bool:
+    """Bit-vector results that cannot leave the type's range need no `Mod` (the row's
+    `in_range`: `>>` only on unsigned types, as a negative shift amount (`s >> -7` on an i8)
+    shifts left)."""
+    return row.in_range == "always" or (row.in_range == "unsigned" and not type_.signed)
 
 
 def to_sympy(program: Expr) -> Any:
@@ -141,7 +143,7 @@ def to_sympy(program: Expr) -> Any:
                 return sympy.Symbol(f"<{type_}>")
             case Apply(op=op, args=args, type=type_):
                 expression = node.primitive.sympy(namespace, *(convert(arg) for arg in args))
-                if type_.is_bitvector and op not in _IN_RANGE and not (op == Op.SHR and not type_.signed):
+                if type_.is_bitvector and not _in_range(node.primitive, type_):
                     expression = _wrap(expression, type_)
                 return expression
         raise TypeError(f"not a program node: {node!r}")
