@@ -19,8 +19,9 @@ Imports sympy, so it is imported only when a program is exported.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -59,7 +60,7 @@ from .primitives import Primitive
 from .program import Apply, Expr, Hole, Lit, Var
 from .types import Type
 
-__all__ = ["to_sympy", "symbol", "bitand", "bitor", "bitxor", "evaluate_expression", "Unevaluable"]
+__all__ = ["to_sympy", "symbol", "bitand", "bitor", "bitxor", "integer_function", "evaluate_expression", "Unevaluable"]
 
 
 class _Bitwise(sympy.Function):
@@ -101,6 +102,27 @@ class bitxor(_Bitwise):  # noqa: N801
     operator = staticmethod(lambda x, y: x ^ y)
     numpy_name = "bitwise_xor"
     latex_symbol = r"\oplus"
+
+
+class _IntegerFunction(sympy.Function):
+    """A function of integers that a primitive defines by a Python function (the table's rows
+    with no sympy counterpart): evaluated on Integer arguments, symbolic otherwise, and
+    computed point by point by `evaluate_expression`. Made by `integer_function`."""
+
+    is_integer = True
+    function: Any = None
+
+    @classmethod
+    def eval(cls, *args: Any) -> Any:
+        if all(arg.is_Integer for arg in args):
+            return sympy.Integer(cls.function(*(int(arg) for arg in args)))
+        return None
+
+
+@functools.cache
+def integer_function(name: str, function: Callable[..., int]) -> type[sympy.Function]:
+    """The sympy function `name` computing `function` on Python integers (one class per name)."""
+    return type(name, (_IntegerFunction,), {"function": staticmethod(function)})
 
 
 def symbol(name: str, type_: Type) -> sympy.Symbol:
@@ -264,6 +286,8 @@ def _numeric(node: Any, columns: dict[str, np.ndarray], size: int) -> Any:
             return _branches(((then, condition), (otherwise, True)), columns, size)
         return _branches(node.args, columns, size)
     args = [_numeric(arg, columns, size) for arg in node.args]
+    if isinstance(node, _IntegerFunction):
+        return _integers(node.function)(*args)
     operation = _OPERATIONS.get(type(node).__name__) or _OPERATIONS.get(node.func.__name__)
     if operation is None:
         raise Unevaluable(f"no numeric evaluation of {node.func.__name__}")
@@ -400,6 +424,17 @@ def _bitwise(function: Any) -> Any:
         if _is_float(x) or _is_float(y):
             raise Unevaluable("a bitwise operation on reals")
         return _elementwise(lambda a, b: function(_integral(a), _integral(b)), x, y)
+
+    return apply
+
+
+def _integers(function: Any) -> Any:
+    """`function` of Python integers, point by point (exact: object arrays never wrap)."""
+
+    def apply(*values: Any) -> Any:
+        if any(_is_float(value) for value in values):
+            raise Unevaluable("an integer function of reals")
+        return _elementwise(lambda *numbers: function(*(_integral(number) for number in numbers)), *values)
 
     return apply
 
