@@ -73,6 +73,7 @@ class Op(IntEnum):
     EQ_I = 28
     NE_I = 29
     IF_I = 30
+    POPCOUNT = 31
     # reals
     NEG_R = 40
     ADD_R = 41
@@ -259,6 +260,16 @@ def _real(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     return quiet
 
 
+def _popcount(x: np.ndarray) -> np.ndarray:
+    # The ones of the int64 pattern: np.bitwise_count alone counts those of |x|.
+    return np.bitwise_count(np.asarray(x, dtype=np.int64).view(np.uint64)).astype(np.int64)
+
+
+def _popcount_of_int(x: int) -> int:
+    """`_popcount` of a Python integer (sympy's exact arithmetic), by its int64 pattern."""
+    return (x % 2**64).bit_count()
+
+
 def _if(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(c, a, b)
 
@@ -384,6 +395,14 @@ def _torch_shift_left(T: Any, x: Any, s: Any) -> Any:
 
 def _torch_shift_right(T: Any, x: Any, s: Any) -> Any:
     return _torch_shift_left(T, x, T.where(s == _I64_MIN, T.full_like(s, _I64_MAX), -s))
+
+
+def _torch_popcount(T: Any, x: Any) -> Any:
+    # Hacker's Delight 5-1 on int64: each mask clears the sign bits an arithmetic shift brings in.
+    x = x - ((x >> 1) & 0x5555555555555555)
+    x = (x & 0x3333333333333333) + ((x >> 2) & 0x3333333333333333)
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0F
+    return (x * 0x0101010101010101) >> 56  # wraps; the top byte, the count, is at most 64
 
 
 def _torch_mod_real(T: Any, x: Any, y: Any) -> Any:
@@ -532,6 +551,12 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row(Op.NE_I, "!=", "infix", "(I, I) -> B", "inequality", np.not_equal,
          lambda S, x, y: S.Ne(x, y), r"{0} \ne {1}",
          props="commutative", torch=lambda T, x, y: x != y),
+    _row(Op.POPCOUNT, "popcount", "call", "(I) -> I",
+         "the number of one bits of x in 64-bit two's complement (popcount(−1) = 64); on a bit-vector, wrapped as "
+         "every integer result: for unsigned types the ones of the N-bit pattern, while a negative iN counts its "
+         "sign extension to 64 bits too (write popcount(uN(x)) for the N bits); not invertible",
+         _popcount, lambda S, x: S.integer_function("popcount", _popcount_of_int)(x),
+         r"\operatorname{{popcount}}\left({0}\right)", _ALL, props="in range if unsigned", torch=_torch_popcount),
     _row(Op.IF_I, "if", "call", "(B, I, I) -> I", "`if(c, a, b)`: a where c holds, else b", _if,
          _sympy_if, _IF_LATEX, _ALL,
          props="in range", torch=_torch_if),

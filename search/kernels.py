@@ -89,6 +89,15 @@ def _shift_right(x, s):
 
 
 @njit(inline="always")
+def _popcount(x):
+    # Hacker's Delight 5-1 on int64 (as dsl/primitives.py's torch column): ones of the 64-bit pattern.
+    x = x - ((x >> 1) & np.int64(0x5555555555555555))
+    x = (x & np.int64(0x3333333333333333)) + ((x >> 2) & np.int64(0x3333333333333333))
+    x = (x + (x >> 4)) & np.int64(0x0F0F0F0F0F0F0F0F)
+    return (x * np.int64(0x0101010101010101)) >> 56
+
+
+@njit(inline="always")
 def _int_op(op, condition, y, z):
     # A bool first argument (Op.IF_I, Op.BOOL_TO_INT) comes as uint8: widened here, or the unsigned
     # branches (-x, ~x) would type as uint64 and every result would pass through float64.
@@ -135,6 +144,8 @@ def _int_op(op, condition, y, z):
         return x if x > y else y
     if op == Op.IF_I:
         return y if x else z
+    if op == Op.POPCOUNT:
+        return _popcount(x)
     return np.int64(x)  # Op.BOOL_TO_INT, Op.CONVERT_I: the caller wraps
 
 
