@@ -30,7 +30,7 @@ __all__ = ["Scope", "elaborate", "RESERVED_NAMES"]
 CONSTANTS = frozenset({"true", "false", "pi"})
 # The grammar's words ("task", "seed", "and", …): grammar.lark is their one source, and its NAME
 # terminal excludes exactly these (tests/dsl/test_primitive_table.py checks).
-KEYWORDS = frozenset(re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"', Path(__file__).with_name("grammar.lark").read_text()))
+KEYWORDS = frozenset(re.findall(r'"([A-Za-z_]\w*)"', Path(__file__).with_name("grammar.lark").read_text()))
 RESERVED_NAMES = KEYWORDS | CALL_NAMES | CONSTANTS
 
 # The surface symbols of the program printer's flexible operations (program.FLEXIBLE_OPS); `if`
@@ -38,7 +38,9 @@ RESERVED_NAMES = KEYWORDS | CALL_NAMES | CONSTANTS
 _FLEXIBLE_OPERATORS = frozenset(
     row.symbol for row in PRIMITIVES if row.op in FLEXIBLE_OPS and row.fixity in ("infix", "prefix")
 )
-_FLEXIBLE_CALLS = frozenset(row.symbol for row in PRIMITIVES if row.op in FLEXIBLE_OPS and row.fixity == "call") - {"if"}
+_FLEXIBLE_CALLS = frozenset(
+    row.symbol for row in PRIMITIVES if row.op in FLEXIBLE_OPS and row.fixity == "call"
+) - {"if"}
 _MIRRORED = {">": "<", ">=": "<="}
 _KIND_LETTER = {"bool": "B", "int": "I", "real": "R"}
 _LETTER_WORD = {"B": "bool", "I": "integer", "R": "real"}

@@ -148,6 +148,7 @@ class Primitive:
     sympy: Callable[..., Any] = field(repr=False)
     latex: str
     latex_delimited: frozenset[int] = frozenset()
+    latex_unranked: bool = False  # its symbol has no conventional precedence (⊕, &, |, ≪, ≫, mod)
     # Algebraic properties, used by symmetry pruning and the searches.
     commutative: bool = False  # f(a, b) = f(b, a) at every point
     associative: bool = False  # f(f(a, b), c) = f(a, f(b, c)) exactly (real + and * round: not)
@@ -261,8 +262,10 @@ def _real(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
 
 
 def _popcount(x: np.ndarray) -> np.ndarray:
-    # The ones of the int64 pattern: np.bitwise_count alone counts those of |x|.
-    return np.bitwise_count(np.asarray(x, dtype=np.int64).view(np.uint64)).astype(np.int64)
+    # Bit k of the int64 pattern is (x >> k) & 1 (an arithmetic shift brings in the sign bit).
+    # Not np.bitwise_count: numpy >= 2 only, and it counts the ones of |x|.
+    x = np.asarray(x, dtype=np.int64)
+    return sum(((x >> k) & 1 for k in range(64)), np.zeros_like(x))
 
 
 def _popcount_of_int(x: int) -> int:
@@ -445,14 +448,14 @@ _PROPERTY_WORDS = re.compile("|".join(sorted(map(re.escape, _PROPERTIES), key=le
 
 
 def _row(op, symbol, fixity, signature, semantics, evaluate, sympy, latex, delimited=frozenset(), *,
-         torch, props="", relax="none", note="", soft=None):  # fmt: skip
+         torch, props="", relax="none", note="", soft=None, unranked=False):  # fmt: skip
     arguments, result = signature.split("->")
     args = tuple(a.strip() for a in arguments.strip(" ()").split(",") if a.strip())
     words = _PROPERTY_WORDS.findall(props)
     assert _PROPERTY_WORDS.sub("", props).strip() == "", f"{op!r}: unknown property in {props!r}"
     assert relax in RELAXATIONS and (soft is not None) == (relax == "product logic"), f"{op!r}: relaxation"
     return Primitive(op, symbol, fixity, args, result.strip(), semantics, evaluate, sympy, latex, delimited,
-                     **dict(_PROPERTIES[word] for word in words), torch=torch, relaxation=relax,
+                     unranked, **dict(_PROPERTIES[word] for word in words), torch=torch, relaxation=relax,
                      relaxation_note=note, soft=soft)  # fmt: skip
 
 
@@ -472,7 +475,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
          note="x + y − x·y", soft=lambda T, x, y: x + y - x * y),
     _row(Op.XOR_B, "^", "infix", "(B, B) -> B", "exclusive or", np.logical_xor,
          lambda S, x, y: S.Xor(x, y), r"{0} \oplus {1}",
-         props="commutative associative invertible", torch=lambda T, x, y: T.logical_xor(x, y),
+         props="commutative associative invertible", unranked=True, torch=lambda T, x, y: T.logical_xor(x, y),
          relax="product logic", note="x + y − 2·x·y", soft=_soft_xor),
     _row(Op.EQ_B, "==", "infix", "(B, B) -> B", "equality", np.equal,
          lambda S, x, y: S.Equivalent(x, y), r"{0} \Leftrightarrow {1}",
@@ -483,8 +486,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
          props="commutative invertible", torch=lambda T, x, y: x != y, relax="product logic",
          note="x + y − 2·x·y", soft=_soft_xor),
     _row(Op.IF_B, "if", "call", "(B, B, B) -> B", "`if(c, a, b)`: a where c holds, else b", _if,
-         lambda S, c, a, b: S.ITE(c, a, b), _IF_LATEX, _ALL,
-         torch=_torch_if, relax="product logic", note="c·a + (1 − c)·b", soft=_soft_if),  # a Piecewise is no operand of And
+         lambda S, c, a, b: S.ITE(c, a, b), _IF_LATEX, _ALL,  # a Piecewise is no operand of And
+         torch=_torch_if, relax="product logic", note="c·a + (1 − c)·b", soft=_soft_if),
     # integers
     _row(Op.NEG_I, "-", "prefix", "(I) -> I", "negation; wraps (−MIN = MIN)", np.negative,
          lambda S, x: -x, "-{0}",
@@ -505,7 +508,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row(Op.MOD_I, "%", "infix", "(I, I) -> I",
          "remainder with the sign of the divisor (as Python); x % 0 = x, so x = (x // y)·y + x % y",
          _mod_int, _sympy_mod_int, r"{0} \bmod {1}",
-         props="in range", torch=_torch_mod_int),
+         props="in range", unranked=True, torch=_torch_mod_int),
     _row(Op.POW_I, "**", "infix", "(I, I) -> I",
          "power, wrapping; 0 ** 0 = 1; for y < 0: 1 if x = 1, ±1 if x = −1, else 0", _pow_int,
          _sympy_pow_int, "{0}^{{{1}}}", frozenset({1}),
@@ -515,21 +518,22 @@ PRIMITIVES: tuple[Primitive, ...] = (
          props="invertible", torch=lambda T, x: T.bitwise_not(x)),
     _row(Op.BITAND, "&", "infix", "(I, I) -> I", "bitwise and (two's complement)", np.bitwise_and,
          lambda S, x, y: S.bitand(x, y), r"{0} \mathbin{{\&}} {1}",
-         props="commutative associative in range", torch=lambda T, x, y: T.bitwise_and(x, y)),
+         props="commutative associative in range", unranked=True, torch=lambda T, x, y: T.bitwise_and(x, y)),
     _row(Op.BITOR, "|", "infix", "(I, I) -> I", "bitwise or", np.bitwise_or,
          lambda S, x, y: S.bitor(x, y), r"{0} \mathbin{{|}} {1}",
-         props="commutative associative in range", torch=lambda T, x, y: T.bitwise_or(x, y)),
+         props="commutative associative in range", unranked=True, torch=lambda T, x, y: T.bitwise_or(x, y)),
     _row(Op.BITXOR, "^", "infix", "(I, I) -> I", "bitwise exclusive or", np.bitwise_xor,
          lambda S, x, y: S.bitxor(x, y), r"{0} \oplus {1}",
-         props="commutative associative invertible in range", torch=lambda T, x, y: T.bitwise_xor(x, y)),
+         props="commutative associative invertible in range", unranked=True,
+         torch=lambda T, x, y: T.bitwise_xor(x, y)),
     _row(Op.SHL, "<<", "infix", "(I, I) -> I",
          "x << s = x·2^s, wrapped (s ≥ width gives 0); a negative s shifts right", _shift_left,
          lambda S, x, s: S.floor(x * 2**s), r"{0} \ll {1}",
-         torch=_torch_shift_left),
+         unranked=True, torch=_torch_shift_left),
     _row(Op.SHR, ">>", "infix", "(I, I) -> I",
          "x >> s = ⌊x / 2^s⌋ (arithmetic: s ≥ width gives 0 or −1); a negative s shifts left",
          _shift_right, lambda S, x, s: S.floor(x / 2**s), r"{0} \gg {1}",
-         props="in range if unsigned", torch=_torch_shift_right),
+         props="in range if unsigned", unranked=True, torch=_torch_shift_right),
     _row(Op.ABS_I, "abs", "call", "(I) -> I", "absolute value; abs(MIN) = MIN (wraps)", np.abs,
          lambda S, x: S.Abs(x), r"\left|{0}\right|", _ALL,
          torch=lambda T, x: T.abs(x)),
@@ -552,11 +556,13 @@ PRIMITIVES: tuple[Primitive, ...] = (
          lambda S, x, y: S.Ne(x, y), r"{0} \ne {1}",
          props="commutative", torch=lambda T, x, y: x != y),
     _row(Op.POPCOUNT, "popcount", "call", "(I) -> I",
-         "the number of one bits of x in 64-bit two's complement (popcount(−1) = 64); on a bit-vector, wrapped as "
-         "every integer result: for unsigned types the ones of the N-bit pattern, while a negative iN counts its "
-         "sign extension to 64 bits too (write popcount(uN(x)) for the N bits); not invertible",
+         "the number of one bits of x in 64-bit two's complement (popcount(−1) = 64); on a bit-vector, "
+         "wrapped as every integer result: for unsigned types the ones of the N-bit pattern, while a "
+         "negative iN counts its sign extension to 64 bits too (write popcount(uN(x)) for the N bits); "
+         "not invertible",
          _popcount, lambda S, x: S.integer_function("popcount", _popcount_of_int)(x),
-         r"\operatorname{{popcount}}\left({0}\right)", _ALL, props="in range if unsigned", torch=_torch_popcount),
+         r"\operatorname{{popcount}}\left({0}\right)", _ALL, props="in range if unsigned",
+         torch=_torch_popcount),
     _row(Op.IF_I, "if", "call", "(B, I, I) -> I", "`if(c, a, b)`: a where c holds, else b", _if,
          _sympy_if, _IF_LATEX, _ALL,
          props="in range", torch=_torch_if),
@@ -585,7 +591,7 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row(Op.MOD_R, "%", "infix", "(R, R) -> R",
          "remainder with the sign of the divisor (as Python); x % 0 = NaN", _real(np.mod),
          _sympy_mod_real, r"{0} \bmod {1}",
-         torch=_torch_mod_real, relax="exact", note="piecewise: 1 in x, −⌊x / y⌋ in y"),
+         unranked=True, torch=_torch_mod_real, relax="exact", note="piecewise: 1 in x, −⌊x / y⌋ in y"),
     _row(Op.POW_R, "**", "infix", "(R, R) -> R",
          "IEEE pow: a negative base with a non-integer exponent gives NaN, 0 ** −1 = inf",
          _real(np.power), lambda S, x, y: x**y, "{0}^{{{1}}}", frozenset({1}),
@@ -719,7 +725,8 @@ def markdown_table() -> str:
         signature = f"({', '.join(row.args)}) → {row.result}"
         semantics = row.semantics.replace("|", "\\|")
         relaxation = f"{row.relaxation}: {row.relaxation_note}" if row.relaxation_note else row.relaxation
-        lines.append(f"| {written} | {signature} | {semantics} | {_properties_text(row)} | {relaxation} | {row.op.name} |")
+        properties = _properties_text(row)
+        lines.append(f"| {written} | {signature} | {semantics} | {properties} | {relaxation} | {row.op.name} |")
     return "\n".join(lines) + "\n"
 
 

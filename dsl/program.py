@@ -316,7 +316,7 @@ class LatexPrecedence(IntEnum):
 # Symbols with no conventional precedence against the others (⊕, &, |, ≪, ≫, mod: is
 # `a + b mod c` (a + b) mod c?). They are parenthesized as operands of any other operation, and
 # their operands are unless atoms, `∼x`, or the left operand of the same operation (a ≫ 1 ≫ 1).
-UNRANKED_IN_LATEX = frozenset({Op.XOR_B, Op.BITAND, Op.BITOR, Op.BITXOR, Op.SHL, Op.SHR, Op.MOD_I, Op.MOD_R})
+UNRANKED_IN_LATEX = frozenset(row.op for row in PRIMITIVES if row.latex_unranked)
 
 _LATEX_PRECEDENCE = {
     Precedence.OR: LatexPrecedence.OR, Precedence.AND: LatexPrecedence.AND, Precedence.NOT: LatexPrecedence.NOT,
@@ -327,7 +327,7 @@ _LATEX_PRECEDENCE = {
     Precedence.BITOR: LatexPrecedence.SUM, Precedence.BITXOR: LatexPrecedence.SUM,
     Precedence.BITAND: LatexPrecedence.SUM, Precedence.SHIFT: LatexPrecedence.SUM,
 }  # fmt: skip
-_TRANSPARENT = frozenset({Op.INT_TO_REAL, Op.CONVERT_I})  # rendered as their argument ("{0}")
+_TRANSPARENT = frozenset(row.op for row in PRIMITIVES if row.latex == "{0}")  # rendered as their argument
 
 
 @dataclass(frozen=True, slots=True)

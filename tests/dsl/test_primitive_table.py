@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 import dsl.check as check
 from dsl import BOOL, INT, PRIMITIVES, REAL, Op, Type
 from dsl.primitives import ASSOCIATIVE, COMMUTATIVE, primitive
-from dsl.program import FLEXIBLE_OPS
+from dsl.program import _TRANSPARENT as TRANSPARENT_IN_LATEX
+from dsl.program import FLEXIBLE_OPS, UNRANKED_IN_LATEX
 from dsl.symbolic import _in_range
 from search.inverse import _COMMUTATIVE as INVERSE_COMMUTATIVE
 from search.inverse import INVERTIBLE
@@ -68,6 +69,8 @@ BEFORE_KERNEL_CLASSES = {
     "bool": [Op.NOT, Op.AND, Op.OR, Op.XOR_B, Op.NE_B, Op.EQ_B, Op.IF_B, Op.LT_I, Op.LT_R, Op.LE_I, Op.LE_R,
              Op.EQ_I, Op.EQ_R, Op.NE_I, Op.NE_R],
 }  # fmt: skip
+BEFORE_UNRANKED_IN_LATEX = frozenset({Op.XOR_B, Op.BITAND, Op.BITOR, Op.BITXOR, Op.SHL, Op.SHR, Op.MOD_I, Op.MOD_R})
+BEFORE_TRANSPARENT_IN_LATEX = frozenset({Op.INT_TO_REAL, Op.CONVERT_I})
 BEFORE_KEYWORDS = frozenset(
     "task doc input output target data grammar split train sample test range seed noise uniform "
     "grid label gaussian and or not".split()
@@ -90,8 +93,11 @@ def _before(derived: frozenset[Op]) -> frozenset[Op]:
         (PACKABLE, BEFORE_PACKABLE),
         (INVERTIBLE, BEFORE_INVERTIBLE),
         (INVERSE_COMMUTATIVE, BEFORE_INVERSE_COMMUTATIVE),
+        (UNRANKED_IN_LATEX, BEFORE_UNRANKED_IN_LATEX),
+        (TRANSPARENT_IN_LATEX, BEFORE_TRANSPARENT_IN_LATEX),
     ],
-    ids=["COMMUTATIVE", "ASSOCIATIVE", "FLEXIBLE_OPS", "NAN_ABSORBING", "PACKABLE", "INVERTIBLE", "inverse_commutative"],
+    ids=["COMMUTATIVE", "ASSOCIATIVE", "FLEXIBLE_OPS", "NAN_ABSORBING", "PACKABLE", "INVERTIBLE",
+         "inverse_commutative", "UNRANKED_IN_LATEX", "latex_transparent"],  # fmt: skip
 )
 def test_derived_sets_equal_the_hand_kept_ones(derived, before):
     assert _before(derived) == before
