@@ -179,7 +179,8 @@ def _flexible_ops() -> frozenset[Op]:
 
 
 FLEXIBLE_OPS = _flexible_ops()
-_CONVERSIONS = frozenset({Op.BOOL_TO_INT, Op.BOOL_TO_REAL, Op.INT_TO_REAL, Op.REAL_TO_INT, Op.CONVERT_I})
+# The rows written as a type name (`int(b)`, `real(n)`, `u8(n)`).
+_CONVERSIONS = frozenset(row.op for row in PRIMITIVES if row.symbol == "<type>" or Type.named(row.symbol))
 _RIGID = "rigid"  # context of a conversion's argument: a flexible tree there must be annotated
 
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 import dsl.check as check
 from dsl import BOOL, INT, PRIMITIVES, REAL, Op, Type
 from dsl.primitives import ASSOCIATIVE, COMMUTATIVE, primitive
+from dsl.program import _CONVERSIONS as CONVERSIONS
 from dsl.program import _TRANSPARENT as TRANSPARENT_IN_LATEX
 from dsl.program import FLEXIBLE_OPS, UNRANKED_IN_LATEX
 from dsl.symbolic import _in_range
@@ -71,6 +72,7 @@ BEFORE_KERNEL_CLASSES = {
 }  # fmt: skip
 BEFORE_UNRANKED_IN_LATEX = frozenset({Op.XOR_B, Op.BITAND, Op.BITOR, Op.BITXOR, Op.SHL, Op.SHR, Op.MOD_I, Op.MOD_R})
 BEFORE_TRANSPARENT_IN_LATEX = frozenset({Op.INT_TO_REAL, Op.CONVERT_I})
+BEFORE_CONVERSIONS = frozenset({Op.BOOL_TO_INT, Op.BOOL_TO_REAL, Op.INT_TO_REAL, Op.REAL_TO_INT, Op.CONVERT_I})
 BEFORE_KEYWORDS = frozenset(
     "task doc input output target data grammar split train sample test range seed noise uniform "
     "grid label gaussian and or not".split()
@@ -95,9 +97,10 @@ def _before(derived: frozenset[Op]) -> frozenset[Op]:
         (INVERSE_COMMUTATIVE, BEFORE_INVERSE_COMMUTATIVE),
         (UNRANKED_IN_LATEX, BEFORE_UNRANKED_IN_LATEX),
         (TRANSPARENT_IN_LATEX, BEFORE_TRANSPARENT_IN_LATEX),
+        (CONVERSIONS, BEFORE_CONVERSIONS),
     ],
     ids=["COMMUTATIVE", "ASSOCIATIVE", "FLEXIBLE_OPS", "NAN_ABSORBING", "PACKABLE", "INVERTIBLE",
-         "inverse_commutative", "UNRANKED_IN_LATEX", "latex_transparent"],  # fmt: skip
+         "inverse_commutative", "UNRANKED_IN_LATEX", "latex_transparent", "conversions"],  # fmt: skip
 )
 def test_derived_sets_equal_the_hand_kept_ones(derived, before):
     assert _before(derived) == before
