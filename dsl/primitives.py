@@ -1,10 +1,16 @@
 """The primitive table: every operation of the language, written down once.
 
 Each row gives a primitive's opcode, how it is written, its signature, its total semantics (in
-words for users, and as the numpy reference implementation), its sympy translation and its
-LaTeX form. Everything else — the type checker's overload resolution, the printers, the
-reference evaluator, the sympy export, the users' table in docs/primitives.md — is derived from
-these rows, so that they cannot drift apart.
+words for users, and as the numpy reference implementation), its sympy translation, its LaTeX
+form, its algebraic properties (commutative, associative, NaN-absorbing, invertible, in range)
+and its torch translation with how that relaxes. Everything else — the type checker's overload
+resolution and flexible literals, the printers, the reference evaluator, the sympy export, the
+search's symmetry pruning, NaN dropping, packing and kernel classes, the users' table in
+docs/primitives.md — is derived from these rows, so that they cannot drift apart.
+
+Adding a primitive: a new `Op` value (never renumber: opcodes go into compiled kernels), its
+row, and its case in the scalar function of its kernel class (search/kernels.py); an inverse
+case in search/inverse.py only if the row says `invertible`. `popcount` was added so.
 
 Signatures use three letters: `B` a bool, `R` a real, and `I` an integer type (`int` or a
 bit-vector) that is the *same* for every `I` of one application. A result named `int` is the
