@@ -14,26 +14,33 @@ no implicit conversions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from .errors import OccamTypeError, Span, did_you_mean, shortened
 from .primitives import CALL_NAMES, PRIMITIVES, Op, Primitive, overloads
-from .program import Apply, Expr, Hole, Lit, Var
+from .program import FLEXIBLE_OPS, Apply, Expr, Hole, Lit, Var
 from .syntax import Call, Name, Num, Operation, SurfaceExpr
 from .types import BOOL, INT, REAL, Type
 
 __all__ = ["Scope", "elaborate", "RESERVED_NAMES"]
 
 CONSTANTS = frozenset({"true", "false", "pi"})
-KEYWORDS = frozenset(
-    "task doc input output target data grammar split train sample test range seed noise uniform "
-    "grid label gaussian and or not".split()
-)
+# The grammar's words ("task", "seed", "and", …): grammar.lark is their one source, and its NAME
+# terminal excludes exactly these (tests/dsl/test_primitive_table.py checks).
+KEYWORDS = frozenset(re.findall(r'"([A-Za-z_]\w*)"', Path(__file__).with_name("grammar.lark").read_text()))
 RESERVED_NAMES = KEYWORDS | CALL_NAMES | CONSTANTS
 
-_FLEXIBLE_OPERATORS = frozenset({"+", "-", "*", "//", "%", "**", "&", "|", "^", "~", "<<", ">>"})
-_FLEXIBLE_CALLS = frozenset({"abs", "min", "max"})
+# The surface symbols of the program printer's flexible operations (program.FLEXIBLE_OPS); `if`
+# is flexible through its alternatives only, and is decided apart.
+_FLEXIBLE_OPERATORS = frozenset(
+    row.symbol for row in PRIMITIVES if row.op in FLEXIBLE_OPS and row.fixity in ("infix", "prefix")
+)
+_FLEXIBLE_CALLS = frozenset(
+    row.symbol for row in PRIMITIVES if row.op in FLEXIBLE_OPS and row.fixity == "call"
+) - {"if"}
 _MIRRORED = {">": "<", ">=": "<="}
 _KIND_LETTER = {"bool": "B", "int": "I", "real": "R"}
 _LETTER_WORD = {"B": "bool", "I": "integer", "R": "real"}

@@ -1,10 +1,16 @@
 """The primitive table: every operation of the language, written down once.
 
 Each row gives a primitive's opcode, how it is written, its signature, its total semantics (in
-words for users, and as the numpy reference implementation), its sympy translation and its
-LaTeX form. Everything else — the type checker's overload resolution, the printers, the
-reference evaluator, the sympy export, the users' table in docs/primitives.md — is derived from
-these rows, so that they cannot drift apart.
+words for users, and as the numpy reference implementation), its sympy translation, its LaTeX
+form, its algebraic properties (commutative, associative, NaN-absorbing, invertible, in range)
+and its torch translation with how that relaxes. Everything else — the type checker's overload
+resolution and flexible literals, the printers, the reference evaluator, the sympy export, the
+search's symmetry pruning, NaN dropping, packing and kernel classes, the users' table in
+docs/primitives.md — is derived from these rows, so that they cannot drift apart.
+
+Adding a primitive: a new `Op` value (never renumber: opcodes go into compiled kernels), its
+row, and its case in the scalar function of its kernel class (search/kernels.py); an inverse
+case in search/inverse.py only if the row says `invertible`. `popcount` was added so.
 
 Signatures use three letters: `B` a bool, `R` a real, and `I` an integer type (`int` or a
 bit-vector) that is the *same* for every `I` of one application. A result named `int` is the
@@ -14,6 +20,8 @@ operations on bit-vectors are wrapped into N bits by the evaluator, not here.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -31,6 +39,7 @@ __all__ = [
     "overloads",
     "primitive",
     "CALL_NAMES",
+    "RELAXATIONS",
 ]
 
 
@@ -70,6 +79,7 @@ class Op(IntEnum):
     EQ_I = 28
     NE_I = 29
     IF_I = 30
+    POPCOUNT = 31
     # reals
     NEG_R = 40
     ADD_R = 41
@@ -144,6 +154,23 @@ class Primitive:
     sympy: Callable[..., Any] = field(repr=False)
     latex: str
     latex_delimited: frozenset[int] = frozenset()
+    latex_unranked: bool = False  # its symbol has no conventional precedence (⊕, &, |, ≪, ≫, mod)
+    # Algebraic properties, used by symmetry pruning and the searches.
+    commutative: bool = False  # f(a, b) = f(b, a) at every point
+    associative: bool = False  # f(f(a, b), c) = f(a, f(b, c)) exactly (real + and * round: not)
+    nan_absorbing: bool = False  # can give a non-NaN result for a NaN argument (`nan < 1`, `1 ** nan`)
+    invertible: bool = False  # search/inverse.py solves `f(known, hole) = y` for the hole
+    # On bit-vectors: can the result leave the type's range (so that the evaluator's wrapping
+    # matters)? "always": never leaves it; "unsigned": never on unsigned types; "": it may.
+    in_range: str = ""
+    # The torch translation: `torch(T, *tensors)` with T the torch module (imported only by
+    # its user) on bool, int64 and float64 tensors, forward-equal to `evaluate`. `relaxation`
+    # says what its gradient is (RELAXATIONS), `relaxation_note` how; `soft(T, *tensors)` is
+    # the product-logic form over soft truth values in [0, 1], for the rows that have one.
+    torch: Callable[..., Any] = field(default=None, repr=False)  # type: ignore[assignment]
+    relaxation: str = "none"
+    relaxation_note: str = ""
+    soft: Callable[..., Any] | None = field(default=None, repr=False)
 
     @property
     def arity(self) -> int:
@@ -240,6 +267,18 @@ def _real(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     return quiet
 
 
+def _popcount(x: np.ndarray) -> np.ndarray:
+    # Bit k of the int64 pattern is (x >> k) & 1 (an arithmetic shift brings in the sign bit).
+    # Not np.bitwise_count: numpy >= 2 only, and it counts the ones of |x|.
+    x = np.asarray(x, dtype=np.int64)
+    return sum(((x >> k) & 1 for k in range(64)), np.zeros_like(x))
+
+
+def _popcount_of_int(x: int) -> int:
+    """`_popcount` of a Python integer (sympy's exact arithmetic), by its int64 pattern."""
+    return (x % 2**64).bit_count()
+
+
 def _if(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(c, a, b)
 
@@ -292,167 +331,360 @@ def _sympy_indicator(S: Any, b: Any) -> Any:
     return S.Piecewise((1, b), (0, True))
 
 
+# --- torch translations (T is the torch module, passed in: torch is imported only when used) ---
+
+# How a row's torch translation relaxes. Every translation is forward-equal to `evaluate` on
+# bool, int64 and float64 tensors; the word says what its gradient is.
+RELAXATIONS = {
+    "exact": "the true derivative wherever the function is differentiable (`piecewise`: away from its kinks)",
+    "straight-through": "forward exact, backward the gradient of the surrogate named in the note",
+    "product logic": "on soft truth values in [0, 1], `soft` is the product-logic form (exact on 0 and 1)",
+    "none": "no gradient: an integer or bool result, or an integer argument",
+}
+
+
+@functools.cache
+def _straight_through(T: Any) -> Callable[..., Any]:
+    """`apply(function, x)`: `function(x)` forward, the identity's gradient backward (a custom
+    autograd function, not `x + (f(x) - x).detach()`, which is NaN at ±inf and loses −0.0)."""
+
+    class StraightThrough(T.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, function: Callable[..., Any], x: Any) -> Any:
+            return function(x)
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any) -> tuple[None, Any]:
+            return None, grad
+
+    return StraightThrough.apply
+
+
+def _torch_if(T: Any, c: Any, a: Any, b: Any) -> Any:
+    return T.where(c, a, b)
+
+
+def _soft_if(T: Any, c: Any, a: Any, b: Any) -> Any:
+    return c * a + (1 - c) * b
+
+
+def _soft_xor(T: Any, x: Any, y: Any) -> Any:
+    return x + y - 2 * x * y
+
+
+def _torch_floordiv_int(T: Any, x: Any, y: Any) -> Any:
+    zero, overflow = y == 0, (x == _I64_MIN) & (y == -1)
+    quotient = T.floor_divide(x, T.where(zero | overflow, T.ones_like(y), y))
+    return T.where(zero, T.zeros_like(x), T.where(overflow, T.full_like(x, _I64_MIN), quotient))
+
+
+def _torch_mod_int(T: Any, x: Any, y: Any) -> Any:
+    zero = y == 0
+    return T.where(zero, x, T.remainder(x, T.where(zero | (y == -1), T.ones_like(y), y)))
+
+
+def _torch_pow_int(T: Any, x: Any, y: Any) -> Any:
+    result = T.ones_like(x)
+    base, exponent = x.clone(), T.clamp(y, min=0)
+    while bool(T.any(exponent)):
+        result = T.where((exponent & 1).bool(), result * base, result)
+        base = base * base
+        exponent = exponent >> 1
+    one = T.ones_like(x)
+    inverse = T.where(x == 1, one, T.where(x == -1, T.where((y & 1).bool(), -one, one), T.zeros_like(x)))
+    return T.where(y < 0, inverse, result)
+
+
+def _torch_shift_left(T: Any, x: Any, s: Any) -> Any:
+    left = T.bitwise_left_shift(x, T.clamp(s, 0, 63))
+    right = T.bitwise_right_shift(x, T.clamp(-T.clamp(s, min=-63), 0, 63))
+    sign = T.where(x < 0, -T.ones_like(x), T.zeros_like(x))
+    return T.where(s >= 64, T.zeros_like(x), T.where(s >= 0, left, T.where(s <= -64, sign, right)))
+
+
+def _torch_shift_right(T: Any, x: Any, s: Any) -> Any:
+    return _torch_shift_left(T, x, T.where(s == _I64_MIN, T.full_like(s, _I64_MAX), -s))
+
+
+def _torch_popcount(T: Any, x: Any) -> Any:
+    # Hacker's Delight 5-1 on int64: each mask clears the sign bits an arithmetic shift brings in.
+    x = x - ((x >> 1) & 0x5555555555555555)
+    x = (x & 0x3333333333333333) + ((x >> 2) & 0x3333333333333333)
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0F
+    return (x * 0x0101010101010101) >> 56  # wraps; the top byte, the count, is at most 64
+
+
+def _torch_mod_real(T: Any, x: Any, y: Any) -> Any:
+    # numpy's (and Python's) remainder: fmod, moved into the divisor's sign; a zero takes its sign.
+    remainder = T.fmod(x, y)
+    remainder = T.where((remainder != 0) & ((remainder < 0) != (y < 0)), remainder + y, remainder)
+    return T.where(remainder == 0, T.copysign(T.zeros_like(remainder), y), remainder)
+
+
+def _torch_min(T: Any, x: Any, y: Any) -> Any:
+    # Not T.minimum: of two equal values numpy gives the second (min(0.0, -0.0) = -0.0), as here.
+    return T.where(T.isnan(x) | T.isnan(y), x + y, T.where(x < y, x, y))
+
+
+def _torch_max(T: Any, x: Any, y: Any) -> Any:
+    return T.where(T.isnan(x) | T.isnan(y), x + y, T.where(x > y, x, y))
+
+
+def _torch_real_to_int(T: Any, x: Any) -> Any:
+    truncated = T.trunc(x)
+    fits = (truncated >= -(2.0**63)) & (truncated < 2.0**63)
+    inside = T.where(fits, truncated, T.zeros_like(truncated)).to(T.int64)
+    saturated = T.where(truncated > 0, T.full_like(inside, _I64_MAX), T.full_like(inside, _I64_MIN))
+    return T.where(fits, inside, T.where(truncated != truncated, T.zeros_like(inside), saturated))
+
+
 # --- the table --------------------------------------------------------------------------------
 
 _IF_LATEX = r"\begin{{cases}} {1} & \text{{if }} {0} \\ {2} & \text{{otherwise}} \end{{cases}}"
 _ALL = frozenset({0, 1, 2})
 
 
-def _row(op, symbol, fixity, signature, semantics, evaluate, sympy, latex, delimited=frozenset()):
+# The words of a row's `props`, and the fields they set.
+_PROPERTIES = {
+    "commutative": ("commutative", True), "associative": ("associative", True),
+    "NaN-absorbing": ("nan_absorbing", True), "invertible": ("invertible", True),
+    "in range": ("in_range", "always"), "in range if unsigned": ("in_range", "unsigned"),
+}  # fmt: skip
+_PROPERTY_WORDS = re.compile("|".join(sorted(map(re.escape, _PROPERTIES), key=len, reverse=True)))
+
+
+def _row(op, symbol, fixity, signature, semantics, evaluate, sympy, latex, delimited=frozenset(), *,
+         torch, props="", relax="none", note="", soft=None, unranked=False):  # fmt: skip
     arguments, result = signature.split("->")
     args = tuple(a.strip() for a in arguments.strip(" ()").split(",") if a.strip())
-    return Primitive(op, symbol, fixity, args, result.strip(), semantics, evaluate, sympy, latex, delimited)
+    words = _PROPERTY_WORDS.findall(props)
+    assert _PROPERTY_WORDS.sub("", props).strip() == "", f"{op!r}: unknown property in {props!r}"
+    assert relax in RELAXATIONS and (soft is not None) == (relax == "product logic"), f"{op!r}: relaxation"
+    return Primitive(op, symbol, fixity, args, result.strip(), semantics, evaluate, sympy, latex, delimited,
+                     unranked, **dict(_PROPERTIES[word] for word in words), torch=torch, relaxation=relax,
+                     relaxation_note=note, soft=soft)  # fmt: skip
 
 
 PRIMITIVES: tuple[Primitive, ...] = (
     # bool
     _row(Op.NOT, "not", "prefix", "(B) -> B", "logical negation", np.logical_not,
-         lambda S, x: S.Not(x), r"\lnot {0}"),
+         lambda S, x: S.Not(x), r"\lnot {0}",
+         props="invertible", torch=lambda T, x: T.logical_not(x), relax="product logic", note="1 − x",
+         soft=lambda T, x: 1 - x),
     _row(Op.AND, "and", "infix", "(B, B) -> B", "logical and (no short-circuit: programs are pure)",
-         np.logical_and, lambda S, x, y: S.And(x, y), r"{0} \land {1}"),
+         np.logical_and, lambda S, x, y: S.And(x, y), r"{0} \land {1}",
+         props="commutative associative", torch=lambda T, x, y: T.logical_and(x, y), relax="product logic",
+         note="x·y", soft=lambda T, x, y: x * y),
     _row(Op.OR, "or", "infix", "(B, B) -> B", "logical or", np.logical_or,
-         lambda S, x, y: S.Or(x, y), r"{0} \lor {1}"),
+         lambda S, x, y: S.Or(x, y), r"{0} \lor {1}",
+         props="commutative associative", torch=lambda T, x, y: T.logical_or(x, y), relax="product logic",
+         note="x + y − x·y", soft=lambda T, x, y: x + y - x * y),
     _row(Op.XOR_B, "^", "infix", "(B, B) -> B", "exclusive or", np.logical_xor,
-         lambda S, x, y: S.Xor(x, y), r"{0} \oplus {1}"),
+         lambda S, x, y: S.Xor(x, y), r"{0} \oplus {1}",
+         props="commutative associative invertible", unranked=True, torch=lambda T, x, y: T.logical_xor(x, y),
+         relax="product logic", note="x + y − 2·x·y", soft=_soft_xor),
     _row(Op.EQ_B, "==", "infix", "(B, B) -> B", "equality", np.equal,
-         lambda S, x, y: S.Equivalent(x, y), r"{0} \Leftrightarrow {1}"),
+         lambda S, x, y: S.Equivalent(x, y), r"{0} \Leftrightarrow {1}",
+         props="commutative invertible", torch=lambda T, x, y: x == y, relax="product logic",
+         note="1 − (x + y − 2·x·y)", soft=lambda T, x, y: 1 - _soft_xor(T, x, y)),
     _row(Op.NE_B, "!=", "infix", "(B, B) -> B", "inequality (the same function as `^`)", np.not_equal,
-         lambda S, x, y: S.Xor(x, y), r"{0} \not\Leftrightarrow {1}"),
+         lambda S, x, y: S.Xor(x, y), r"{0} \not\Leftrightarrow {1}",
+         props="commutative invertible", torch=lambda T, x, y: x != y, relax="product logic",
+         note="x + y − 2·x·y", soft=_soft_xor),
     _row(Op.IF_B, "if", "call", "(B, B, B) -> B", "`if(c, a, b)`: a where c holds, else b", _if,
-         lambda S, c, a, b: S.ITE(c, a, b), _IF_LATEX, _ALL),  # a Piecewise is no operand of And
+         lambda S, c, a, b: S.ITE(c, a, b), _IF_LATEX, _ALL,  # a Piecewise is no operand of And
+         torch=_torch_if, relax="product logic", note="c·a + (1 − c)·b", soft=_soft_if),
     # integers
     _row(Op.NEG_I, "-", "prefix", "(I) -> I", "negation; wraps (−MIN = MIN)", np.negative,
-         lambda S, x: -x, "-{0}"),
+         lambda S, x: -x, "-{0}",
+         props="invertible", torch=lambda T, x: -x),
     _row(Op.ADD_I, "+", "infix", "(I, I) -> I", "addition; wraps on overflow", np.add,
-         lambda S, x, y: x + y, "{0} + {1}"),
+         lambda S, x, y: x + y, "{0} + {1}",
+         props="commutative associative invertible", torch=lambda T, x, y: x + y),
     _row(Op.SUB_I, "-", "infix", "(I, I) -> I", "subtraction; wraps on overflow", np.subtract,
-         lambda S, x, y: x - y, "{0} - {1}"),
+         lambda S, x, y: x - y, "{0} - {1}",
+         props="invertible", torch=lambda T, x, y: x - y),
     _row(Op.MUL_I, "*", "infix", "(I, I) -> I", "multiplication; wraps on overflow", np.multiply,
-         lambda S, x, y: x * y, r"{0} \cdot {1}"),
+         lambda S, x, y: x * y, r"{0} \cdot {1}",
+         props="commutative associative invertible", torch=lambda T, x, y: x * y),
     _row(Op.FLOORDIV_I, "//", "infix", "(I, I) -> I",
          "floor division (rounds toward −∞, as Python); x // 0 = 0; MIN // −1 = MIN", _floordiv_int,
-         _sympy_floordiv_int, r"\left\lfloor \frac{{{0}}}{{{1}}} \right\rfloor", frozenset({0, 1})),
+         _sympy_floordiv_int, r"\left\lfloor \frac{{{0}}}{{{1}}} \right\rfloor", frozenset({0, 1}),
+         torch=_torch_floordiv_int),
     _row(Op.MOD_I, "%", "infix", "(I, I) -> I",
          "remainder with the sign of the divisor (as Python); x % 0 = x, so x = (x // y)·y + x % y",
-         _mod_int, _sympy_mod_int, r"{0} \bmod {1}"),
+         _mod_int, _sympy_mod_int, r"{0} \bmod {1}",
+         props="in range", unranked=True, torch=_torch_mod_int),
     _row(Op.POW_I, "**", "infix", "(I, I) -> I",
          "power, wrapping; 0 ** 0 = 1; for y < 0: 1 if x = 1, ±1 if x = −1, else 0", _pow_int,
-         _sympy_pow_int, "{0}^{{{1}}}", frozenset({1})),
+         _sympy_pow_int, "{0}^{{{1}}}", frozenset({1}),
+         torch=_torch_pow_int),
     _row(Op.BITNOT, "~", "prefix", "(I) -> I", "bitwise not: ~x = −x − 1", np.invert,
-         lambda S, x: -x - 1, r"\mathop{{\sim}} {0}"),
+         lambda S, x: -x - 1, r"\mathop{{\sim}} {0}",
+         props="invertible", torch=lambda T, x: T.bitwise_not(x)),
     _row(Op.BITAND, "&", "infix", "(I, I) -> I", "bitwise and (two's complement)", np.bitwise_and,
-         lambda S, x, y: S.bitand(x, y), r"{0} \mathbin{{\&}} {1}"),
+         lambda S, x, y: S.bitand(x, y), r"{0} \mathbin{{\&}} {1}",
+         props="commutative associative in range", unranked=True, torch=lambda T, x, y: T.bitwise_and(x, y)),
     _row(Op.BITOR, "|", "infix", "(I, I) -> I", "bitwise or", np.bitwise_or,
-         lambda S, x, y: S.bitor(x, y), r"{0} \mathbin{{|}} {1}"),
+         lambda S, x, y: S.bitor(x, y), r"{0} \mathbin{{|}} {1}",
+         props="commutative associative in range", unranked=True, torch=lambda T, x, y: T.bitwise_or(x, y)),
     _row(Op.BITXOR, "^", "infix", "(I, I) -> I", "bitwise exclusive or", np.bitwise_xor,
-         lambda S, x, y: S.bitxor(x, y), r"{0} \oplus {1}"),
+         lambda S, x, y: S.bitxor(x, y), r"{0} \oplus {1}",
+         props="commutative associative invertible in range", unranked=True,
+         torch=lambda T, x, y: T.bitwise_xor(x, y)),
     _row(Op.SHL, "<<", "infix", "(I, I) -> I",
          "x << s = x·2^s, wrapped (s ≥ width gives 0); a negative s shifts right", _shift_left,
-         lambda S, x, s: S.floor(x * 2**s), r"{0} \ll {1}"),
+         lambda S, x, s: S.floor(x * 2**s), r"{0} \ll {1}",
+         unranked=True, torch=_torch_shift_left),
     _row(Op.SHR, ">>", "infix", "(I, I) -> I",
          "x >> s = ⌊x / 2^s⌋ (arithmetic: s ≥ width gives 0 or −1); a negative s shifts left",
-         _shift_right, lambda S, x, s: S.floor(x / 2**s), r"{0} \gg {1}"),
+         _shift_right, lambda S, x, s: S.floor(x / 2**s), r"{0} \gg {1}",
+         props="in range if unsigned", unranked=True, torch=_torch_shift_right),
     _row(Op.ABS_I, "abs", "call", "(I) -> I", "absolute value; abs(MIN) = MIN (wraps)", np.abs,
-         lambda S, x: S.Abs(x), r"\left|{0}\right|", _ALL),
+         lambda S, x: S.Abs(x), r"\left|{0}\right|", _ALL,
+         torch=lambda T, x: T.abs(x)),
     _row(Op.MIN_I, "min", "call", "(I, I) -> I", "minimum", np.minimum,
-         lambda S, x, y: S.Min(x, y), r"\min\left({0}, {1}\right)", _ALL),
+         lambda S, x, y: S.Min(x, y), r"\min\left({0}, {1}\right)", _ALL,
+         props="commutative associative in range", torch=lambda T, x, y: T.minimum(x, y)),
     _row(Op.MAX_I, "max", "call", "(I, I) -> I", "maximum", np.maximum,
-         lambda S, x, y: S.Max(x, y), r"\max\left({0}, {1}\right)", _ALL),
+         lambda S, x, y: S.Max(x, y), r"\max\left({0}, {1}\right)", _ALL,
+         props="commutative associative in range", torch=lambda T, x, y: T.maximum(x, y)),
     _row(Op.LT_I, "<", "infix", "(I, I) -> B", "less than (`a > b` is written `b < a`)", np.less,
-         lambda S, x, y: S.Lt(x, y), "{0} < {1}"),
+         lambda S, x, y: S.Lt(x, y), "{0} < {1}",
+         torch=lambda T, x, y: x < y),
     _row(Op.LE_I, "<=", "infix", "(I, I) -> B", "at most (`a >= b` is written `b <= a`)", np.less_equal,
-         lambda S, x, y: S.Le(x, y), r"{0} \le {1}"),
+         lambda S, x, y: S.Le(x, y), r"{0} \le {1}",
+         torch=lambda T, x, y: x <= y),
     _row(Op.EQ_I, "==", "infix", "(I, I) -> B", "equality", np.equal,
-         lambda S, x, y: S.Eq(x, y), "{0} = {1}"),
+         lambda S, x, y: S.Eq(x, y), "{0} = {1}",
+         props="commutative", torch=lambda T, x, y: x == y),
     _row(Op.NE_I, "!=", "infix", "(I, I) -> B", "inequality", np.not_equal,
-         lambda S, x, y: S.Ne(x, y), r"{0} \ne {1}"),
+         lambda S, x, y: S.Ne(x, y), r"{0} \ne {1}",
+         props="commutative", torch=lambda T, x, y: x != y),
+    _row(Op.POPCOUNT, "popcount", "call", "(I) -> I",
+         "the number of one bits of x in 64-bit two's complement (popcount(−1) = 64); on a bit-vector, "
+         "wrapped as every integer result: for unsigned types the ones of the N-bit pattern, while a "
+         "negative iN counts its sign extension to 64 bits too (write popcount(uN(x)) for the N bits); "
+         "not invertible",
+         _popcount, lambda S, x: S.integer_function("popcount", _popcount_of_int)(x),
+         r"\operatorname{{popcount}}\left({0}\right)", _ALL, props="in range if unsigned",
+         torch=_torch_popcount),
     _row(Op.IF_I, "if", "call", "(B, I, I) -> I", "`if(c, a, b)`: a where c holds, else b", _if,
-         _sympy_if, _IF_LATEX, _ALL),
+         _sympy_if, _IF_LATEX, _ALL,
+         props="in range", torch=_torch_if),
     # reals: IEEE-754 double; NaN and ±inf are ordinary values and propagate
     _row(Op.NEG_R, "-", "prefix", "(R) -> R", "negation", _real(np.negative),
-         lambda S, x: -x, "-{0}"),
+         lambda S, x: -x, "-{0}",
+         props="invertible", torch=lambda T, x: -x, relax="exact"),
     _row(Op.ADD_R, "+", "infix", "(R, R) -> R", "addition (IEEE)", _real(np.add),
-         lambda S, x, y: x + y, "{0} + {1}"),
+         lambda S, x, y: x + y, "{0} + {1}",
+         props="commutative invertible", torch=lambda T, x, y: x + y, relax="exact"),
     _row(Op.SUB_R, "-", "infix", "(R, R) -> R", "subtraction (IEEE)", _real(np.subtract),
-         lambda S, x, y: x - y, "{0} - {1}"),
+         lambda S, x, y: x - y, "{0} - {1}",
+         props="invertible", torch=lambda T, x, y: x - y, relax="exact"),
     _row(Op.MUL_R, "*", "infix", "(R, R) -> R", "multiplication (IEEE)", _real(np.multiply),
-         lambda S, x, y: x * y, r"{0} \cdot {1}"),
+         lambda S, x, y: x * y, r"{0} \cdot {1}",
+         props="commutative invertible", torch=lambda T, x, y: x * y, relax="exact"),
     # x * y**-1, not x / y: sympy raises ZeroDivisionError for Float(1.0) / Float(0.0).
     _row(Op.DIV_R, "/", "infix", "(R, R) -> R", "division (IEEE): x / 0 = ±inf, 0 / 0 = NaN",
-         _real(np.divide), lambda S, x, y: x * y**-1, r"\frac{{{0}}}{{{1}}}", frozenset({0, 1})),
+         _real(np.divide), lambda S, x, y: x * y**-1, r"\frac{{{0}}}{{{1}}}", frozenset({0, 1}),
+         props="invertible", torch=lambda T, x, y: x / y, relax="exact"),
     _row(Op.FLOORDIV_R, "//", "infix", "(R, R) -> R", "⌊x / y⌋, with IEEE division",
          _real(lambda x, y: np.floor(np.divide(x, y))), lambda S, x, y: S.floor(x * y**-1),
-         r"\left\lfloor \frac{{{0}}}{{{1}}} \right\rfloor", frozenset({0, 1})),
+         r"\left\lfloor \frac{{{0}}}{{{1}}} \right\rfloor", frozenset({0, 1}),
+         torch=lambda T, x, y: _straight_through(T)(T.floor, x / y), relax="straight-through",
+         note="the gradient of x / y"),
     _row(Op.MOD_R, "%", "infix", "(R, R) -> R",
          "remainder with the sign of the divisor (as Python); x % 0 = NaN", _real(np.mod),
-         _sympy_mod_real, r"{0} \bmod {1}"),
+         _sympy_mod_real, r"{0} \bmod {1}",
+         unranked=True, torch=_torch_mod_real, relax="exact", note="piecewise: 1 in x, −⌊x / y⌋ in y"),
     _row(Op.POW_R, "**", "infix", "(R, R) -> R",
          "IEEE pow: a negative base with a non-integer exponent gives NaN, 0 ** −1 = inf",
-         _real(np.power), lambda S, x, y: x**y, "{0}^{{{1}}}", frozenset({1})),
+         _real(np.power), lambda S, x, y: x**y, "{0}^{{{1}}}", frozenset({1}),
+         props="NaN-absorbing", torch=lambda T, x, y: T.pow(x, y), relax="exact"),
     _row(Op.ABS_R, "abs", "call", "(R) -> R", "absolute value", _real(np.abs),
-         lambda S, x: S.Abs(x), r"\left|{0}\right|", _ALL),
+         lambda S, x: S.Abs(x), r"\left|{0}\right|", _ALL,
+         torch=lambda T, x: T.abs(x), relax="exact", note="piecewise"),
     _row(Op.MIN_R, "min", "call", "(R, R) -> R", "minimum; NaN if either is NaN", _real(np.minimum),
-         lambda S, x, y: S.Min(x, y), r"\min\left({0}, {1}\right)", _ALL),
+         lambda S, x, y: S.Min(x, y), r"\min\left({0}, {1}\right)", _ALL,
+         props="commutative associative", torch=_torch_min, relax="exact", note="piecewise"),
     _row(Op.MAX_R, "max", "call", "(R, R) -> R", "maximum; NaN if either is NaN", _real(np.maximum),
-         lambda S, x, y: S.Max(x, y), r"\max\left({0}, {1}\right)", _ALL),
+         lambda S, x, y: S.Max(x, y), r"\max\left({0}, {1}\right)", _ALL,
+         props="commutative associative", torch=_torch_max, relax="exact", note="piecewise"),
     _row(Op.SIN, "sin", "call", "(R) -> R", "sine; sin(±inf) = NaN", _real(np.sin),
-         lambda S, x: S.sin(x), r"\sin\left({0}\right)", _ALL),
+         lambda S, x: S.sin(x), r"\sin\left({0}\right)", _ALL,
+         torch=lambda T, x: T.sin(x), relax="exact"),
     _row(Op.COS, "cos", "call", "(R) -> R", "cosine; cos(±inf) = NaN", _real(np.cos),
-         lambda S, x: S.cos(x), r"\cos\left({0}\right)", _ALL),
+         lambda S, x: S.cos(x), r"\cos\left({0}\right)", _ALL,
+         torch=lambda T, x: T.cos(x), relax="exact"),
     _row(Op.TAN, "tan", "call", "(R) -> R", "tangent", _real(np.tan),
-         lambda S, x: S.tan(x), r"\tan\left({0}\right)", _ALL),
+         lambda S, x: S.tan(x), r"\tan\left({0}\right)", _ALL,
+         torch=lambda T, x: T.tan(x), relax="exact"),
     _row(Op.EXP, "exp", "call", "(R) -> R", "e^x; overflows to inf", _real(np.exp),
-         lambda S, x: S.exp(x), r"e^{{{0}}}", _ALL),
+         lambda S, x: S.exp(x), r"e^{{{0}}}", _ALL,
+         props="invertible", torch=lambda T, x: T.exp(x), relax="exact"),
     _row(Op.LOG, "log", "call", "(R) -> R", "natural logarithm; log(0) = −inf, log(x < 0) = NaN",
-         _real(np.log), lambda S, x: S.log(x), r"\log\left({0}\right)", _ALL),
+         _real(np.log), lambda S, x: S.log(x), r"\log\left({0}\right)", _ALL,
+         props="invertible", torch=lambda T, x: T.log(x), relax="exact"),
     _row(Op.SQRT, "sqrt", "call", "(R) -> R", "square root; sqrt(x < 0) = NaN", _real(np.sqrt),
-         lambda S, x: S.sqrt(x), r"\sqrt{{{0}}}", _ALL),
+         lambda S, x: S.sqrt(x), r"\sqrt{{{0}}}", _ALL,
+         props="invertible", torch=lambda T, x: T.sqrt(x), relax="exact"),
     _row(Op.TANH, "tanh", "call", "(R) -> R", "hyperbolic tangent", _real(np.tanh),
-         lambda S, x: S.tanh(x), r"\tanh\left({0}\right)", _ALL),
+         lambda S, x: S.tanh(x), r"\tanh\left({0}\right)", _ALL,
+         torch=lambda T, x: T.tanh(x), relax="exact"),
     _row(Op.FLOOR, "floor", "call", "(R) -> R", "largest integer ≤ x, as a real", _real(np.floor),
-         lambda S, x: S.floor(x), r"\left\lfloor {0} \right\rfloor", _ALL),
+         lambda S, x: S.floor(x), r"\left\lfloor {0} \right\rfloor", _ALL,
+         torch=lambda T, x: _straight_through(T)(T.floor, x), relax="straight-through",
+         note="the gradient of x"),
     _row(Op.CEIL, "ceil", "call", "(R) -> R", "smallest integer ≥ x, as a real", _real(np.ceil),
-         lambda S, x: S.ceiling(x), r"\left\lceil {0} \right\rceil", _ALL),
+         lambda S, x: S.ceiling(x), r"\left\lceil {0} \right\rceil", _ALL,
+         torch=lambda T, x: _straight_through(T)(T.ceil, x), relax="straight-through",
+         note="the gradient of x"),
     _row(Op.LT_R, "<", "infix", "(R, R) -> B", "less than; false if either is NaN", _real(np.less),
-         lambda S, x, y: S.Lt(x, y), "{0} < {1}"),
+         lambda S, x, y: S.Lt(x, y), "{0} < {1}",
+         props="NaN-absorbing", torch=lambda T, x, y: x < y),
     _row(Op.LE_R, "<=", "infix", "(R, R) -> B", "at most; false if either is NaN", _real(np.less_equal),
-         lambda S, x, y: S.Le(x, y), r"{0} \le {1}"),
+         lambda S, x, y: S.Le(x, y), r"{0} \le {1}",
+         props="NaN-absorbing", torch=lambda T, x, y: x <= y),
     _row(Op.EQ_R, "==", "infix", "(R, R) -> B", "equality; NaN == NaN is false", _real(np.equal),
-         lambda S, x, y: S.Eq(x, y), "{0} = {1}"),
+         lambda S, x, y: S.Eq(x, y), "{0} = {1}",
+         props="commutative NaN-absorbing", torch=lambda T, x, y: x == y),
     _row(Op.NE_R, "!=", "infix", "(R, R) -> B", "inequality; NaN != NaN is true", _real(np.not_equal),
-         lambda S, x, y: S.Ne(x, y), r"{0} \ne {1}"),
+         lambda S, x, y: S.Ne(x, y), r"{0} \ne {1}",
+         props="commutative NaN-absorbing", torch=lambda T, x, y: x != y),
     _row(Op.IF_R, "if", "call", "(B, R, R) -> R", "`if(c, a, b)`: a where c holds, else b", _if,
-         _sympy_if, _IF_LATEX, _ALL),
+         _sympy_if, _IF_LATEX, _ALL,
+         props="NaN-absorbing", torch=_torch_if, relax="product logic", note="c·a + (1 − c)·b",
+         soft=_soft_if),
     _row(Op.PI, "pi", "constant", "() -> R", "π", lambda: np.float64(np.pi),
-         lambda S: S.pi, r"\pi"),
+         lambda S: S.pi, r"\pi",
+         torch=lambda T: T.tensor(np.pi, dtype=T.float64), relax="exact"),
     # conversions, written as calls of a type name
     _row(Op.BOOL_TO_INT, "int", "call", "(B) -> int", "1 for true, 0 for false",
-         _cast(np.int64), _sympy_indicator, r"\left[{0}\right]", _ALL),
+         _cast(np.int64), _sympy_indicator, r"\left[{0}\right]", _ALL,
+         torch=lambda T, b: b.to(T.int64)),
     _row(Op.BOOL_TO_REAL, "real", "call", "(B) -> R", "1.0 for true, 0.0 for false",
-         _cast(np.float64), _sympy_indicator, r"\left[{0}\right]", _ALL),
+         _cast(np.float64), _sympy_indicator, r"\left[{0}\right]", _ALL,
+         torch=lambda T, b: b.to(T.float64), relax="product logic", note="the truth value itself",
+         soft=lambda T, b: b),
     _row(Op.INT_TO_REAL, "real", "call", "(I) -> R", "the nearest double", _cast(np.float64),
-         lambda S, x: x, "{0}", _ALL),
+         lambda S, x: x, "{0}", _ALL,
+         torch=lambda T, x: x.to(T.float64)),
     _row(Op.REAL_TO_INT, "int", "call", "(R) -> int",
          "truncation toward 0; NaN gives 0, ±inf and out-of-range values saturate", _real(_real_to_int),
-         _sympy_truncate, r"\operatorname{{trunc}}\left({0}\right)", _ALL),
+         _sympy_truncate, r"\operatorname{{trunc}}\left({0}\right)", _ALL,
+         props="NaN-absorbing", torch=_torch_real_to_int),
     _row(Op.CONVERT_I, "<type>", "call", "(I) -> I",
          "`u8(x)`, `int(x)`, …: the integer x wrapped into the named integer type", lambda x: x,
-         lambda S, x: x, "{0}", _ALL),
+         lambda S, x: x, "{0}", _ALL,
+         torch=lambda T, x: x),
 )
 
 _BY_OP = {row.op: row for row in PRIMITIVES}
 assert len(_BY_OP) == len(PRIMITIVES) == len(Op), "one row per opcode"
 
-COMMUTATIVE = frozenset({
-    Op.AND, Op.OR, Op.XOR_B, Op.EQ_B, Op.NE_B,
-    Op.ADD_I, Op.MUL_I, Op.BITAND, Op.BITOR, Op.BITXOR, Op.MIN_I, Op.MAX_I, Op.EQ_I, Op.NE_I,
-    Op.ADD_R, Op.MUL_R, Op.MIN_R, Op.MAX_R, Op.EQ_R, Op.NE_R,
-})  # fmt: skip
-ASSOCIATIVE = frozenset({
-    Op.AND, Op.OR, Op.XOR_B, Op.ADD_I, Op.MUL_I, Op.BITAND, Op.BITOR, Op.BITXOR, Op.MIN_I,
-    Op.MAX_I, Op.MIN_R, Op.MAX_R,
-})  # fmt: skip
-# Real + and * are left out of ASSOCIATIVE: floating point does not reassociate exactly.
+COMMUTATIVE = frozenset(row.op for row in PRIMITIVES if row.commutative)
+ASSOCIATIVE = frozenset(row.op for row in PRIMITIVES if row.associative)
 
 # Names written as calls (`sin(x)`, `if(c, a, b)`), and the type names that convert.
 CALL_NAMES = frozenset(row.symbol for row in PRIMITIVES if row.fixity in ("call", "constant")) - {"<type>"}
@@ -474,8 +706,17 @@ def markdown_table() -> str:
         "the same for every `I` of one use. On bit-vectors every integer operation is followed by",
         "wrapping into N bits. Reals follow IEEE-754: NaN and ±inf are values and propagate.",
         "",
-        "| written | signature | semantics | opcode |",
-        "|---|---|---|---|",
+        "Properties: *commutative* and *associative* (exactly: real `+` and `*` round), *NaN-absorbing*",
+        "(a NaN argument can give a number), *invertible* (the backward search solves it for an operand),",
+        "*in range* (on bit-vectors the result never leaves the type's range).",
+        "",
+        "Each row also has a torch translation, forward-equal to the semantics on bool, int64 and",
+        "float64 tensors (sqrt and the transcendental functions up to their last bit). Its gradient:",
+        "",
+        *(f"- *{word}*: {meaning}" for word, meaning in RELAXATIONS.items()),
+        "",
+        "| written | signature | semantics | properties | torch gradient | opcode |",
+        "|---|---|---|---|---|---|",
     ]
     for row in PRIMITIVES:
         if row.fixity == "infix":
@@ -489,8 +730,15 @@ def markdown_table() -> str:
             written = f"`{symbol}(" + ", ".join("abc"[: row.arity]) + ")`"
         signature = f"({', '.join(row.args)}) → {row.result}"
         semantics = row.semantics.replace("|", "\\|")
-        lines.append(f"| {written} | {signature} | {semantics} | {row.op.name} |")
+        relaxation = f"{row.relaxation}: {row.relaxation_note}" if row.relaxation_note else row.relaxation
+        properties = _properties_text(row)
+        lines.append(f"| {written} | {signature} | {semantics} | {properties} | {relaxation} | {row.op.name} |")
     return "\n".join(lines) + "\n"
+
+
+def _properties_text(row: Primitive) -> str:
+    words = [word for word, (name, value) in _PROPERTIES.items() if getattr(row, name) == value]
+    return ", ".join(words)
 
 
 def overloads(symbol: str, arity: int) -> tuple[Primitive, ...]:

@@ -20,7 +20,7 @@ from enum import IntEnum
 from typing import Any
 
 from .errors import Span
-from .primitives import Op, Precedence, Primitive, primitive
+from .primitives import PRIMITIVES, Op, Precedence, Primitive, primitive
 from .types import Type
 
 __all__ = ["Expr", "Program", "Lit", "Var", "Hole", "Apply", "literal"]
@@ -188,15 +188,25 @@ def literal(value: bool | int | float, type: Type) -> Expr:
 
 # --- canonical text ---------------------------------------------------------------------------
 
-# Operations whose result type is the type of their (non-condition) arguments: an integer
-# literal tree built from them takes its type from the context, as the type checker does.
-FLEXIBLE_OPS = frozenset({
-    Op.NEG_I, Op.ADD_I, Op.SUB_I, Op.MUL_I, Op.FLOORDIV_I, Op.MOD_I, Op.POW_I, Op.BITNOT,
-    Op.BITAND, Op.BITOR, Op.BITXOR, Op.SHL, Op.SHR, Op.ABS_I, Op.MIN_I, Op.MAX_I, Op.IF_I,
-    Op.NEG_R, Op.ADD_R, Op.SUB_R, Op.MUL_R, Op.FLOORDIV_R, Op.MOD_R, Op.POW_R, Op.ABS_R,
-    Op.MIN_R, Op.MAX_R, Op.IF_R,
-})  # fmt: skip
-_CONVERSIONS = frozenset({Op.BOOL_TO_INT, Op.BOOL_TO_REAL, Op.INT_TO_REAL, Op.REAL_TO_INT, Op.CONVERT_I})
+def _flexible_ops() -> frozenset[Op]:
+    """Operations whose result type is the type of their (non-condition) arguments and whose
+    symbol has such an integer row: an integer literal tree built from them takes its type from
+    the context, as the type checker does (`1 + 2` may be a `u8`, or a `real` through `+`'s real
+    row; `1 / 2` is no integer tree)."""
+    def returns_argument_type(row: Primitive) -> bool:
+        shared = row.args[1:] if row.symbol == "if" else row.args
+        return row.result in ("I", "R") and all(letter == row.result for letter in shared)
+
+    integer = {(row.symbol, row.arity) for row in PRIMITIVES if row.result == "I" and returns_argument_type(row)}
+    integer.discard(("<type>", 1))  # a conversion names its type
+    return frozenset(
+        row.op for row in PRIMITIVES if (row.symbol, row.arity) in integer and returns_argument_type(row)
+    )
+
+
+FLEXIBLE_OPS = _flexible_ops()
+# The rows written as a type name (`int(b)`, `real(n)`, `u8(n)`).
+_CONVERSIONS = frozenset(row.op for row in PRIMITIVES if row.symbol == "<type>" or Type.named(row.symbol))
 _RIGID = "rigid"  # context of a conversion's argument: a flexible tree there must be annotated
 
 
@@ -333,7 +343,7 @@ class LatexPrecedence(IntEnum):
 # Symbols with no conventional precedence against the others (⊕, &, |, ≪, ≫, mod: is
 # `a + b mod c` (a + b) mod c?). They are parenthesized as operands of any other operation, and
 # their operands are unless atoms, `∼x`, or the left operand of the same operation (a ≫ 1 ≫ 1).
-UNRANKED_IN_LATEX = frozenset({Op.XOR_B, Op.BITAND, Op.BITOR, Op.BITXOR, Op.SHL, Op.SHR, Op.MOD_I, Op.MOD_R})
+UNRANKED_IN_LATEX = frozenset(row.op for row in PRIMITIVES if row.latex_unranked)
 
 _LATEX_PRECEDENCE = {
     Precedence.OR: LatexPrecedence.OR, Precedence.AND: LatexPrecedence.AND, Precedence.NOT: LatexPrecedence.NOT,
@@ -344,7 +354,7 @@ _LATEX_PRECEDENCE = {
     Precedence.BITOR: LatexPrecedence.SUM, Precedence.BITXOR: LatexPrecedence.SUM,
     Precedence.BITAND: LatexPrecedence.SUM, Precedence.SHIFT: LatexPrecedence.SUM,
 }  # fmt: skip
-_TRANSPARENT = frozenset({Op.INT_TO_REAL, Op.CONVERT_I})  # rendered as their argument ("{0}")
+_TRANSPARENT = frozenset(row.op for row in PRIMITIVES if row.latex == "{0}")  # rendered as their argument
 
 
 @dataclass(frozen=True, slots=True)

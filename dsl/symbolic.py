@@ -19,8 +19,9 @@ Imports sympy, so it is imported only when a program is exported.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -55,11 +56,11 @@ from sympy import (  # noqa: F401  (the primitive table's sympy column reads the
     tanh,
 )
 
-from .primitives import Op
+from .primitives import Primitive
 from .program import Apply, Expr, Hole, Lit, Var
 from .types import Type
 
-__all__ = ["to_sympy", "symbol", "bitand", "bitor", "bitxor", "evaluate_expression", "Unevaluable"]
+__all__ = ["to_sympy", "symbol", "bitand", "bitor", "bitxor", "integer_function", "evaluate_expression", "Unevaluable"]
 
 
 class _Bitwise(sympy.Function):
@@ -103,6 +104,27 @@ class bitxor(_Bitwise):  # noqa: N801
     latex_symbol = r"\oplus"
 
 
+class _IntegerFunction(sympy.Function):
+    """A function of integers that a primitive defines by a Python function (the table's rows
+    with no sympy counterpart): evaluated on Integer arguments, symbolic otherwise, and
+    computed point by point by `evaluate_expression`. Made by `integer_function`."""
+
+    is_integer = True
+    function: Any = None
+
+    @classmethod
+    def eval(cls, *args: Any) -> Any:
+        if all(arg.is_Integer for arg in args):
+            return sympy.Integer(cls.function(*(int(arg) for arg in args)))
+        return None
+
+
+@functools.cache
+def integer_function(name: str, function: Callable[..., int]) -> type[sympy.Function]:
+    """The sympy function `name` computing `function` on Python integers (one class per name)."""
+    return type(name, (_IntegerFunction,), {"function": staticmethod(function)})
+
+
 def symbol(name: str, type_: Type) -> sympy.Symbol:
     """The sympy symbol for an input."""
     if type_.kind == "int":
@@ -120,9 +142,11 @@ def Mod(x: Any, y: Any) -> Any:  # noqa: N802  (the primitive table reads it as 
     return sympy.Mod(x, y, evaluate=bool(x.is_number and y.is_number))
 
 
-# Bit-vector results that cannot leave the type's range need no `Mod`; `>>` only on unsigned
-# types, as a negative shift amount (`s >> -7` on an i8) shifts left.
-_IN_RANGE = frozenset({Op.BITAND, Op.BITOR, Op.BITXOR, Op.MIN_I, Op.MAX_I, Op.IF_I, Op.MOD_I})
+def _in_range(row: Primitive, type_: Type) -> bool:
+    """Bit-vector results that cannot leave the type's range need no `Mod` (the row's
+    `in_range`: `>>` only on unsigned types, as a negative shift amount (`s >> -7` on an i8)
+    shifts left)."""
+    return row.in_range == "always" or (row.in_range == "unsigned" and not type_.signed)
 
 
 def to_sympy(program: Expr) -> Any:
@@ -141,7 +165,7 @@ def to_sympy(program: Expr) -> Any:
                 return sympy.Symbol(f"<{type_}>")
             case Apply(op=op, args=args, type=type_):
                 expression = node.primitive.sympy(namespace, *(convert(arg) for arg in args))
-                if type_.is_bitvector and op not in _IN_RANGE and not (op == Op.SHR and not type_.signed):
+                if type_.is_bitvector and not _in_range(node.primitive, type_):
                     expression = _wrap(expression, type_)
                 return expression
         raise TypeError(f"not a program node: {node!r}")
@@ -262,6 +286,8 @@ def _numeric(node: Any, columns: dict[str, np.ndarray], size: int) -> Any:
             return _branches(((then, condition), (otherwise, True)), columns, size)
         return _branches(node.args, columns, size)
     args = [_numeric(arg, columns, size) for arg in node.args]
+    if isinstance(node, _IntegerFunction):
+        return _integers(node.function)(*args)
     operation = _OPERATIONS.get(type(node).__name__) or _OPERATIONS.get(node.func.__name__)
     if operation is None:
         raise Unevaluable(f"no numeric evaluation of {node.func.__name__}")
@@ -398,6 +424,17 @@ def _bitwise(function: Any) -> Any:
         if _is_float(x) or _is_float(y):
             raise Unevaluable("a bitwise operation on reals")
         return _elementwise(lambda a, b: function(_integral(a), _integral(b)), x, y)
+
+    return apply
+
+
+def _integers(function: Any) -> Any:
+    """`function` of Python integers, point by point (exact: object arrays never wrap)."""
+
+    def apply(*values: Any) -> Any:
+        if any(_is_float(value) for value in values):
+            raise Unevaluable("an integer function of reals")
+        return _elementwise(lambda *numbers: function(*(_integral(number) for number in numbers)), *values)
 
     return apply
 

@@ -26,7 +26,8 @@ from fractions import Fraction
 import numpy as np
 from numba import njit
 
-from dsl import Apply, Expr, Op
+from dsl import PRIMITIVES, Apply, Expr, Op
+from dsl.primitives import COMMUTATIVE
 
 from .bank import Bank
 from .kernels import _hash, _key, _same, _slot_for, _wrap
@@ -34,11 +35,8 @@ from .space import Choice, SearchSpace
 
 __all__ = ["BackwardSearch", "INVERTIBLE"]
 
-INVERTIBLE = frozenset({
-    Op.ADD_I, Op.SUB_I, Op.MUL_I, Op.BITXOR, Op.ADD_R, Op.SUB_R, Op.MUL_R, Op.DIV_R, Op.XOR_B, Op.NE_B, Op.EQ_B,
-    Op.NEG_I, Op.BITNOT, Op.NOT, Op.NEG_R, Op.EXP, Op.LOG, Op.SQRT,
-})  # fmt: skip
-_COMMUTATIVE = frozenset({Op.ADD_I, Op.MUL_I, Op.BITXOR, Op.ADD_R, Op.MUL_R, Op.XOR_B, Op.NE_B, Op.EQ_B})
+INVERTIBLE = frozenset(row.op for row in PRIMITIVES if row.invertible)  # each has a case below
+_COMMUTATIVE = INVERTIBLE & COMMUTATIVE  # solved for one operand only
 
 _ADD_I, _SUB_I, _MUL_I, _EQ_B = int(Op.ADD_I), int(Op.SUB_I), int(Op.MUL_I), int(Op.EQ_B)
 _NEG_I, _BITNOT, _NOT = int(Op.NEG_I), int(Op.BITNOT), int(Op.NOT)

@@ -31,7 +31,7 @@ import math
 import numpy as np
 from numba import njit
 
-from dsl.primitives import Op
+from dsl.primitives import PRIMITIVES, Op, Primitive
 
 __all__ = ["combine", "insert_rows", "rebuild_table", "KERNEL_CLASS", "round_reals"]
 
@@ -89,6 +89,15 @@ def _shift_right(x, s):
 
 
 @njit(inline="always")
+def _popcount(x):
+    # Hacker's Delight 5-1 on int64 (as dsl/primitives.py's torch column): ones of the 64-bit pattern.
+    x = x - ((x >> 1) & np.int64(0x5555555555555555))
+    x = (x & np.int64(0x3333333333333333)) + ((x >> 2) & np.int64(0x3333333333333333))
+    x = (x + (x >> 4)) & np.int64(0x0F0F0F0F0F0F0F0F)
+    return (x * np.int64(0x0101010101010101)) >> 56
+
+
+@njit(inline="always")
 def _int_op(op, condition, y, z):
     # A bool first argument (Op.IF_I, Op.BOOL_TO_INT) comes as uint8: widened here, or the unsigned
     # branches (-x, ~x) would type as uint64 and every result would pass through float64.
@@ -135,6 +144,8 @@ def _int_op(op, condition, y, z):
         return x if x > y else y
     if op == Op.IF_I:
         return y if x else z
+    if op == Op.POPCOUNT:
+        return _popcount(x)
     return np.int64(x)  # Op.BOOL_TO_INT, Op.CONVERT_I: the caller wraps
 
 
@@ -445,18 +456,16 @@ def _combine_packed(x, y, z, ranges, meta, bank, state, nan_mask, op):
 
 _KERNELS = {"int": _combine_int, "real_to_int": _combine_real_to_int, "real": _combine_real, "bool": _combine_bool,
             "packed": _combine_packed}  # fmt: skip
-_CLASSES = {
-    "int": [Op.NEG_I, Op.ADD_I, Op.SUB_I, Op.MUL_I, Op.FLOORDIV_I, Op.MOD_I, Op.POW_I, Op.BITNOT, Op.BITAND,
-            Op.BITOR, Op.BITXOR, Op.SHL, Op.SHR, Op.ABS_I, Op.MIN_I, Op.MAX_I, Op.IF_I, Op.BOOL_TO_INT,
-            Op.CONVERT_I],
-    "real_to_int": [Op.REAL_TO_INT],
-    "real": [Op.NEG_R, Op.ADD_R, Op.SUB_R, Op.MUL_R, Op.DIV_R, Op.FLOORDIV_R, Op.MOD_R, Op.POW_R, Op.ABS_R,
-             Op.MIN_R, Op.MAX_R, Op.SIN, Op.COS, Op.TAN, Op.EXP, Op.LOG, Op.SQRT, Op.TANH, Op.FLOOR, Op.CEIL,
-             Op.IF_R, Op.BOOL_TO_REAL, Op.INT_TO_REAL],
-    "bool": [Op.NOT, Op.AND, Op.OR, Op.XOR_B, Op.NE_B, Op.EQ_B, Op.IF_B, Op.LT_I, Op.LT_R, Op.LE_I, Op.LE_R,
-             Op.EQ_I, Op.EQ_R, Op.NE_I, Op.NE_R],
-}  # fmt: skip
-KERNEL_CLASS = {op: cls for cls, ops in _CLASSES.items() for op in ops}
+
+
+def _kernel_class(row: Primitive) -> str:
+    """The kernel that applies `row`, by its signature: the scalar function above that has its case."""
+    if row.result in ("B", "R"):
+        return {"B": "bool", "R": "real"}[row.result]
+    return "real_to_int" if "R" in row.args else "int"
+
+
+KERNEL_CLASS = {row.op: _kernel_class(row) for row in PRIMITIVES if row.fixity != "constant"}
 assert set(KERNEL_CLASS) == set(Op) - {Op.PI}, "every primitive but the constant pi has a kernel"
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from dsl import Apply, Expr, Grammar, Hole, Op, Task, Type, Var, evaluate
 from dsl.grammars import bits_of, choice_probability
-from dsl.primitives import COMMUTATIVE
+from dsl.primitives import COMMUTATIVE, PRIMITIVES
 
 __all__ = ["Choice", "SearchSpace", "STORAGE", "NAN_ABSORBING", "build_space", "pack", "unpack"]
 
@@ -34,8 +34,9 @@ STORAGE = {"bool": np.uint8, "int": np.int64, "real": np.float64}
 
 # Operations that can turn a NaN argument into a non-NaN result. Without them in the grammar, a
 # program that is NaN at a training point can never be part of a fit, and is dropped.
-NAN_ABSORBING = frozenset({Op.LT_R, Op.LE_R, Op.EQ_R, Op.NE_R, Op.IF_R, Op.REAL_TO_INT, Op.POW_R})
-PACKABLE = frozenset({Op.NOT, Op.AND, Op.OR, Op.XOR_B, Op.EQ_B, Op.NE_B, Op.IF_B})
+NAN_ABSORBING = frozenset(row.op for row in PRIMITIVES if row.nan_absorbing)
+# The operations of bools on bools: the kernels apply them to truth tables packed in words.
+PACKABLE = frozenset(row.op for row in PRIMITIVES if row.result == "B" and set(row.args) == {"B"})
 
 
 @dataclass(frozen=True, eq=False)

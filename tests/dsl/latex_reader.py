@@ -63,7 +63,8 @@ _FUNCTIONS = ("tanh", "sin", "cos", "tan", "log", "min", "max")
 _TOKEN = re.compile(
     r"\s*(\\begin\{cases\}|\\end\{cases\}|\\text\{if \}|\\text\{otherwise\}|\\\\|&"
     r"|\\left\\lfloor|\\right\\rfloor|\\left\\lceil|\\right\\rceil|\\left\(|\\right\)|\\left\||\\right\|"
-    r"|\\left\[|\\right\]|\\frac|\\sqrt|\\operatorname\{trunc\}|\\(?:" + "|".join(_FUNCTIONS) + r")(?![a-zA-Z])"
+    r"|\\left\[|\\right\]|\\frac|\\sqrt|\\operatorname\{(?:trunc|popcount)\}"
+    r"|\\(?:" + "|".join(_FUNCTIONS) + r")(?![a-zA-Z])"
     r"|\\not\\Leftrightarrow|\\Leftrightarrow|\\lor|\\land|\\lnot|\\oplus|\\le(?![a-zA-Z])|\\ne(?![a-zA-Z])"
     r"|\\ll|\\gg|\\cdot|\\bmod|\\mathbin\{\\&\}|\\mathbin\{\|\}|\\mathop\{\\sim\}|\\mathrm\{(?:true|false)\}"
     r"|\\pi(?![a-zA-Z])|\\mathit\{(?:[^{}\\]|\\_)*\}|\\[a-zA-Z]+|[A-Za-z](?:_\{\d+\})?"
@@ -161,9 +162,10 @@ class _Reader:
             return Read(r"\left[{0}\right]", (self.delimited(r"\right]"),))
         if token == r"\sqrt":
             return Read(r"\sqrt{{{0}}}", (self.braced(),))
-        if token == r"\operatorname{trunc}":
+        if token in (r"\operatorname{trunc}", r"\operatorname{popcount}"):
             self.take(r"\left(")
-            return Read(r"\operatorname{{trunc}}\left({0}\right)", (self.delimited(r"\right)"),))
+            name = token.removeprefix(r"\operatorname")
+            return Read(r"\operatorname{" + name + r"}\left({0}\right)", (self.delimited(r"\right)"),))
         if token.lstrip("\\") in _FUNCTIONS:
             self.take(r"\left(")
             args = [self.expression()]

@@ -228,6 +228,8 @@ def _integer(op: Op, args: list, checked: bool) -> int:
             return _shift_left(x, -s, checked)
         case Op.ABS_I, [x]:
             return abs(x)
+        case Op.POPCOUNT, [x]:
+            return bin(x & (_MODULUS - 1)).count("1")  # the ones of the 64-bit two's complement
         case Op.MIN_I, [x, y]:
             return min(x, y)
         case Op.MAX_I, [x, y]:

@@ -83,6 +83,23 @@ CASES = [
         grammar { i8 -> s, t, 1, i8 ^ i8, i8 & i8, i8 | i8, i8 >> 1, i8 << 1, i8 + i8 }
         split train 50% seed 0
     }"""),
+    Case("popcount_u8", 12.0, text="""task t {
+        input x: u8 240..255
+        input y: u8 0..7
+        output u8
+        target popcount(x & y)
+        grammar { u8 -> x, y, 1, popcount(u8), u8 & u8, u8 + u8, u8 >> 1 }
+        split train 50% seed 3
+    }"""),
+    Case("popcount_negative", 14.0, text="""task t {
+        input a: int -10..10
+        input s: i8 -128..-100
+        output i8
+        target popcount(s) - i8(popcount(a))
+        grammar { i8 -> s, i8(int), popcount(i8), i8 - i8, ~i8
+                  int -> a, 1, popcount(int), -int, int + int }
+        split train 50% seed 1
+    }"""),
     Case("reals_exact", 15.0, text="""task t {
         input x: real -2..2
         output real
