@@ -7,14 +7,18 @@
 
 Enumeration in exact order of description length with observational-equivalence pruning
 (enumerate.py, compiled kernels in kernels.py), two-part codes for noisy data (mdl.py), the
-posterior over the functions found (result.py).
+posterior over the functions found (result.py); the settings in config.py, the one
+enumeration of a grammar's functions that other packages use in tables.py.
 """
 
-from .result import Candidate, Posterior, PosteriorEntry, SearchStats, SynthesisResult
-from .synthesize import Progress, synthesize
-from .tables import FunctionTable, minimal_programs
+from .config import SearchConfig
+from .mdl import DataCode
+from .result import STATUSES, Candidate, Posterior, PosteriorEntry, SearchStats, SynthesisResult
+from .synthesize import SEARCHERS, Progress, Searcher, synthesize
+from .tables import FunctionEnumeration, FunctionLevel, FunctionTable, enumerate_functions, minimal_programs
 
 __all__ = [
-    "Candidate", "FunctionTable", "Posterior", "PosteriorEntry", "Progress", "SearchStats", "SynthesisResult",
-    "minimal_programs", "synthesize",
+    "STATUSES", "SEARCHERS", "Candidate", "DataCode", "FunctionEnumeration", "FunctionLevel", "FunctionTable",
+    "Posterior", "PosteriorEntry", "Progress", "SearchConfig", "SearchStats", "Searcher", "SynthesisResult",
+    "enumerate_functions", "minimal_programs", "synthesize",
 ]  # fmt: skip
