@@ -6,7 +6,8 @@ network (search/mdl.py: exceptions for discrete outputs, a Gaussian code of the 
 reals). The distilled program minimizes the sum.
 
 The candidates are the synthesizer's: one enumeration of the grammar in order of description
-length, with observational equivalence on all points, up to a bound (`max_bits`) — the
+length, with observational equivalence on all points, up to a bound (`max_bits`:
+`search.enumerate_functions`) — the
 distinct functions it meets do not depend on the network, so one enumeration serves every
 recorded step of a trace, and each step only scores them. Within the bound the distilled
 program is exact: no program of at most `max_bits` bits gives a shorter code.
