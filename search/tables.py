@@ -191,10 +191,10 @@ def enumerate_functions(
     """The distinct functions of `task`'s grammar (of its output type), each through its
     shortest program, in order of description length: iterate the result for its levels.
 
-        >>> functions = search.enumerate_functions(dsl.load_task("majority3"), max_bits=12)
-        >>> for level in functions:
-        ...     print(level.bits, level.size)
-        >>> functions.status, str(functions.program(0))
+        functions = search.enumerate_functions(dsl.load_task("majority3"), max_bits=12)
+        for level in functions:  # levels of 2.81, 5.61, 8.42, 11.23 bits: 3, 3, 10, 22 functions
+            print(level.bits, level.size, level.values)
+        functions.status, functions.program(0)  # ('bits', x)
 
     Two programs are one function when their values agree at the `equivalence` points ('all'
     or 'train'). The enumeration stops when the grammar is exhausted within `max_bits`, or when
