@@ -80,7 +80,8 @@ class FunctionEnumeration:
     def __iter__(self) -> Iterator[FunctionLevel]:
         """Run the enumeration (once: its clocks start now), yielding every level closed, then
         the level a budget cut short if it kept rows (`complete=False`). A caller may stop
-        early (`break`): `status` then stays None."""
+        early (`break`): `status` then stays None. Ctrl-C is the caller's: KeyboardInterrupt
+        passes through (the rows met so far stay readable)."""
         if self._iterated:
             raise RuntimeError("a FunctionEnumeration runs once: call enumerate_functions again")
         self._iterated = True
@@ -98,8 +99,6 @@ class FunctionEnumeration:
                     raise Stop("memory")
         except Stop as stop:
             status = stop.reason
-        except KeyboardInterrupt:
-            status = "interrupted"
         self.status = status
         if bank.size > closed_end:
             yield FunctionLevel(enumerator.level_bits, closed_end, bank.size, bank.values[closed_end : bank.size], False)
@@ -202,8 +201,9 @@ def enumerate_functions(
     (SearchConfig's deterministic budget), `max_memory_mb` (the rows are reserved now; once
     they are full it stops, as nothing more would be kept), or when `stop()`, called after
     every kernel call, names a reason. `status` says which ("exhausted", "bits", "time",
-    "candidates", "memory", "interrupted", or `stop`'s reason). The kernels are compiled (or
-    loaded) here, before the clock starts. SearchError for a budget out of range."""
+    "candidates", "memory", or `stop`'s reason); Ctrl-C raises KeyboardInterrupt. The kernels
+    are compiled (or loaded) here, before the clock starts. SearchError for a budget out of
+    range."""
     return FunctionEnumeration(task, max_bits=max_bits, max_seconds=max_seconds, max_memory_mb=max_memory_mb,
                                max_candidates=max_candidates, equivalence=equivalence, stop=stop)  # fmt: skip
 
@@ -238,12 +238,15 @@ def minimal_programs(
     total = 2**functions.n_points if task.output_type.kind == "bool" else math.inf
     closed: list[FunctionLevel] = []
     status = None
-    for level in functions:
-        if level.complete and level.size:
-            closed.append(level)
-        if level.complete and len(functions) >= total:
-            status = "solved"
-            break
+    try:
+        for level in functions:
+            if level.complete and level.size:
+                closed.append(level)
+            if level.complete and len(functions) >= total:
+                status = "solved"
+                break
+    except KeyboardInterrupt:
+        status = "interrupted"
     bits = np.concatenate([np.full(level.size, level.bits) for level in closed]) if closed else np.empty(0)
     status = status or functions.status or "exhausted"
     table = functions.values[: len(bits)].copy()
