@@ -7,20 +7,24 @@
 
 Enumeration in exact order of description length with observational-equivalence pruning
 (enumerate.py, compiled kernels in kernels.py), two-part codes for noisy data (mdl.py), the
-posterior over the functions found (result.py). `ProgramRegressor` and `ProgramClassifier`
-(estimator.py) are scikit-learn estimators over `synthesize`, imported on first use: `import
-search` imports neither scikit-learn nor pandas.
+posterior over the functions found (result.py); the settings in config.py, the one
+enumeration of a grammar's functions that other packages use in tables.py. `ProgramRegressor`
+and `ProgramClassifier` (estimator.py) are scikit-learn estimators over `synthesize`, imported on
+first use: `import search` imports neither scikit-learn nor pandas.
 """
 
 from typing import TYPE_CHECKING, Any
 
-from .result import Candidate, Posterior, PosteriorEntry, SearchStats, SynthesisResult
-from .synthesize import Progress, synthesize
-from .tables import FunctionTable, minimal_programs
+from .config import SearchConfig
+from .mdl import DataCode
+from .result import STATUSES, Candidate, Posterior, PosteriorEntry, SearchStats, SynthesisResult
+from .synthesize import SEARCHERS, Progress, Searcher, synthesize
+from .tables import FunctionEnumeration, FunctionLevel, FunctionTable, enumerate_functions, minimal_programs
 
 __all__ = [
-    "Candidate", "FunctionTable", "Posterior", "PosteriorEntry", "Progress", "SearchStats", "SynthesisResult",
-    "minimal_programs", "synthesize",
+    "STATUSES", "SEARCHERS", "Candidate", "DataCode", "FunctionEnumeration", "FunctionLevel", "FunctionTable",
+    "Posterior", "PosteriorEntry", "Progress", "SearchConfig", "SearchStats", "Searcher", "SynthesisResult",
+    "enumerate_functions", "minimal_programs", "synthesize",
 ]  # fmt: skip
 
 # The estimators need scikit-learn: they are imported when first asked for, not with search.

@@ -13,6 +13,8 @@ from numpy.typing import ArrayLike
 from dsl import Expr, OccamError, SearchError, Task, Type, evaluate
 from dsl.tabular import input_columns, require_pandas
 
+from .config import SearchConfig
+
 __all__ = ["Candidate", "Posterior", "PosteriorEntry", "SearchStats", "SynthesisResult", "STATUSES"]
 
 STATUSES = {
@@ -21,6 +23,7 @@ STATUSES = {
     "time": "the time budget ran out",
     "bits": "the bits budget (max_bits) was reached",
     "memory": "the memory budget for the banks was reached",
+    "candidates": "the candidates budget (max_candidates) ran out",
     "interrupted": "interrupted (Ctrl-C)",
 }
 # With noise no program need fit: `solved` means the MDL-best was certified.
@@ -190,7 +193,8 @@ class SynthesisResult:
     fit when there is one); `certified` says whether every program shorter than it was
     enumerated. `pareto` is the Pareto front of description length against data bits (no row
     dominated by another, none of infinite data bits), with at most `pareto_k` tied programs at
-    each length; `posterior` predicts held-out points."""
+    each length; `posterior` predicts held-out points. `config` is the search's settings
+    (None for a result read from a file written before they were recorded)."""
 
     task: Task
     status: str
@@ -200,6 +204,7 @@ class SynthesisResult:
     posterior: Posterior
     stats: SearchStats
     equivalence: str
+    config: SearchConfig | None = None
     _test_scores: dict[str, float | None] | None = field(default=None, init=False, repr=False, compare=False)
 
     def predict(self, data: Any = None, /, **columns: Any) -> Any:
@@ -294,6 +299,7 @@ class SynthesisResult:
             "posterior_window": self.posterior.window,
             "test": self.test_scores(),
             "stats": self.stats.to_json(),
+            "config": self.config.to_json() if self.config is not None else None,
         }
 
 
@@ -343,7 +349,22 @@ def _result_from(data: Any, task: Task) -> SynthesisResult:
         posterior=Posterior(entries, task.output_type, _number(data["posterior_window"], "posterior_window")),
         stats=_stats(data["stats"]),
         equivalence=equivalence,
+        config=_config(data.get("config"), equivalence),  # absent from the files written before it was recorded
     )
+
+
+def _config(data: Any, equivalence: str) -> SearchConfig | None:
+    """The search's settings written with the result; ValueError where they are not settings
+    or disagree with the result's own equivalence."""
+    if data is None:
+        return None
+    try:
+        config = SearchConfig.from_json(data, source="config")
+    except OccamError as error:
+        raise ValueError(error.message) from None
+    if config.equivalence != equivalence:
+        raise ValueError(f"config.equivalence = {config.equivalence!r} but the result's equivalence is {equivalence!r}")
+    return config
 
 
 def _stats(data: Any) -> SearchStats:

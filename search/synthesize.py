@@ -21,14 +21,16 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any, Protocol
 
 import numpy as np
 
 from dsl import Expr, SearchError, Task, evaluate, value_domain
 
 from .bank import Bank
+from .config import SearchConfig
 from .enumerate import Budget, Enumerator, Stop
 from .inverse import BackwardSearch
 from .kernels import round_reals
@@ -36,7 +38,7 @@ from .mdl import DataCode
 from .result import Candidate, Posterior, PosteriorEntry, SearchStats, SynthesisResult
 from .space import Choice, SearchSpace, bits_of, build_space
 
-__all__ = ["synthesize", "Progress", "fits", "reserving", "validate_budgets", "validate_settings"]
+__all__ = ["SEARCHERS", "Progress", "SearchBudget", "Searcher", "enumerate_search", "fits", "reserving", "synthesize"]
 
 FIT_RTOL = 1e-9  # reals: a program fits when it reproduces every training target to this
 
@@ -56,48 +58,62 @@ class Progress:
         return self.candidates / self.cpu_seconds if self.cpu_seconds > 0 else 0.0
 
 
+class Searcher(Protocol):
+    """A search method: `searcher(task, config, progress)` returns the SynthesisResult of
+    `task` under `config` (best, Pareto front, posterior, stats, status, the config itself),
+    calling `progress` now and then if it is not None. Registered by name in SEARCHERS."""
+
+    def __call__(self, task: Task, config: SearchConfig,
+                 progress: Callable[[Progress], None] | None) -> SynthesisResult: ...  # fmt: skip
+
+
 def synthesize(
     task: Task,
+    config: SearchConfig | None = None,
     *,
-    max_seconds: float = 60.0,
-    max_bits: float = math.inf,
-    max_memory_mb: float = 4096.0,
-    equivalence: str = "all",
-    posterior_window: float = 10.0,
-    pareto_k: int = 3,
-    precision: float | None = None,
-    max_posterior: int = 1000,
-    inverse: bool = True,
     progress: Callable[[Progress], None] | None = None,
+    **overrides: Any,
 ) -> SynthesisResult:
     """Search `task`'s grammar for the programs that explain its training data.
 
-    Budgets: `max_seconds` of wall-clock time from this call to its return (compiling the
-    kernels and building the result included, but the search itself gets at least half of
-    it), `max_bits` of description length,
+    `config` (default `SearchConfig()`) says how; keyword `overrides` replace its fields
+    (`synthesize(task, max_seconds=5)`), and the searcher that `config.method` names
+    (SEARCHERS) runs. `progress` gets a Progress after each level.
+
+    Raises SearchError for a setting out of its range (a NaN, a negative budget, an unknown
+    method, ...), TypeError for a setting that does not exist.
+    """
+    config = (config if config is not None else SearchConfig()).replace(**overrides)
+    return SEARCHERS[config.method](task, config, progress)
+
+
+def enumerate_search(task: Task, config: SearchConfig, progress: Callable[[Progress], None] | None) -> SynthesisResult:
+    """The searcher "enumerate": enumeration in exact order of description length.
+
+    Budgets (`config`): `max_seconds` of wall-clock time from this call to its return
+    (compiling the kernels and building the result included, but the search itself gets at
+    least half of it), `max_bits` of description length, `max_candidates` candidates,
     `max_memory_mb` for everything the search allocates (the banks, the backward search's
     contexts, and a working share for scoring and for the posterior's predictions: see
     `memory_shares`); when one runs out, or on Ctrl-C, the search returns what it has, with a
     status saying why. `equivalence` ('all' or 'train') picks the points on which two programs count
     as the same function. `precision` is ε of the real-valued data code (mdl.py). `inverse`
     solves the output's last operation against the banks (inverse.py).
-
-    Raises SearchError for a setting out of its range (a NaN, a negative budget, ...).
     """
-    validate_settings(max_seconds=max_seconds, max_bits=max_bits, max_memory_mb=max_memory_mb,
-                      equivalence=equivalence, posterior_window=posterior_window, pareto_k=pareto_k,
-                      precision=precision, max_posterior=max_posterior)  # fmt: skip
+    max_memory_mb = config.max_memory_mb
     started = time.perf_counter()
-    space = build_space(task, equivalence=equivalence)
-    backward_on = inverse and task.noise is None
+    space = build_space(task, equivalence=config.equivalence)
+    backward_on = config.inverse and task.noise is None
     shares = memory_shares(max_memory_mb * 2**20, inverse=backward_on,
                            index_fraction=_train_index_fraction(space) if backward_on else 0.0)  # fmt: skip
-    budget = Budget(max_seconds=max_seconds * (1 - RESULT_SHARE), max_bits=max_bits,
-                    max_memory_bytes=shares["banks"], started=started)  # fmt: skip
-    code = DataCode(task, space.train, space.target, precision=precision, packed=space.packed)
-    tracker = _Tracker(task, space, code, posterior_window, pareto_k, max_posterior, shares["working"])
+    budget = SearchBudget(max_seconds=config.max_seconds * (1 - RESULT_SHARE), max_bits=config.max_bits,
+                          max_memory_bytes=shares["banks"], started=started, max_candidates=config.max_candidates)  # fmt: skip
+    code = DataCode(task, space.train, space.target, precision=config.precision, packed=space.packed)
+    tracker = _Tracker(task, space, code, config.posterior_window, config.pareto_k, config.max_posterior,
+                       shares["working"])  # fmt: skip
     with reserving(max_memory_mb):
         enumerator = Enumerator(space, budget, on_rows=tracker.on_rows)
+    budget.count = lambda: enumerator.candidates
     enumerator.on_hits = tracker.on_hits
     tracker.enumerator = enumerator
     enumerator.compile_kernels()
@@ -147,9 +163,32 @@ def synthesize(
         covered_bits=enumerator.covered_bits,
         unseen_weight_bound=tracker.stop_bound,
     )
-    result = tracker.result(status, stats, equivalence)
+    result = tracker.result(status, stats, config)
     enumerator.release()
     return result
+
+
+SEARCHERS: dict[str, Searcher] = {"enumerate": enumerate_search}  # method name → searcher (SearchConfig.method)
+
+
+@dataclass
+class SearchBudget(Budget):
+    """A Budget that also counts candidates, and may have its owner's own reasons to stop.
+    `check_time` (the enumerator calls it after every kernel call) raises Stop("time"), then
+    Stop("candidates") once `count()` reaches `max_candidates` (None: no limit), then
+    Stop(reason) when `reason()` names one."""
+
+    max_candidates: int | None = None
+    count: Callable[[], int] = field(default=lambda: 0, repr=False)
+    reason: Callable[[], str | None] | None = field(default=None, repr=False)
+
+    def check_time(self) -> None:
+        super().check_time()
+        if self.max_candidates is not None and self.count() >= self.max_candidates:
+            raise Stop("candidates")
+        why = self.reason() if self.reason is not None else None
+        if why is not None:
+            raise Stop(why)
 
 
 RESULT_SHARE = 0.05  # of max_seconds, kept for building the result (the posterior's members)
@@ -197,40 +236,6 @@ def reserving(max_memory_mb: float) -> Iterator[None]:
             expected="a smaller memory budget (--max-memory-mb), or a higher limit on the process's memory "
             "(ulimit -v): the banks and the backward search reserve their shares of the budget up front",
         ) from None
-
-
-def validate_settings(*, max_seconds: float, max_bits: float, max_memory_mb: float, equivalence: str,
-                      posterior_window: float, pareto_k: int, precision: float | None, max_posterior: int) -> None:
-    """Raise SearchError, naming the setting, its value and its range, for a setting that would
-    make the search meaningless: NaN (which compares false with everything, so a NaN budget
-    would never stop anything), a budget of zero or less, a negative window."""
-    validate_budgets(max_seconds=max_seconds, max_bits=max_bits, max_memory_mb=max_memory_mb)
-    _check("posterior_window", posterior_window, lambda value: value >= 0, "a number of bits >= 0")
-    if precision is not None:
-        _check("precision", precision, lambda value: 0 < value < math.inf, "a finite number > 0, or None")
-    for name, value in (("pareto_k", pareto_k), ("max_posterior", max_posterior)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise SearchError(f"{name} = {value!r} is out of range", expected="an integer >= 1")
-    if equivalence not in ("all", "train"):
-        raise SearchError(f"equivalence = {equivalence!r} is not a known equivalence", expected="'all' or 'train'")
-
-
-def validate_budgets(*, max_seconds: float, max_bits: float, max_memory_mb: float) -> None:
-    """Raise SearchError unless the time and bits budgets are > 0 (inf: no limit) and the memory
-    budget is a finite number > 0 (the tables reserve it up front)."""
-    positive = "a number > 0 (inf: no limit)"
-    _check("max_seconds", max_seconds, lambda value: value > 0, positive)
-    _check("max_bits", max_bits, lambda value: value > 0, positive)
-    _check("max_memory_mb", max_memory_mb, lambda value: 0 < value < math.inf, "a finite number of MB > 0")
-
-
-def _check(name: str, value: float, in_range: Callable[[float], bool], expected: str) -> None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SearchError(f"{name} = {value!r} is not a number", expected=expected) from None
-    if math.isnan(number) or not in_range(number):
-        raise SearchError(f"{name} = {value!r} is out of range", expected=expected)
 
 
 class _StepClock:
@@ -477,7 +482,7 @@ class _Tracker:
             values = round_reals(values[None, :])[0]
         return values.tobytes()
 
-    def result(self, status: str, stats: SearchStats, equivalence: str) -> SynthesisResult:
+    def result(self, status: str, stats: SearchStats, config: SearchConfig) -> SynthesisResult:
         best = self.best()
         enumerated = status in ("solved", "exhausted")
         certified = best is not None and (enumerated or best.bits <= self.enumerator.covered_bits + 1e-9)
@@ -496,7 +501,8 @@ class _Tracker:
             pareto=pareto,
             posterior=self._posterior(),
             stats=stats,
-            equivalence=equivalence,
+            equivalence=config.equivalence,
+            config=config,
         )
 
     def _shown(self, program: Expr, bits: float, best: Candidate | None) -> Expr:

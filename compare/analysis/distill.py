@@ -6,7 +6,8 @@ network (search/mdl.py: exceptions for discrete outputs, a Gaussian code of the 
 reals). The distilled program minimizes the sum.
 
 The candidates are the synthesizer's: one enumeration of the grammar in order of description
-length, with observational equivalence on all points, up to a bound (`max_bits`) — the
+length, with observational equivalence on all points, up to a bound (`max_bits`:
+`search.enumerate_functions`) — the
 distinct functions it meets do not depend on the network, so one enumeration serves every
 recorded step of a trace, and each step only scores them. Within the bound the distilled
 program is exact: no program of at most `max_bits` bits gives a shorter code.
@@ -30,9 +31,7 @@ import numpy as np
 from numba import njit
 
 from dsl import Expr, SearchError, Task
-from search.enumerate import Budget, Enumerator, Stop
-from search.mdl import DataCode
-from search.space import build_space, unpack
+from search import DataCode, FunctionLevel, enumerate_functions
 
 from .agree import agrees
 
@@ -73,19 +72,6 @@ class DistillProgress:
     total: int = 0  # scoring: functions to score
 
 
-class _DistillBudget(Budget):
-    """A Budget that also stops when `reason()` names a reason (checked at the enumerator's
-    clock checks, after every kernel call)."""
-
-    reason: Callable[[], str | None] = staticmethod(lambda: None)
-
-    def check_time(self) -> None:
-        super().check_time()
-        why = self.reason()
-        if why is not None:
-            raise Stop(why)
-
-
 class Distiller:
     """Enumerates a task's grammar once; `distill(function)` scores every function met.
 
@@ -103,33 +89,24 @@ class Distiller:
         self.max_seconds = max_seconds
         self.progress = progress
         self._functions = max(1, functions)
-        space = build_space(task, equivalence="all")
-        self._space = space
-        budget = _DistillBudget(max_seconds=max_seconds, max_bits=max_bits,
-                                max_memory_bytes=max_memory_mb * 2**20)  # fmt: skip
-        enumerator = Enumerator(space, budget)
-        self._enumerator = enumerator
-        self._bank = enumerator.banks[space.output_index]
+        # Stops when the banks are full (nothing more would be kept), or on `_reason_to_stop`.
+        enumeration = enumerate_functions(task, max_bits=max_bits, max_seconds=max_seconds,
+                                          max_memory_mb=max_memory_mb, stop=self._reason_to_stop)  # fmt: skip
+        self._enumeration = enumeration
         self._all = np.ones(task.n_points, dtype=bool)
-        enumerator.compile_kernels()
-        self._set_levels()
+        self._set_levels([])
         self._seconds_per_row = self._time_scoring()
         self._reported = -math.inf
         self._last_check = 0.0, 0  # (seconds, rows kept) at the last clock check
         self._timed_rows = RETIME_ROWS  # rows of the last timed scoring pass (the sample's: fewer)
-        budget.reason = self._reason_to_stop
-        budget.restart()
-        self.budget = budget
-        self.status = "exhausted"
-        try:
-            for _ in enumerator.levels():
+        levels = []
+        for level in enumeration:  # its clock starts now
+            levels.append(level)
+            if level.complete:  # (the last, cut short, is not reported: the enumeration is over)
                 self._report_enumeration(force=True)
-                if enumerator.checking:  # the banks are full: nothing more would be kept
-                    raise Stop("memory")
-        except Stop as stop:
-            self.status = stop.reason
-        self.covered_bits = enumerator.covered_bits if self.status != "exhausted" else max_bits
-        self._set_levels()
+        self.status = enumeration.status
+        self.covered_bits = enumeration.covered_bits if self.status != "exhausted" else max_bits
+        self._set_levels(levels)
 
     def __len__(self) -> int:
         return int(self._ends[-1]) if len(self._ends) else 0
@@ -141,7 +118,7 @@ class Distiller:
 
     def seconds(self) -> float:
         """Seconds since the distillation's clock started."""
-        return self.budget.elapsed()
+        return self._enumeration.seconds()
 
     def distill(self, function: np.ndarray) -> Distilled | None:
         """The program of least bits + data bits for `function` (values at every task point), or
@@ -158,8 +135,7 @@ class Distiller:
         return int(np.count_nonzero(~agrees(values, function, kind=kind, tolerance=self.tolerance)))
 
     def program(self, index: int) -> Expr:
-        space = self._enumerator.space
-        return self._enumerator.program(space.output_index, index)
+        return self._enumeration.program(index)
 
     # --- scoring --------------------------------------------------------------------------------
 
@@ -169,26 +145,26 @@ class Distiller:
         if no code is finite."""
         if count == 0:
             return None
-        space = self._space
-        dtype = bool if space.packed else self._bank.dtype
-        target = np.asarray(function).astype(dtype)
+        enumeration = self._enumeration
+        rows = enumeration.values
+        target = np.asarray(function).astype(bool if enumeration.packed else rows.dtype)
         code = DataCode(self.task, self._all, target)
         ends = np.minimum(self._ends, count)
         if self.task.output_type.kind == "real":
             best, total = self._best_real(code, count)
         else:
             table = code.exception_bits(np.arange(code.n + 1))
-            if space.packed:
-                word = space.pack(target[None, :])[0, 0]
-                best, total = _best_packed(self._bank.values[:count, 0], ends, self._level_bits, word,
-                                           _all_points(space.n_points), table)  # fmt: skip
+            if enumeration.packed:
+                word = enumeration.pack(target[None, :])[0, 0]
+                best, total = _best_packed(rows[:count, 0], ends, self._level_bits, word,
+                                           _all_points(enumeration.n_points), table)  # fmt: skip
             else:
-                best, total = _best_discrete(self._bank.values[:count], ends, self._level_bits, target, table)
+                best, total = _best_discrete(rows[:count], ends, self._level_bits, target, table)
         if best < 0 or not math.isfinite(total):
             return None
         program_bits = float(self._level_bits[np.searchsorted(self._ends, best, side="right")])
         # The best row's own code, as DataCode gives it: total - program_bits can be an ulp off.
-        values = self._values(best)
+        values = self._enumeration.function(best)
         data_bits = float(code.bits(values[None, :])[0])
         return best, program_bits, data_bits, target, values
 
@@ -197,34 +173,25 @@ class Distiller:
         bits = self.bits
         for start in range(0, count, REAL_CHUNK_ROWS):
             end = min(count, start + REAL_CHUNK_ROWS)
-            total = bits[start:end] + code.bits(self._bank.values[start:end])
+            total = bits[start:end] + code.bits(self._enumeration.values[start:end])
             here = int(np.argmin(total))  # ties: the first, which is never longer
             if total[here] < least:
                 best, least = start + here, float(total[here])
         return best, least
 
-    def _values(self, index: int) -> np.ndarray:
-        row = self._bank.values[index : index + 1]
-        return unpack(row, self._space.n_points)[0] if self._space.packed else row[0].copy()
-
-    def _set_levels(self) -> None:
+    def _set_levels(self, levels: list[FunctionLevel]) -> None:
         """The candidates' levels: those closed, and the rows kept of the level running when a
         budget stopped the enumeration (programs of that level's bits all the same)."""
-        bank = self._bank
-        ends = [level.end for level in bank.levels]
-        bits = [level.bits for level in bank.levels]
-        if bank.size > (ends[-1] if ends else 0):
-            ends.append(bank.size)
-            bits.append(self._enumerator.level_bits)
-        self._ends = np.array(ends, dtype=np.int64)
-        self._level_bits = np.array(bits, dtype=np.float64)
+        kept = [level for level in levels if level.size]
+        self._ends = np.array([level.end for level in kept], dtype=np.int64)
+        self._level_bits = np.array([level.bits for level in kept], dtype=np.float64)
 
     def _time_scoring(self) -> float:
         """Seconds per candidate of one `distill`, timed on the first rows of the bank's arrays
         (compiling the scoring kernels first)."""
-        bank = self._bank
-        rows = max(1, min(bank.max_rows, SAMPLE_BYTES // max(1, bank.values[:1].nbytes)))
-        bank.values[:rows] = 0  # pages the enumeration will write anyway
+        values = self._enumeration.values
+        rows = max(1, min(self._enumeration.capacity, SAMPLE_BYTES // max(1, values[:1].nbytes)))
+        values[:rows] = 0  # pages the enumeration will write anyway
         self._scoring_seconds(1)  # compile
         return float(np.median([self._scoring_seconds(rows) for _ in range(3)])) / rows
 
@@ -241,22 +208,19 @@ class Distiller:
         self._ends, self._level_bits = np.array([rows], dtype=np.int64), np.zeros(1)
         try:
             started = time.perf_counter()
-            self._best(np.zeros(self._space.n_points, dtype=self.task.output_type.dtype), rows)
+            self._best(np.zeros(self._enumeration.n_points, dtype=self.task.output_type.dtype), rows)
             return time.perf_counter() - started
         finally:
             self._ends, self._level_bits = saved
 
     def _reason_to_stop(self) -> str | None:
-        """Why the enumeration must stop now (None: it may go on): the banks are full, or the
-        next kernel call (taken to last and add as much as the last one did) would leave too
-        little time to score every function."""
-        enumerator = self._enumerator
-        if enumerator.checking:
-            return "memory"
-        size = self._bank.size
+        """Why the enumeration must stop now (None: it may go on; it stops by itself when the
+        banks are full): the next kernel call (taken to last and add as much as the last one
+        did) would leave too little time to score every function."""
+        size = len(self._enumeration)
         if size >= 2 * self._timed_rows:
             self._retime_scoring(size)
-        now = self.budget.elapsed()
+        now = self._enumeration.seconds()
         last_seconds, last_rows = now - self._last_check[0], size - self._last_check[1]
         self._last_check = now, size
         scoring = SCORING_MARGIN * self._functions * (size + last_rows) * self._seconds_per_row
@@ -272,8 +236,9 @@ class Distiller:
         if not force and now - self._reported < PROGRESS_SECONDS:
             return
         self._reported = now
-        self.progress(DistillProgress("enumerating", self.budget.elapsed(), self.max_seconds, self._bank.size,
-                                      self._enumerator.level_bits))  # fmt: skip
+        enumeration = self._enumeration
+        self.progress(DistillProgress("enumerating", enumeration.seconds(), self.max_seconds, len(enumeration),
+                                      enumeration.level_bits))  # fmt: skip
 
 
 def check_distill_budget(*, seconds: float, memory_mb: float) -> None:

@@ -44,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter() - (_process_age() if argv is None else 0.0)
     parser = _parser()
     args = parser.parse_args(argv)
+    _resolve_search_defaults(args)
     args.started = started  # budgets of the whole command count from here
     # Piped output gets wide lines rather than rich's default of 80 columns. No emoji: rich would
     # turn `:x:` in a quoted source line or a task's doc into a picture.
@@ -86,15 +87,19 @@ def _parser() -> argparse.ArgumentParser:
 
     synth = commands.add_parser("synth", help="find the shortest programs that explain a task's training data")
     synth.add_argument("source", metavar="SOURCE", help="a .task file (PATH:NAME) or a built-in task")
-    synth.add_argument("--max-seconds", type=_positive, default=60.0, metavar="S",
-                       help="time budget, wall clock, the whole command (default 60; inf: none)")  # fmt: skip
-    synth.add_argument("--max-bits", type=_positive, default=float("inf"), metavar="B", help="description-length bound")
-    synth.add_argument("--max-memory-mb", type=_megabytes, default=4096.0, metavar="M",
-                       help="memory budget of the search (default 4096)")  # fmt: skip
-    synth.add_argument("--equivalence", choices=("all", "train"), default="all",
-                       help="points on which two programs are the same function (default: all)")  # fmt: skip
-    synth.add_argument("--window", type=_non_negative, default=10.0, metavar="BITS",
-                       help="posterior: functions up to this many bits above the shortest (default 10)")  # fmt: skip
+    synth.add_argument("--max-seconds", type=_positive, default=_SearchDefault("max_seconds"), metavar="S",
+                       help="time budget, wall clock, the whole command (default %(default)s; inf: none)")  # fmt: skip
+    synth.add_argument("--max-bits", type=_positive, default=_SearchDefault("max_bits"), metavar="B",
+                       help="description-length bound")  # fmt: skip
+    synth.add_argument("--max-memory-mb", type=_megabytes, default=_SearchDefault("max_memory_mb"), metavar="M",
+                       help="memory budget of the search (default %(default)s)")  # fmt: skip
+    synth.add_argument("--max-candidates", type=_count, default=_SearchDefault("max_candidates"), metavar="N",
+                       help="deterministic budget: candidates enumerated (default: none); with --max-seconds inf, "
+                            "a run stopped by it is the same on every machine")  # fmt: skip
+    synth.add_argument("--equivalence", choices=("all", "train"), default=_SearchDefault("equivalence"),
+                       help="points on which two programs are the same function (default: %(default)s)")  # fmt: skip
+    synth.add_argument("--window", type=_non_negative, default=_SearchDefault("posterior_window"), metavar="BITS",
+                       help="posterior: functions up to this many bits above the shortest (default %(default)s)")  # fmt: skip
     _json_option(synth)
     synth.set_defaults(run=_synth)
 
@@ -118,15 +123,15 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--preset", metavar="NAME", help="the training set-up (default: by the task's types)")
     compare.add_argument("--seed", type=int, default=0, metavar="S", help="the network's seed (default 0)")
     compare.add_argument("--steps", type=int, metavar="N", help="training steps (default: the preset's)")
-    compare.add_argument("--max-seconds", type=_positive, default=60.0, metavar="S",
-                         help="the synthesis stage's time budget (default 60); training is bounded by --steps, "
+    compare.add_argument("--max-seconds", type=_positive, default=_SearchDefault("max_seconds"), metavar="S",
+                         help="the synthesis stage's time budget (default %(default)s); training is bounded by --steps, "
                               "the comparison by --distill-seconds")  # fmt: skip
     compare.add_argument("--distill-window", type=_non_negative, default=10.0, metavar="BITS",
                          help="distil among programs up to the minimal program's bits + BITS (default 10)")  # fmt: skip
     compare.add_argument("--distill-seconds", type=_positive, default=60.0, metavar="S",
                          help="the comparison stage's time budget: distilling every recorded step (default 60)")  # fmt: skip
-    compare.add_argument("--max-memory-mb", type=_megabytes, default=4096.0, metavar="M",
-                         help="the synthesis stage's memory budget (default 4096)")  # fmt: skip
+    compare.add_argument("--max-memory-mb", type=_megabytes, default=_SearchDefault("max_memory_mb"), metavar="M",
+                         help="the synthesis stage's memory budget (default %(default)s)")  # fmt: skip
     compare.add_argument("--distill-memory-mb", type=_megabytes, default=1024.0, metavar="M",
                          help="the distillation's memory budget: its candidate programs (default 1024)")  # fmt: skip
     compare.add_argument("--out", metavar="DIR", help="where to write the run (default runs/compare-TASK-PRESET-SEED[-Nsteps])")
@@ -152,6 +157,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _SearchDefault:
+    """The default of a search setting: `search.SearchConfig()`'s field `name`, read only when
+    needed (a help text shown, the command run), since building the parser must not import
+    the search (`occam check` loads none of it). `main` replaces it by its value."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def value(self) -> Any:
+        from search.config import SearchConfig
+
+        return getattr(SearchConfig(), self.name)
+
+    def __str__(self) -> str:  # for "%(default)s" in a help text
+        value = self.value()
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _resolve_search_defaults(args: argparse.Namespace) -> None:
+    for name, value in vars(args).items():
+        if isinstance(value, _SearchDefault):
+            setattr(args, name, value.value())
+
+
 def _process_age() -> float:
     """Wall seconds since this process started (Linux's /proc; elsewhere 0, and the command's
     budget counts from `main`): the `occam` command's start-up is part of what a user waits."""
@@ -170,6 +199,17 @@ def _positive(text: str) -> float:
     value = _number(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not > 0 (expected a number > 0, or inf for no limit)")
+    return value
+
+
+def _count(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not >= 1 (expected an integer >= 1)")
     return value
 
 
@@ -335,6 +375,7 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
             max_seconds=search_seconds,
             max_bits=args.max_bits,
             max_memory_mb=args.max_memory_mb,
+            max_candidates=args.max_candidates,
             equivalence=args.equivalence,
             posterior_window=args.window,
             progress=progress.update,

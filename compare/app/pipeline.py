@@ -6,7 +6,8 @@ and the files are intact: synthesis.json and metrics.json hold the sha256 of the
 metrics.json that of the training's other files, and the synthesis' best program is evaluated
 again (`SynthesisResult.from_json`). A stage whose files are damaged or edited runs again:
 
-    DIR/synthesis.json      search.SynthesisResult.to_json() and its cache key
+    DIR/synthesis.json      search.SynthesisResult.to_json() and its cache key (the task's
+                            fingerprint and the search's SearchConfig.to_json())
     DIR/train/              trace.npz + trace.json, checkpoint.pt, metrics.json (neural.train)
     DIR/report.json         the Comparison (compare/analysis/harness.py)
     DIR/plots/*.png         compare/app/plots.py
@@ -28,7 +29,7 @@ from typing import Any
 import dsl
 import search
 from dsl import OccamError
-from search.result import SynthesisResult
+from search import SearchConfig, SynthesisResult
 
 from ..analysis.distill import check_distill_budget
 from ..analysis.harness import Comparison, compare
@@ -55,8 +56,8 @@ def run_pipeline(
     out: str | os.PathLike,
     preset: str | None = None,
     seed: int = 0,
-    max_seconds: float = 60.0,
-    max_memory_mb: float = 4096.0,
+    max_seconds: float = SearchConfig.max_seconds,
+    max_memory_mb: float = SearchConfig.max_memory_mb,
     distill_window: float = 10.0,
     distill_seconds: float = 60.0,
     distill_memory_mb: float = 1024.0,
@@ -78,19 +79,18 @@ def run_pipeline(
     config = neural.with_overrides(chosen, steps=steps)
     _check_training(task, config, seed)
     check_distill_budget(seconds=distill_seconds, memory_mb=distill_memory_mb)
+    search_config = SearchConfig(max_seconds=max_seconds, max_memory_mb=max_memory_mb)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     reused = {}
-    synthesis_key = {"version": VERSION, "task": task.fingerprint, "max_seconds": max_seconds, "window": 10.0}
-    if max_memory_mb != 4096.0:  # a key of the default's runs as before, so that their caches still serve
-        synthesis_key["max_memory_mb"] = max_memory_mb
+    # Every setting of the search is in the key: another setting is another search.
+    synthesis_key = {"version": VERSION, "task": task.fingerprint, **search_config.to_json()}
     synthesis = _cached_synthesis(out / "synthesis.json", synthesis_key, task, log)
     reused["synthesis"] = synthesis is not None
     if synthesis is None:
         log("synthesizing")
         with _display(synth_display) as display:
-            synthesis = search.synthesize(task, max_seconds=max_seconds, max_memory_mb=max_memory_mb,
-                                          progress=display.update)
+            synthesis = search.synthesize(task, search_config, progress=display.update)
         interrupted = synthesis.status == "interrupted"
         _write_sealed(out / "synthesis.json", {**synthesis.to_json(), "cache_key": None if interrupted else synthesis_key})
         if interrupted:

@@ -43,6 +43,46 @@ def test_synth_refuses_budgets_that_are_not_positive_numbers(capsys, option, val
     assert option in err and repr(value) in err
 
 
+@pytest.mark.parametrize("value", ["0", "-3", "2.5", "many"])
+def test_synth_refuses_a_candidates_budget_that_is_not_a_positive_integer(capsys, value):
+    with pytest.raises(SystemExit) as raised:
+        main(["synth", "majority3", "--max-candidates", value])
+    assert raised.value.code == 2 and repr(value) in capsys.readouterr().err
+
+
+def test_the_search_options_default_to_the_search_config(capsys):
+    """The defaults are SearchConfig()'s fields, shown in the help, not numbers written twice."""
+    import search
+
+    config = search.SearchConfig(max_seconds=7.5, max_memory_mb=123.0, posterior_window=2.5)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search.config, "SearchConfig", lambda: config)
+        with pytest.raises(SystemExit):
+            main(["synth", "--help"])
+        shown = " ".join(capsys.readouterr().out.split())  # argparse wraps the lines
+    assert "(default 7.5;" in shown and "(default 123)" in shown and "(default 2.5)" in shown
+    with pytest.raises(SystemExit):
+        main(["synth", "--help"])
+    defaults = search.SearchConfig()
+    assert f"(default {defaults.max_seconds:g};" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_run_stopped_by_max_candidates_writes_the_same_json_every_time(capsys, tmp_path):
+    path = tmp_path / "slow.task"
+    path.write_text(SLOW_REAL)
+    written = []
+    for _ in range(2):
+        status, out, _ = run(capsys, "synth", str(path), "--max-candidates", "200000", "--max-seconds", "inf",
+                             "--json", "-")  # fmt: skip
+        result = json.loads(out)
+        for timing in ("cpu_seconds", "candidates_per_second", "best_seconds"):
+            result["stats"].pop(timing)
+        written.append(result)
+    assert written[0]["status"] == "candidates" and written[0]["config"]["max_candidates"] == 200_000
+    assert written[0]["config"]["max_seconds"] is None  # inf: no limit
+    assert written[0] == written[1]
+
+
 @pytest.mark.parametrize(("option", "value"), [("--distill-window", "-1"), ("--distill-window", "nan"),
                                                ("--max-seconds", "nan"), ("--distill-seconds", "-1"),
                                                ("--distill-seconds", "nan"), ("--distill-memory-mb", "0"),
@@ -145,6 +185,11 @@ def test_compare_gives_its_memory_budget_to_the_search(capsys, tmp_path):
     assert status == 0
     synthesis = json.loads((tmp_path / "synthesis.json").read_text())
     assert synthesis["cache_key"]["max_memory_mb"] == 50.0, "another budget is another search"
+    import search
+
+    config = search.SearchConfig(max_memory_mb=50.0)
+    assert synthesis["config"] == config.to_json()
+    assert {key: synthesis["cache_key"][key] for key in config.to_json()} == config.to_json(), "every setting is in the key"
     assert synthesis["stats"]["peak_bank_bytes"] <= 50 * 2**20
 
 

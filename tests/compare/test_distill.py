@@ -45,9 +45,9 @@ def task_of(source):
 def reference(distiller, task, function):
     """The distilled program as plainly as can be: every candidate's values at every point, its
     bits + data bits (search/mdl.py), the first of the least."""
-    bank = distiller._bank
-    rows = bank.values[: len(distiller)]
-    if distiller._space.packed:
+    enumeration = distiller._enumeration
+    rows = enumeration.values[: len(distiller)]
+    if enumeration.packed:
         rows = unpack(rows, task.n_points)
     target = np.asarray(function).astype(rows.dtype)
     total = distiller.bits + DataCode(task, np.ones(task.n_points, dtype=bool), target).bits(rows)

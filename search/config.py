@@ -1,0 +1,152 @@
+"""`SearchConfig`: the validated settings of one synthesis search, in one place.
+
+    >>> import search
+    >>> config = search.SearchConfig(max_seconds=5, max_candidates=10**6)
+    >>> config.max_seconds, config.method
+    (5.0, 'enumerate')
+    >>> search.SearchConfig.from_json(config.to_json()) == config
+    True
+
+`search.synthesize(task, config)` runs the searcher that `config.method` names; the result
+keeps the config (`SynthesisResult.config`, and "config" in its JSON), the CLI takes its
+defaults from `SearchConfig()`, and the pipeline's synthesis cache is keyed by `to_json()`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dsl import SearchError
+
+__all__ = ["SearchConfig", "EQUIVALENCES", "check_budgets", "check_number"]
+
+EQUIVALENCES = ("all", "train")  # the points on which two programs count as one function
+# Settings that may be inf (no limit, an unbounded window): JSON has no inf, to_json writes null.
+_UNLIMITED_AS_NULL = ("max_seconds", "max_bits", "posterior_window")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """How a synthesis search runs: which searcher, its budgets, what it keeps.
+
+    Frozen and validated on construction (SearchError naming the setting, its value and its
+    range). Numbers are stored as floats (ints as given for the integer settings), so two
+    configs of the same settings are equal and write the same JSON."""
+
+    method: str = "enumerate"  # the searcher (search.synthesize.SEARCHERS): "enumerate" for now
+    # Wall clock from the call to its return, compiling the kernels included (the search proper
+    # gets at least half of it); inf: no limit. Machine-dependent: see max_candidates.
+    max_seconds: float = 60.0
+    max_bits: float = math.inf  # description-length bound; inf: none
+    max_memory_mb: float = 4096.0  # everything the search allocates (synthesize.memory_shares); finite
+    # The deterministic budget: the search stops at the first budget check at which it has
+    # enumerated at least this many candidates (stats.candidates: every program built and
+    # evaluated, kept or dropped); None: unbounded. With max_seconds = inf, a run so stopped
+    # is the same on every machine (docs/search.md, "Budgets and statuses").
+    max_candidates: int | None = None
+    equivalence: str = "all"  # 'all' or 'train': the points on which two programs are one function
+    posterior_window: float = 10.0  # the posterior: functions up to this many bits above the best
+    pareto_k: int = 3  # tied programs kept per length on the Pareto front
+    precision: float | None = None  # ε of the real-valued data code (mdl.py); None: its default
+    max_posterior: int = 1000  # members of the posterior at most
+    inverse: bool = True  # solve the output's last operation against the banks (inverse.py)
+
+    def __post_init__(self) -> None:
+        check_budgets(max_seconds=self.max_seconds, max_bits=self.max_bits, max_memory_mb=self.max_memory_mb,
+                      max_candidates=self.max_candidates)  # fmt: skip
+        check_number("posterior_window", self.posterior_window, lambda value: value >= 0, "a number of bits >= 0")
+        if self.precision is not None:
+            check_number("precision", self.precision, lambda value: 0 < value < math.inf, "a finite number > 0, or None")
+        for name in ("pareto_k", "max_posterior"):
+            _check_count(name, getattr(self, name))
+        if self.equivalence not in EQUIVALENCES:
+            raise SearchError(f"equivalence = {self.equivalence!r} is not a known equivalence",
+                              expected="'all' or 'train'")  # fmt: skip
+        if not isinstance(self.inverse, bool):
+            raise SearchError(f"inverse = {self.inverse!r} is not a boolean", expected="True or False")
+        _check_method(self.method)
+        for name in ("max_seconds", "max_bits", "max_memory_mb", "posterior_window", "precision"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, float(value))
+
+    def replace(self, **changes: Any) -> SearchConfig:
+        """A copy with `changes` (validated); TypeError naming a setting that does not exist."""
+        unknown = sorted(set(changes) - set(self.field_names()))
+        if unknown:
+            raise TypeError(f"unknown search setting(s) {', '.join(map(repr, unknown))}; "
+                            f"the settings are {', '.join(self.field_names())}")  # fmt: skip
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(field.name for field in dataclasses.fields(cls))
+
+    def to_json(self) -> dict[str, Any]:
+        """Every setting by name, in field order; strict JSON (inf, an unlimited time or bits
+        budget or window, is written null)."""
+        data = {name: getattr(self, name) for name in self.field_names()}
+        for name in _UNLIMITED_AS_NULL:
+            if data[name] == math.inf:
+                data[name] = None
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any, *, source: str = "the search settings") -> SearchConfig:
+        """The config `to_json` wrote. A setting left out takes its default; SearchError, naming
+        `source`, for anything else than such an object: an unknown setting, a value out of
+        range."""
+        if not isinstance(data, Mapping):
+            raise SearchError(f"{source} = {data!r:.60} is not an object", expected="the settings by name")
+        unknown = sorted(set(data) - set(cls.field_names()))
+        if unknown:
+            raise SearchError(f"{source} has unknown setting(s) {', '.join(map(repr, unknown))}",
+                              expected=f"settings among {', '.join(cls.field_names())}")  # fmt: skip
+        settings = dict(data)
+        for name in _UNLIMITED_AS_NULL:
+            if name in settings and settings[name] is None:
+                settings[name] = math.inf
+        return cls(**settings)
+
+
+def check_budgets(*, max_seconds: float, max_bits: float, max_memory_mb: float, max_candidates: int | None = None) -> None:
+    """Raise SearchError unless the time and bits budgets are > 0 (inf: no limit), the memory
+    budget is a finite number > 0 (the tables reserve it up front) and `max_candidates` is
+    None or an integer >= 1. NaN is refused everywhere: it compares false with everything,
+    so a NaN budget would never stop anything."""
+    positive = "a number > 0 (inf: no limit)"
+    check_number("max_seconds", max_seconds, lambda value: value > 0, positive)
+    check_number("max_bits", max_bits, lambda value: value > 0, positive)
+    check_number("max_memory_mb", max_memory_mb, lambda value: 0 < value < math.inf, "a finite number of MB > 0")
+    if max_candidates is not None:
+        _check_count("max_candidates", max_candidates, expected="an integer >= 1, or None (no limit)")
+
+
+def check_number(name: str, value: Any, in_range: Callable[[float], bool], expected: str) -> None:
+    """Raise SearchError, with the value and `expected`, unless `value` is a number (not a
+    bool, not NaN) for which `in_range` holds."""
+    if isinstance(value, bool):
+        raise SearchError(f"{name} = {value!r} is not a number", expected=expected)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SearchError(f"{name} = {value!r} is not a number", expected=expected) from None
+    if math.isnan(number) or not in_range(number):
+        raise SearchError(f"{name} = {value!r} is out of range", expected=expected)
+
+
+def _check_count(name: str, value: Any, *, expected: str = "an integer >= 1") -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SearchError(f"{name} = {value!r} is out of range", expected=expected)
+
+
+def _check_method(method: Any) -> None:
+    from .synthesize import SEARCHERS  # the registry lives with the searchers (it loads the kernels)
+
+    if method not in SEARCHERS:
+        raise SearchError(f"method = {method!r} is not a known search method",
+                          expected=f"one of {', '.join(map(repr, SEARCHERS))}")  # fmt: skip
