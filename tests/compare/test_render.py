@@ -8,6 +8,7 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 
 import dsl
+import dsl.symbolic
 from compare.app import terminal
 from compare.app.terminal import simplified
 from dsl import BOOL, REAL, Var
@@ -23,13 +24,24 @@ def _shown_at(text: str, program: dsl.Program, point: dict):
     own evaluator, not the one `simplified` checks with)."""
     types = {node.name: node.type for node in program.walk() if isinstance(node, Var)}
     names = {name: symbol(name, type_) for name, type_ in types.items()}
-    namespace = {**names, "bitand": bitand, "bitor": bitor, "bitxor": bitxor}
+    namespace = {**names, "bitand": bitand, "bitor": bitor, "bitxor": bitxor, **_integer_functions()}
     expression = sympy.sympify(text, locals=namespace, convert_xor=False)  # sympy writes Xor as ^
     expression = sympy.sympify(expression)  # "True" reads as Python's True
     value = _at(expression, {names[name]: _sympy_value(point[name], types[name]) for name in types})
     if program.type == BOOL:
         return value == sympy.true
     return float(value.evalf(30)) if program.type == REAL else int(value)
+
+
+def _integer_functions() -> dict:
+    """The sympy functions of the table's rows that sympy lacks (`popcount`), by their names."""
+    functions = {}
+    for row in dsl.PRIMITIVES:
+        if row.fixity == "call" and row.args == ("I",):
+            form = row.sympy(dsl.symbolic, sympy.Symbol("t", integer=True))
+            if isinstance(form, dsl.symbolic._IntegerFunction):
+                functions[row.symbol] = form.func
+    return functions
 
 
 def test_a_wrong_simplification_of_shifts_is_not_shown():
