@@ -16,7 +16,7 @@ import numpy as np
 
 from dsl import Apply, Expr, Hole
 
-from .kernels import rebuild_table
+from .hashtable import rebuild_table
 from .space import SearchSpace, bits_of
 
 __all__ = ["Bank", "Level", "fill"]

@@ -29,7 +29,8 @@ from numba import njit
 from dsl import Apply, Expr, Op
 
 from .bank import Bank
-from .kernels import _hash, _key, _same, _slot_for, _wrap
+from .hashtable import _hash, _key, _same, _slot_for
+from .kernels import _wrap
 from .space import Choice, SearchSpace
 
 __all__ = ["BackwardSearch", "INVERTIBLE"]
