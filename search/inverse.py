@@ -29,8 +29,8 @@ from numba import njit
 from dsl import Apply, Expr, Op
 
 from .bank import Bank
-from .hashtable import _hash, _key, _same, _slot_for
-from .kernels import _wrap
+from .hashtable import find, hash_of, key_of, put, slot_for
+from .kernels import wrap
 from .space import Choice, SearchSpace
 
 __all__ = ["BackwardSearch", "INVERTIBLE"]
@@ -105,22 +105,8 @@ def _fill_need(needed, op, known_is_left, target, known, width, signed, need, is
         need[q] = value
     if not is_real and width < 64:
         for q in range(need.shape[0]):
-            need[q] = _wrap(need[q], width, signed)
+            need[q] = wrap(need[q], width, signed)
     return True
-
-
-@njit(inline="always")
-def _find(values, table, key, is_real):
-    """The row of `values` whose key is `key`, or -1 (table: [row + 1, hash] per slot)."""
-    h = _hash(key)
-    slots = table.shape[0] // 2
-    slot = np.int64(h & np.uint64(slots - 1))
-    while table[2 * slot] != 0:
-        row = table[2 * slot] - 1
-        if table[2 * slot + 1] == np.int64(h) and _same(values[row], key, is_real):
-            return row
-        slot = (slot + 1) & (slots - 1)
-    return -1
 
 
 @njit(inline="always")
@@ -154,13 +140,13 @@ def _expand(needed, is_real, operations, known, known_bits, width, signed, store
                 if not _fill_need(needed, op, left, needs[state], known[row], width, signed, need, is_real, ones):
                     row += 1
                     continue
-                key = _key(need, scratch, is_real)
-                h = _hash(key)
-                slot = _slot_for(needs, table, key, h, is_real)
+                key = key_of(need, scratch, is_real)
+                h = hash_of(key)
+                slot = slot_for(needs, table, key, h, is_real)
                 if slot >= 0:
                     child = count[0]
                     count[0] += 1
-                    table[2 * slot], table[2 * slot + 1] = child + 1, np.int64(h)
+                    put(table, slot, child, h)
                     needs[child] = need
                     costs[child], parent_of[child] = cost, state
                     operation_of[child], known_of[child] = operation, row if binary else -1
@@ -184,7 +170,7 @@ def _probe(states, needs, values, table, is_real, found):
     """For each state, the forward row with its needed values (or -1)."""
     scratch = np.empty(needs.shape[1], dtype=np.uint64)
     for n in range(states.shape[0]):
-        found[n] = _find(values, table, _key(needs[states[n]], scratch, is_real), is_real)
+        found[n] = find(values, table, key_of(needs[states[n]], scratch, is_real), is_real)
 
 
 @njit(cache=True)
@@ -195,11 +181,11 @@ def _index_rows(values, columns, first, last, table, is_real, restricted):
     for row in range(first, last):
         for q in range(columns.shape[0]):
             restricted[row, q] = values[row, columns[q]]
-        key = _key(restricted[row], keys, is_real)
-        h = _hash(key)
-        slot = _slot_for(restricted, table, key, h, is_real)
+        key = key_of(restricted[row], keys, is_real)
+        h = hash_of(key)
+        slot = slot_for(restricted, table, key, h, is_real)
         if slot >= 0:
-            table[2 * slot], table[2 * slot + 1] = row + 1, np.int64(h)
+            put(table, slot, row, h)
 
 
 def _slots_for(count: int) -> int:

@@ -13,9 +13,9 @@ Data layout (one bank per type, see bank.py):
     children (capacity, 3)   int64                    its children's ids in their banks (-1: none)
     state    (4,)            int64                    [kept, candidates, choice, nan dropped]
 
-Two real programs are equivalent when their values, rounded to nearest at 32 significant bits
-(relative precision 2^-33, one NaN, one zero), agree at every point; the bank keeps the values
-themselves, unrounded. Integers wrap into their bit-vector width here.
+Two programs are equivalent when their equivalence keys agree at every point (hashtable.py: for
+reals their values rounded to nearest at 32 significant bits); the bank keeps the values
+themselves, unrounded. Integers wrap into their bit-vector width here (`wrap`).
 
 The scalar semantics below are the primitive table's (dsl/primitives.py), written again for
 compiled code; tests check them against the reference evaluator, case by case. One kernel per
@@ -33,9 +33,9 @@ from numba import njit
 
 from dsl.primitives import Op
 
-from .hashtable import _hash, _key, _rounded, _slot_for
+from .hashtable import hash_of, key_of, put, rounded, slot_for
 
-__all__ = ["combine", "insert_rows", "KERNEL_CLASS", "round_reals"]
+__all__ = ["combine", "insert_rows", "KERNEL_CLASS", "round_reals", "wrap"]
 
 
 _I64_MIN = np.int64(-(2**63))
@@ -246,11 +246,12 @@ def _bool_op(op, x, y, z):
     return np.uint8(x != y)  # Op.NE_I, Op.NE_R
 
 
-# --- rows: rounding, hashing, equality ----------------------------------------------------------
+# --- rows: wrapping, keeping ----------------------------------------------------------------------
 
 
 @njit(inline="always")
-def _wrap(value, width, signed):
+def wrap(value, width, signed):
+    """`value` as an integer of `width` bits (64: as it is), two's complement when `signed`."""
     value = np.int64(value)  # typed for every row dtype; only integer rows ever get here
     if width >= 64:
         return value
@@ -265,12 +266,11 @@ def _wrap(value, width, signed):
 def _keep(values, hashes, table, choices, children, state, row_index, key, is_real, i, j, k):
     """Insert row `row_index` (already written; `key` its equivalence key) unless a row with
     that key is in the table. Returns whether it was kept."""
-    h = _hash(key)
-    slot = _slot_for(values, table, key, h, is_real)
+    h = hash_of(key)
+    slot = slot_for(values, table, key, h, is_real)
     if slot < 0:
         return False
-    table[2 * slot] = row_index + 1
-    table[2 * slot + 1] = np.int64(h)
+    put(table, slot, row_index, h)
     hashes[row_index] = h
     choices[row_index] = state[2]
     children[row_index, 0] = i
@@ -315,12 +315,12 @@ def _run(apply, op, is_real, x, y, z, ranges, meta, bank, state, nan_mask):
                     row[p] = apply(op, a[p], b[p], d[p])
                 if not is_real and width < 64:
                     for p in range(points):
-                        row[p] = _wrap(row[p], width, signed)
+                        row[p] = wrap(row[p], width, signed)
                 candidates += 1
                 if check_nan and _nan_at(row, nan_mask):
                     state[3] += 1
                 else:
-                    batch_hashes[n] = _hash(_key(row, keys[n], is_real))
+                    batch_hashes[n] = hash_of(key_of(row, keys[n], is_real))
                     origin[n, 0], origin[n, 1], origin[n, 2] = xi, yj, zk
                     n += 1
             c += 1
@@ -332,10 +332,10 @@ def _run(apply, op, is_real, x, y, z, ranges, meta, bank, state, nan_mask):
                     j = 0
                     i += 1
         for m in range(n):
-            slot = _slot_for(values, table, keys[m], batch_hashes[m], is_real)
+            slot = slot_for(values, table, keys[m], batch_hashes[m], is_real)
             if slot >= 0:
                 values[kept] = rows[m]
-                table[2 * slot], table[2 * slot + 1] = kept + 1, np.int64(batch_hashes[m])
+                put(table, slot, kept, batch_hashes[m])
                 hashes[kept] = batch_hashes[m]
                 choices[kept] = state[2]
                 children[kept, 0], children[kept, 1], children[kept, 2] = origin[m, 0], origin[m, 1], origin[m, 2]
@@ -414,12 +414,12 @@ def _insert_rows(rows, is_real, width, signed, bank, state, nan_mask, check_nan,
         row[:] = rows[r]
         if not is_real and width < 64:
             for p in range(row.shape[0]):
-                row[p] = _wrap(row[p], width, signed)
+                row[p] = wrap(row[p], width, signed)
         state[1] += 1
         consumed += 1
         if check_nan and _nan_at(row, nan_mask):
             state[3] += 1
-        elif _keep(values, hashes, table, choices, children, state, kept, _key(row, scratch, is_real), is_real,
+        elif _keep(values, hashes, table, choices, children, state, kept, key_of(row, scratch, is_real), is_real,
                    origin[r, 0], origin[r, 1], origin[r, 2]):  # fmt: skip
             kept += 1
     state[0] = kept
@@ -437,9 +437,9 @@ def round_reals(values):
     """The equivalence keys of a (n, P) float64 array, as float64 (for the tests)."""
     out = np.empty_like(values)
     for r in range(values.shape[0]):
-        bits, rounded = values[r].view(np.uint64), out[r].view(np.uint64)
+        bits, keys = values[r].view(np.uint64), out[r].view(np.uint64)
         for p in range(bits.shape[0]):
-            rounded[p] = _rounded(bits[p])
+            keys[p] = rounded(bits[p])
     return out
 
 
@@ -476,7 +476,7 @@ def _check(apply, op, x, y, z, ranges, meta, columns, target, tolerance, mode, h
                         break
                 else:
                     if width < 64:
-                        value = _wrap(value, width, signed)
+                        value = wrap(value, width, signed)
                     if mode == MASKED:
                         if (np.int64(value) ^ np.int64(target[q])) & np.int64(tolerance[q]) != 0:
                             hit = False
