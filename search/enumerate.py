@@ -263,16 +263,17 @@ class Enumerator:
             self._run_composite(bank, choice, children, probability)
 
     def _run_simple(self, bank: Bank, choice: Choice, children: list[Level], probability: Fraction) -> None:
-        ranges: list[int] = []  # per operand: its first row and count (a constant: 0, 1)
-        for operand in choice.operands:
-            ranges += [children[operand].start, children[operand].size] if isinstance(operand, int) else [0, 1]
-        ranges += [0, 1] * (3 - len(choice.operands))
-        total = ranges[1] * ranges[3] * ranges[5]
+        # Per operand, its first row and count: a level of its bank, or one row for a constant.
+        rows = [(children[o].start, children[o].size) if isinstance(o, int) else (0, 1) for o in choice.operands]
+        rows += [(0, 1)] * (3 - len(rows))
+        (x_start, x_count), (y_start, y_count), (z_start, z_count) = rows
+        total = x_count * y_count * z_count
+        grid = Sweep(x_start, x_count, y_start, y_count, z_start, z_count, 0, 0, bool(choice.symmetric))
         rules = self._rules[bank.type_index]
         position = 0
         step = max(1, CHUNK // self.space.row_width)  # a call's time grows with its candidates' points
         while position < total:
-            sweep = Sweep(*ranges, start=position, stop=min(total, position + step), symmetric=bool(choice.symmetric))
+            sweep = grid._replace(start=position, stop=min(total, position + step))
             xs = [self.banks[choice.holes[o]].values if isinstance(o, int) else o for o in choice.operands]
             xs += [xs[0][:1]] * (3 - len(xs))
             limit = None if self.checking else self._room(bank, sweep.stop - position)

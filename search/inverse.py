@@ -76,7 +76,7 @@ class _Contexts(NamedTuple):
     operation  (states,) int64      the entry of `_Operations` it applies to its parent
     known      (states,) int64      that operation's known operand: a row of the output bank (-1: none)
     table      (2 * slots,) int64   the hash table of `needs` (layout: hashtable.py)
-    count      (1,) int64           contexts made: the next goes to row `count[0]`
+    made       (1,) int64           contexts made: the next goes to row `made[0]`
     cursors    (states, n) int64    per context and operation, the next known row to try
     """
 
@@ -86,7 +86,7 @@ class _Contexts(NamedTuple):
     operation: np.ndarray
     known: np.ndarray
     table: np.ndarray
-    count: np.ndarray
+    made: np.ndarray  # not `count`: a tuple has a method of that name
     cursors: np.ndarray
 
 
@@ -161,7 +161,7 @@ def _expand(needed, is_real, operations, known, known_bits, width, signed, store
     after `work` tries; returns how many it tried. The first context to need a vector of values
     keeps it."""
     needs, costs, parent_of, operation_of = store.needs, store.costs, store.parent, store.operation
-    known_of, table, count, cursors = store.known, store.table, store.count, store.cursors
+    known_of, table, count, cursors = store.known, store.table, store.made, store.cursors
     points = needs.shape[1]
     need = np.empty(points, dtype=needs.dtype)
     scratch = np.empty(points, dtype=np.uint64)
