@@ -3,7 +3,7 @@
 Rows are appended in order of description length, so the programs of one *level* (one exact
 probability) are contiguous: `levels[n]` is (probability, start, end). A program is stored as
 the grammar choice that made it and its children's ids, and rebuilt on demand (`program`).
-See kernels.py for the arrays' layout.
+See kernels.py for the arrays' layout (`BankArrays`) and the counters (`BANK_STATE`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import numpy as np
 
 from dsl import Apply, Expr, Hole
 
-from .kernels import rebuild_table
+from .hashtable import rebuild_table
+from .kernels import BANK_STATE, BankArrays
 from .space import Choice, SearchSpace, bits_of
 
 __all__ = ["Bank", "Level", "fill"]
@@ -56,7 +57,7 @@ class Bank:
         self.type_index = type_index
         self.type = space.types[type_index]
         self.dtype = space.storage(type_index)
-        self.state = np.zeros(4, dtype=np.int64)  # kept, candidates, current choice, NaN dropped
+        self.state = np.zeros(1, dtype=BANK_STATE)  # kept, candidates, current choice, NaN dropped
         self.levels: list[Level] = []
         self.max_rows = max(1, max_rows)
         self.values: np.ndarray = np.empty((self.max_rows, space.row_width), dtype=self.dtype)
@@ -74,20 +75,32 @@ class Bank:
 
     @property
     def size(self) -> int:
-        return int(self.state[0])
+        """Programs kept."""
+        return int(self.state[0]["kept"])
+
+    @property
+    def candidates(self) -> int:
+        """Candidates computed (or checked) for this bank, kept or not."""
+        return int(self.state[0]["candidates"])
+
+    @property
+    def nan_dropped(self) -> int:
+        """Candidates dropped for a NaN at a training point."""
+        return int(self.state[0]["nan_dropped"])
 
     @property
     def nbytes(self) -> int:
         """Memory in use: the rows kept and the hash table."""
         return self.size * (self.row_bytes(self.space, self.type_index) - 32) + self.table.nbytes
 
-    def arrays(self, limit: int) -> tuple[np.ndarray, ...]:
+    def arrays(self, limit: int) -> BankArrays:
         """What the kernels take as `bank`, with room for rows up to `limit` (the kernels stop
         there). Grows the table first, so that it stays at most half full."""
         while 2 * limit > self.table.shape[0] // 2:
             self.table = np.zeros(2 * self.table.shape[0], dtype=np.int64)
             rebuild_table(self.hashes, self.size, self.table)
-        return (self.values[:limit], self.hashes[:limit], self.table, self.choices[:limit], self.children[:limit])
+        return BankArrays(self.values[:limit], self.hashes[:limit], self.table, self.choices[:limit],
+                          self.children[:limit])  # fmt: skip
 
     def close_level(self, probability: Fraction, start: int) -> Level | None:
         """Record the rows appended since `start` as the level of `probability`."""

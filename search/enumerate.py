@@ -29,7 +29,7 @@ import numpy as np
 from dsl import Expr, evaluate
 
 from .bank import Bank, Level, fill
-from .kernels import EXACT, MASKED, TOLERANCE, check, combine, insert_rows
+from .kernels import BANK_STATE, EXACT, MASKED, TOLERANCE, RowRules, Sweep, check, combine, insert_rows
 from .space import Choice, SearchSpace, bits_of, holes_to_vars
 
 __all__ = ["Enumerator", "Budget", "Stop"]
@@ -128,14 +128,13 @@ class Enumerator:
         for choice in space.choices:
             if choice.is_leaf:
                 self._push(choice, (), choice.probability)
-        # Which columns of a row are training points, for the NaN check (never run on bools).
-        self._nan_mask = np.ones(1, dtype=np.uint8) if space.packed else space.train.astype(np.uint8)
+        self._rules = [self._rules_of(bank) for bank in self.banks]  # per bank, what its kernels do to a row
 
     # --- public ---------------------------------------------------------------------------------
 
     @property
     def candidates(self) -> int:
-        return sum(int(bank.state[1]) for bank in self.banks)
+        return sum(bank.candidates for bank in self.banks)
 
     @property
     def distinct(self) -> int:
@@ -182,23 +181,21 @@ class Enumerator:
         """Run every kernel this search will use on empty input: Numba compiles it now (or loads
         it from its cache), before the budget's clocks start."""
         space = self.space
-        meta = np.array([64, 0, 0, 0, 0, 0], dtype=np.int64)
+        empty = Sweep(0, 0, 0, 0, 0, 0, start=0, stop=0, symmetric=False)
         for choice in space.choices:
             bank = self.banks[choice.type_index]
+            rules = self._rules[choice.type_index]
             if choice.is_simple:
                 xs = [self.banks[choice.holes[o]].values if isinstance(o, int) else o for o in choice.operands]
                 xs += [xs[0][:1]] * (3 - len(xs))
-                ranges = np.zeros(6, dtype=np.int64)
-                combine(choice.op, xs[0], xs[1], xs[2], ranges, meta, bank.arrays(0), np.zeros(4, np.int64),
-                        self._nan_mask, packed=space.packed)  # fmt: skip
+                combine(choice.op, xs[0], xs[1], xs[2], empty, rules, bank.arrays(0), np.zeros(1, BANK_STATE),
+                        packed=space.packed)  # fmt: skip
                 if choice.type_index == space.output_index:
                     target = _CheckTarget.of(space)
-                    check(choice.op, xs[0], xs[1], xs[2], ranges, meta, target.columns, target.values,
+                    check(choice.op, xs[0], xs[1], xs[2], empty, rules, target.columns, target.values,
                           target.tolerance, target.mode, np.empty((1, 3), np.int64), packed=space.packed)  # fmt: skip
-            width, signed = self._wrap_of(bank)
-            insert_rows(bank.values[:0], bank.type.kind == "real" and not space.packed, width, signed,
-                        bank.arrays(0), np.zeros(4, np.int64), self._nan_mask, space.drop_nan,
-                        np.empty((0, 3), np.int64))  # fmt: skip
+            insert_rows(bank.values[:0], np.empty((0, 3), np.int64), bank.type.kind == "real" and not space.packed,
+                        rules, bank.arrays(0), np.zeros(1, BANK_STATE))  # fmt: skip
 
     def release(self) -> None:
         """Drop the banks and the callbacks (which refer back to their owner, a cycle that would
@@ -257,7 +254,7 @@ class Enumerator:
         choice = self.space.choices[combination.choice]
         bank = self.banks[choice.type_index]
         children = [self.banks[hole].levels[level] for hole, level in zip(choice.holes, combination.levels)]
-        bank.state[2] = choice.index
+        bank.state["choice"] = choice.index
         if choice.is_leaf:
             self._insert(bank, choice, self.space.leaf_values(choice)[None, :], np.full((1, 3), -1), probability)
         elif choice.is_simple:
@@ -266,36 +263,36 @@ class Enumerator:
             self._run_composite(bank, choice, children, probability)
 
     def _run_simple(self, bank: Bank, choice: Choice, children: list[Level], probability: Fraction) -> None:
-        ranges = []
-        for operand in choice.operands:
-            ranges += [children[operand].start, children[operand].size] if isinstance(operand, int) else [0, 1]
-        ranges = np.array(ranges + [0, 1] * (3 - len(choice.operands)), dtype=np.int64)
-        total = int(ranges[1] * ranges[3] * ranges[5])
-        width, signed = self._wrap_of(bank)
-        meta = np.array([width, int(signed), int(choice.symmetric), 0, 0, int(self.space.drop_nan)], np.int64)
+        # Per operand, its first row and count: a level of its bank, or one row for a constant.
+        rows = [(children[o].start, children[o].size) if isinstance(o, int) else (0, 1) for o in choice.operands]
+        rows += [(0, 1)] * (3 - len(rows))
+        (x_start, x_count), (y_start, y_count), (z_start, z_count) = rows
+        total = x_count * y_count * z_count
+        grid = Sweep(x_start, x_count, y_start, y_count, z_start, z_count, 0, 0, bool(choice.symmetric))
+        rules = self._rules[bank.type_index]
         position = 0
         step = max(1, CHUNK // self.space.row_width)  # a call's time grows with its candidates' points
         while position < total:
-            meta[3], meta[4] = position, min(total, position + step)
+            sweep = grid._replace(start=position, stop=min(total, position + step))
             xs = [self.banks[choice.holes[o]].values if isinstance(o, int) else o for o in choice.operands]
             xs += [xs[0][:1]] * (3 - len(xs))
-            limit = None if self.checking else self._room(bank, meta[4] - position)
+            limit = None if self.checking else self._room(bank, sweep.stop - position)
             if limit is None:  # no memory left: check the output's candidates, skip the others
                 if bank.type_index != self.space.output_index:
                     return
-                position = self._check(bank, choice, xs, ranges, meta, probability)
+                position = self._check(bank, choice, xs, sweep, rules, probability)
                 continue
             before = bank.size
-            position = combine(choice.op, xs[0], xs[1], xs[2], ranges, meta, bank.arrays(limit), bank.state,
-                               self._nan_mask, packed=self.space.packed)  # fmt: skip
+            position = combine(choice.op, xs[0], xs[1], xs[2], sweep, rules, bank.arrays(limit), bank.state,
+                               packed=self.space.packed)  # fmt: skip
             self._after(bank, before, probability)
 
-    def _check(self, bank: Bank, choice: Choice, xs, ranges, meta, probability: Fraction) -> int:
+    def _check(self, bank: Bank, choice: Choice, xs, sweep: Sweep, rules: RowRules, probability: Fraction) -> int:
         target = self._target
-        position, found, candidates = check(choice.op, xs[0], xs[1], xs[2], ranges, meta, target.columns,
+        position, found, candidates = check(choice.op, xs[0], xs[1], xs[2], sweep, rules, target.columns,
                                             target.values, target.tolerance, target.mode, self._hits,
                                             packed=self.space.packed)  # fmt: skip
-        bank.state[1] += candidates
+        bank.state["candidates"] += candidates
         self.checked += candidates
         if found and self.on_hits is not None:
             self.on_hits(choice, self._hits[:found].copy(), probability)
@@ -307,7 +304,7 @@ class Enumerator:
     ) -> None:
         """Check precomputed rows (leaves, composite choices) as the check-only kernels do."""
         target = self._target
-        bank.state[1] += len(rows)
+        bank.state["candidates"] += len(rows)
         self.checked += len(rows)
         if target.mode == MASKED:
             hit = ((rows[:, 0] ^ target.values[0]) & target.tolerance[0]) == 0
@@ -349,18 +346,22 @@ class Enumerator:
             origin[:, : len(names)] = ids
             self._insert(bank, choice, rows.astype(bank.dtype), origin, probability)
 
-    def _wrap_of(self, bank: Bank) -> tuple[int, bool]:
+    def _rules_of(self, bank: Bank) -> RowRules:
         """Width and signedness to wrap results into: a bit-vector's, the points of a packed
-        truth table (64: nothing to wrap)."""
-        if self.space.packed:
-            return self.space.n_points, False
-        type_ = bank.type
-        return (type_.width, type_.signed) if type_.is_bitvector else (64, False)
+        truth table (64: nothing to wrap); NaN dropped at the training points (the check is
+        never run on bools)."""
+        space = self.space
+        nan_mask = np.ones(1, dtype=np.uint8) if space.packed else space.train.astype(np.uint8)
+        if space.packed:
+            width, signed = space.n_points, False
+        else:
+            type_ = bank.type
+            width, signed = (type_.width, type_.signed) if type_.is_bitvector else (64, False)
+        return RowRules(int(width), bool(signed), bool(space.drop_nan), nan_mask)
 
     def _insert(self, bank: Bank, choice: Choice, rows: np.ndarray, origin: np.ndarray, probability: Fraction) -> None:
         """Keep the new functions among `rows`; `origin[r]` are row r's children (one column per
         hole, at least three)."""
-        width, signed = self._wrap_of(bank)
         is_real = bank.type.kind == "real" and not self.space.packed
         # The kernel stores three children per row: past three holes, give it each row's number
         # instead, and copy the kept rows' children from `origin`.
@@ -378,8 +379,8 @@ class Enumerator:
                 return
             before = bank.size
             arrays = bank.arrays(limit)
-            done += insert_rows(rows[done:], is_real, width, signed, arrays, bank.state, self._nan_mask,
-                                self.space.drop_nan, kernel_origin[done:])  # fmt: skip
+            done += insert_rows(rows[done:], kernel_origin[done:], is_real, self._rules[bank.type_index], arrays,
+                                bank.state)  # fmt: skip
             if wide:
                 kept = bank.children[before : bank.size, 0].copy()
                 bank.children[before : bank.size, : origin.shape[1]] = origin[kept]

@@ -22,6 +22,7 @@ fit only once the enumeration has passed its bits without a shorter one (`certif
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -30,7 +31,8 @@ from dsl import PRIMITIVES, Apply, Expr, Op
 from dsl.primitives import COMMUTATIVE
 
 from .bank import Bank
-from .kernels import _hash, _key, _same, _slot_for, _wrap
+from .hashtable import find, hash_of, key_of, put, slot_for
+from .kernels import wrap
 from .space import Choice, SearchSpace
 
 __all__ = ["BackwardSearch", "INVERTIBLE"]
@@ -42,6 +44,48 @@ _ADD_I, _SUB_I, _MUL_I, _EQ_B = int(Op.ADD_I), int(Op.SUB_I), int(Op.MUL_I), int
 _NEG_I, _BITNOT, _NOT = int(Op.NEG_I), int(Op.BITNOT), int(Op.NOT)
 _ADD_R, _SUB_R, _MUL_R, _DIV_R = int(Op.ADD_R), int(Op.SUB_R), int(Op.MUL_R), int(Op.DIV_R)
 _NEG_R, _EXP, _LOG = int(Op.NEG_R), int(Op.EXP), int(Op.LOG)
+
+
+# --- what the kernels take -----------------------------------------------------------------------
+
+
+class _Operations(NamedTuple):
+    """The operations a context can end in, one entry per (choice, side of its known operand);
+    entry `o` is `BackwardSearch.choices[o]`.
+
+    opcode         (n,) int64    the choice's `Op`
+    known_on_left  (n,) bool     the known operand is the left one (`k - hole`, not `hole - k`)
+    arity          (n,) int64    1 (the hole alone) or 2 (a known operand and the hole)
+    bits           (n,) float64  the choice's bits
+    """
+
+    opcode: np.ndarray
+    known_on_left: np.ndarray
+    arity: np.ndarray
+    bits: np.ndarray
+
+
+class _Contexts(NamedTuple):
+    """The contexts made so far, row c for context c; context 0 is the target itself.
+
+    needs      (states, Q)          the values the context's hole needs at the Q training columns
+    costs      (states,) float64    its bits: its operations' and their known operands'
+    parent     (states,) int64      the context it extends (-1: none)
+    operation  (states,) int64      the entry of `_Operations` it applies to its parent
+    known      (states,) int64      that operation's known operand: a row of the output bank (-1: none)
+    table      (2 * slots,) int64   the hash table of `needs` (layout: hashtable.py)
+    made       (1,) int64           contexts made: the next goes to row `made[0]`
+    cursors    (states, n) int64    per context and operation, the next known row to try
+    """
+
+    needs: np.ndarray
+    costs: np.ndarray
+    parent: np.ndarray
+    operation: np.ndarray
+    known: np.ndarray
+    table: np.ndarray
+    made: np.ndarray  # not `count`: a tuple has a method of that name
+    cursors: np.ndarray
 
 
 # --- what the hole needs --------------------------------------------------------------------------
@@ -102,22 +146,8 @@ def _fill_need(needed, op, known_is_left, target, known, width, signed, need, is
         need[q] = value
     if not is_real and width < 64:
         for q in range(need.shape[0]):
-            need[q] = _wrap(need[q], width, signed)
+            need[q] = wrap(need[q], width, signed)
     return True
-
-
-@njit(inline="always")
-def _find(values, table, key, is_real):
-    """The row of `values` whose key is `key`, or -1 (table: [row + 1, hash] per slot)."""
-    h = _hash(key)
-    slots = table.shape[0] // 2
-    slot = np.int64(h & np.uint64(slots - 1))
-    while table[2 * slot] != 0:
-        row = table[2 * slot] - 1
-        if table[2 * slot + 1] == np.int64(h) and _same(values[row], key, is_real):
-            return row
-        slot = (slot + 1) & (slots - 1)
-    return -1
 
 
 @njit(inline="always")
@@ -125,23 +155,24 @@ def _expand(needed, is_real, operations, known, known_bits, width, signed, store
     """Make every context costing at most `cutoff` bits that is not made yet, scanning the
     states in order (new ones included) and resuming each (state, operation) where it stopped:
     known programs come in order of bits, so each pair stops at the first too dear.
-    `operations` rows: opcode, known operand on the left, arity, bits. Stops when the store is
-    full or after `work` tries; returns how many it tried. The first context to need a vector
-    of values keeps it."""
-    needs, costs, parent_of, operation_of, known_of, table, count, cursors = store
+    `operations`: an `_Operations`; `store`: the `_Contexts`. Stops when the store is full or
+    after `work` tries; returns how many it tried. The first context to need a vector of values
+    keeps it."""
+    needs, costs, parent_of, operation_of = store.needs, store.costs, store.parent, store.operation
+    known_of, table, count, cursors = store.known, store.table, store.made, store.cursors
     points = needs.shape[1]
     need = np.empty(points, dtype=needs.dtype)
     scratch = np.empty(points, dtype=np.uint64)
     tried = 0
     state = 0
     while state < count[0]:
-        for operation in range(operations.shape[0]):
-            op, left = np.int64(operations[operation, 0]), operations[operation, 1] != 0
-            binary = operations[operation, 2] == 2
+        for operation in range(operations.opcode.shape[0]):
+            op, left = operations.opcode[operation], operations.known_on_left[operation]
+            binary = operations.arity[operation] == 2
             limit = known.shape[0] if binary else 1
             row = cursors[state, operation]
             while row < limit:
-                cost = costs[state] + operations[operation, 3] + (known_bits[row] if binary else 0.0)
+                cost = costs[state] + operations.bits[operation] + (known_bits[row] if binary else 0.0)
                 if cost > cutoff:
                     break
                 if count[0] >= needs.shape[0] or tried >= work:
@@ -151,13 +182,13 @@ def _expand(needed, is_real, operations, known, known_bits, width, signed, store
                 if not _fill_need(needed, op, left, needs[state], known[row], width, signed, need, is_real, ones):
                     row += 1
                     continue
-                key = _key(need, scratch, is_real)
-                h = _hash(key)
-                slot = _slot_for(needs, table, key, h, is_real)
+                key = key_of(need, scratch, is_real)
+                h = hash_of(key)
+                slot = slot_for(needs, table, key, h, is_real)
                 if slot >= 0:
                     child = count[0]
                     count[0] += 1
-                    table[2 * slot], table[2 * slot + 1] = child + 1, np.int64(h)
+                    put(table, slot, child, h)
                     needs[child] = need
                     costs[child], parent_of[child] = cost, state
                     operation_of[child], known_of[child] = operation, row if binary else -1
@@ -181,7 +212,7 @@ def _probe(states, needs, values, table, is_real, found):
     """For each state, the forward row with its needed values (or -1)."""
     scratch = np.empty(needs.shape[1], dtype=np.uint64)
     for n in range(states.shape[0]):
-        found[n] = _find(values, table, _key(needs[states[n]], scratch, is_real), is_real)
+        found[n] = find(values, table, key_of(needs[states[n]], scratch, is_real), is_real)
 
 
 @njit(cache=True)
@@ -192,11 +223,11 @@ def _index_rows(values, columns, first, last, table, is_real, restricted):
     for row in range(first, last):
         for q in range(columns.shape[0]):
             restricted[row, q] = values[row, columns[q]]
-        key = _key(restricted[row], keys, is_real)
-        h = _hash(key)
-        slot = _slot_for(restricted, table, key, h, is_real)
+        key = key_of(restricted[row], keys, is_real)
+        h = hash_of(key)
+        slot = slot_for(restricted, table, key, h, is_real)
         if slot >= 0:
-            table[2 * slot], table[2 * slot + 1] = row + 1, np.int64(h)
+            put(table, slot, row, h)
 
 
 def _slots_for(count: int) -> int:
@@ -255,10 +286,12 @@ class BackwardSearch:
         # Packed truth tables index whole words: only when the training points are all the points.
         packed_split = space.packed and not space.train.all()
         self.enabled = bool(self.choices) and not packed_split
-        self.operations = np.array(
-            [[int(choice.op), int(left), len(choice.holes), choice.bits] for choice, left in self.choices],
-            dtype=np.float64,
-        ).reshape(-1, 4)
+        self.operations = _Operations(
+            opcode=np.array([int(choice.op) for choice, _ in self.choices], dtype=np.int64),
+            known_on_left=np.array([left for _, left in self.choices], dtype=np.bool_),
+            arity=np.array([len(choice.holes) for choice, _ in self.choices], dtype=np.int64),
+            bits=np.array([choice.bits for choice, _ in self.choices], dtype=np.float64),
+        )
         self.index = _TrainIndex(self.bank, self.columns)
         self.known_rows = known_rows
         type_ = self.bank.type
@@ -284,8 +317,7 @@ class BackwardSearch:
         """Run the kernels on empty input, so that Numba compiles them before a budget starts."""
         if not self.enabled:
             return
-        store = (self.needs, self.costs, self.parent, self.operation, self.known, self.table, self.count,
-                 self.cursors)  # fmt: skip
+        store = self._contexts()
         known, bits = self.needs[:0], np.zeros(0)
         if self.is_real:
             _expand_real(self.operations, known, bits, store, -1.0, 0)
@@ -296,6 +328,10 @@ class BackwardSearch:
                np.zeros(0, np.int64))  # fmt: skip
         if not self.index.own:
             _index_rows(self.bank.values, self.columns, 0, 0, self.index.table, self.is_real, self.index.restricted)
+
+    def _contexts(self) -> _Contexts:
+        return _Contexts(self.needs, self.costs, self.parent, self.operation, self.known, self.table, self.count,
+                         self.cursors)  # fmt: skip
 
     def has_work(self) -> bool:
         return self.enabled and self.count[0] < len(self.needs)
@@ -309,8 +345,7 @@ class BackwardSearch:
         known_count = min(self.known_rows, self.bank.size)
         known = self.index.restricted[:known_count]
         known_bits = np.concatenate([np.full(level.size, level.bits) for level in self.bank.levels])[:known_count]
-        store = (self.needs, self.costs, self.parent, self.operation, self.known, self.table, self.count,
-                 self.cursors)  # fmt: skip
+        store = self._contexts()
         if self.is_real:
             _expand_real(self.operations, known, known_bits, store, cutoff, work)
         else:

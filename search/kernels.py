@@ -1,21 +1,14 @@
 """Compiled kernels of the enumerator: apply a primitive to every combination of children,
 hash each candidate's values, probe the bank's table, append what is new.
 
-Data layout (one bank per type, see bank.py):
+What the kernels take, each a named structure documented below: a bank's arrays
+(`BankArrays`, one bank per type, see bank.py), its counters (`BANK_STATE`, a record the kernels
+update), the candidates of one call (`Sweep`) and what is done to a candidate's row before it is
+kept (`RowRules`).
 
-    values   (capacity, P)   int64 | float64 | uint8  one row per kept program, at the P
-                                                      equivalence points
-    hashes   (capacity,)     uint64                   hash of each row
-    table    (2 * slots,)    int64                    open addressing: [id + 1, hash] per
-                                                      slot, 0 when empty (zeroed memory is
-                                                      free); slots ≥ 2 × rows kept
-    choices  (capacity,)     int32                    the grammar choice that made the program
-    children (capacity, 3)   int64                    its children's ids in their banks (-1: none)
-    state    (4,)            int64                    [kept, candidates, choice, nan dropped]
-
-Two real programs are equivalent when their values, rounded to nearest at 32 significant bits
-(relative precision 2^-33, one NaN, one zero), agree at every point; the bank keeps the values
-themselves, unrounded. Integers wrap into their bit-vector width here.
+Two programs are equivalent when their equivalence keys agree at every point (hashtable.py: for
+reals their values rounded to nearest at 32 significant bits); the bank keeps the values
+themselves, unrounded. Integers wrap into their bit-vector width here (`wrap`).
 
 The scalar semantics below are the primitive table's (dsl/primitives.py), written again for
 compiled code; tests check them against the reference evaluator, case by case. One kernel per
@@ -27,23 +20,98 @@ opcode (minutes of first-run compilation).
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from dsl.primitives import PRIMITIVES, Op, Primitive
 
-__all__ = ["combine", "insert_rows", "rebuild_table", "KERNEL_CLASS", "round_reals"]
+from .hashtable import hash_of, key_of, put, rounded, slot_for
+
+__all__ = ["BANK_STATE", "BankArrays", "RowRules", "Sweep", "combine", "insert_rows", "KERNEL_CLASS", "round_reals",
+           "wrap"]  # fmt: skip
 
 
 _I64_MIN = np.int64(-(2**63))
 _I64_MAX = np.int64(2**63 - 1)
-_NAN_BITS = np.uint64(0x7FF8000000000000)
-_ROUND_HALF = np.uint64(1 << 19)
-_ROUND_MASK = np.uint64(0xFFFFFFFFFFF00000)  # keeps sign, exponent and 32 mantissa bits
-_EXPONENT = np.uint64(0x7FF0000000000000)
-_SEED = np.uint64(0x9E3779B97F4A7C15)
-_PRIME = np.uint64(0x100000001B3)
+
+
+# --- what the kernels take ----------------------------------------------------------------------
+
+
+class BankArrays(NamedTuple):
+    """The arrays of one bank (one type), as the kernels take them: room for `capacity` rows
+    (`Bank.arrays`; a kernel stops when they are full). Row r is program r.
+
+    values    (capacity, P) int64 | float64 | uint8  the program's values at the P equivalence
+                                                     points (a packed truth table: one int64 word)
+    hashes    (capacity,)   uint64   the hash of the row's equivalence key (hashtable.py)
+    table     (2 * slots,)  int64    the hash table of the rows (layout: hashtable.py)
+    choices   (capacity,)   int32    the grammar choice that made the program
+    children  (capacity, ≥3) int64   its children's ids in their banks, one per operand (-1:
+                                     none); the kernels write the first three columns
+    """
+
+    values: np.ndarray
+    hashes: np.ndarray
+    table: np.ndarray
+    choices: np.ndarray
+    children: np.ndarray
+
+
+# A bank's counters, one record (`np.zeros(1, BANK_STATE)`) that the kernels read and update:
+#   kept         rows in the bank: the next program goes to row `kept`
+#   candidates   candidates computed so far (kept or not)
+#   choice       the grammar choice being run (set by the caller): recorded with each row kept
+#   nan_dropped  candidates dropped for a NaN at a training point (`RowRules.check_nan`)
+BANK_STATE = np.dtype(
+    [("kept", np.int64), ("candidates", np.int64), ("choice", np.int64), ("nan_dropped", np.int64)], align=True
+)
+
+
+class Sweep(NamedTuple):
+    """The candidates of one `combine` or `check` call: x[x_start + i] ∘ y[y_start + j] ∘
+    z[z_start + k] for i < x_count, j < y_count, k < z_count, in the flat order
+    c = (i * y_count + j) * z_count + k, those with start <= c < stop. An operand the operation
+    does not have, or a constant one, is one row: start 0, count 1.
+
+    x_start, x_count   the rows of the first operand: a level of its bank (x_count is implied
+                       by `stop`: the kernels do not read it)
+    y_start, y_count   the second's
+    z_start, z_count   the third's
+    start, stop        the flat indices to run; a call that fills the bank stops early and
+                       returns the index to resume at
+    symmetric          skip x_start + i > y_start + j: a commutative operation over two levels
+                       of one bank meets each unordered pair once
+    """
+
+    x_start: int
+    x_count: int
+    y_start: int
+    y_count: int
+    z_start: int
+    z_count: int
+    start: int
+    stop: int
+    symmetric: bool
+
+
+class RowRules(NamedTuple):
+    """What is done to a candidate's row before it is hashed (fixed per bank).
+
+    width      integers wrap into `width` bits (`wrap`; 64: no wrapping); a packed truth table
+               passes its number of points
+    signed     they wrap in two's complement (a signed bit-vector)
+    check_nan  drop candidates that are NaN at a point where `nan_mask` is set (counted in
+               the bank's `nan_dropped`); never set for bools
+    nan_mask   (P,) uint8: 1 at the training points
+    """
+
+    width: int
+    signed: bool
+    check_nan: bool
+    nan_mask: np.ndarray
 
 
 # --- scalar semantics ---------------------------------------------------------------------------
@@ -261,11 +329,12 @@ def _bool_op(op, x, y, z):
     return np.uint8(x != y)  # Op.NE_I, Op.NE_R
 
 
-# --- rows: rounding, hashing, equality ----------------------------------------------------------
+# --- rows: wrapping, keeping ----------------------------------------------------------------------
 
 
 @njit(inline="always")
-def _wrap(value, width, signed):
+def wrap(value, width, signed):
+    """`value` as an integer of `width` bits (64: as it is), two's complement when `signed`."""
     value = np.int64(value)  # typed for every row dtype; only integer rows ever get here
     if width >= 64:
         return value
@@ -277,65 +346,17 @@ def _wrap(value, width, signed):
 
 
 @njit(inline="always")
-def _rounded(word):
-    """The equivalence key of a float64 (given as its bits): rounded to nearest at 32
-    significant bits, one NaN, one zero."""
-    if (word & _EXPONENT) == _EXPONENT:  # inf or NaN
-        return _NAN_BITS if word & ~(_EXPONENT | np.uint64(1 << 63)) else word
-    if (word << np.uint64(1)) == 0:  # ±0
-        return np.uint64(0)
-    return (word + _ROUND_HALF) & _ROUND_MASK
-
-
-@njit(inline="always")
-def _key(row, key, is_real):
-    """Fill `key` (uint64) with the row's equivalence key: for reals their rounded bits, for
-    integers and bools their values. Returns `key`."""
-    if is_real:
-        bits = row.view(np.uint64)
-        for p in range(bits.shape[0]):
-            key[p] = _rounded(bits[p])
-    else:
-        for p in range(row.shape[0]):
-            key[p] = np.uint64(row[p])
-    return key
-
-
-@njit(inline="always")
-def _hash(key):
-    h = _SEED
-    for word in key:
-        h = (h ^ word) * _PRIME
-    return h ^ (h >> np.uint64(31))
-
-
-@njit(inline="always")
-def _same(row, key, is_real):
-    """Has the stored `row` the equivalence key `key`?"""
-    if is_real:
-        bits = row.view(np.uint64)
-        for p in range(bits.shape[0]):
-            if _rounded(bits[p]) != key[p]:
-                return False
-        return True
-    for p in range(row.shape[0]):
-        if np.uint64(row[p]) != key[p]:
-            return False
-    return True
-
-
-@njit(inline="always")
-def _keep(values, hashes, table, choices, children, state, row_index, key, is_real, i, j, k):
+def _keep(bank, choice, row_index, key, is_real, i, j, k):
     """Insert row `row_index` (already written; `key` its equivalence key) unless a row with
     that key is in the table. Returns whether it was kept."""
-    h = _hash(key)
-    slot = _slot_for(values, table, key, h, is_real)
+    values, hashes, table, choices, children = bank.values, bank.hashes, bank.table, bank.choices, bank.children
+    h = hash_of(key)
+    slot = slot_for(values, table, key, h, is_real)
     if slot < 0:
         return False
-    table[2 * slot] = row_index + 1
-    table[2 * slot + 1] = np.int64(h)
+    put(table, slot, row_index, h)
     hashes[row_index] = h
-    choices[row_index] = state[2]
+    choices[row_index] = choice
     children[row_index, 0] = i
     children[row_index, 1] = j
     children[row_index, 2] = k
@@ -349,30 +370,17 @@ _BATCH = 32  # candidates computed before their table probes: independent probes
 
 
 @njit(inline="always")
-def _slot_for(values, table, key, h, is_real):
-    """The empty slot where a row with `key` goes, or -1 when an equal row is in the table."""
-    slots = table.shape[0] // 2
-    slot = np.int64(h & np.uint64(slots - 1))
-    signed_hash = np.int64(h)
-    while table[2 * slot] != 0:
-        other = table[2 * slot] - 1
-        if table[2 * slot + 1] == signed_hash and _same(values[other], key, is_real):
-            return -1
-        slot = (slot + 1) & (slots - 1)
-    return slot
-
-
-@njit(inline="always")
-def _run(apply, op, is_real, x, y, z, ranges, meta, bank, state, nan_mask):
-    """Candidates `meta[START] <= c < meta[STOP]` of the combinations x[i] ∘ y[j] ∘ z[k] (flat
-    index c = (i * ny + j) * nz + k within `ranges`), in batches: compute and hash a batch, then
-    probe and append. Stops early when the bank is full; returns the next flat index."""
-    values, hashes, table, choices, children = bank
-    x0, y0, ny, z0, nz = ranges[0], ranges[2], ranges[3], ranges[4], ranges[5]  # ranges[1] (nx): `stop` bounds i
-    width, signed, symmetric, check_nan = meta[0], meta[1] != 0, meta[2] != 0, meta[5] != 0
-    start, stop = meta[3], meta[4]
+def _run(apply, op, is_real, x, y, z, sweep, rules, bank, state):
+    """The candidates of `sweep` (a `Sweep`) into `bank` (`BankArrays`; `state` its
+    `BANK_STATE` record array), in batches: compute and hash a batch, then probe and append.
+    Stops early when the bank is full; returns the next flat index."""
+    values, hashes, table, choices, children = bank.values, bank.hashes, bank.table, bank.choices, bank.children
+    x0, y0, ny, z0, nz = sweep.x_start, sweep.y_start, sweep.y_count, sweep.z_start, sweep.z_count
+    symmetric, start, stop = sweep.symmetric, sweep.start, sweep.stop
+    width, signed, check_nan, nan_mask = rules.width, rules.signed, rules.check_nan, rules.nan_mask
     capacity, points = values.shape[0], values.shape[1]
-    kept, candidates = state[0], state[1]
+    counts = state[0]
+    kept, candidates, choice = counts.kept, counts.candidates, counts.choice
     rows = np.empty((_BATCH, points), dtype=values.dtype)
     keys = np.empty((_BATCH, points), dtype=np.uint64)
     batch_hashes = np.empty(_BATCH, dtype=np.uint64)
@@ -392,12 +400,12 @@ def _run(apply, op, is_real, x, y, z, ranges, meta, bank, state, nan_mask):
                     row[p] = apply(op, a[p], b[p], d[p])
                 if not is_real and width < 64:
                     for p in range(points):
-                        row[p] = _wrap(row[p], width, signed)
+                        row[p] = wrap(row[p], width, signed)
                 candidates += 1
                 if check_nan and _nan_at(row, nan_mask):
-                    state[3] += 1
+                    counts.nan_dropped += 1
                 else:
-                    batch_hashes[n] = _hash(_key(row, keys[n], is_real))
+                    batch_hashes[n] = hash_of(key_of(row, keys[n], is_real))
                     origin[n, 0], origin[n, 1], origin[n, 2] = xi, yj, zk
                     n += 1
             c += 1
@@ -409,15 +417,15 @@ def _run(apply, op, is_real, x, y, z, ranges, meta, bank, state, nan_mask):
                     j = 0
                     i += 1
         for m in range(n):
-            slot = _slot_for(values, table, keys[m], batch_hashes[m], is_real)
+            slot = slot_for(values, table, keys[m], batch_hashes[m], is_real)
             if slot >= 0:
                 values[kept] = rows[m]
-                table[2 * slot], table[2 * slot + 1] = kept + 1, np.int64(batch_hashes[m])
+                put(table, slot, kept, batch_hashes[m])
                 hashes[kept] = batch_hashes[m]
-                choices[kept] = state[2]
+                choices[kept] = choice
                 children[kept, 0], children[kept, 1], children[kept, 2] = origin[m, 0], origin[m, 1], origin[m, 2]
                 kept += 1
-    state[0], state[1] = kept, candidates
+    counts.kept, counts.candidates = kept, candidates
     return c
 
 
@@ -430,28 +438,28 @@ def _nan_at(row, mask):
 
 
 @njit(cache=True, error_model="numpy")
-def _combine_int(x, y, z, ranges, meta, bank, state, nan_mask, op):
-    return _run(_int_op, op, False, x, y, z, ranges, meta, bank, state, nan_mask)
+def _combine_int(x, y, z, sweep, rules, bank, state, op):
+    return _run(_int_op, op, False, x, y, z, sweep, rules, bank, state)
 
 
 @njit(cache=True, error_model="numpy")
-def _combine_real_to_int(x, y, z, ranges, meta, bank, state, nan_mask, op):
-    return _run(_real_to_int, op, False, x, y, z, ranges, meta, bank, state, nan_mask)
+def _combine_real_to_int(x, y, z, sweep, rules, bank, state, op):
+    return _run(_real_to_int, op, False, x, y, z, sweep, rules, bank, state)
 
 
 @njit(cache=True, error_model="numpy")
-def _combine_real(x, y, z, ranges, meta, bank, state, nan_mask, op):
-    return _run(_real_op, op, True, x, y, z, ranges, meta, bank, state, nan_mask)
+def _combine_real(x, y, z, sweep, rules, bank, state, op):
+    return _run(_real_op, op, True, x, y, z, sweep, rules, bank, state)
 
 
 @njit(cache=True, error_model="numpy")
-def _combine_bool(x, y, z, ranges, meta, bank, state, nan_mask, op):
-    return _run(_bool_op, op, False, x, y, z, ranges, meta, bank, state, nan_mask)
+def _combine_bool(x, y, z, sweep, rules, bank, state, op):
+    return _run(_bool_op, op, False, x, y, z, sweep, rules, bank, state)
 
 
 @njit(cache=True, error_model="numpy")
-def _combine_packed(x, y, z, ranges, meta, bank, state, nan_mask, op):
-    return _run(_packed_op, op, False, x, y, z, ranges, meta, bank, state, nan_mask)
+def _combine_packed(x, y, z, sweep, rules, bank, state, op):
+    return _run(_packed_op, op, False, x, y, z, sweep, rules, bank, state)
 
 
 _KERNELS = {"int": _combine_int, "real_to_int": _combine_real_to_int, "real": _combine_real, "bool": _combine_bool,
@@ -469,17 +477,22 @@ KERNEL_CLASS = {row.op: _kernel_class(row) for row in PRIMITIVES if row.fixity !
 assert set(KERNEL_CLASS) == set(Op) - {Op.PI}, "every primitive but the constant pi has a kernel"
 
 
-def combine(op: Op, x, y, z, ranges, meta, bank, state, nan_mask, *, packed: bool = False) -> int:
-    """Run the kernel of `op` (see `_run`; `packed`: rows are truth-table words, `meta`'s width
-    the number of points); returns the next flat candidate index."""
+def combine(op: Op, x: np.ndarray, y: np.ndarray, z: np.ndarray, sweep: Sweep, rules: RowRules, bank: BankArrays,
+            state: np.ndarray, *, packed: bool = False) -> int:  # fmt: skip
+    """Apply `op` to the candidates of `sweep` (rows of the operands' values `x`, `y`, `z`) and
+    keep the new functions in `bank`, updating `state` (a `BANK_STATE` record array); `packed`:
+    rows are truth-table words. Returns the next flat candidate index (`sweep.stop` unless the
+    bank filled)."""
     kernel = _KERNELS["packed" if packed else KERNEL_CLASS[op]]
-    return kernel(x, y, z, ranges, meta, bank, state, nan_mask, int(op))
+    return kernel(x, y, z, sweep, rules, bank, state, int(op))
 
 
 @njit(cache=True)
-def _insert_rows(rows, is_real, width, signed, bank, state, nan_mask, check_nan, origin):
-    values, hashes, table, choices, children = bank
-    kept = state[0]
+def _insert_rows(rows, origin, is_real, rules, bank, state):
+    values = bank.values
+    width, signed, check_nan, nan_mask = rules.width, rules.signed, rules.check_nan, rules.nan_mask
+    counts = state[0]
+    kept, choice = counts.kept, counts.choice
     scratch = np.empty(values.shape[1], dtype=np.uint64)
     consumed = 0
     for r in range(rows.shape[0]):
@@ -489,35 +502,24 @@ def _insert_rows(rows, is_real, width, signed, bank, state, nan_mask, check_nan,
         row[:] = rows[r]
         if not is_real and width < 64:
             for p in range(row.shape[0]):
-                row[p] = _wrap(row[p], width, signed)
-        state[1] += 1
+                row[p] = wrap(row[p], width, signed)
+        counts.candidates += 1
         consumed += 1
         if check_nan and _nan_at(row, nan_mask):
-            state[3] += 1
-        elif _keep(values, hashes, table, choices, children, state, kept, _key(row, scratch, is_real), is_real,
-                   origin[r, 0], origin[r, 1], origin[r, 2]):  # fmt: skip
+            counts.nan_dropped += 1
+        elif _keep(bank, choice, kept, key_of(row, scratch, is_real), is_real, origin[r, 0], origin[r, 1],
+                   origin[r, 2]):  # fmt: skip
             kept += 1
-    state[0] = kept
+    counts.kept = kept
     return consumed
 
 
-def insert_rows(rows, is_real, width, signed, bank, state, nan_mask, check_nan, origin) -> int:
-    """Insert precomputed candidate rows (composite choices); `origin[r]` are their children.
-    Returns how many rows were consumed (fewer when the bank filled)."""
-    return _insert_rows(rows, is_real, width, signed, bank, state, nan_mask, check_nan, origin)
-
-
-@njit(cache=True)
-def rebuild_table(hashes, count, table):
-    """Re-insert programs 0..count-1 into an empty (all 0) table, e.g. after growing it."""
-    slots = table.shape[0] // 2
-    for index in range(count):
-        h = hashes[index]
-        slot = np.int64(h & np.uint64(slots - 1))
-        while table[2 * slot] != 0:
-            slot = (slot + 1) & (slots - 1)
-        table[2 * slot] = index + 1
-        table[2 * slot + 1] = np.int64(h)
+def insert_rows(rows: np.ndarray, origin: np.ndarray, is_real: bool, rules: RowRules, bank: BankArrays,
+                state: np.ndarray) -> int:  # fmt: skip
+    """Insert precomputed candidate rows (leaves, composite choices) into `bank`, as `combine`
+    does; `origin[r]` are row r's children (three columns), `is_real` whether the rows are of
+    reals. Returns how many rows were consumed (fewer when the bank filled)."""
+    return _insert_rows(rows, origin, is_real, rules, bank, state)
 
 
 @njit(cache=True)
@@ -525,9 +527,9 @@ def round_reals(values):
     """The equivalence keys of a (n, P) float64 array, as float64 (for the tests)."""
     out = np.empty_like(values)
     for r in range(values.shape[0]):
-        bits, rounded = values[r].view(np.uint64), out[r].view(np.uint64)
+        bits, keys = values[r].view(np.uint64), out[r].view(np.uint64)
         for p in range(bits.shape[0]):
-            rounded[p] = _rounded(bits[p])
+            keys[p] = rounded(bits[p])
     return out
 
 
@@ -537,14 +539,15 @@ EXACT, TOLERANCE, MASKED = 0, 1, 2  # how `_check` compares a candidate with the
 
 
 @njit(inline="always")
-def _check(apply, op, x, y, z, ranges, meta, columns, target, tolerance, mode, hits):
+def _check(apply, op, x, y, z, sweep, rules, columns, target, tolerance, mode, hits):
     """Like `_run`, but nothing is stored: each candidate is computed at the training columns
     only, point by point, and dropped at the first point where it misses the target (EXACT:
     equal; TOLERANCE: within `tolerance[q]`; MASKED: truth-table words equal on the bits of
-    `tolerance[q]`). Hits (i, j, k) go to `hits`. Returns (next flat index, hits, candidates)."""
-    x0, y0, ny, z0, nz = ranges[0], ranges[2], ranges[3], ranges[4], ranges[5]  # ranges[1] (nx): `stop` bounds i
-    width, signed, symmetric = meta[0], meta[1] != 0, meta[2] != 0
-    start, stop = meta[3], meta[4]
+    `tolerance[q]`). Hits (i, j, k) go to `hits`. Returns (next flat index, hits, candidates).
+    Of `rules`, only the wrapping applies (nothing is dropped for NaN: it misses)."""
+    x0, y0, ny, z0, nz = sweep.x_start, sweep.y_start, sweep.y_count, sweep.z_start, sweep.z_count
+    symmetric, start, stop = sweep.symmetric, sweep.start, sweep.stop
+    width, signed = rules.width, rules.signed
     found, candidates = 0, 0
     c = start
     i, rest = start // (ny * nz), start % (ny * nz)
@@ -564,7 +567,7 @@ def _check(apply, op, x, y, z, ranges, meta, columns, target, tolerance, mode, h
                         break
                 else:
                     if width < 64:
-                        value = _wrap(value, width, signed)
+                        value = wrap(value, width, signed)
                     if mode == MASKED:
                         if (np.int64(value) ^ np.int64(target[q])) & np.int64(tolerance[q]) != 0:
                             hit = False
@@ -587,35 +590,38 @@ def _check(apply, op, x, y, z, ranges, meta, columns, target, tolerance, mode, h
 
 
 @njit(cache=True, error_model="numpy")
-def _check_int(x, y, z, ranges, meta, columns, target, tolerance, mode, hits, op):
-    return _check(_int_op, op, x, y, z, ranges, meta, columns, target, tolerance, mode, hits)
+def _check_int(x, y, z, sweep, rules, columns, target, tolerance, mode, hits, op):
+    return _check(_int_op, op, x, y, z, sweep, rules, columns, target, tolerance, mode, hits)
 
 
 @njit(cache=True, error_model="numpy")
-def _check_real_to_int(x, y, z, ranges, meta, columns, target, tolerance, mode, hits, op):
-    return _check(_real_to_int, op, x, y, z, ranges, meta, columns, target, tolerance, mode, hits)
+def _check_real_to_int(x, y, z, sweep, rules, columns, target, tolerance, mode, hits, op):
+    return _check(_real_to_int, op, x, y, z, sweep, rules, columns, target, tolerance, mode, hits)
 
 
 @njit(cache=True, error_model="numpy")
-def _check_real(x, y, z, ranges, meta, columns, target, tolerance, mode, hits, op):
-    return _check(_real_op, op, x, y, z, ranges, meta, columns, target, tolerance, mode, hits)
+def _check_real(x, y, z, sweep, rules, columns, target, tolerance, mode, hits, op):
+    return _check(_real_op, op, x, y, z, sweep, rules, columns, target, tolerance, mode, hits)
 
 
 @njit(cache=True, error_model="numpy")
-def _check_bool(x, y, z, ranges, meta, columns, target, tolerance, mode, hits, op):
-    return _check(_bool_op, op, x, y, z, ranges, meta, columns, target, tolerance, mode, hits)
+def _check_bool(x, y, z, sweep, rules, columns, target, tolerance, mode, hits, op):
+    return _check(_bool_op, op, x, y, z, sweep, rules, columns, target, tolerance, mode, hits)
 
 
 @njit(cache=True, error_model="numpy")
-def _check_packed(x, y, z, ranges, meta, columns, target, tolerance, mode, hits, op):
-    return _check(_packed_op, op, x, y, z, ranges, meta, columns, target, tolerance, mode, hits)
+def _check_packed(x, y, z, sweep, rules, columns, target, tolerance, mode, hits, op):
+    return _check(_packed_op, op, x, y, z, sweep, rules, columns, target, tolerance, mode, hits)
 
 
 _CHECKS = {"int": _check_int, "real_to_int": _check_real_to_int, "real": _check_real, "bool": _check_bool,
            "packed": _check_packed}  # fmt: skip
 
 
-def check(op: Op, x, y, z, ranges, meta, columns, target, tolerance, mode, hits, *, packed: bool = False):
-    """Run the check-only kernel of `op` (see `_check`)."""
+def check(op: Op, x: np.ndarray, y: np.ndarray, z: np.ndarray, sweep: Sweep, rules: RowRules, columns: np.ndarray,
+          target: np.ndarray, tolerance: np.ndarray, mode: int, hits: np.ndarray, *,
+          packed: bool = False) -> tuple[int, int, int]:  # fmt: skip
+    """Check the candidates of `sweep` against `target` at the training `columns`, keeping
+    nothing (see `_check`); returns (next flat index, hits written to `hits`, candidates)."""
     kernel = _CHECKS["packed" if packed else KERNEL_CLASS[op]]
-    return kernel(x, y, z, ranges, meta, columns, target, tolerance, mode, hits, int(op))
+    return kernel(x, y, z, sweep, rules, columns, target, tolerance, mode, hits, int(op))

@@ -157,7 +157,7 @@ def enumerate_search(task: Task, config: SearchConfig, progress: Callable[[Progr
         distinct=enumerator.distinct,
         cpu_seconds=budget.cpu_seconds(),
         peak_bank_bytes=peak,
-        nan_dropped=sum(int(bank.state[3]) for bank in enumerator.banks),
+        nan_dropped=sum(bank.nan_dropped for bank in enumerator.banks),
         best_seconds=tracker.best_seconds if tracker.fits or not tracker.noisy else tracker.scored_seconds,
         levels=tracker.level_stats,
         covered_bits=enumerator.covered_bits,

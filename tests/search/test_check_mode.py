@@ -64,11 +64,11 @@ def test_check_kernel_hits_are_the_combinations_that_fit():
     rng = np.random.default_rng(0)
     rows = rng.integers(-5, 6, size=(40, 7)).astype(np.int64)
     target = rows[3] + rows[11]
-    ranges = np.array([0, 40, 0, 40, 0, 1], dtype=np.int64)
-    meta = np.array([64, 0, 1, 0, 40 * 40, 0], dtype=np.int64)
+    sweep = kernels.Sweep(0, 40, 0, 40, 0, 1, start=0, stop=40 * 40, symmetric=True)
+    rules = kernels.RowRules(64, False, False, np.zeros(7, np.uint8))
     columns = np.arange(7, dtype=np.int64)
     hits = np.empty((1024, 3), dtype=np.int64)
-    position, found, candidates = kernels.check(dsl.Op.ADD_I, rows, rows, rows[:1], ranges, meta, columns, target,
+    position, found, candidates = kernels.check(dsl.Op.ADD_I, rows, rows, rows[:1], sweep, rules, columns, target,
                                                 np.zeros(7, np.int64), kernels.EXACT, hits)  # fmt: skip
     expected = {(i, j) for i in range(40) for j in range(i, 40) if np.array_equal(rows[i] + rows[j], target)}
     assert position == 40 * 40 and candidates == 40 * 41 // 2
@@ -77,11 +77,11 @@ def test_check_kernel_hits_are_the_combinations_that_fit():
 
 def test_check_kernel_real_tolerance_rejects_nan():
     rows = np.array([[1.0, np.nan], [2.0, 1.0], [0.5, 0.5]])
-    ranges = np.array([0, 3, 0, 3, 0, 1], dtype=np.int64)
-    meta = np.array([64, 0, 0, 0, 9, 0], dtype=np.int64)
+    sweep = kernels.Sweep(0, 3, 0, 3, 0, 1, start=0, stop=9, symmetric=False)
+    rules = kernels.RowRules(64, False, False, np.zeros(2, np.uint8))
     hits = np.empty((16, 3), dtype=np.int64)
     target = np.array([2.5, 1.5])
-    _, found, _ = kernels.check(dsl.Op.ADD_R, rows, rows, rows[:1], ranges, meta, np.arange(2, dtype=np.int64),
+    _, found, _ = kernels.check(dsl.Op.ADD_R, rows, rows, rows[:1], sweep, rules, np.arange(2, dtype=np.int64),
                                 target, np.full(2, 1e-9), kernels.TOLERANCE, hits)  # fmt: skip
     assert {(int(i), int(j)) for i, j, _ in hits[:found]} == {(1, 2), (2, 1)}
     assert math.isnan(rows[0, 1])

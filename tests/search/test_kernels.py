@@ -25,7 +25,7 @@ import pytest
 import dsl
 from dsl import Apply, Op, Type, Var
 from dsl.primitives import COMMUTATIVE, primitive
-from search.kernels import KERNEL_CLASS, combine
+from search.kernels import BANK_STATE, KERNEL_CLASS, BankArrays, RowRules, Sweep, combine
 from search.reference import function_key
 from search.space import NAN_ABSORBING, PACKABLE
 
@@ -90,15 +90,15 @@ def argument_rows(types: tuple[Type, ...]) -> list[np.ndarray]:
     return rows
 
 
-def empty_bank(rows: int, points: int, dtype) -> tuple[np.ndarray, ...]:
+def empty_bank(rows: int, points: int, dtype) -> BankArrays:
     """Bank arrays with room for `rows` rows, in the layout of kernels.py."""
     slots = 1 << max(4, (2 * rows).bit_length())
-    return (
-        np.empty((rows, points), dtype=dtype),  # values
-        np.empty(rows, dtype=np.uint64),  # hashes
-        np.zeros(2 * slots, dtype=np.int64),  # table: [id + 1, hash] per slot, 0 when empty
-        np.empty(rows, dtype=np.int32),  # choices
-        np.empty((rows, 3), dtype=np.int64),  # children
+    return BankArrays(
+        values=np.empty((rows, points), dtype=dtype),
+        hashes=np.empty(rows, dtype=np.uint64),
+        table=np.zeros(2 * slots, dtype=np.int64),  # [id + 1, hash] per slot, 0 when empty
+        choices=np.empty(rows, dtype=np.int32),
+        children=np.empty((rows, 3), dtype=np.int64),
     )
 
 
@@ -110,20 +110,21 @@ def run_kernel(op: Op, operands: list[np.ndarray], result: Type, *, symmetric: b
     points = operands[0].shape[1]
     counts = [len(rows) for rows in operands] + [1] * (3 - len(operands))
     operands = operands + [operands[0][:1]] * (3 - len(operands))
-    ranges = np.array([value for count in counts for value in (0, count)], dtype=np.int64)
+    ranges = [value for count in counts for value in (0, count)]
     total = math.prod(counts)
     bank = empty_bank(total, points, np.int64 if packed_points else STORAGE[result.kind])
-    state = np.zeros(4, dtype=np.int64)
-    state[2] = 7  # the choice being run, recorded with each row kept
+    state = np.zeros(1, dtype=BANK_STATE)
+    state["choice"] = 7  # the choice being run, recorded with each row kept
     width = packed_points or (result.width if result.is_bitvector else 64)
     check_nan = nan_mask is not None
-    meta = np.array([width, int(result.signed), int(symmetric), 0, total, int(check_nan)], dtype=np.int64)
+    sweep = Sweep(*ranges, start=0, stop=total, symmetric=symmetric)
     mask = nan_mask.astype(np.uint8) if check_nan else np.zeros(points, dtype=np.uint8)
+    rules = RowRules(width, bool(result.signed), check_nan, mask)
     packed = packed_points is not None
-    assert combine(op, *operands, ranges, meta, bank, state, mask, packed=packed) == total
-    kept = int(state[0])
-    assert (bank[3][:kept] == 7).all(), "each kept row records its choice"
-    return bank[0][:kept], bank[4][:kept], int(state[1]), int(state[3])
+    assert combine(op, *operands, sweep, rules, bank, state, packed=packed) == total
+    kept = int(state[0]["kept"])
+    assert (bank.choices[:kept] == 7).all(), "each kept row records its choice"
+    return bank.values[:kept], bank.children[:kept], int(state[0]["candidates"]), int(state[0]["nan_dropped"])
 
 
 def expected(op: Op, args: tuple[Type, ...], result: Type, rows: list[np.ndarray], children) -> np.ndarray:
@@ -205,21 +206,22 @@ def test_a_combination_run_in_chunks_keeps_the_same_rows(symmetric):
     whole, whole_children, _, _ = run_kernel(op, [rows, rows], INT, symmetric=symmetric)
     total, points = len(rows) ** 2, rows.shape[1]
     bank = empty_bank(total, points, np.int64)
-    state = np.zeros(4, dtype=np.int64)
-    ranges = np.array([0, len(rows), 0, len(rows), 0, 1], dtype=np.int64)
+    state = np.zeros(1, dtype=BANK_STATE)
+    rules = RowRules(64, False, False, np.zeros(points, np.uint8))
     position, chunks, calls = 0, itertools.cycle([1, 7, 30, 2, 60]), 0
     while position < total:
         stop = min(total, position + next(chunks))
-        room = int(state[0]) + 1 + calls % 4  # a bank that fills stops early; the next call resumes
-        limited = (bank[0][:room], bank[1][:room], bank[2], bank[3][:room], bank[4][:room])
-        meta = np.array([64, 0, int(symmetric), position, stop, 0], dtype=np.int64)
-        position = combine(op, rows, rows, rows[:1], ranges, meta, limited, state, np.zeros(points, np.uint8))
-        assert position == stop or int(state[0]) == room
+        room = int(state[0]["kept"]) + 1 + calls % 4  # a bank that fills stops early; the next call resumes
+        limited = BankArrays(bank.values[:room], bank.hashes[:room], bank.table, bank.choices[:room],
+                             bank.children[:room])  # fmt: skip
+        sweep = Sweep(0, len(rows), 0, len(rows), 0, 1, start=position, stop=stop, symmetric=symmetric)
+        position = combine(op, rows, rows, rows[:1], sweep, rules, limited, state)
+        assert position == stop or int(state[0]["kept"]) == room
         calls += 1
     assert calls > 10
-    kept = int(state[0])
-    np.testing.assert_array_equal(bank[0][:kept], whole)
-    np.testing.assert_array_equal(bank[4][:kept], whole_children)
+    kept = int(state[0]["kept"])
+    np.testing.assert_array_equal(bank.values[:kept], whole)
+    np.testing.assert_array_equal(bank.children[:kept], whole_children)
 
 
 def test_rows_nan_at_a_training_point_are_dropped_and_counted():
