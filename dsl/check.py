@@ -20,14 +20,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import OccamTypeError, Span, did_you_mean, shortened
-from .primitives import CALL_NAMES, PRIMITIVES, Op, Primitive, overloads
-from .program import FLEXIBLE_OPS, Apply, Expr, Hole, Lit, Var
+from .primitives import CALL_NAMES, PRIMITIVES, Primitive, overloads, primitive
+from .program import CONVERSIONS, FLEXIBLE_OPS, Apply, Expr, Hole, Lit, Var
 from .syntax import Call, Name, Num, Operation, SurfaceExpr
 from .types import BOOL, INT, REAL, Type
 
 __all__ = ["Scope", "elaborate", "RESERVED_NAMES"]
 
-CONSTANTS = frozenset({"true", "false", "pi"})
+_CONSTANT_ROWS = {row.symbol: row for row in PRIMITIVES if row.fixity == "constant"}  # `pi`
+CONSTANTS = frozenset({"true", "false", *_CONSTANT_ROWS})
 # The grammar's words ("task", "seed", "and", …): grammar.lark is their one source, and its NAME
 # terminal excludes exactly these (tests/dsl/test_primitive_table.py checks).
 KEYWORDS = frozenset(re.findall(r'"([A-Za-z_]\w*)"', Path(__file__).with_name("grammar.lark").read_text()))
@@ -128,8 +129,9 @@ def _name(name: Name, scope: Scope) -> Expr:
         return Var(name.name, scope.inputs[name.name], name.span)
     if name.name in ("true", "false"):
         return Lit(name.name == "true", BOOL, name.span)
-    if name.name == "pi":
-        return Apply(Op.PI, (), REAL, name.span)
+    if name.name in _CONSTANT_ROWS:
+        row = _CONSTANT_ROWS[name.name]
+        return Apply(row.op, (), _RESULT_TYPE[row.result], name.span)
     type_ = Type.named(name.name)
     if type_ is not None:
         if scope.holes:
@@ -179,11 +181,12 @@ def _apply(expr: SurfaceExpr, symbol: str, args: tuple[SurfaceExpr, ...], scope:
         if typed[i] is None:
             typed[i] = _elaborate(args[i], scope, shared_type)
     row = _resolve(expr, symbol, rows, typed)
-    result = {"B": BOOL, "R": REAL, "int": INT}.get(row.result, shared_type)
+    result = _RESULT_TYPE.get(row.result, shared_type)
     return Apply(row.op, tuple(typed), result, expr.span)
 
 
 _LETTER_TYPE = {"B": BOOL, "R": REAL, "I": None}
+_RESULT_TYPE = {"B": BOOL, "R": REAL, "int": INT}  # the results of fixed type (`I`: the shared one)
 
 
 def _argument(expr: SurfaceExpr, symbol: str, index: int, arg: SurfaceExpr, wanted: Type, scope: Scope) -> Expr:
@@ -260,7 +263,8 @@ def _conversion(call: Call, target: Type, scope: Scope) -> Expr:
     if source == target:
         return node
     op = _CONVERSION_OPS.get((source.kind, target.kind))
-    if op is None or (op == Op.REAL_TO_INT and target != INT) or (op == Op.BOOL_TO_INT and target != INT):
+    # A row whose result is `int` itself (`int(b)`, `int(x)`) converts to no other integer type.
+    if op is None or (primitive(op).result == "int" and target != INT):
         raise OccamTypeError(
             f"cannot convert {source} to {target} directly",
             span=call.span,
@@ -269,13 +273,13 @@ def _conversion(call: Call, target: Type, scope: Scope) -> Expr:
     return Apply(op, (node,), target, call.span)
 
 
+# The conversion row of each (source kind, target kind): its signature's argument and result.
 _CONVERSION_OPS = {
-    ("bool", "int"): Op.BOOL_TO_INT,
-    ("bool", "real"): Op.BOOL_TO_REAL,
-    ("int", "real"): Op.INT_TO_REAL,
-    ("real", "int"): Op.REAL_TO_INT,
-    ("int", "int"): Op.CONVERT_I,
+    (_LETTER_KIND[row.args[0]], "int" if row.result == "int" else _LETTER_KIND[row.result]): row.op
+    for row in PRIMITIVES
+    if row.op in CONVERSIONS
 }
+assert len(_CONVERSION_OPS) == len(CONVERSIONS), "one conversion row per pair of kinds"
 
 
 def _no_such_operation(expr: SurfaceExpr, symbol: str, arity: int) -> None:
