@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -449,25 +449,43 @@ _IF_LATEX = r"\begin{{cases}} {1} & \text{{if }} {0} \\ {2} & \text{{otherwise}}
 _ALL = frozenset({0, 1, 2})
 
 
+class _Properties(TypedDict, total=False):
+    """The property fields of a `Primitive` that the words of a row's `props` set."""
+
+    commutative: bool
+    associative: bool
+    nan_absorbing: bool
+    invertible: bool
+    in_range: str
+
+
 # The words of a row's `props`, and the fields they set.
-_PROPERTIES = {
-    "commutative": ("commutative", True), "associative": ("associative", True),
-    "NaN-absorbing": ("nan_absorbing", True), "invertible": ("invertible", True),
-    "in range": ("in_range", "always"), "in range if unsigned": ("in_range", "unsigned"),
+_PROPERTIES: dict[str, _Properties] = {
+    "commutative": {"commutative": True}, "associative": {"associative": True},
+    "NaN-absorbing": {"nan_absorbing": True}, "invertible": {"invertible": True},
+    "in range": {"in_range": "always"}, "in range if unsigned": {"in_range": "unsigned"},
 }  # fmt: skip
 _PROPERTY_WORDS = re.compile("|".join(sorted(map(re.escape, _PROPERTIES), key=len, reverse=True)))
 
 
-def _row(op, symbol, fixity, signature, semantics, evaluate, sympy, latex, delimited=frozenset(), *,
-         torch, props="", relax="none", note="", soft=None, unranked=False, libm=False):  # fmt: skip
+def _row(
+    op: Op, symbol: str, fixity: str, signature: str, semantics: str, evaluate: Callable[..., np.ndarray],
+    sympy: Callable[..., Any], latex: str, delimited: frozenset[int] = frozenset(), *,
+    torch: Callable[..., Any], props: str = "", relax: str = "none", note: str = "",
+    soft: Callable[..., Any] | None = None, unranked: bool = False, libm: bool = False,
+) -> Primitive:  # fmt: skip
+    """A row from the table's shorthand: the signature as text (`"(I, I) -> B"`), the property
+    words in `props`, the relaxation's word in `relax` and its note."""
     arguments, result = signature.split("->")
     args = tuple(a.strip() for a in arguments.strip(" ()").split(",") if a.strip())
-    words = _PROPERTY_WORDS.findall(props)
     assert _PROPERTY_WORDS.sub("", props).strip() == "", f"{op!r}: unknown property in {props!r}"
+    properties: _Properties = {}
+    for word in _PROPERTY_WORDS.findall(props):
+        properties.update(_PROPERTIES[word])
     assert relax in RELAXATIONS and (soft is not None) == (relax == "product logic"), f"{op!r}: relaxation"
     return Primitive(op, symbol, fixity, args, result.strip(), semantics, evaluate, sympy, latex, delimited,
-                     unranked, **dict(_PROPERTIES[word] for word in words), torch=torch, relaxation=relax,
-                     relaxation_note=note, soft=soft, libm=libm)  # fmt: skip
+                     unranked, **properties, torch=torch, relaxation=relax, relaxation_note=note, soft=soft,
+                     libm=libm)  # fmt: skip
 
 
 PRIMITIVES: tuple[Primitive, ...] = (
@@ -743,7 +761,10 @@ def markdown_table() -> str:
 
 
 def _properties_text(row: Primitive) -> str:
-    words = [word for word, (name, value) in _PROPERTIES.items() if getattr(row, name) == value]
+    def has(fields: _Properties) -> bool:
+        return all(getattr(row, name) == value for name, value in fields.items())
+
+    words = [word for word, fields in _PROPERTIES.items() if has(fields)]
     return ", ".join(words)
 
 
