@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NoReturn
 
 from .errors import OccamTypeError, Span, did_you_mean, shortened
 from .primitives import CALL_NAMES, PRIMITIVES, Primitive, overloads, primitive
@@ -78,9 +79,10 @@ def _elaborate(expr: SurfaceExpr, scope: Scope, expected: Type | None) -> Expr:
             return _apply(mirrored, mirrored.symbol, mirrored.args, scope, expected)
         case Operation(symbol=symbol, args=args):
             return _apply(expr, symbol, args, scope, expected)
-        case Call(name=name, args=args) if Type.named(name) is not None:
-            return _conversion(expr, Type.named(name), scope)
         case Call(name=name, args=args):
+            target = Type.named(name)
+            if target is not None:
+                return _conversion(expr, target, scope)
             return _apply(expr, name, args, scope, expected)
     raise TypeError(f"not a surface expression: {expr!r}")
 
@@ -114,12 +116,14 @@ def _number(num: Num, expected: Type | None) -> Lit:
         if value >= 2**1024:
             raise OccamTypeError(f"literal {shortened(num.text)} is too large for a real", span=num.span)
         return Lit(float(value), REAL, num.span)
-    high = target.bounds[1]
+    bounds = target.bounds
+    assert bounds is not None, "neither bool nor real: an integer type"
+    low, high = bounds
     if value > high:
         raise OccamTypeError(
             f"integer literal {shortened(num.text)} does not fit type {target}",
             span=num.span,
-            expected=f"a value in {target.bounds[0]}..{high}",
+            expected=f"a value in {low}..{high}",
         )
     return Lit(value, target, num.span)
 
@@ -162,15 +166,14 @@ def _apply(expr: SurfaceExpr, symbol: str, args: tuple[SurfaceExpr, ...], scope:
     rows = overloads(symbol, len(args))
     if not rows:
         _no_such_operation(expr, symbol, len(args))
-    typed: list[Expr | None] = [None] * len(args)
+    typed: dict[int, Expr] = {}  # by argument position, filled in the order below
     shared = [i for i in range(len(args)) if len({row.args[i] for row in rows}) > 1 or rows[0].args[i] == "I"]
     for i, arg in enumerate(args):  # fixed positions (the condition of `if`, a real argument)
         if i not in shared:
-            typed[i] = _argument(expr, symbol, i, arg, _LETTER_TYPE[rows[0].args[i]], scope)
-    rigid = [i for i in shared if not is_flexible(args[i])]
-    for i in rigid:
-        typed[i] = _elaborate(args[i], scope, None)
-    shared_type = _unify(expr, symbol, [(args[i], typed[i]) for i in rigid])
+            typed[i] = _argument(expr, symbol, i, arg, _FIXED_LETTER_TYPE[rows[0].args[i]], scope)
+    rigid = {i: _elaborate(args[i], scope, None) for i in shared if not is_flexible(args[i])}
+    typed.update(rigid)
+    shared_type = _unify(expr, symbol, [(args[i], node) for i, node in rigid.items()])
     if shared_type is None and shared:
         # Any row, not the first: `^` and `if` list their bool overload first.
         returns_shared = any(row.result in ("I", "R") for row in rows)
@@ -178,14 +181,16 @@ def _apply(expr: SurfaceExpr, symbol: str, args: tuple[SurfaceExpr, ...], scope:
         fits = expected is not None and expected.kind in kinds and expected.kind != "bool"
         shared_type = expected if returns_shared and fits else INT
     for i in shared:
-        if typed[i] is None:
+        if i not in typed:
             typed[i] = _elaborate(args[i], scope, shared_type)
-    row = _resolve(expr, symbol, rows, typed)
+    nodes = [typed[i] for i in range(len(args))]
+    row = _resolve(expr, symbol, rows, nodes)
     result = _RESULT_TYPE.get(row.result, shared_type)
-    return Apply(row.op, tuple(typed), result, expr.span)
+    assert result is not None, "an `I` result has `I` arguments, so a shared type"
+    return Apply(row.op, tuple(nodes), result, expr.span)
 
 
-_LETTER_TYPE = {"B": BOOL, "R": REAL, "I": None}
+_FIXED_LETTER_TYPE = {"B": BOOL, "R": REAL}  # `I` positions are always shared
 _RESULT_TYPE = {"B": BOOL, "R": REAL, "int": INT}  # the results of fixed type (`I`: the shared one)
 
 
@@ -257,6 +262,7 @@ def _conversion(call: Call, target: Type, scope: Scope) -> Expr:
         )
     node = _elaborate(arg, scope, target if is_flexible(arg) else None)
     if is_flexible(arg) and node.type == target:  # an annotation: `u8(1)`, `real(2)`
+        assert isinstance(node, (Lit, Apply)), "a flexible expression is a literal or an operation"
         return replace(node, span=call.span)
     # A conversion, also of a flexible tree that cannot take the type: `real(1 & 2)`.
     source = node.type
@@ -282,7 +288,7 @@ _CONVERSION_OPS = {
 assert len(_CONVERSION_OPS) == len(CONVERSIONS), "one conversion row per pair of kinds"
 
 
-def _no_such_operation(expr: SurfaceExpr, symbol: str, arity: int) -> None:
+def _no_such_operation(expr: SurfaceExpr, symbol: str, arity: int) -> NoReturn:
     arities = sorted({row.arity for row in PRIMITIVES if row.symbol == symbol})
     if arities:
         counts = " or ".join(str(a) for a in arities)

@@ -80,7 +80,7 @@ BEFORE_CONVERSION_OPS = {
     ("real", "int"): Op.REAL_TO_INT,
     ("int", "int"): Op.CONVERT_I,
 }
-BEFORE_CONVERSIONS_TO_INT_ONLY = frozenset({Op.REAL_TO_INT, Op.BOOL_TO_INT})  # `int(x)` converts to no u8
+BEFORE_TO_INT_ONLY = frozenset({Op.REAL_TO_INT, Op.BOOL_TO_INT})  # `int(x)` converts to no u8
 BEFORE_EQUIVALENCES_IN_LATEX = frozenset({Op.EQ_B, Op.NE_B})
 BEFORE_CONDITIONALS = frozenset({Op.IF_B, Op.IF_I, Op.IF_R})
 BEFORE_CONSTANTS = frozenset({"true", "false", "pi"})
@@ -113,7 +113,7 @@ def _before(derived: frozenset[Op]) -> frozenset[Op]:
         (EQUIVALENCES_IN_LATEX, BEFORE_EQUIVALENCES_IN_LATEX),
         (CONDITIONALS, BEFORE_CONDITIONALS),
         (frozenset(row.op for row in PRIMITIVES if row.libm), BEFORE_TRANSCENDENTAL),
-        (frozenset(op for op in CONVERSIONS if primitive(op).result == "int"), BEFORE_CONVERSIONS_TO_INT_ONLY),
+        (frozenset(op for op in CONVERSIONS if primitive(op).result == "int"), BEFORE_TO_INT_ONLY),
     ],
     ids=["COMMUTATIVE", "ASSOCIATIVE", "FLEXIBLE_OPS", "NAN_ABSORBING", "PACKABLE", "INVERTIBLE",
          "inverse_commutative", "UNRANKED_IN_LATEX", "latex_transparent", "CONVERSIONS",
