@@ -22,7 +22,7 @@ from typing import NoReturn
 
 from .errors import OccamTypeError, Span, did_you_mean, shortened
 from .primitives import CALL_NAMES, PRIMITIVES, Primitive, overloads, primitive
-from .program import CONVERSIONS, FLEXIBLE_OPS, Apply, Expr, Hole, Lit, Var
+from .program import CONDITIONALS, CONVERSIONS, FLEXIBLE_OPS, Apply, Expr, Hole, Lit, Var
 from .syntax import Call, Name, Num, Operation, SurfaceExpr
 from .types import BOOL, INT, REAL, Type
 
@@ -41,8 +41,8 @@ _FLEXIBLE_OPERATORS = frozenset(
     row.symbol for row in PRIMITIVES if row.op in FLEXIBLE_OPS and row.fixity in ("infix", "prefix")
 )
 _FLEXIBLE_CALLS = frozenset(
-    row.symbol for row in PRIMITIVES if row.op in FLEXIBLE_OPS and row.fixity == "call"
-) - {"if"}
+    row.symbol for row in PRIMITIVES if row.op in FLEXIBLE_OPS - CONDITIONALS and row.fixity == "call"
+)
 _MIRRORED = {">": "<", ">=": "<="}
 _KIND_LETTER = {"bool": "B", "int": "I", "real": "R"}
 _LETTER_WORD = {"B": "bool", "I": "integer", "R": "real"}
