@@ -18,16 +18,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NoReturn
 
 from .errors import OccamTypeError, Span, did_you_mean, shortened
-from .primitives import CALL_NAMES, PRIMITIVES, Op, Primitive, overloads
-from .program import FLEXIBLE_OPS, Apply, Expr, Hole, Lit, Var
+from .primitives import CALL_NAMES, PRIMITIVES, Primitive, overloads, primitive
+from .program import CONDITIONALS, CONVERSIONS, FLEXIBLE_OPS, Apply, Expr, Hole, Lit, Var
 from .syntax import Call, Name, Num, Operation, SurfaceExpr
 from .types import BOOL, INT, REAL, Type
 
 __all__ = ["Scope", "elaborate", "RESERVED_NAMES"]
 
-CONSTANTS = frozenset({"true", "false", "pi"})
+_CONSTANT_ROWS = {row.symbol: row for row in PRIMITIVES if row.fixity == "constant"}  # `pi`
+CONSTANTS = frozenset({"true", "false", *_CONSTANT_ROWS})
 # The grammar's words ("task", "seed", "and", …): grammar.lark is their one source, and its NAME
 # terminal excludes exactly these (tests/dsl/test_primitive_table.py checks).
 KEYWORDS = frozenset(re.findall(r'"([A-Za-z_]\w*)"', Path(__file__).with_name("grammar.lark").read_text()))
@@ -39,8 +41,8 @@ _FLEXIBLE_OPERATORS = frozenset(
     row.symbol for row in PRIMITIVES if row.op in FLEXIBLE_OPS and row.fixity in ("infix", "prefix")
 )
 _FLEXIBLE_CALLS = frozenset(
-    row.symbol for row in PRIMITIVES if row.op in FLEXIBLE_OPS and row.fixity == "call"
-) - {"if"}
+    row.symbol for row in PRIMITIVES if row.op in FLEXIBLE_OPS - CONDITIONALS and row.fixity == "call"
+)
 _MIRRORED = {">": "<", ">=": "<="}
 _KIND_LETTER = {"bool": "B", "int": "I", "real": "R"}
 _LETTER_WORD = {"B": "bool", "I": "integer", "R": "real"}
@@ -77,9 +79,10 @@ def _elaborate(expr: SurfaceExpr, scope: Scope, expected: Type | None) -> Expr:
             return _apply(mirrored, mirrored.symbol, mirrored.args, scope, expected)
         case Operation(symbol=symbol, args=args):
             return _apply(expr, symbol, args, scope, expected)
-        case Call(name=name, args=args) if Type.named(name) is not None:
-            return _conversion(expr, Type.named(name), scope)
         case Call(name=name, args=args):
+            target = Type.named(name)
+            if target is not None:
+                return _conversion(expr, target, scope)
             return _apply(expr, name, args, scope, expected)
     raise TypeError(f"not a surface expression: {expr!r}")
 
@@ -113,12 +116,14 @@ def _number(num: Num, expected: Type | None) -> Lit:
         if value >= 2**1024:
             raise OccamTypeError(f"literal {shortened(num.text)} is too large for a real", span=num.span)
         return Lit(float(value), REAL, num.span)
-    high = target.bounds[1]
+    bounds = target.bounds
+    assert bounds is not None, "neither bool nor real: an integer type"
+    low, high = bounds
     if value > high:
         raise OccamTypeError(
             f"integer literal {shortened(num.text)} does not fit type {target}",
             span=num.span,
-            expected=f"a value in {target.bounds[0]}..{high}",
+            expected=f"a value in {low}..{high}",
         )
     return Lit(value, target, num.span)
 
@@ -128,8 +133,9 @@ def _name(name: Name, scope: Scope) -> Expr:
         return Var(name.name, scope.inputs[name.name], name.span)
     if name.name in ("true", "false"):
         return Lit(name.name == "true", BOOL, name.span)
-    if name.name == "pi":
-        return Apply(Op.PI, (), REAL, name.span)
+    if name.name in _CONSTANT_ROWS:
+        row = _CONSTANT_ROWS[name.name]
+        return Apply(row.op, (), _RESULT_TYPE[row.result], name.span)
     type_ = Type.named(name.name)
     if type_ is not None:
         if scope.holes:
@@ -160,15 +166,14 @@ def _apply(expr: SurfaceExpr, symbol: str, args: tuple[SurfaceExpr, ...], scope:
     rows = overloads(symbol, len(args))
     if not rows:
         _no_such_operation(expr, symbol, len(args))
-    typed: list[Expr | None] = [None] * len(args)
+    typed: dict[int, Expr] = {}  # by argument position, filled in the order below
     shared = [i for i in range(len(args)) if len({row.args[i] for row in rows}) > 1 or rows[0].args[i] == "I"]
     for i, arg in enumerate(args):  # fixed positions (the condition of `if`, a real argument)
         if i not in shared:
-            typed[i] = _argument(expr, symbol, i, arg, _LETTER_TYPE[rows[0].args[i]], scope)
-    rigid = [i for i in shared if not is_flexible(args[i])]
-    for i in rigid:
-        typed[i] = _elaborate(args[i], scope, None)
-    shared_type = _unify(expr, symbol, [(args[i], typed[i]) for i in rigid])
+            typed[i] = _argument(expr, symbol, i, arg, _FIXED_LETTER_TYPE[rows[0].args[i]], scope)
+    rigid = {i: _elaborate(args[i], scope, None) for i in shared if not is_flexible(args[i])}
+    typed.update(rigid)
+    shared_type = _unify(expr, symbol, [(args[i], node) for i, node in rigid.items()])
     if shared_type is None and shared:
         # Any row, not the first: `^` and `if` list their bool overload first.
         returns_shared = any(row.result in ("I", "R") for row in rows)
@@ -176,14 +181,17 @@ def _apply(expr: SurfaceExpr, symbol: str, args: tuple[SurfaceExpr, ...], scope:
         fits = expected is not None and expected.kind in kinds and expected.kind != "bool"
         shared_type = expected if returns_shared and fits else INT
     for i in shared:
-        if typed[i] is None:
+        if i not in typed:
             typed[i] = _elaborate(args[i], scope, shared_type)
-    row = _resolve(expr, symbol, rows, typed)
-    result = {"B": BOOL, "R": REAL, "int": INT}.get(row.result, shared_type)
-    return Apply(row.op, tuple(typed), result, expr.span)
+    nodes = [typed[i] for i in range(len(args))]
+    row = _resolve(expr, symbol, rows, nodes)
+    result = _RESULT_TYPE.get(row.result, shared_type)
+    assert result is not None, "an `I` result has `I` arguments, so a shared type"
+    return Apply(row.op, tuple(nodes), result, expr.span)
 
 
-_LETTER_TYPE = {"B": BOOL, "R": REAL, "I": None}
+_FIXED_LETTER_TYPE = {"B": BOOL, "R": REAL}  # `I` positions are always shared
+_RESULT_TYPE = {"B": BOOL, "R": REAL, "int": INT}  # the results of fixed type (`I`: the shared one)
 
 
 def _argument(expr: SurfaceExpr, symbol: str, index: int, arg: SurfaceExpr, wanted: Type, scope: Scope) -> Expr:
@@ -254,13 +262,15 @@ def _conversion(call: Call, target: Type, scope: Scope) -> Expr:
         )
     node = _elaborate(arg, scope, target if is_flexible(arg) else None)
     if is_flexible(arg) and node.type == target:  # an annotation: `u8(1)`, `real(2)`
+        assert isinstance(node, (Lit, Apply)), "a flexible expression is a literal or an operation"
         return replace(node, span=call.span)
     # A conversion, also of a flexible tree that cannot take the type: `real(1 & 2)`.
     source = node.type
     if source == target:
         return node
     op = _CONVERSION_OPS.get((source.kind, target.kind))
-    if op is None or (op == Op.REAL_TO_INT and target != INT) or (op == Op.BOOL_TO_INT and target != INT):
+    # A row whose result is `int` itself (`int(b)`, `int(x)`) converts to no other integer type.
+    if op is None or (primitive(op).result == "int" and target != INT):
         raise OccamTypeError(
             f"cannot convert {source} to {target} directly",
             span=call.span,
@@ -269,16 +279,16 @@ def _conversion(call: Call, target: Type, scope: Scope) -> Expr:
     return Apply(op, (node,), target, call.span)
 
 
+# The conversion row of each (source kind, target kind): its signature's argument and result.
 _CONVERSION_OPS = {
-    ("bool", "int"): Op.BOOL_TO_INT,
-    ("bool", "real"): Op.BOOL_TO_REAL,
-    ("int", "real"): Op.INT_TO_REAL,
-    ("real", "int"): Op.REAL_TO_INT,
-    ("int", "int"): Op.CONVERT_I,
+    (_LETTER_KIND[row.args[0]], "int" if row.result == "int" else _LETTER_KIND[row.result]): row.op
+    for row in PRIMITIVES
+    if row.op in CONVERSIONS
 }
+assert len(_CONVERSION_OPS) == len(CONVERSIONS), "one conversion row per pair of kinds"
 
 
-def _no_such_operation(expr: SurfaceExpr, symbol: str, arity: int) -> None:
+def _no_such_operation(expr: SurfaceExpr, symbol: str, arity: int) -> NoReturn:
     arities = sorted({row.arity for row in PRIMITIVES if row.symbol == symbol})
     if arities:
         counts = " or ".join(str(a) for a in arities)

@@ -2,11 +2,12 @@
 
 Each row gives a primitive's opcode, how it is written, its signature, its total semantics (in
 words for users, and as the numpy reference implementation), its sympy translation, its LaTeX
-form, its algebraic properties (commutative, associative, NaN-absorbing, invertible, in range)
-and its torch translation with how that relaxes. Everything else — the type checker's overload
-resolution and flexible literals, the printers, the reference evaluator, the sympy export, the
-search's symmetry pruning, NaN dropping, packing and kernel classes, the users' table in
-docs/primitives.md — is derived from these rows, so that they cannot drift apart.
+form, its algebraic properties (commutative, associative, NaN-absorbing, invertible, in range),
+whether it rounds as the C math library does, and its torch translation with how that relaxes.
+Everything else — the type checker's overload resolution, conversions and flexible literals,
+the printers, the reference evaluator, the sympy export, the search's symmetry pruning, NaN
+dropping, packing and kernel classes, the users' table in docs/primitives.md — is derived from
+these rows, so that they cannot drift apart.
 
 Adding a primitive: a new `Op` value (never renumber: opcodes go into compiled kernels), its
 row, and its case in the scalar function of its kernel class (search/kernels.py); an inverse
@@ -25,7 +26,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -163,6 +164,10 @@ class Primitive:
     # On bit-vectors: can the result leave the type's range (so that the evaluator's wrapping
     # matters)? "always": never leaves it; "unsigned": never on unsigned types; "": it may.
     in_range: str = ""
+    # Is its real result a C math library function's (sin … pow)? Those are not correctly
+    # rounded, so numpy's SIMD routine, Numba's libm call and torch may differ in the last bit
+    # (IEEE's + − · / and sqrt are correctly rounded: every implementation agrees on them).
+    libm: bool = False
     # The torch translation: `torch(T, *tensors)` with T the torch module (imported only by
     # its user) on bool, int64 and float64 tensors, forward-equal to `evaluate`. `relaxation`
     # says what its gradient is (RELAXATIONS), `relaxation_note` how; `soft(T, *tensors)` is
@@ -444,25 +449,43 @@ _IF_LATEX = r"\begin{{cases}} {1} & \text{{if }} {0} \\ {2} & \text{{otherwise}}
 _ALL = frozenset({0, 1, 2})
 
 
+class _Properties(TypedDict, total=False):
+    """The property fields of a `Primitive` that the words of a row's `props` set."""
+
+    commutative: bool
+    associative: bool
+    nan_absorbing: bool
+    invertible: bool
+    in_range: str
+
+
 # The words of a row's `props`, and the fields they set.
-_PROPERTIES = {
-    "commutative": ("commutative", True), "associative": ("associative", True),
-    "NaN-absorbing": ("nan_absorbing", True), "invertible": ("invertible", True),
-    "in range": ("in_range", "always"), "in range if unsigned": ("in_range", "unsigned"),
+_PROPERTIES: dict[str, _Properties] = {
+    "commutative": {"commutative": True}, "associative": {"associative": True},
+    "NaN-absorbing": {"nan_absorbing": True}, "invertible": {"invertible": True},
+    "in range": {"in_range": "always"}, "in range if unsigned": {"in_range": "unsigned"},
 }  # fmt: skip
 _PROPERTY_WORDS = re.compile("|".join(sorted(map(re.escape, _PROPERTIES), key=len, reverse=True)))
 
 
-def _row(op, symbol, fixity, signature, semantics, evaluate, sympy, latex, delimited=frozenset(), *,
-         torch, props="", relax="none", note="", soft=None, unranked=False):  # fmt: skip
+def _row(
+    op: Op, symbol: str, fixity: str, signature: str, semantics: str, evaluate: Callable[..., np.ndarray],
+    sympy: Callable[..., Any], latex: str, delimited: frozenset[int] = frozenset(), *,
+    torch: Callable[..., Any], props: str = "", relax: str = "none", note: str = "",
+    soft: Callable[..., Any] | None = None, unranked: bool = False, libm: bool = False,
+) -> Primitive:  # fmt: skip
+    """A row from the table's shorthand: the signature as text (`"(I, I) -> B"`), the property
+    words in `props`, the relaxation's word in `relax` and its note."""
     arguments, result = signature.split("->")
     args = tuple(a.strip() for a in arguments.strip(" ()").split(",") if a.strip())
-    words = _PROPERTY_WORDS.findall(props)
     assert _PROPERTY_WORDS.sub("", props).strip() == "", f"{op!r}: unknown property in {props!r}"
+    properties: _Properties = {}
+    for word in _PROPERTY_WORDS.findall(props):
+        properties.update(_PROPERTIES[word])
     assert relax in RELAXATIONS and (soft is not None) == (relax == "product logic"), f"{op!r}: relaxation"
     return Primitive(op, symbol, fixity, args, result.strip(), semantics, evaluate, sympy, latex, delimited,
-                     unranked, **dict(_PROPERTIES[word] for word in words), torch=torch, relaxation=relax,
-                     relaxation_note=note, soft=soft)  # fmt: skip
+                     unranked, **properties, torch=torch, relaxation=relax, relaxation_note=note, soft=soft,
+                     libm=libm)  # fmt: skip
 
 
 PRIMITIVES: tuple[Primitive, ...] = (
@@ -601,7 +624,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
     _row(Op.POW_R, "**", "infix", "(R, R) -> R",
          "IEEE pow: a negative base with a non-integer exponent gives NaN, 0 ** −1 = inf",
          _real(np.power), lambda S, x, y: x**y, "{0}^{{{1}}}", frozenset({1}),
-         props="NaN-absorbing", torch=lambda T, x, y: T.pow(x, y), relax="exact"),
+         props="NaN-absorbing", torch=lambda T, x, y: T.pow(x, y), relax="exact",
+         libm=True),
     _row(Op.ABS_R, "abs", "call", "(R) -> R", "absolute value", _real(np.abs),
          lambda S, x: S.Abs(x), r"\left|{0}\right|", _ALL,
          torch=lambda T, x: T.abs(x), relax="exact", note="piecewise"),
@@ -613,25 +637,25 @@ PRIMITIVES: tuple[Primitive, ...] = (
          props="commutative associative", torch=_torch_max, relax="exact", note="piecewise"),
     _row(Op.SIN, "sin", "call", "(R) -> R", "sine; sin(±inf) = NaN", _real(np.sin),
          lambda S, x: S.sin(x), r"\sin\left({0}\right)", _ALL,
-         torch=lambda T, x: T.sin(x), relax="exact"),
+         torch=lambda T, x: T.sin(x), relax="exact", libm=True),
     _row(Op.COS, "cos", "call", "(R) -> R", "cosine; cos(±inf) = NaN", _real(np.cos),
          lambda S, x: S.cos(x), r"\cos\left({0}\right)", _ALL,
-         torch=lambda T, x: T.cos(x), relax="exact"),
+         torch=lambda T, x: T.cos(x), relax="exact", libm=True),
     _row(Op.TAN, "tan", "call", "(R) -> R", "tangent", _real(np.tan),
          lambda S, x: S.tan(x), r"\tan\left({0}\right)", _ALL,
-         torch=lambda T, x: T.tan(x), relax="exact"),
+         torch=lambda T, x: T.tan(x), relax="exact", libm=True),
     _row(Op.EXP, "exp", "call", "(R) -> R", "e^x; overflows to inf", _real(np.exp),
          lambda S, x: S.exp(x), r"e^{{{0}}}", _ALL,
-         props="invertible", torch=lambda T, x: T.exp(x), relax="exact"),
+         props="invertible", torch=lambda T, x: T.exp(x), relax="exact", libm=True),
     _row(Op.LOG, "log", "call", "(R) -> R", "natural logarithm; log(0) = −inf, log(x < 0) = NaN",
          _real(np.log), lambda S, x: S.log(x), r"\log\left({0}\right)", _ALL,
-         props="invertible", torch=lambda T, x: T.log(x), relax="exact"),
+         props="invertible", torch=lambda T, x: T.log(x), relax="exact", libm=True),
     _row(Op.SQRT, "sqrt", "call", "(R) -> R", "square root; sqrt(x < 0) = NaN", _real(np.sqrt),
          lambda S, x: S.sqrt(x), r"\sqrt{{{0}}}", _ALL,
          props="invertible", torch=lambda T, x: T.sqrt(x), relax="exact"),
     _row(Op.TANH, "tanh", "call", "(R) -> R", "hyperbolic tangent", _real(np.tanh),
          lambda S, x: S.tanh(x), r"\tanh\left({0}\right)", _ALL,
-         torch=lambda T, x: T.tanh(x), relax="exact"),
+         torch=lambda T, x: T.tanh(x), relax="exact", libm=True),
     _row(Op.FLOOR, "floor", "call", "(R) -> R", "largest integer ≤ x, as a real", _real(np.floor),
          lambda S, x: S.floor(x), r"\left\lfloor {0} \right\rfloor", _ALL,
          torch=lambda T, x: _straight_through(T)(T.floor, x), relax="straight-through",
@@ -737,7 +761,10 @@ def markdown_table() -> str:
 
 
 def _properties_text(row: Primitive) -> str:
-    words = [word for word, (name, value) in _PROPERTIES.items() if getattr(row, name) == value]
+    def has(fields: _Properties) -> bool:
+        return all(getattr(row, name) == value for name, value in fields.items())
+
+    words = [word for word, fields in _PROPERTIES.items() if has(fields)]
     return ", ".join(words)
 
 

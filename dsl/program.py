@@ -206,13 +206,15 @@ def _flexible_ops() -> frozenset[Op]:
 
 FLEXIBLE_OPS = _flexible_ops()
 # The rows written as a type name (`int(b)`, `real(n)`, `u8(n)`).
-_CONVERSIONS = frozenset(row.op for row in PRIMITIVES if row.symbol == "<type>" or Type.named(row.symbol))
+CONVERSIONS = frozenset(row.op for row in PRIMITIVES if row.symbol == "<type>" or Type.named(row.symbol))
+# The rows whose first argument is a condition that the others do not share (`if(c, a, b)`).
+CONDITIONALS = frozenset(row.op for row in PRIMITIVES if row.symbol == "if")
 _RIGID = "rigid"  # context of a conversion's argument: a flexible tree there must be annotated
 
 
 def shared_args(node: Apply) -> tuple[Expr, ...]:
     """The arguments that share one type (all but the condition of `if`)."""
-    return node.args[1:] if node.op in (Op.IF_B, Op.IF_I, Op.IF_R) else node.args
+    return node.args[1:] if node.op in CONDITIONALS else node.args
 
 
 def is_flexible(node: Expr) -> bool:
@@ -286,7 +288,7 @@ def _apply_text(node: Apply) -> str:
 
 def _argument_contexts(node: Apply) -> list[Type | str | None]:
     """The type the checker would give each argument of `node` if it were flexible."""
-    if node.op in _CONVERSIONS:
+    if node.op in CONVERSIONS:
         return [_RIGID]
     shared = shared_args(node)
     if not shared or shared[0].type.kind == "bool":
@@ -355,6 +357,10 @@ _LATEX_PRECEDENCE = {
     Precedence.BITAND: LatexPrecedence.SUM, Precedence.SHIFT: LatexPrecedence.SUM,
 }  # fmt: skip
 _TRANSPARENT = frozenset(row.op for row in PRIMITIVES if row.latex == "{0}")  # rendered as their argument
+# Comparisons of truth values render as an equivalence (⇔, ⇎), which binds loosest of all.
+_EQUIVALENCES = frozenset(
+    row.op for row in PRIMITIVES if row.precedence == Precedence.COMPARE and row.args == ("B", "B")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,7 +376,7 @@ def latex_precedence(op: Op) -> LatexPrecedence:
     """The conventional binding power of the symbol `op` renders as (ATOM where it delimits
     its arguments itself)."""
     row = primitive(op)
-    if op in (Op.EQ_B, Op.NE_B):
+    if op in _EQUIVALENCES:
         return LatexPrecedence.IFF
     delimited = row.fixity == "infix" and len(row.latex_delimited) == row.arity
     if row.fixity in ("call", "constant") or delimited:

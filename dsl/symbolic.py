@@ -315,18 +315,18 @@ def _branches(pairs: Any, columns: dict[str, np.ndarray], size: int) -> np.ndarr
 
 
 def _sum(*values: Any) -> Any:
-    values = _unify(list(values))
-    total = values[0]
-    for value in values[1:]:
-        total = total + value
+    terms = _unify(list(values))
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
     return total
 
 
 def _product(*values: Any) -> Any:
-    values = _unify(list(values))
-    total = values[0]
-    for value in values[1:]:
-        total = total * value
+    factors = _unify(list(values))
+    total = factors[0]
+    for factor in factors[1:]:
+        total = total * factor
     return total
 
 
@@ -390,10 +390,10 @@ def _extreme(exact: Any, real: Any) -> Any:
     reference evaluator's) on floats."""
 
     def apply(*values: Any) -> Any:
-        values = _unify(list(values))
-        result = values[0]
-        for value in values[1:]:
-            result = real(result, value) if _is_float(result) else _elementwise(exact, result, value)
+        operands = _unify(list(values))
+        result = operands[0]
+        for operand in operands[1:]:
+            result = real(result, operand) if _is_float(result) else _elementwise(exact, result, operand)
         return result
 
     return apply

@@ -19,7 +19,7 @@ import math
 from hypothesis import strategies as st
 
 from dsl import BOOL, INT, PRIMITIVES, REAL, Apply, Lit, Op, Primitive, Type, Var
-from dsl.program import FLEXIBLE_OPS, Expr
+from dsl.program import CONVERSIONS, FLEXIBLE_OPS, Expr
 
 U8, I8 = Type("u8"), Type("i8")
 
@@ -33,8 +33,6 @@ INPUTS: dict[str, Type] = {
 EXOTIC_INTEGER_TYPES = tuple(Type(name) for name in ("u1", "i2", "u3", "i16", "u32", "u63", "i63"))
 INTEGER_TYPES = (INT, U8, I8, INT, U8, I8, *EXOTIC_INTEGER_TYPES)
 NARROW_INTEGER_TYPES = (INT, U8, I8, INT, U8, I8, *EXOTIC_INTEGER_TYPES[:3])  # sympy: no 2^(2^62)
-
-_CONVERSIONS = frozenset({Op.BOOL_TO_INT, Op.BOOL_TO_REAL, Op.INT_TO_REAL, Op.REAL_TO_INT, Op.CONVERT_I})
 
 
 def result_fits(row: Primitive, type_: Type) -> bool:
@@ -163,7 +161,7 @@ def expressions(
         return draw(literals(type_, flexible=flexible))
     row = root or draw(st.sampled_from(rows))
     recurse = {"depth": depth - 1, "inputs": inputs, "integer_types": integer_types, "reals": reals}
-    if row.op in _CONVERSIONS:
+    if row.op in CONVERSIONS:
         if row.op == Op.CONVERT_I:  # from another integer type (`u8(u)` would be checked as `u`)
             source = draw(st.sampled_from([t for t in integer_types if t != type_]))
         else:

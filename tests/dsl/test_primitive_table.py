@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 import dsl.check as check
 from dsl import BOOL, INT, PRIMITIVES, REAL, Op, Type
 from dsl.primitives import ASSOCIATIVE, COMMUTATIVE, primitive
-from dsl.program import _CONVERSIONS as CONVERSIONS
+from dsl.program import _EQUIVALENCES as EQUIVALENCES_IN_LATEX
 from dsl.program import _TRANSPARENT as TRANSPARENT_IN_LATEX
-from dsl.program import FLEXIBLE_OPS, UNRANKED_IN_LATEX
+from dsl.program import CONDITIONALS, CONVERSIONS, FLEXIBLE_OPS, UNRANKED_IN_LATEX
 from dsl.symbolic import _in_range
 from search.inverse import _COMMUTATIVE as INVERSE_COMMUTATIVE
 from search.inverse import INVERTIBLE
@@ -73,6 +73,18 @@ BEFORE_KERNEL_CLASSES = {
 BEFORE_UNRANKED_IN_LATEX = frozenset({Op.XOR_B, Op.BITAND, Op.BITOR, Op.BITXOR, Op.SHL, Op.SHR, Op.MOD_I, Op.MOD_R})
 BEFORE_TRANSPARENT_IN_LATEX = frozenset({Op.INT_TO_REAL, Op.CONVERT_I})
 BEFORE_CONVERSIONS = frozenset({Op.BOOL_TO_INT, Op.BOOL_TO_REAL, Op.INT_TO_REAL, Op.REAL_TO_INT, Op.CONVERT_I})
+BEFORE_CONVERSION_OPS = {
+    ("bool", "int"): Op.BOOL_TO_INT,
+    ("bool", "real"): Op.BOOL_TO_REAL,
+    ("int", "real"): Op.INT_TO_REAL,
+    ("real", "int"): Op.REAL_TO_INT,
+    ("int", "int"): Op.CONVERT_I,
+}
+BEFORE_TO_INT_ONLY = frozenset({Op.REAL_TO_INT, Op.BOOL_TO_INT})  # `int(x)` converts to no u8
+BEFORE_EQUIVALENCES_IN_LATEX = frozenset({Op.EQ_B, Op.NE_B})
+BEFORE_CONDITIONALS = frozenset({Op.IF_B, Op.IF_I, Op.IF_R})
+BEFORE_CONSTANTS = frozenset({"true", "false", "pi"})
+BEFORE_TRANSCENDENTAL = frozenset({Op.SIN, Op.COS, Op.TAN, Op.EXP, Op.LOG, Op.TANH, Op.POW_R})
 BEFORE_KEYWORDS = frozenset(
     "task doc input output target data grammar split train sample test range seed noise uniform "
     "grid label gaussian and or not".split()
@@ -98,9 +110,14 @@ def _before(derived: frozenset[Op]) -> frozenset[Op]:
         (UNRANKED_IN_LATEX, BEFORE_UNRANKED_IN_LATEX),
         (TRANSPARENT_IN_LATEX, BEFORE_TRANSPARENT_IN_LATEX),
         (CONVERSIONS, BEFORE_CONVERSIONS),
+        (EQUIVALENCES_IN_LATEX, BEFORE_EQUIVALENCES_IN_LATEX),
+        (CONDITIONALS, BEFORE_CONDITIONALS),
+        (frozenset(row.op for row in PRIMITIVES if row.libm), BEFORE_TRANSCENDENTAL),
+        (frozenset(op for op in CONVERSIONS if primitive(op).result == "int"), BEFORE_TO_INT_ONLY),
     ],
     ids=["COMMUTATIVE", "ASSOCIATIVE", "FLEXIBLE_OPS", "NAN_ABSORBING", "PACKABLE", "INVERTIBLE",
-         "inverse_commutative", "UNRANKED_IN_LATEX", "latex_transparent", "conversions"],  # fmt: skip
+         "inverse_commutative", "UNRANKED_IN_LATEX", "latex_transparent", "CONVERSIONS",
+         "latex_equivalences", "CONDITIONALS", "libm", "conversions_to_int_only"],  # fmt: skip
 )
 def test_derived_sets_equal_the_hand_kept_ones(derived, before):
     assert _before(derived) == before
@@ -112,6 +129,11 @@ def test_flexible_symbols_of_the_checker_equal_the_hand_kept_ones():
     assert {row.symbol for row in flexible_rows if row.fixity == "call"} - {"if"} == BEFORE_FLEXIBLE_CALLS
     assert BEFORE_FLEXIBLE_OPERATORS <= check._FLEXIBLE_OPERATORS
     assert BEFORE_FLEXIBLE_CALLS <= check._FLEXIBLE_CALLS
+
+
+def test_the_checkers_conversions_and_constants_equal_the_hand_kept_ones():
+    assert check._CONVERSION_OPS == BEFORE_CONVERSION_OPS
+    assert check.CONSTANTS == BEFORE_CONSTANTS
 
 
 def test_kernel_classes_equal_the_hand_kept_ones():
