@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numpy.typing import NDArray
 
 __all__ = ["rounded", "key_of", "hash_of", "same_key", "slot_for", "find", "put", "rebuild_table"]
 
@@ -37,7 +38,7 @@ _PRIME = np.uint64(0x100000001B3)
 
 
 @njit(inline="always")
-def rounded(word):
+def rounded(word: np.uint64) -> np.uint64:
     """The equivalence key of a float64 (given as its bits): rounded to nearest at 32
     significant bits, one NaN, one zero."""
     if (word & _EXPONENT) == _EXPONENT:  # inf or NaN
@@ -48,7 +49,7 @@ def rounded(word):
 
 
 @njit(inline="always")
-def key_of(row, key, is_real):
+def key_of(row: np.ndarray, key: NDArray[np.uint64], is_real: bool) -> NDArray[np.uint64]:
     """Fill `key` (uint64) with the row's equivalence key: for reals their rounded bits, for
     integers and bools their values. Returns `key`."""
     if is_real:
@@ -62,7 +63,7 @@ def key_of(row, key, is_real):
 
 
 @njit(inline="always")
-def hash_of(key):
+def hash_of(key: NDArray[np.uint64]) -> np.uint64:
     """The hash (uint64) of an equivalence key."""
     h = _SEED
     for word in key:
@@ -71,7 +72,7 @@ def hash_of(key):
 
 
 @njit(inline="always")
-def same_key(row, key, is_real):
+def same_key(row: np.ndarray, key: NDArray[np.uint64], is_real: bool) -> bool:
     """Has the stored `row` the equivalence key `key`?"""
     if is_real:
         bits = row.view(np.uint64)
@@ -86,7 +87,8 @@ def same_key(row, key, is_real):
 
 
 @njit(inline="always")
-def slot_for(values, table, key, h, is_real):
+def slot_for(values: np.ndarray, table: NDArray[np.int64], key: NDArray[np.uint64], h: np.uint64,
+             is_real: bool) -> int | np.int64:  # fmt: skip
     """The empty slot where a row with `key` (of hash `h`) goes, or -1 when a row of `values`
     with that key is in the table."""
     slots = table.shape[0] // 2
@@ -101,7 +103,8 @@ def slot_for(values, table, key, h, is_real):
 
 
 @njit(inline="always")
-def find(values, table, key, is_real):
+def find(values: np.ndarray, table: NDArray[np.int64], key: NDArray[np.uint64],
+         is_real: bool) -> int | np.int64:  # fmt: skip
     """The row of `values` whose key is `key`, or -1."""
     h = hash_of(key)
     slots = table.shape[0] // 2
@@ -115,14 +118,14 @@ def find(values, table, key, is_real):
 
 
 @njit(inline="always")
-def put(table, slot, row, h):
+def put(table: NDArray[np.int64], slot: int | np.int64, row: int | np.int64, h: np.uint64) -> None:
     """Record `row` (of hash `h`) in the empty `slot` that `slot_for` returned."""
     table[2 * slot] = row + 1
     table[2 * slot + 1] = np.int64(h)
 
 
 @njit(cache=True)
-def rebuild_table(hashes, count, table):
+def rebuild_table(hashes: NDArray[np.uint64], count: int, table: NDArray[np.int64]) -> None:
     """Re-insert rows 0..count-1, of hashes `hashes`, into an empty (all 0) table, e.g. after
     growing it."""
     slots = table.shape[0] // 2

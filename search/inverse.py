@@ -21,11 +21,13 @@ fit only once the enumeration has passed its bits without a shorter one (`certif
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
+from numpy.typing import NDArray
 
 from dsl import PRIMITIVES, Apply, Expr, Op
 from dsl.primitives import COMMUTATIVE
@@ -90,9 +92,14 @@ class _Contexts(NamedTuple):
 
 # --- what the hole needs --------------------------------------------------------------------------
 
+# (opcode, known operand on the left, target value, known value, ones) -> (needed value, whether
+# one exists): `_needed_integer` or `_needed_real`, compiled per dtype of the values, hence Any.
+_Needed = Callable[[int, bool, Any, Any, int], tuple[Any, Any]]
+
 
 @njit(inline="always")
-def _needed_integer(op, known_is_left, y, known, ones):
+def _needed_integer(op: int, known_is_left: bool, y: np.int64 | np.uint8, known: np.int64 | np.uint8,
+                    ones: int) -> tuple[np.int64 | np.uint8, bool]:  # fmt: skip
     """The value the hole needs so that `left op right == y` (for a unary op, `op hole == y`),
     and whether one exists. `ones` is a bool's true: 1, or all ones for truth-table words."""
     if op == _ADD_I:
@@ -117,7 +124,7 @@ def _needed_integer(op, known_is_left, y, known, ones):
 
 
 @njit(inline="always")
-def _needed_real(op, known_is_left, y, known, ones):
+def _needed_real(op: int, known_is_left: bool, y: float, known: float, ones: int) -> tuple[float, np.bool_]:
     if op == _ADD_R:
         value = y - known
     elif op == _SUB_R:
@@ -138,7 +145,8 @@ def _needed_real(op, known_is_left, y, known, ones):
 
 
 @njit(inline="always")
-def _fill_need(needed, op, known_is_left, target, known, width, signed, need, is_real, ones):
+def _fill_need(needed: _Needed, op: int, known_is_left: bool, target: np.ndarray, known: np.ndarray,
+               width: int, signed: bool, need: np.ndarray, is_real: bool, ones: int) -> bool:  # fmt: skip
     for q in range(need.shape[0]):
         value, ok = needed(op, known_is_left, target[q], known[q], ones)
         if not ok:
@@ -151,7 +159,9 @@ def _fill_need(needed, op, known_is_left, target, known, width, signed, need, is
 
 
 @njit(inline="always")
-def _expand(needed, is_real, operations, known, known_bits, width, signed, store, cutoff, work, ones):
+def _expand(needed: _Needed, is_real: bool, operations: _Operations, known: np.ndarray,
+            known_bits: NDArray[np.float64], width: int, signed: bool, store: _Contexts, cutoff: float,
+            work: int, ones: int) -> int:  # fmt: skip
     """Make every context costing at most `cutoff` bits that is not made yet, scanning the
     states in order (new ones included) and resuming each (state, operation) where it stopped:
     known programs come in order of bits, so each pair stops at the first too dear.
@@ -198,17 +208,20 @@ def _expand(needed, is_real, operations, known, known_bits, width, signed, store
 
 
 @njit(cache=True, error_model="numpy")
-def _expand_integer(operations, known, known_bits, width, signed, store, cutoff, work, ones):
+def _expand_integer(operations: _Operations, known: np.ndarray, known_bits: NDArray[np.float64], width: int,
+                    signed: bool, store: _Contexts, cutoff: float, work: int, ones: int) -> int:  # fmt: skip
     return _expand(_needed_integer, False, operations, known, known_bits, width, signed, store, cutoff, work, ones)
 
 
 @njit(cache=True, error_model="numpy")
-def _expand_real(operations, known, known_bits, store, cutoff, work):
+def _expand_real(operations: _Operations, known: np.ndarray, known_bits: NDArray[np.float64],
+                 store: _Contexts, cutoff: float, work: int) -> int:  # fmt: skip
     return _expand(_needed_real, True, operations, known, known_bits, 64, False, store, cutoff, work, 0)
 
 
 @njit(cache=True)
-def _probe(states, needs, values, table, is_real, found):
+def _probe(states: NDArray[np.int64], needs: np.ndarray, values: np.ndarray, table: NDArray[np.int64],
+           is_real: bool, found: NDArray[np.int64]) -> None:  # fmt: skip
     """For each state, the forward row with its needed values (or -1)."""
     scratch = np.empty(needs.shape[1], dtype=np.uint64)
     for n in range(states.shape[0]):
@@ -216,7 +229,8 @@ def _probe(states, needs, values, table, is_real, found):
 
 
 @njit(cache=True)
-def _index_rows(values, columns, first, last, table, is_real, restricted):
+def _index_rows(values: np.ndarray, columns: NDArray[np.int64], first: int, last: int,
+                table: NDArray[np.int64], is_real: bool, restricted: np.ndarray) -> None:  # fmt: skip
     """Add rows first..last-1 of `values`, restricted to `columns`, to `table`; `restricted`
     receives the restricted rows (the first, shortest, of equal ones is the one found)."""
     keys = np.empty(columns.shape[0], dtype=np.uint64)
@@ -264,6 +278,12 @@ class _TrainIndex:
         self.count = size
 
 
+def _op_of(choice: Choice) -> Op:
+    """The primitive of a choice the backward search takes: a simple one, so it has an `Op`."""
+    assert choice.op is not None, "BackwardSearch takes only simple choices with an invertible op"
+    return choice.op
+
+
 class BackwardSearch:
     """Contexts from the target down, matched against the output's bank (see the module
     docstring). Known operands are the bank's first `known_rows` programs — its cheapest;
@@ -287,7 +307,7 @@ class BackwardSearch:
         packed_split = space.packed and not space.train.all()
         self.enabled = bool(self.choices) and not packed_split
         self.operations = _Operations(
-            opcode=np.array([int(choice.op) for choice, _ in self.choices], dtype=np.int64),
+            opcode=np.array([int(_op_of(choice)) for choice, _ in self.choices], dtype=np.int64),
             known_on_left=np.array([left for _, left in self.choices], dtype=np.bool_),
             arity=np.array([len(choice.holes) for choice, _ in self.choices], dtype=np.int64),
             bits=np.array([choice.bits for choice, _ in self.choices], dtype=np.float64),
@@ -301,7 +321,7 @@ class BackwardSearch:
             self.width = space.n_points  # truth tables: wrap into the points' bits
         row_bytes = len(self.columns) * np.dtype(self.bank.dtype).itemsize + 64
         states = max(16, min(max_states, max_bytes // (row_bytes + 32 + 8 * len(self.choices)))) if self.enabled else 1
-        self.needs = np.empty((states, len(self.columns)), dtype=self.bank.dtype)
+        self.needs: np.ndarray = np.empty((states, len(self.columns)), dtype=self.bank.dtype)
         self.needs[0] = space.target[self.columns] if self.enabled else 0
         self.costs = np.zeros(states)
         self.parent = np.full(states, -1, dtype=np.int64)
@@ -376,12 +396,12 @@ class BackwardSearch:
             choice, known_is_left = self.choices[int(self.operation[state])]
             probability *= choice.probability
             if len(choice.holes) == 1:
-                program = Apply(choice.op, (program,), choice.template.type)
+                program = Apply(_op_of(choice), (program,), choice.template.type)
             else:
                 known_row = int(self.known[state])
                 known = self.bank.program(known_row, self.banks)
                 probability *= self.bank.level_of(known_row).probability
                 args = (known, program) if known_is_left else (program, known)
-                program = Apply(choice.op, args, choice.template.type)
+                program = Apply(_op_of(choice), args, choice.template.type)
             state = int(self.parent[state])
         return probability, program

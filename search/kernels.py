@@ -20,10 +20,12 @@ opcode (minutes of first-run compilation).
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
+from numpy.typing import NDArray
 
 from dsl.primitives import PRIMITIVES, Op, Primitive
 
@@ -116,9 +118,13 @@ class RowRules(NamedTuple):
 
 # --- scalar semantics ---------------------------------------------------------------------------
 
+# A scalar operation, (opcode, x, y, z) -> the value at one point: one of the functions below.
+# Numba compiles it once per dtype of the rows it meets (int64, float64, uint8), hence Any.
+_ScalarOp = Callable[[int, Any, Any, Any], Any]
+
 
 @njit(inline="always")
-def _pow_int(x, y):
+def _pow_int(x: np.int64, y: np.int64) -> np.int64:
     if y < 0:
         if x == 1:
             return np.int64(1)
@@ -135,7 +141,7 @@ def _pow_int(x, y):
 
 
 @njit(inline="always")
-def _shift_left(x, s):
+def _shift_left(x: np.int64, s: np.int64) -> np.int64:
     if s >= 64:
         return np.int64(0)
     if s >= 0:
@@ -146,7 +152,7 @@ def _shift_left(x, s):
 
 
 @njit(inline="always")
-def _shift_right(x, s):
+def _shift_right(x: np.int64, s: np.int64) -> np.int64:
     if s >= 64:
         return np.int64(-1) if x < 0 else np.int64(0)
     if s >= 0:
@@ -157,7 +163,7 @@ def _shift_right(x, s):
 
 
 @njit(inline="always")
-def _popcount(x):
+def _popcount(x: np.int64) -> np.int64:
     # Hacker's Delight 5-1 on int64 (as dsl/primitives.py's torch column): ones of the 64-bit pattern.
     x = x - ((x >> 1) & np.int64(0x5555555555555555))
     x = (x & np.int64(0x3333333333333333)) + ((x >> 2) & np.int64(0x3333333333333333))
@@ -166,7 +172,7 @@ def _popcount(x):
 
 
 @njit(inline="always")
-def _int_op(op, condition, y, z):
+def _int_op(op: int, condition: np.int64 | np.uint8, y: np.int64, z: np.int64) -> np.int64:
     # A bool first argument (Op.IF_I, Op.BOOL_TO_INT) comes as uint8: widened here, or the unsigned
     # branches (-x, ~x) would type as uint64 and every result would pass through float64.
     x = np.int64(condition)
@@ -218,7 +224,7 @@ def _int_op(op, condition, y, z):
 
 
 @njit(inline="always")
-def _real_to_int(op, x, y, z):
+def _real_to_int(op: int, x: float, y: Any, z: Any) -> np.int64:
     # A kernel of its own: its float arguments do not type in _int_op's bitwise branches.
     if x != x:
         return np.int64(0)
@@ -230,7 +236,7 @@ def _real_to_int(op, x, y, z):
 
 
 @njit(inline="always")
-def _mod_real(x, y):
+def _mod_real(x: float, y: float) -> float:
     if y == 0.0 or x != x or y != y or math.isinf(x):
         return np.nan
     remainder = np.fmod(x, y)
@@ -242,7 +248,8 @@ def _mod_real(x, y):
 
 
 @njit(inline="always")
-def _real_op(op, x, y, z):
+def _real_op(op: int, x: float, y: float, z: float) -> float:
+    # x comes as uint8 for Op.IF_R and Op.BOOL_TO_REAL, as int64 for Op.INT_TO_REAL.
     if op == Op.NEG_R:
         return -x
     if op == Op.ADD_R:
@@ -289,7 +296,7 @@ def _real_op(op, x, y, z):
 
 
 @njit(inline="always")
-def _packed_op(op, x, y, z):
+def _packed_op(op: int, x: np.int64, y: np.int64, z: np.int64) -> np.int64:
     """Bool operations on truth tables packed in words (the caller masks to the points)."""
     if op == Op.NOT:
         return ~x
@@ -305,7 +312,7 @@ def _packed_op(op, x, y, z):
 
 
 @njit(inline="always")
-def _bool_op(op, x, y, z):
+def _bool_op(op: int, x: float, y: float, z: float) -> np.uint8:
     # The comparisons of reals compile this with float arguments, and every branch is typed:
     # the logical ones cast to uint8 (a no-op on bools) so that they type for floats too.
     if op == Op.NOT:
@@ -333,20 +340,21 @@ def _bool_op(op, x, y, z):
 
 
 @njit(inline="always")
-def wrap(value, width, signed):
+def wrap(value: float | np.integer, width: int, signed: bool) -> np.int64:
     """`value` as an integer of `width` bits (64: as it is), two's complement when `signed`."""
-    value = np.int64(value)  # typed for every row dtype; only integer rows ever get here
+    word = np.int64(value)  # typed for every row dtype; only integer rows ever get here
     if width >= 64:
-        return value
+        return word
     mask = np.int64((1 << width) - 1)
     if signed:
         half = np.int64(1 << (width - 1))
-        return ((value + half) & mask) - half
-    return value & mask
+        return ((word + half) & mask) - half
+    return word & mask
 
 
 @njit(inline="always")
-def _keep(bank, choice, row_index, key, is_real, i, j, k):
+def _keep(bank: BankArrays, choice: int, row_index: int, key: NDArray[np.uint64], is_real: bool,
+          i: int, j: int, k: int) -> bool:  # fmt: skip
     """Insert row `row_index` (already written; `key` its equivalence key) unless a row with
     that key is in the table. Returns whether it was kept."""
     values, hashes, table, choices, children = bank.values, bank.hashes, bank.table, bank.choices, bank.children
@@ -370,7 +378,8 @@ _BATCH = 32  # candidates computed before their table probes: independent probes
 
 
 @njit(inline="always")
-def _run(apply, op, is_real, x, y, z, sweep, rules, bank, state):
+def _run(apply: _ScalarOp, op: int, is_real: bool, x: np.ndarray, y: np.ndarray, z: np.ndarray, sweep: Sweep,
+         rules: RowRules, bank: BankArrays, state: np.ndarray) -> int:  # fmt: skip
     """The candidates of `sweep` (a `Sweep`) into `bank` (`BankArrays`; `state` its
     `BANK_STATE` record array), in batches: compute and hash a batch, then probe and append.
     Stops early when the bank is full; returns the next flat index."""
@@ -430,7 +439,7 @@ def _run(apply, op, is_real, x, y, z, sweep, rules, bank, state):
 
 
 @njit(inline="always")
-def _nan_at(row, mask):
+def _nan_at(row: np.ndarray, mask: NDArray[np.uint8]) -> bool:
     for p in range(row.shape[0]):
         if mask[p] and row[p] != row[p]:
             return True
@@ -438,27 +447,32 @@ def _nan_at(row, mask):
 
 
 @njit(cache=True, error_model="numpy")
-def _combine_int(x, y, z, sweep, rules, bank, state, op):
+def _combine_int(x: np.ndarray, y: np.ndarray, z: np.ndarray, sweep: Sweep, rules: RowRules,
+                 bank: BankArrays, state: np.ndarray, op: int) -> int:  # fmt: skip
     return _run(_int_op, op, False, x, y, z, sweep, rules, bank, state)
 
 
 @njit(cache=True, error_model="numpy")
-def _combine_real_to_int(x, y, z, sweep, rules, bank, state, op):
+def _combine_real_to_int(x: np.ndarray, y: np.ndarray, z: np.ndarray, sweep: Sweep, rules: RowRules,
+                         bank: BankArrays, state: np.ndarray, op: int) -> int:  # fmt: skip
     return _run(_real_to_int, op, False, x, y, z, sweep, rules, bank, state)
 
 
 @njit(cache=True, error_model="numpy")
-def _combine_real(x, y, z, sweep, rules, bank, state, op):
+def _combine_real(x: np.ndarray, y: np.ndarray, z: np.ndarray, sweep: Sweep, rules: RowRules,
+                  bank: BankArrays, state: np.ndarray, op: int) -> int:  # fmt: skip
     return _run(_real_op, op, True, x, y, z, sweep, rules, bank, state)
 
 
 @njit(cache=True, error_model="numpy")
-def _combine_bool(x, y, z, sweep, rules, bank, state, op):
+def _combine_bool(x: np.ndarray, y: np.ndarray, z: np.ndarray, sweep: Sweep, rules: RowRules,
+                  bank: BankArrays, state: np.ndarray, op: int) -> int:  # fmt: skip
     return _run(_bool_op, op, False, x, y, z, sweep, rules, bank, state)
 
 
 @njit(cache=True, error_model="numpy")
-def _combine_packed(x, y, z, sweep, rules, bank, state, op):
+def _combine_packed(x: np.ndarray, y: np.ndarray, z: np.ndarray, sweep: Sweep, rules: RowRules,
+                    bank: BankArrays, state: np.ndarray, op: int) -> int:  # fmt: skip
     return _run(_packed_op, op, False, x, y, z, sweep, rules, bank, state)
 
 
@@ -488,7 +502,8 @@ def combine(op: Op, x: np.ndarray, y: np.ndarray, z: np.ndarray, sweep: Sweep, r
 
 
 @njit(cache=True)
-def _insert_rows(rows, origin, is_real, rules, bank, state):
+def _insert_rows(rows: np.ndarray, origin: NDArray[np.int64], is_real: bool, rules: RowRules,
+                 bank: BankArrays, state: np.ndarray) -> int:  # fmt: skip
     values = bank.values
     width, signed, check_nan, nan_mask = rules.width, rules.signed, rules.check_nan, rules.nan_mask
     counts = state[0]
@@ -523,7 +538,7 @@ def insert_rows(rows: np.ndarray, origin: np.ndarray, is_real: bool, rules: RowR
 
 
 @njit(cache=True)
-def round_reals(values):
+def round_reals(values: NDArray[np.float64]) -> NDArray[np.float64]:
     """The equivalence keys of a (n, P) float64 array, as float64 (for the tests)."""
     out = np.empty_like(values)
     for r in range(values.shape[0]):
@@ -539,7 +554,9 @@ EXACT, TOLERANCE, MASKED = 0, 1, 2  # how `_check` compares a candidate with the
 
 
 @njit(inline="always")
-def _check(apply, op, x, y, z, sweep, rules, columns, target, tolerance, mode, hits):
+def _check(apply: _ScalarOp, op: int, x: np.ndarray, y: np.ndarray, z: np.ndarray, sweep: Sweep,
+           rules: RowRules, columns: NDArray[np.int64], target: np.ndarray, tolerance: np.ndarray,
+           mode: int, hits: NDArray[np.int64]) -> tuple[int, int, int]:  # fmt: skip
     """Like `_run`, but nothing is stored: each candidate is computed at the training columns
     only, point by point, and dropped at the first point where it misses the target (EXACT:
     equal; TOLERANCE: within `tolerance[q]`; MASKED: truth-table words equal on the bits of
@@ -590,27 +607,37 @@ def _check(apply, op, x, y, z, sweep, rules, columns, target, tolerance, mode, h
 
 
 @njit(cache=True, error_model="numpy")
-def _check_int(x, y, z, sweep, rules, columns, target, tolerance, mode, hits, op):
+def _check_int(x: np.ndarray, y: np.ndarray, z: np.ndarray, sweep: Sweep, rules: RowRules,
+               columns: NDArray[np.int64], target: np.ndarray, tolerance: np.ndarray, mode: int,
+               hits: NDArray[np.int64], op: int) -> tuple[int, int, int]:  # fmt: skip
     return _check(_int_op, op, x, y, z, sweep, rules, columns, target, tolerance, mode, hits)
 
 
 @njit(cache=True, error_model="numpy")
-def _check_real_to_int(x, y, z, sweep, rules, columns, target, tolerance, mode, hits, op):
+def _check_real_to_int(x: np.ndarray, y: np.ndarray, z: np.ndarray, sweep: Sweep, rules: RowRules,
+                       columns: NDArray[np.int64], target: np.ndarray, tolerance: np.ndarray, mode: int,
+                       hits: NDArray[np.int64], op: int) -> tuple[int, int, int]:  # fmt: skip
     return _check(_real_to_int, op, x, y, z, sweep, rules, columns, target, tolerance, mode, hits)
 
 
 @njit(cache=True, error_model="numpy")
-def _check_real(x, y, z, sweep, rules, columns, target, tolerance, mode, hits, op):
+def _check_real(x: np.ndarray, y: np.ndarray, z: np.ndarray, sweep: Sweep, rules: RowRules,
+                columns: NDArray[np.int64], target: np.ndarray, tolerance: np.ndarray, mode: int,
+                hits: NDArray[np.int64], op: int) -> tuple[int, int, int]:  # fmt: skip
     return _check(_real_op, op, x, y, z, sweep, rules, columns, target, tolerance, mode, hits)
 
 
 @njit(cache=True, error_model="numpy")
-def _check_bool(x, y, z, sweep, rules, columns, target, tolerance, mode, hits, op):
+def _check_bool(x: np.ndarray, y: np.ndarray, z: np.ndarray, sweep: Sweep, rules: RowRules,
+                columns: NDArray[np.int64], target: np.ndarray, tolerance: np.ndarray, mode: int,
+                hits: NDArray[np.int64], op: int) -> tuple[int, int, int]:  # fmt: skip
     return _check(_bool_op, op, x, y, z, sweep, rules, columns, target, tolerance, mode, hits)
 
 
 @njit(cache=True, error_model="numpy")
-def _check_packed(x, y, z, sweep, rules, columns, target, tolerance, mode, hits, op):
+def _check_packed(x: np.ndarray, y: np.ndarray, z: np.ndarray, sweep: Sweep, rules: RowRules,
+                  columns: NDArray[np.int64], target: np.ndarray, tolerance: np.ndarray, mode: int,
+                  hits: NDArray[np.int64], op: int) -> tuple[int, int, int]:  # fmt: skip
     return _check(_packed_op, op, x, y, z, sweep, rules, columns, target, tolerance, mode, hits)
 
 
