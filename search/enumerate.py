@@ -326,8 +326,8 @@ class Enumerator:
         hits, or of an origin array): one per operand of a simple choice (constant operands have
         none), one per hole of the others."""
         if choice.is_simple:
-            hole_positions = [position for position, operand in enumerate(choice.operands) if isinstance(operand, int)]
-            ids = ids[hole_positions]
+            ids = ids[[position for position, operand in enumerate(choice.operands)
+                       if isinstance(operand, int)]]  # fmt: skip
         children = [self.banks[hole].program(int(child), self.banks) for hole, child in zip(choice.holes, ids)]
         return fill(choice.template, iter(children))
 
