@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dsl import Expr, evaluate
+from dsl import Expr, Op, evaluate
 
 from .bank import Bank, Level, fill
 from .kernels import BANK_STATE, EXACT, MASKED, TOLERANCE, RowRules, Sweep, check, combine, insert_rows
@@ -185,14 +185,15 @@ class Enumerator:
         for choice in space.choices:
             bank = self.banks[choice.type_index]
             rules = self._rules[choice.type_index]
-            if choice.is_simple:
+            op = choice.op
+            if op is not None:  # a simple choice: its primitive's kernels
                 xs = [self.banks[choice.holes[o]].values if isinstance(o, int) else o for o in choice.operands]
                 xs += [xs[0][:1]] * (3 - len(xs))
-                combine(choice.op, xs[0], xs[1], xs[2], empty, rules, bank.arrays(0), np.zeros(1, BANK_STATE),
+                combine(op, xs[0], xs[1], xs[2], empty, rules, bank.arrays(0), np.zeros(1, BANK_STATE),
                         packed=space.packed)  # fmt: skip
                 if choice.type_index == space.output_index:
                     target = _CheckTarget.of(space)
-                    check(choice.op, xs[0], xs[1], xs[2], empty, rules, target.columns, target.values,
+                    check(op, xs[0], xs[1], xs[2], empty, rules, target.columns, target.values,
                           target.tolerance, target.mode, np.empty((1, 3), np.int64), packed=space.packed)  # fmt: skip
             insert_rows(bank.values[:0], np.empty((0, 3), np.int64), bank.type.kind == "real" and not space.packed,
                         rules, bank.arrays(0), np.zeros(1, BANK_STATE))  # fmt: skip
@@ -257,12 +258,15 @@ class Enumerator:
         bank.state["choice"] = choice.index
         if choice.is_leaf:
             self._insert(bank, choice, self.space.leaf_values(choice)[None, :], np.full((1, 3), -1), probability)
-        elif choice.is_simple:
-            self._run_simple(bank, choice, children, probability)
+        elif choice.op is not None:  # a simple choice
+            self._run_simple(bank, choice, choice.op, children, probability)
         else:
             self._run_composite(bank, choice, children, probability)
 
-    def _run_simple(self, bank: Bank, choice: Choice, children: list[Level], probability: Fraction) -> None:
+    def _run_simple(
+        self, bank: Bank, choice: Choice, op: Op, children: list[Level], probability: Fraction
+    ) -> None:
+        # `op`: `choice.op`, passed apart because the caller has checked that it is not None.
         # Per operand, its first row and count: a level of its bank, or one row for a constant.
         rows = [(children[o].start, children[o].size) if isinstance(o, int) else (0, 1) for o in choice.operands]
         rows += [(0, 1)] * (3 - len(rows))
@@ -280,16 +284,17 @@ class Enumerator:
             if limit is None:  # no memory left: check the output's candidates, skip the others
                 if bank.type_index != self.space.output_index:
                     return
-                position = self._check(bank, choice, xs, sweep, rules, probability)
+                position = self._check(bank, choice, op, xs, sweep, rules, probability)
                 continue
             before = bank.size
-            position = combine(choice.op, xs[0], xs[1], xs[2], sweep, rules, bank.arrays(limit), bank.state,
+            position = combine(op, xs[0], xs[1], xs[2], sweep, rules, bank.arrays(limit), bank.state,
                                packed=self.space.packed)  # fmt: skip
             self._after(bank, before, probability)
 
-    def _check(self, bank: Bank, choice: Choice, xs, sweep: Sweep, rules: RowRules, probability: Fraction) -> int:
+    def _check(self, bank: Bank, choice: Choice, op: Op, xs: list[np.ndarray], sweep: Sweep, rules: RowRules,
+               probability: Fraction) -> int:  # fmt: skip
         target = self._target
-        position, found, candidates = check(choice.op, xs[0], xs[1], xs[2], sweep, rules, target.columns,
+        position, found, candidates = check(op, xs[0], xs[1], xs[2], sweep, rules, target.columns,
                                             target.values, target.tolerance, target.mode, self._hits,
                                             packed=self.space.packed)  # fmt: skip
         bank.state["candidates"] += candidates
@@ -316,11 +321,13 @@ class Enumerator:
         if hit.any() and self.on_hits is not None:
             self.on_hits(choice, origin[hit], probability)
 
-    def assemble(self, choice: Choice, ids) -> Expr:
-        """The program `choice` makes from the children at `ids`: one per operand of a simple
-        choice (constant operands have none), one per hole of the others."""
+    def assemble(self, choice: Choice, ids: np.ndarray) -> Expr:
+        """The program `choice` makes from the children at `ids` (a row of the check-only kernels'
+        hits, or of an origin array): one per operand of a simple choice (constant operands have
+        none), one per hole of the others."""
         if choice.is_simple:
-            ids = [ids[position] for position, operand in enumerate(choice.operands) if isinstance(operand, int)]
+            ids = ids[[position for position, operand in enumerate(choice.operands)
+                       if isinstance(operand, int)]]  # fmt: skip
         children = [self.banks[hole].program(int(child), self.banks) for hole, child in zip(choice.holes, ids)]
         return fill(choice.template, iter(children))
 

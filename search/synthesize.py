@@ -109,13 +109,13 @@ def enumerate_search(task: Task, config: SearchConfig, progress: Callable[[Progr
     budget = SearchBudget(max_seconds=config.max_seconds * (1 - RESULT_SHARE), max_bits=config.max_bits,
                           max_memory_bytes=shares["banks"], started=started, max_candidates=config.max_candidates)  # fmt: skip
     code = DataCode(task, space.train, space.target, precision=config.precision, packed=space.packed)
-    tracker = _Tracker(task, space, code, config.posterior_window, config.pareto_k, config.max_posterior,
-                       shares["working"])  # fmt: skip
     with reserving(max_memory_mb):
-        enumerator = Enumerator(space, budget, on_rows=tracker.on_rows)
+        enumerator = Enumerator(space, budget)
     budget.count = lambda: enumerator.candidates
-    enumerator.on_hits = tracker.on_hits
-    tracker.enumerator = enumerator
+    tracker = _Tracker(task, space, code, enumerator, config.posterior_window, config.pareto_k,
+                       config.max_posterior, shares["working"])  # fmt: skip
+    # The tracker reads the enumerator's banks; the enumerator reports its new rows and hits to it.
+    enumerator.on_rows, enumerator.on_hits = tracker.on_rows, tracker.on_hits
     enumerator.compile_kernels()
     code.bits(np.empty((0, space.row_width), dtype=space.storage(space.output_index)))  # compiles too
     backward = None
@@ -293,13 +293,13 @@ class _Tracker:
     Programs are referred to by their index in the output bank, or (fits found by inversion,
     which no bank holds) by the program itself."""
 
-    def __init__(self, task: Task, space: SearchSpace, code: DataCode, window: float, pareto_k: int, max_posterior: int,
-                 working_bytes: float) -> None:  # fmt: skip
+    def __init__(self, task: Task, space: SearchSpace, code: DataCode, enumerator: Enumerator, window: float,
+                 pareto_k: int, max_posterior: int, working_bytes: float) -> None:  # fmt: skip
         self.task, self.space, self.code = task, space, code
+        self.enumerator = enumerator  # whose banks hold the programs that indices refer to
         self.working_bytes = working_bytes  # what the posterior's vote may allocate
         self.window, self.pareto_k, self.max_posterior = window, pareto_k, max_posterior
         self.noisy = task.noise is not None
-        self.enumerator: Enumerator | None = None
         self.fits: list[tuple[float, int | Expr]] = []  # exact fits: (bits, program key)
         self.best_seconds: float | None = None  # when the shortest fit so far was found
         self.scored: list[tuple[float, float, int]] = []  # (bits, data bits, index): posterior members

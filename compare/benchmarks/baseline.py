@@ -17,6 +17,12 @@ import time
 import numpy as np
 
 from dsl import Task
+
+# Internals of search, on purpose: a baseline measured against the kernels must do exactly their
+# work. It enumerates the same search space (build_space: the grammar's choices, the leaves'
+# values at the equivalence points, which pairs are mirrored, whether NaN is pruned) and keys
+# reals as the kernels do (round_reals); deriving these anew here could make the two count
+# different candidates, and the ratio would compare different work.
 from search.kernels import round_reals
 from search.space import build_space
 
