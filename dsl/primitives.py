@@ -295,22 +295,29 @@ def _cast(dtype: type) -> Callable[[np.ndarray], np.ndarray]:
 # --- sympy builders (S is the dsl.symbolic module) ---------------------------------------------
 
 
-def _sympy_guarded(S: Any, divisor: Any, at_zero: Any, otherwise: Any) -> Any:
-    """`otherwise`, but `at_zero` where the divisor is 0 (decided now when the divisor is known:
-    sympy evaluates a division by a literal 0 eagerly, and may raise)."""
+def _sympy_guarded(S: Any, divisor: Any, at_zero: Any, otherwise: Callable[[Any], Any]) -> Any:
+    """`otherwise(divisor)`, but `at_zero` where the divisor is 0 (decided now when the divisor
+    is known: sympy evaluates a division by a literal 0 eagerly, and may raise). A piecewise
+    divisor is guarded branch by branch: sympy folds `Piecewise((0, Eq(d, 0)), (x // d, True))`
+    over a piecewise d into 0 everywhere (`1 // if(p, 0, 1)` became 0)."""
+    if divisor.has(S.Piecewise):
+        divisor = S.piecewise_fold(divisor)  # `-if(p, 0, 1)`: one Piecewise, its branches plain
+    if isinstance(divisor, S.Piecewise):
+        return S.Piecewise(*((_sympy_guarded(S, branch, at_zero, otherwise), condition)
+                             for branch, condition in divisor.args))  # fmt: skip
     if divisor.is_zero:
         return at_zero
     if divisor.is_zero is False:
-        return otherwise()
-    return S.Piecewise((at_zero, S.Eq(divisor, 0)), (otherwise(), True))
+        return otherwise(divisor)
+    return S.Piecewise((at_zero, S.Eq(divisor, 0)), (otherwise(divisor), True))
 
 
 def _sympy_floordiv_int(S: Any, x: Any, y: Any) -> Any:
-    return _sympy_guarded(S, y, S.Integer(0), lambda: S.floor(x / y))
+    return _sympy_guarded(S, y, S.Integer(0), lambda divisor: S.floor(x / divisor))
 
 
 def _sympy_mod_int(S: Any, x: Any, y: Any) -> Any:
-    return _sympy_guarded(S, y, x, lambda: S.Mod(x, y))
+    return _sympy_guarded(S, y, x, lambda divisor: S.Mod(x, divisor))
 
 
 def _sympy_mod_real(S: Any, x: Any, y: Any) -> Any:

@@ -50,6 +50,7 @@ from sympy import (  # noqa: F401  (the primitive table's sympy column reads the
     log,
     nan,
     pi,
+    piecewise_fold,
     sin,
     sqrt,
     tan,

@@ -184,6 +184,15 @@ def test_numeric_evaluation_of_exports_is_exact(program, env):
     ], f"{program} at {columns}"
 
 
+@pytest.mark.parametrize("text", ["1 // if(p, 0, 1)", "7 % if(p, 0, 3)", "(a + 5) // if(p, a, 0)", "1 // -if(p, 0, 1)", "a % (2 + if(p, -2, a))"])
+def test_division_by_a_conditional_is_guarded_branch_by_branch(text):
+    # sympy folded the guard `Piecewise((0, Eq(d, 0)), (x // d, True))` over a piecewise d into 0.
+    program = dsl.parse_program(text, {"p": BOOL, "a": INT})
+    env = {"p": np.array([False, True, False, True]), "a": np.array([0, 0, 3, -4])}
+    values = evaluate_expression(program.to_sympy(), env)
+    assert [int(value) for value in values.tolist()] == dsl.evaluate(program, env).tolist()
+
+
 def _local(node: Apply) -> Apply:
     """`node` applied to inputs c0, c1, … of its arguments' types."""
     return Apply(node.op, tuple(Var(f"c{index}", arg.type) for index, arg in enumerate(node.args)), node.type)
@@ -342,12 +351,15 @@ def test_known_issue_a_non_finite_constant_under_a_comparison_does_not_export(te
     dsl.parse_program(text, INPUTS).to_sympy()
 
 
-@pytest.mark.xfail(
-    strict=True, raises=ZeroDivisionError, reason="known: sympy evaluates a nested guard at a zero"
-)
-def test_known_issue_a_guard_in_a_divisor_does_not_export():
-    # Piecewise rewrites the condition Eq(Piecewise(… Mod(2, a) …), 0) as sets, trying a = 0.
-    dsl.parse_program("0 // (1 // (2 % a))", INPUTS).to_sympy()
+def test_a_guard_in_a_divisor_exports():
+    # Piecewise rewrote the condition Eq(Piecewise(… Mod(2, a) …), 0) as sets, trying a = 0
+    # (ZeroDivisionError), until a piecewise divisor was guarded branch by branch.
+    program = dsl.parse_program("0 // (1 // (2 % a))", INPUTS)
+    env = {name: np.zeros(5, dtype=np.int64) for name in ("a",)}
+    env["a"] = np.array([-3, -1, 0, 1, 3])
+    assert [int(value) for value in evaluate_expression(program.to_sympy(), env).tolist()] == (
+        dsl.evaluate(program, env).tolist()
+    )
 
 
 @pytest.mark.xfail(
