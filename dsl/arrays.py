@@ -144,6 +144,9 @@ def _columns(inputs: Any, output: Any, names: Sequence[str] | None,
             raise DataError(f"`names` has {len(names)} names for {matrix.shape[1]} columns", source=where,
                             expected=f"{matrix.shape[1]} names, one per column")
         columns = {str(key): matrix[:, index] for index, key in enumerate(names)}
+        if len(columns) != len(names):  # a dict keeps the last of two equal names: say so, as a task file does
+            twice = next(str(key) for index, key in enumerate(names) if str(key) in map(str, names[:index]))
+            raise TaskError(f"`names` names two columns `{twice}`", source=where, expected="distinct column names")
     if isinstance(output, str):
         if output not in columns:
             raise TaskError(f"the output `{output}` is no column of the inputs", source=where,

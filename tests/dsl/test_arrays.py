@@ -291,6 +291,13 @@ def test_with_sample_is_the_edited_task_text():
     assert_same(enumerated.with_sample(30, seed=2), from_text(MOD, "SPLIT", "sample 30 uniform seed 2"))
 
 
+def test_two_columns_of_one_name_are_refused():
+    # a 2-D array's `names` with a name twice kept the last column only, silently; a task file
+    # refuses `input a, a` ("declared twice")
+    assert "`names` names two columns `a`" in refused(TaskError, np.zeros((3, 2)), np.arange(3.0), names=["a", "a"])
+    assert "two columns `x1`" in refused(TaskError, np.zeros((3, 3)), np.arange(3.0), names=["x1", "b", "x1"])
+
+
 @pytest.mark.parametrize(("settings", "message"), [
     ({"count": 2.5}, "the sample count 2.5 is not a whole number"),
     ({"count": "10"}, "the sample count '10' is not a whole number"),
