@@ -75,6 +75,27 @@ def split_syntax(train: float | int | str, seed: int) -> SplitSyntax:
     return SplitSyntax(AmountSyntax(Num(number, not number.isdigit()), percent), int(seed))
 
 
+def check_sample(count: Any, method: Any, seed: Any) -> None:
+    """Raise TaskError unless `count`, `method` and `seed` are what a `sample COUNT METHOD seed
+    SEED` field can say: a whole number of points >= 1, `uniform` or `grid`, a seed >= 0 (the
+    task file's parser refuses anything else; `Task.with_sample` builds the field directly)."""
+    if not _is_whole(count) or count < 1:
+        raise TaskError(f"the sample count {count!r} is not a whole number of points >= 1",
+                        expected="a number of points such as 100")  # fmt: skip
+    if method not in SAMPLE_METHODS:
+        raise TaskError(f"the sample method {method!r} is not a way to draw points",
+                        expected=" or ".join(map(repr, SAMPLE_METHODS)))  # fmt: skip
+    if not _is_whole(seed) or seed < 0:
+        raise TaskError(f"the sample seed {seed!r} is not a non-negative integer", expected="a seed such as 0")
+
+
+SAMPLE_METHODS = ("uniform", "grid")  # `sample N uniform|grid` in grammar.lark
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def _amount_text(train: float | int | str) -> str:
     if isinstance(train, str):
         text = train.strip()
@@ -123,6 +144,9 @@ def _columns(inputs: Any, output: Any, names: Sequence[str] | None,
             raise DataError(f"`names` has {len(names)} names for {matrix.shape[1]} columns", source=where,
                             expected=f"{matrix.shape[1]} names, one per column")
         columns = {str(key): matrix[:, index] for index, key in enumerate(names)}
+        if len(columns) != len(names):  # a dict keeps the last of two equal names: say so, as a task file does
+            twice = next(str(key) for index, key in enumerate(names) if str(key) in map(str, names[:index]))
+            raise TaskError(f"`names` names two columns `{twice}`", source=where, expected="distinct column names")
     if isinstance(output, str):
         if output not in columns:
             raise TaskError(f"the output `{output}` is no column of the inputs", source=where,

@@ -238,8 +238,12 @@ class Task:
                 raise TaskError(f"task `{self.name}` has no `sample` to change", source=recipe.source,
                                 expected="the number of points to sample, as `with_sample(count, seed=…)`")
             current = SampleSyntax("sample", count, "uniform", 0, ())
-        sample = SampleSyntax("sample", current.count if count is None else count, method or current.method,
-                              current.seed if seed is None else seed, ())
+        from .arrays import check_sample
+
+        settings = (current.count if count is None else count, current.method if method is None else method,
+                    current.seed if seed is None else seed)  # fmt: skip
+        check_sample(*settings)
+        sample = SampleSyntax("sample", int(settings[0]), settings[1], int(settings[2]), ())
         return self._rebuilt("sample", sample)
 
     def _rebuildable(self) -> _Recipe:

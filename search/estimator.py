@@ -165,6 +165,9 @@ class _ProgramEstimator(BaseEstimator):
         check_is_fitted(self, "result_")
         if index is None:
             return self.program_
+        rows = len(self.result_.pareto)
+        if not -rows <= index < rows:  # tuple's own IndexError says only "tuple index out of range"
+            raise IndexError(f"there is no row {index} in equations_: the Pareto front has {rows} rows (0..{rows - 1})")
         return self.result_.pareto[index].program
 
     def __sklearn_tags__(self) -> Any:

@@ -81,8 +81,13 @@ def synthesize(
     (SEARCHERS) runs. `progress` gets a Progress after each level.
 
     Raises SearchError for a setting out of its range (a NaN, a negative budget, an unknown
-    method, ...), TypeError for a setting that does not exist.
+    method, a `config` that is not a SearchConfig, ...), TypeError for a setting that does
+    not exist.
     """
+    if config is not None and not isinstance(config, SearchConfig):  # a dict of settings, say: no AttributeError
+        raise SearchError(f"config = {config!r:.60} is not a SearchConfig",
+                          expected="search.SearchConfig(...), SearchConfig.from_json(settings), "
+                                   "or the settings as keyword arguments")  # fmt: skip
     config = (config if config is not None else SearchConfig()).replace(**overrides)
     return SEARCHERS[config.method](task, config, progress)
 

@@ -291,6 +291,32 @@ def test_with_sample_is_the_edited_task_text():
     assert_same(enumerated.with_sample(30, seed=2), from_text(MOD, "SPLIT", "sample 30 uniform seed 2"))
 
 
+def test_two_columns_of_one_name_are_refused():
+    # a 2-D array's `names` with a name twice kept the last column only, silently; a task file
+    # refuses `input a, a` ("declared twice")
+    assert "`names` names two columns `a`" in refused(TaskError, np.zeros((3, 2)), np.arange(3.0), names=["a", "a"])
+    assert "two columns `x1`" in refused(TaskError, np.zeros((3, 3)), np.arange(3.0), names=["x1", "b", "x1"])
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"count": 2.5}, "the sample count 2.5 is not a whole number"),
+    ({"count": "10"}, "the sample count '10' is not a whole number"),
+    ({"count": -5}, "the sample count -5 is not a whole number of points >= 1"),
+    ({"count": True}, "the sample count True"),
+    ({"method": "bogus"}, "the sample method 'bogus' is not a way to draw points"),
+    ({"method": ""}, "the sample method '' is not"),
+    ({"seed": -1}, "the sample seed -1 is not a non-negative integer"),
+    ({"seed": 1.5}, "the sample seed 1.5 is not"),
+])  # fmt: skip
+def test_with_sample_refuses_what_a_sample_field_cannot_say(settings, message):
+    # with_sample builds the field without the parser: `method="bogus"` drew "10 bogus samples",
+    # a negative seed or a fractional count reached numpy's own errors
+    task = from_text(REAL, "SAMPLE", "sample 20 uniform seed 3")
+    with pytest.raises(TaskError, match="expected") as raised:
+        task.with_sample(**settings)
+    assert message in str(raised.value)
+
+
 def test_a_rebuilt_task_follows_the_task_files_rules():
     task = from_text(REAL, "SAMPLE", "sample 20 uniform seed 3\n    test 10 uniform seed 1")
     with pytest.raises(TaskError, match="may `split` its points or draw `test` points, not both"):

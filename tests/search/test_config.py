@@ -81,6 +81,12 @@ def test_an_unknown_setting_is_a_type_error_naming_it():
         search.SearchConfig.from_json({"max_secs": 5})
 
 
+def test_settings_that_are_not_a_config_are_refused_with_what_to_pass():
+    # a dict of settings in place of a SearchConfig was an AttributeError ('dict' has no 'replace')
+    with pytest.raises(dsl.SearchError, match=r"config = \{'max_seconds': 3\} is not a SearchConfig\n.*SearchConfig"):
+        search.synthesize(task_of(HELD_OUT), {"max_seconds": 3})
+
+
 def test_a_config_is_frozen_and_replace_validates():
     config = search.SearchConfig()
     with pytest.raises(AttributeError):

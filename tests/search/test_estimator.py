@@ -57,6 +57,10 @@ def test_the_regressor_finds_nguyen1_and_shows_its_pareto_front():
     x0 = sympy.Symbol("x0", real=True)
     assert sympy.simplify(model.sympy() - (x0**3 + x0**2 + x0)) == 0
     assert model.latex() == expected.to_latex() and model.latex(0) == front.iloc[0]["program"].to_latex()
+    assert model.latex(-1) == front.iloc[-1]["program"].to_latex()
+    rows = len(front)  # a row past the front: the rows there are, not tuple's "tuple index out of range"
+    with pytest.raises(IndexError, match=f"no row {rows} in equations_: the Pareto front has {rows} rows"):
+        model.sympy(rows)
     X_new = np.linspace(-2, 2, 9)[:, None]
     np.testing.assert_array_equal(model.predict(X_new), dsl.evaluate(expected, {"x0": X_new[:, 0]}))
     assert model.score(X, y) == 1.0
