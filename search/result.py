@@ -24,7 +24,7 @@ STATUSES = {
     "bits": "the bits budget (max_bits) was reached",
     "memory": "the memory budget for the banks was reached",
     "candidates": "the candidates budget (max_candidates) ran out",
-    "interrupted": "interrupted (Ctrl-C)",
+    "interrupted": "the search was stopped by Ctrl-C (SIGINT); what it had found is kept",
 }
 # With noise no program need fit: `solved` means the MDL-best was certified.
 SOLVED_WITH_NOISE = ("the program of least total bits (two-part code) was found, and no program left to "
