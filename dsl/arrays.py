@@ -125,7 +125,7 @@ def _columns(inputs: Any, output: Any, names: Sequence[str] | None,
         if names is not None:
             raise TaskError("`names` names a 2-D array's columns; a DataFrame has its own", source=where,
                             expected="the DataFrame's column names, renamed with `DataFrame.rename`")
-        columns = {str(key): inputs[key].to_numpy() for key in inputs.columns}
+        columns = {str(key): _series_values(inputs[key], str(key), where) for key in inputs.columns}
         if len(columns) != len(inputs.columns):
             raise TaskError("the DataFrame has two columns of the same name", source=where,
                             expected="distinct column names")
@@ -165,6 +165,16 @@ def _columns(inputs: Any, output: Any, names: Sequence[str] | None,
     columns[output_name] = values
     _check_shapes(columns, output_name, where)
     return columns, output_name
+
+
+def _series_values(series: Any, key: str, where: Source) -> np.ndarray:
+    """A DataFrame column's values; a missing value (pandas' NA of a nullable dtype, which
+    `to_numpy` turns into NaN or an object) is refused by its row, as an empty CSV cell is."""
+    missing = np.flatnonzero(series.isna().to_numpy())
+    if len(missing) and not (series.dtype.kind == "f" and isinstance(series.dtype, np.dtype)):
+        raise DataError(f"column `{key}` has a missing value (NA) at row {int(missing[0])}", source=where,
+                        expected=f"a value at every row ({len(missing)} missing: drop or fill them first)")
+    return series.to_numpy()
 
 
 def _check_shapes(columns: Mapping[str, np.ndarray], output_name: str, where: Source) -> None:

@@ -114,6 +114,16 @@ def test_a_dataframe_gives_the_task_of_its_columns():
     assert_same(with_output, from_mapping)
 
 
+@pytest.mark.parametrize("dtype, values", [("Int64", [1, None, 3]), ("boolean", [True, False, None]),
+                                           ("Float64", [0.5, 1.5, None])])
+def test_a_missing_value_of_a_nullable_column_is_refused_by_its_row(dtype, values):
+    # Int64's NA came through to_numpy as a NaN: the column became real, and an int grammar
+    # then reported a type error in the grammar instead of the missing value.
+    frame = pd.DataFrame({"n": pd.Series(values, dtype=dtype), "y": [1, 2, 3]})
+    with pytest.raises(DataError, match=r"column `n` has a missing value \(NA\) at row [12]"):
+        Task.from_arrays(frame, "y", grammar="int -> n, 1, int + int" if dtype == "Int64" else None)
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.data())
 def test_random_columns_give_the_task_of_their_csv_file(tmp_path_factory, data):
