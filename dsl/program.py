@@ -23,7 +23,7 @@ from .errors import Span
 from .primitives import PRIMITIVES, Op, Precedence, Primitive, primitive
 from .types import Type
 
-__all__ = ["Expr", "Program", "Lit", "Var", "Hole", "Apply", "literal"]
+__all__ = ["Expr", "Program", "Lit", "Var", "Hole", "Apply", "fill", "literal"]
 
 
 class Expr:
@@ -176,6 +176,16 @@ class Apply(Expr):
     @property
     def primitive(self) -> Primitive:
         return primitive(self.op)
+
+
+def fill(template: Expr, children: Iterator[Expr]) -> Expr:
+    """`template` with its holes replaced by `children`, left to right (a grammar alternative's
+    program from its children's)."""
+    if isinstance(template, Hole):
+        return next(children)
+    if isinstance(template, Apply):
+        return Apply(template.op, tuple(fill(arg, children) for arg in template.args), template.type)
+    return template
 
 
 def literal(value: bool | int | float, type: Type) -> Expr:

@@ -9,19 +9,19 @@ See kernels.py for the arrays' layout (`BankArrays`) and the counters (`BANK_STA
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
-from dsl import Apply, Expr, Hole
+from dsl import Expr
+from dsl.program import fill
 
 from .hashtable import rebuild_table
 from .kernels import BANK_STATE, BankArrays
 from .space import Choice, SearchSpace, bits_of
 
-__all__ = ["Bank", "Level", "fill"]
+__all__ = ["Bank", "Level"]
 
 
 def child_columns(space: SearchSpace) -> int:
@@ -133,11 +133,3 @@ class Bank:
         return [int(self.children[index, position]) for position, operand in enumerate(choice.operands)
                 if isinstance(operand, int)]  # fmt: skip
 
-
-def fill(template: Expr, children: Iterator[Expr]) -> Expr:
-    """`template` with its holes replaced by `children`, left to right."""
-    if isinstance(template, Hole):
-        return next(children)
-    if isinstance(template, Apply):
-        return Apply(template.op, tuple(fill(arg, children) for arg in template.args), template.type)
-    return template

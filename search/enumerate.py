@@ -27,8 +27,9 @@ from typing import NamedTuple
 import numpy as np
 
 from dsl import Expr, Op, evaluate
+from dsl.program import fill
 
-from .bank import Bank, Level, fill
+from .bank import Bank, Level
 from .kernels import BANK_STATE, EXACT, MASKED, TOLERANCE, RowRules, Sweep, check, combine, insert_rows
 from .space import Choice, SearchSpace, bits_of, holes_to_vars
 

@@ -31,7 +31,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from dsl import Apply, Expr, Grammar, Hole, Task, Type, evaluate
+from dsl import Expr, Grammar, Hole, Task, Type, evaluate
+from dsl.program import fill
 
 __all__ = [
     "Found",
@@ -102,7 +103,7 @@ def _derive(
         if probability < floor or not all(hole in productive for hole in holes):
             continue
         for rest, children in _fill(grammar, holes, floor / probability, productive, memo):
-            found.append((probability * rest, _substitute(alternative.template, iter(children))))
+            found.append((probability * rest, fill(alternative.template, iter(children))))
     memo[type_, floor] = found
     return found
 
@@ -118,14 +119,6 @@ def _fill(
         for rest_probability, rest in _fill(grammar, holes[1:], floor / first_probability, productive, memo):
             yield first_probability * rest_probability, (first, *rest)
 
-
-def _substitute(template: Expr, children: Iterator[Expr]) -> Expr:
-    """The template with its holes, left to right, replaced by `children`."""
-    if isinstance(template, Hole):
-        return next(children)
-    if isinstance(template, Apply):
-        return Apply(template.op, tuple(_substitute(arg, children) for arg in template.args), template.type)
-    return template
 
 
 # --- functions ----------------------------------------------------------------------------------
