@@ -427,10 +427,29 @@ def _torch_popcount(T: Any, x: Any) -> Any:
 
 
 def _torch_mod_real(T: Any, x: Any, y: Any) -> Any:
-    # numpy's (and Python's) remainder: fmod, moved into the divisor's sign; a zero takes its sign.
-    remainder = T.fmod(x, y)
-    remainder = T.where((remainder != 0) & ((remainder < 0) != (y < 0)), remainder + y, remainder)
-    return T.where(remainder == 0, T.copysign(T.zeros_like(remainder), y), remainder)
+    return _remainder(T)(*T.broadcast_tensors(x, y))
+
+
+@functools.cache
+def _remainder(T: Any) -> Callable[..., Any]:
+    """`apply(x, y)`: the reference's remainder forward (computed by numpy: torch's vectorized
+    CPU fmod gives NaN where x / y overflows, `1e300 % 8.6e-129`, and its scalar path does
+    not), with the gradients 1 in x and −⌊x / y⌋ in y backward. On a GPU the forward goes
+    through the host."""
+
+    class Remainder(T.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any, y: Any) -> Any:
+            ctx.save_for_backward(x, y)
+            value = _real(np.mod)(x.detach().cpu().numpy(), y.detach().cpu().numpy())
+            return T.from_numpy(np.asarray(value)).to(device=x.device, dtype=x.dtype)
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any) -> tuple[Any, Any]:
+            x, y = ctx.saved_tensors
+            return grad, -grad * T.floor(x / y)
+
+    return Remainder.apply
 
 
 def _torch_min(T: Any, x: Any, y: Any) -> Any:
