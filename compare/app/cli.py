@@ -204,10 +204,7 @@ def _positive(text: str) -> float:
 
 def _count(text: str) -> int:
     """An argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    value = _parsed(text, int, "an integer")
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not >= 1 (expected an integer >= 1)")
     return value
@@ -230,13 +227,17 @@ def _non_negative(text: str) -> float:
 
 
 def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _parsed(text, float, "a number")
     if value != value:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number (expected a number, or inf)")
     return value
+
+
+def _parsed(text: str, kind: type, what: str) -> Any:
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
 
 
 def _json_option(parser: argparse.ArgumentParser) -> None:
