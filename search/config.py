@@ -38,8 +38,9 @@ class SearchConfig:
     configs of the same settings are equal and write the same JSON."""
 
     method: str = "enumerate"  # the searcher (search.synthesize.SEARCHERS): "enumerate" for now
-    # Wall clock from the call to its return, compiling the kernels included (the search proper
-    # gets at least half of it); inf: no limit. Machine-dependent: see max_candidates.
+    # Wall clock from the call to its return, loading the compiled kernels included (the search
+    # proper gets at least half of it; a first run's compilation is not: docs/search.md); inf:
+    # no limit. Machine-dependent: see max_candidates.
     max_seconds: float = 60.0
     max_bits: float = math.inf  # description-length bound; inf: none
     max_memory_mb: float = 4096.0  # everything the search allocates (synthesize.memory_shares); finite

@@ -96,7 +96,7 @@ def enumerate_search(task: Task, config: SearchConfig, progress: Callable[[Progr
     """The searcher "enumerate": enumeration in exact order of description length.
 
     Budgets (`config`): `max_seconds` of wall-clock time from this call to its return
-    (compiling the kernels and building the result included, but the search itself gets at
+    (loading the compiled kernels and building the result included, but the search itself gets at
     least half of it), `max_bits` of description length, `max_candidates` candidates,
     `max_memory_mb` for everything the search allocates (the banks, the backward search's
     contexts, and a working share for scoring and for the posterior's predictions: see
