@@ -36,19 +36,9 @@ _TYPE_TEXT = re.compile(r"[A-Za-z0-9_]+( +-?[0-9.eE+]+ *\.\. *-?[0-9.eE+]+)?")  
 _DEFAULT_GRAMMARS = {"real": "koza", "bool": "boolean", "int": "arithmetic"}
 
 
-def task_from_arrays(
-    inputs: Any,
-    output: Any,
-    *,
-    names: Sequence[str] | None = None,
-    output_name: str | None = None,
-    types: Mapping[str, Type | str] | None = None,
-    grammar: str | None = None,
-    train: float | int | str | None = None,
-    seed: int = 0,
-    name: str = "arrays",
-    doc: str = "",
-) -> Task:
+def task_from_arrays(inputs: Any, output: Any, names: Sequence[str] | None, output_name: str | None,
+                     types: Mapping[str, Type | str] | None, grammar: str | None,
+                     train: float | int | str | None, seed: int, name: str, doc: str) -> Task:
     """`Task.from_arrays` (see there)."""
     columns, output_name = _columns(inputs, output, names, output_name)
     declared = dict(types or {})
