@@ -37,7 +37,7 @@ class SearchConfig:
     range). Numbers are stored as floats (ints as given for the integer settings), so two
     configs of the same settings are equal and write the same JSON."""
 
-    method: str = "enumerate"  # the searcher (search.synthesize.SEARCHERS): "enumerate" for now
+    method: str = "enumerate"  # the searcher (search.synthesize.SEARCHERS): "enumerate" or "relaxed"
     # Wall clock from the call to its return, loading the compiled kernels included (the search
     # proper gets at least half of it; a first run's compilation is not: docs/search.md); inf:
     # no limit. Machine-dependent: see max_candidates.
@@ -55,6 +55,15 @@ class SearchConfig:
     precision: float | None = None  # ε of the real-valued data code (mdl.py); None: its default
     max_posterior: int = 1000  # members of the posterior at most
     inverse: bool = True  # solve the output's last operation against the banks (inverse.py)
+    # The relaxed searcher's settings (search/relaxed.py, docs/search.md "Relaxed search"); the
+    # other searchers ignore them, and to_json leaves them out where they are at their defaults.
+    relaxed_depth: int = 4  # the soft derivation tree's depth (root 0, leaves at this level)
+    relaxed_restarts: int = 64  # restarts, optimized together as one batch
+    relaxed_steps: int = 400  # Adam steps
+    relaxed_learning_rate: float = 0.1
+    relaxed_bits_weight: float = 0.01  # λ: the objective is data loss + λ · expected bits
+    relaxed_temperature: tuple[float, float] = (1.0, 0.1)  # softmax temperature, first → last step (geometric)
+    relaxed_seed: int = 0  # the logits' initialization
 
     def __post_init__(self) -> None:
         check_budgets(max_seconds=self.max_seconds, max_bits=self.max_bits, max_memory_mb=self.max_memory_mb,
@@ -70,6 +79,7 @@ class SearchConfig:
         if not isinstance(self.inverse, bool):
             raise SearchError(f"inverse = {self.inverse!r} is not a boolean", expected="True or False")
         _check_method(self.method)
+        _check_relaxed(self)
         for name in ("max_seconds", "max_bits", "max_memory_mb", "posterior_window", "precision"):
             value = getattr(self, name)
             if value is not None:
@@ -90,7 +100,10 @@ class SearchConfig:
     def to_json(self) -> dict[str, Any]:
         """Every setting by name, in field order; strict JSON (inf, an unlimited time or bits
         budget or window, is written null)."""
-        data = {name: getattr(self, name) for name in self.field_names()}
+        data = {name: getattr(self, name) for name in self.field_names()
+                if not (name.startswith("relaxed_") and getattr(self, name) == _DEFAULTS[name])}  # fmt: skip
+        if "relaxed_temperature" in data:
+            data["relaxed_temperature"] = list(data["relaxed_temperature"])
         for name in _UNLIMITED_AS_NULL:
             if data[name] == math.inf:
                 data[name] = None
@@ -111,7 +124,12 @@ class SearchConfig:
         for name in _UNLIMITED_AS_NULL:
             if name in settings and settings[name] is None:
                 settings[name] = math.inf
+        if isinstance(settings.get("relaxed_temperature"), list):
+            settings["relaxed_temperature"] = tuple(settings["relaxed_temperature"])
         return cls(**settings)
+
+
+_DEFAULTS = {field.name: field.default for field in dataclasses.fields(SearchConfig)}
 
 
 def check_budgets(*, max_seconds: float, max_bits: float, max_memory_mb: float, max_candidates: int | None = None) -> None:
@@ -138,6 +156,28 @@ def check_number(name: str, value: Any, in_range: Callable[[float], bool], expec
         raise SearchError(f"{name} = {value!r} is not a number", expected=expected) from None
     if math.isnan(number) or not in_range(number):
         raise SearchError(f"{name} = {value!r} is out of range", expected=expected)
+
+
+def _check_relaxed(config: SearchConfig) -> None:
+    """The relaxed searcher's settings in range (normalized to floats where they are numbers)."""
+    if isinstance(config.relaxed_depth, bool) or not isinstance(config.relaxed_depth, int) or config.relaxed_depth < 0:
+        raise SearchError(f"relaxed_depth = {config.relaxed_depth!r} is out of range", expected="an integer >= 0")
+    for name in ("relaxed_restarts", "relaxed_steps"):
+        _check_count(name, getattr(config, name))
+    if isinstance(config.relaxed_seed, bool) or not isinstance(config.relaxed_seed, int) or config.relaxed_seed < 0:
+        raise SearchError(f"relaxed_seed = {config.relaxed_seed!r} is out of range", expected="an integer >= 0")
+    finite_positive = "a finite number > 0"
+    check_number("relaxed_learning_rate", config.relaxed_learning_rate, lambda v: 0 < v < math.inf, finite_positive)
+    check_number("relaxed_bits_weight", config.relaxed_bits_weight, lambda v: 0 <= v < math.inf, "a finite number >= 0")
+    temperature = config.relaxed_temperature
+    if not isinstance(temperature, tuple) or len(temperature) != 2:
+        raise SearchError(f"relaxed_temperature = {temperature!r} is not a pair",
+                          expected="(first, last): the softmax temperature at the first and the last step")  # fmt: skip
+    for value in temperature:
+        check_number("relaxed_temperature", value, lambda v: 0 < v < math.inf, "two finite numbers > 0")
+    object.__setattr__(config, "relaxed_learning_rate", float(config.relaxed_learning_rate))
+    object.__setattr__(config, "relaxed_bits_weight", float(config.relaxed_bits_weight))
+    object.__setattr__(config, "relaxed_temperature", tuple(float(value) for value in temperature))
 
 
 def _check_count(name: str, value: Any, *, expected: str = "an integer >= 1") -> None:

@@ -270,3 +270,180 @@ def _soft_value(node: Expr, children: Iterator[Any], inputs: dict[str, Any]) -> 
     if row.soft is not None:
         return row.soft(torch, *args)
     return row.torch(torch, *args)
+
+
+# --- the searcher -----------------------------------------------------------------------------
+
+CHECK_EVERY = 25  # steps between discretizing every restart (to record fits as they appear)
+
+
+@dataclass
+class _Found:
+    """The distinct discretized programs met so far, verified by the reference evaluator."""
+
+    task: Task
+    programs: dict[str, tuple[Expr, bool]]  # text → (program, fits the training targets)
+    first_fit_seconds: float | None = None
+
+    def add(self, program: Expr, cpu_seconds: float) -> bool:
+        key = str(program)
+        if key not in self.programs:
+            from .synthesize import fits
+
+            task = self.task
+            predicted = evaluate(program, task.env(task.train), size=int(task.train.sum()))
+            fitted = fits(predicted, task.target_values[task.train], task.output_type.kind)
+            self.programs[key] = (program, fitted)
+            if fitted and self.first_fit_seconds is None:
+                self.first_fit_seconds = cpu_seconds
+        return self.programs[key][1]
+
+
+def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | None) -> Any:
+    """The searcher "relaxed": gradient descent over the soft derivation tree (module docstring).
+
+    `config.relaxed_restarts` restarts of random logits (seeded by `relaxed_seed`) are optimized
+    together by Adam for `relaxed_steps` steps on data loss + λ · expected bits (+ the non-finite
+    penalty), the temperature annealed geometrically; every CHECK_EVERY steps and at the end each
+    restart's argmax program is verified exactly on the training points (`synthesize.fits`). The
+    result's best is the shortest exact fit (exact bits, `dsl.description_length`), else the
+    program of least total bits; `certified` is False (the relaxation proves nothing about shorter
+    programs). Status: "fitted" (an exact fit was found), "steps" (every step ran, no fit),
+    "time" (max_seconds, checked between steps), "interrupted" (Ctrl-C: what was found is kept).
+    """
+    import torch
+
+    from .synthesize import Progress
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    tree = build_tree(task, config.relaxed_depth)
+    found = _Found(task, {})
+    status = "steps"
+    restarts = config.relaxed_restarts
+    with _torch_settings(torch):
+        logits = _initial_logits(torch, tree, restarts, config.relaxed_seed)
+        inputs = {name: torch.tensor(np.asarray(values, dtype=np.float64)) for name, values in task.env(task.train).items()}
+        target = torch.tensor(np.asarray(task.target_values[task.train], dtype=np.float64))
+        n_train = int(task.train.sum())
+        optimizer = torch.optim.Adam(logits, lr=config.relaxed_learning_rate)
+        first, last = config.relaxed_temperature
+        steps = config.relaxed_steps
+        try:
+            for step in range(steps):
+                if time.perf_counter() - started > config.max_seconds:
+                    status = "time"
+                    break
+                temperature = first * (last / first) ** (step / max(steps - 1, 1))
+                probabilities = [torch.softmax(t / temperature, dim=1) for t in logits]
+                values, penalty, _ = tree.forward(probabilities, inputs, n_train)
+                loss = (_data_loss(torch, values, target, task.output_type.kind)
+                        + config.relaxed_bits_weight * tree.expected_bits(probabilities) + PENALTY_WEIGHT * penalty)  # fmt: skip
+                optimizer.zero_grad()
+                loss.sum().backward()  # restarts are independent: each gets its own gradient
+                optimizer.step()
+                if (step + 1) % CHECK_EVERY == 0:
+                    _discretize_all(tree, logits, found, time.process_time() - cpu_started)
+                    if progress is not None:
+                        progress(Progress(float("nan"), len(found.programs), len(found.programs),
+                                          time.process_time() - cpu_started, None))  # fmt: skip
+        except KeyboardInterrupt:
+            status = "interrupted"
+        fitted = _discretize_all(tree, logits, found, time.process_time() - cpu_started)
+    if status == "steps" and any(fit for _, fit in found.programs.values()):
+        status = "fitted"
+    return _result(task, config, found, status, sum(fitted) / restarts, time.process_time() - cpu_started)
+
+
+@contextlib.contextmanager
+def _torch_settings(torch: Any) -> Iterator[None]:
+    """One thread and denormals flushed, as neural/train.py trains (its docstring says why);
+    restored afterwards."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+        torch.set_flush_denormal(False)
+
+
+def _initial_logits(torch: Any, tree: SoftTree, restarts: int, seed: int) -> list[Any]:
+    generator = torch.Generator().manual_seed(seed)
+    return [torch.randn(restarts, len(slot.alternatives), generator=generator, dtype=torch.float64).requires_grad_()
+            for slot in tree.slots]  # fmt: skip
+
+
+def _data_loss(torch: Any, values: Any, target: Any, kind: str) -> Any:
+    """Per restart: reals, the mean squared error over the training points relative to the
+    targets' mean square (scale-free, so that λ means the same on every task); Booleans, the
+    mean binary cross-entropy in bits."""
+    if kind == "real":
+        scale = torch.clamp((target**2).mean(), min=1e-12)
+        return ((values - target) ** 2).mean(dim=1) / scale
+    p = torch.clamp(values, PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+    return -(target * torch.log2(p) + (1 - target) * torch.log2(1 - p)).mean(dim=1)
+
+
+def _discretize_all(tree: SoftTree, logits: list[Any], found: _Found, cpu_seconds: float) -> list[bool]:
+    """Every restart's argmax program, verified; per restart whether it fits."""
+    choices = [t.detach().argmax(dim=1).numpy() for t in logits]
+    restarts = len(choices[0])
+    return [found.add(tree.discretize(choices, r), cpu_seconds) for r in range(restarts)]
+
+
+def _result(task: Task, config: Any, found: _Found, status: str, success: float, cpu_seconds: float) -> Any:
+    from .mdl import DataCode
+    from .result import Candidate, SearchStats, SynthesisResult
+    from .space import STORAGE
+
+    kind = task.output_type.kind
+    code = DataCode(task, task.train, np.asarray(task.target_values).astype(STORAGE[kind]), precision=config.precision)
+    scored = []
+    for program, fitted in found.programs.values():
+        bits = description_length(program, task.grammar)
+        if fitted:
+            data = 0.0
+        else:
+            row = np.asarray(evaluate(program, task.env(), size=task.n_points)).astype(STORAGE[kind])[None, :]
+            data = float(code.bits(row)[0])
+        scored.append(Candidate(program, bits, data, fitted))
+    scored.sort(key=lambda c: (not c.fits_train, c.total_bits if not c.fits_train else c.bits, str(c.program)))
+    best = scored[0] if scored else None
+    pareto: list[Any] = []
+    for candidate in sorted(scored, key=lambda c: (c.bits, c.data_bits, str(c.program))):
+        if math.isfinite(candidate.data_bits) and all(candidate.data_bits < kept.data_bits for kept in pareto):
+            pareto.append(candidate)
+    posterior = _posterior(task, scored, config.posterior_window, config.max_posterior)
+    stats = SearchStats(candidates=len(found.programs), distinct=len(found.programs), cpu_seconds=cpu_seconds,
+                        best_seconds=found.first_fit_seconds, restart_success=success)  # fmt: skip
+    return SynthesisResult(task=task, status=status, best=best, certified=False, pareto=tuple(pareto),
+                           posterior=posterior, stats=stats, equivalence=config.equivalence, config=config)  # fmt: skip
+
+
+def _posterior(task: Task, scored: list[Any], window: float, most: int) -> Any:
+    """The candidates within `window` bits of the least total, one per function (its values
+    at every point), weighted by 2^−total."""
+    from .kernels import round_reals
+    from .result import Posterior, PosteriorEntry
+
+    finite = sorted((c for c in scored if math.isfinite(c.total_bits)), key=lambda c: (c.total_bits, str(c.program)))
+    if any(c.fits_train for c in finite):
+        finite = [c for c in finite if c.fits_train]
+    members: list[Any] = []
+    functions: set[bytes] = set()
+    for candidate in finite:
+        if candidate.total_bits > finite[0].total_bits + window or len(members) == most:
+            break
+        values = np.asarray(evaluate(candidate.program, task.env(), size=task.n_points))
+        if values.dtype == np.float64:
+            values = round_reals(values[None, :])[0]
+        if values.tobytes() not in functions:
+            functions.add(values.tobytes())
+            members.append(candidate)
+    if not members:
+        return Posterior((), task.output_type, window)
+    raw = np.array([2.0 ** -(c.total_bits - members[0].total_bits) for c in members])
+    weights = raw / raw.sum()
+    entries = tuple(PosteriorEntry(c.program, c.bits, c.data_bits, float(w)) for c, w in zip(members, weights))
+    return Posterior(entries, task.output_type, window)

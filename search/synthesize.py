@@ -173,7 +173,15 @@ def enumerate_search(task: Task, config: SearchConfig, progress: Callable[[Progr
     return result
 
 
-SEARCHERS: dict[str, Searcher] = {"enumerate": enumerate_search}  # method name → searcher (SearchConfig.method)
+def _relaxed_search(task: Task, config: SearchConfig, progress: Callable[[Progress], None] | None) -> SynthesisResult:
+    """The searcher "relaxed" (search/relaxed.py, imported here: it needs torch)."""
+    from .relaxed import relaxed_search
+
+    return relaxed_search(task, config, progress)
+
+
+# method name → searcher (SearchConfig.method)
+SEARCHERS: dict[str, Searcher] = {"enumerate": enumerate_search, "relaxed": _relaxed_search}
 
 
 @dataclass

@@ -126,3 +126,92 @@ def test_gradcheck_in_float64_on_a_small_tree():
         return values.sum(dim=1) + tree.expected_bits(probabilities) + penalty
 
     assert torch.autograd.gradcheck(objective, tuple(logits))
+
+
+# --- the searcher ---------------------------------------------------------------------------
+
+import search  # noqa: E402
+from search.synthesize import fits  # noqa: E402
+
+PLANTED = """task p { input x: real -1..1  output real  target x * x + x  sample 20 uniform seed 0  grammar koza }"""
+AND_OR = """task b { input a, b, c: bool  output bool  target (a and b) or c  grammar boolean }"""
+
+
+def relaxed(task: dsl.Task, **settings) -> search.SynthesisResult:
+    return search.synthesize(task, search.SearchConfig(method="relaxed", **({"max_seconds": 60} | settings)))
+
+
+def fits_by_reference(program: dsl.Expr, task: dsl.Task) -> bool:
+    predicted = dsl.evaluate(program, task.env(task.train), size=int(task.train.sum()))
+    return fits(predicted, task.target_values[task.train], task.output_type.kind)
+
+
+@pytest.mark.parametrize("text", [PLANTED, AND_OR], ids=["x*x+x on koza", "(a and b) or c"])
+def test_a_planted_program_is_recovered_with_a_fixed_seed(text):
+    task = task_of(text)
+    result = relaxed(task, relaxed_depth=2)
+    assert result.status == "fitted" and not result.certified
+    assert result.best.fits_train and fits_by_reference(result.best.program, task)
+    assert result.best.bits == dsl.description_length(task.target, task.grammar)  # the planted program's bits
+    assert 0 < result.stats.restart_success <= 1
+    assert result.stats.best_seconds is not None
+    fronts = [candidate.bits for candidate in result.pareto]
+    assert fronts == sorted(fronts) and result.pareto[-1].fits_train
+    assert result.posterior.entries and sum(entry.weight for entry in result.posterior.entries) == pytest.approx(1)
+    again = search.SynthesisResult.from_json(result.to_json(), task)
+    assert again.status == "fitted" and again.stats.restart_success == result.stats.restart_success
+
+
+def test_the_same_seed_gives_the_same_result_and_another_seed_another_start():
+    task = task_of(AND_OR)
+    settings = dict(relaxed_depth=2, relaxed_steps=50, relaxed_restarts=16)
+    first, second = relaxed(task, **settings), relaxed(task, **settings)
+    assert first.best == second.best and first.pareto == second.pareto
+    assert first.stats.restart_success == second.stats.restart_success
+    other = relaxed(task, relaxed_seed=1, **settings)
+    assert {str(c.program) for c in other.pareto} != {str(c.program) for c in first.pareto} or \
+        other.stats.restart_success != first.stats.restart_success
+
+
+def test_the_time_budget_holds_and_ctrl_c_keeps_the_best_so_far(monkeypatch):
+    import time
+
+    task = task_of(PLANTED)
+    started = time.perf_counter()
+    result = relaxed(task, relaxed_depth=3, relaxed_steps=10**6, max_seconds=1.0)
+    assert result.status == "time" and time.perf_counter() - started < 3.0
+    assert result.best is not None  # the restarts' programs at the stop are kept
+
+    from search import relaxed as module
+
+    calls = []
+    real_loss = module._data_loss
+
+    def interrupted_at_step_30(*args):
+        calls.append(1)
+        if len(calls) == 30:
+            raise KeyboardInterrupt
+        return real_loss(*args)
+
+    monkeypatch.setattr(module, "_data_loss", interrupted_at_step_30)
+    result = relaxed(task, relaxed_depth=2)
+    assert result.status == "interrupted" and result.best is not None and len(calls) == 30
+
+
+def test_relaxed_settings_are_validated_and_leave_the_default_json_as_it_was():
+    assert not any(name.startswith("relaxed_") for name in search.SearchConfig().to_json())
+    config = search.SearchConfig(method="relaxed", relaxed_depth=2, relaxed_temperature=(2, 0.5))
+    assert config.relaxed_temperature == (2.0, 0.5)
+    assert search.SearchConfig.from_json(config.to_json()) == config
+    for bad in (dict(relaxed_depth=-1), dict(relaxed_restarts=0), dict(relaxed_learning_rate=float("nan")),
+                dict(relaxed_temperature=(1.0,)), dict(relaxed_temperature=(1.0, 0.0)), dict(relaxed_seed=True)):
+        with pytest.raises(dsl.SearchError):
+            search.SearchConfig(**bad)
+
+
+def test_import_search_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, search; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
