@@ -38,7 +38,17 @@ REALS = """task r {
     sample 16 uniform seed 3
     grammar { real -> x, y, 1.5, real + real, real - real, real * real, real / real, sqrt(real), log(real), exp(real) }
 }"""
+MIXED = """task m {
+    input x: real -1..1
+    input s, t: bool
+    output real
+    target if(s, x * x, x)
+    sample 16 uniform seed 5
+    grammar { real -> x, 0.5, real + real, real * real, if(bool, real, real), real(bool)
+              bool -> s, t, not bool, bool and bool }
+}"""
 GRAMMARS = {
+    "mixed_real_bool": lambda: task_of(MIXED),
     "koza_nguyen1": lambda: builtin("nguyen1"),
     "koza_nguyen5": lambda: builtin("nguyen5"),
     "boolean_xor": lambda: task_of(BOOLEAN),
