@@ -9,7 +9,8 @@ only, so that any searcher registered in `search.SEARCHERS` is measured without 
   (`dsl.evaluate`) against the task's training targets, and, for tasks with held-out points, the
   rate at which the program is the target function on all of them (fresh points for sampled
   real tasks: `bench.recovered`);
-- the median CPU seconds (`time.process_time` around the call) of the runs that fit exactly;
+- the median CPU seconds (`time.process_time` around the call) of the runs that fit exactly,
+  and of the searcher's own `stats.best_seconds` (when its best was found);
 - the least bits among the exact fits, beside `minimal_bits`: the enumerator's best when its
   run on the task is certified (None when the enumerator was not run or not certified).
 
@@ -98,6 +99,7 @@ def _run_once(task: dsl.Task, config: search.SearchConfig) -> dict[str, Any]:
         "bits": best.bits if exact and best is not None else None,
         "program": str(best.program) if best is not None else None,
         "cpu_seconds": cpu,
+        "found_cpu_seconds": result.stats.best_seconds if exact else None,  # as the searcher reports it
         "certified": bool(result.certified and exact),
     }
 
@@ -113,7 +115,8 @@ def method_row(task: dsl.Task, method: str, base: search.SearchConfig, *, restar
                 for seed in range(count)]  # fmt: skip
     except dsl.SearchError as error:
         return {**row, "error": str(error), "success_rate": None, "target_rate": None, "median_cpu_seconds": None,
-                "bits": None, "program": None, "certified": False}  # fmt: skip
+                "median_found_cpu_seconds": None, "bits": None, "program": None, "certified": False, "cpu_seconds": None,
+                "runs": []}  # fmt: skip
     solved = [run for run in runs if run["exact"]]
     best = min(solved, key=lambda run: run["bits"]) if solved else None
     return {
@@ -122,11 +125,24 @@ def method_row(task: dsl.Task, method: str, base: search.SearchConfig, *, restar
         # of all runs, those whose exact fit is the target on the held-out points too
         "target_rate": sum(bool(run["target"]) for run in solved) / count if has_held_out_points(task) else None,
         "median_cpu_seconds": statistics.median(run["cpu_seconds"] for run in solved) if solved else None,
+        # the searcher's own count of CPU seconds until its best was found (the enumerator goes
+        # on to certify it), over the runs that report it
+        "median_found_cpu_seconds": _median([run["found_cpu_seconds"] for run in solved]),
         "bits": best["bits"] if best else None,
         "program": best["program"] if best else runs[0]["program"],
         "certified": bool(best and best["certified"]),
         "cpu_seconds": sum(run["cpu_seconds"] for run in runs),
+        "runs": [{"seed": seed if stochastic else None, **{key: run[key] for key in _RUN_KEYS}}
+                 for seed, run in enumerate(runs)],  # fmt: skip
     }
+
+
+_RUN_KEYS = ("exact", "target", "bits", "cpu_seconds", "found_cpu_seconds", "program")  # each run's, in the JSON
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
 
 
 def has_held_out_points(task: dsl.Task) -> bool:

@@ -145,3 +145,12 @@ def test_the_defaults_are_the_library_files_and_quick_is_a_subset_of_them():
     everything = search_bench.default_tasks(quick=False)
     assert {"parity4", "hd09_abs", "mod_add_97", "nguyen12"} <= set(everything) and "sum_exceeds" not in everything
     assert set(search_bench.default_tasks(quick=True)) < set(everything)
+
+
+def test_each_run_is_in_the_row(seeded):
+    (_, coin) = search_bench.bench_search([dsl.load_task("xor2")], methods=["enumerate", "coin"], restarts=8,
+                                          max_seconds=10)["rows"]  # fmt: skip
+    assert [run["seed"] for run in coin["runs"]] == list(range(8))
+    assert [run["exact"] for run in coin["runs"]] == [seed % 4 == 0 for seed in range(8)]
+    assert [run["program"] for run in coin["runs"]][1] == "x and y"
+    assert coin["median_found_cpu_seconds"] is not None  # the enumerator's stats.best_seconds, passed through
