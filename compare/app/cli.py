@@ -146,9 +146,18 @@ def _parser() -> argparse.ArgumentParser:
     _json_option(diff)
     diff.set_defaults(run=_diff)
 
-    bench = commands.add_parser("bench", help="benchmarks that print numbers (synth, train, startup)")
-    bench.add_argument("suite", choices=("synth", "train", "startup"), help="which benchmark")
-    bench.add_argument("--quick", action="store_true", help="synth: a short version (about a minute)")
+    bench = commands.add_parser("bench", help="benchmarks that print numbers (synth, search, train, startup)")
+    bench.add_argument("suite", choices=("synth", "search", "train", "startup"), help="which benchmark")
+    bench.add_argument("tasks", nargs="*", metavar="TASK",
+                       help="search: task files or built-in tasks (default: the Boolean, bit-vector, modular "
+                            "and Nguyen tasks of the library)")  # fmt: skip
+    bench.add_argument("--quick", action="store_true",
+                       help="synth: a short version (about a minute); search: 8 small tasks, 2 s per run")
+    bench.add_argument("--methods", metavar="M,...", help="search: the methods (default: every registered one)")
+    bench.add_argument("--restarts", type=_count, default=None, metavar="N",
+                       help="search: runs of a stochastic method per task, seeds 0 … N-1 (default: 20)")
+    bench.add_argument("--max-seconds", type=_positive, default=None, metavar="S",
+                       help="search: wall-clock budget of one run (default: 60, --quick: 2)")
     _json_option(bench)
     bench.set_defaults(run=_bench)
 
@@ -536,6 +545,11 @@ def _bench(args: argparse.Namespace, console: Console) -> int:
     from .terminal import print_bench_row, print_bench_summary, print_startup_row, print_train_bench_row
 
     screen = _screen(args, console)
+    if args.suite == "search":
+        return _bench_search(args, screen)
+    if args.tasks or args.methods or args.restarts is not None or args.max_seconds is not None:
+        raise dsl.SearchError(f"TASK, --methods, --restarts and --max-seconds are settings of `occam bench search`, "
+                              f"not of `occam bench {args.suite}`", expected=f"occam bench {args.suite} [--quick] [--json PATH]")  # fmt: skip
     if args.suite == "startup":
         report = bench_startup(log=lambda row: print_startup_row(row, screen))
     elif args.suite == "train":
@@ -546,6 +560,27 @@ def _bench(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         _write_json(report, args.json, screen)
     return 0
+
+
+def _bench_search(args: argparse.Namespace, screen: Console) -> int:
+    """`occam bench search`: the rows as they come, then the headline table; status 130 after Ctrl-C
+    (the rows done so far are printed and written)."""
+    from ..benchmarks import search_bench
+    from .terminal import print_search_bench_row, print_search_bench_table
+
+    names = args.tasks or search_bench.default_tasks(quick=args.quick)
+    tasks = [task for name in names for task in _load_all(name)]
+    methods = [method.strip() for method in args.methods.split(",") if method.strip()] if args.methods else None
+    default_seconds = search_bench.QUICK_SECONDS if args.quick else search_bench.FULL_SECONDS
+    report = search_bench.bench_search(
+        tasks, methods=methods, restarts=args.restarts or search_bench.RESTARTS,
+        max_seconds=args.max_seconds or default_seconds, log=lambda row: print_search_bench_row(row, screen),
+    )  # fmt: skip
+    report["quick"] = args.quick
+    print_search_bench_table(report, screen)
+    if args.json:
+        _write_json(report, args.json, screen)
+    return 130 if report["interrupted"] else 0
 
 
 # --- occam primitives ------------------------------------------------------------------------

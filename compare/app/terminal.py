@@ -35,7 +35,8 @@ if TYPE_CHECKING:  # annotations only: `occam check` and `occam tasks` print her
 
 __all__ = [
     "DistillationProgress", "SynthesisProgress", "TrainingProgress", "by_input_lines", "distillation_text",
-    "point_text", "print_bench_row", "print_bench_summary", "print_diff", "print_reused", "print_stage",
+    "point_text", "print_bench_row", "print_bench_summary", "print_diff", "print_reused", "print_search_bench_row",
+    "print_search_bench_table", "print_stage",
     "print_startup_row", "print_summary", "print_synthesis", "print_task_summary", "print_tasks",
     "print_train_bench_row", "print_training", "simplified", "simplifier", "time_spent_line",
 ]  # fmt: skip
@@ -344,6 +345,56 @@ def print_bench_summary(report: dict[str, Any], console: Console) -> None:
         f"[bold]{throughput['ratio']:.1f}×[/]"
     )
     console.print(f"[dim]{report['wall_seconds']:.0f} s in all[/]")
+
+
+# --- occam bench search -------------------------------------------------------------------------
+
+
+def print_search_bench_row(row: dict[str, Any], console: Console) -> None:
+    """One (task, method) row of `occam bench search`, as it comes."""
+    if row.get("error"):
+        console.print(f"[red]✗[/] {row['task']:<24} {row['method']:<10} [red]refused:[/] {escape(row['error'])}")
+        return
+    mark = "[green]✓[/]" if row["success_rate"] else "[red]✗[/]"
+    console.print(f"{mark} {row['task']:<24} {row['method']:<10} {_search_success(row):>6}  "
+                  f"{_or_dash(row['median_cpu_seconds'], '.2f'):>6} CPU s  {_search_bits(row):>15}  "
+                  f"{escape(row['program'] or '')}")  # fmt: skip
+
+
+def print_search_bench_table(report: dict[str, Any], console: Console) -> None:
+    """The headline table of `occam bench search`: a row per task and method."""
+    title = (f"occam bench search: {report['restarts']} restarts per stochastic method, {report['max_seconds']:g} s "
+             f"per run" + (" [yellow](interrupted)[/]" if report["interrupted"] else ""))  # fmt: skip
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    for column, justify in (("task", "left"), ("method", "left"), ("exact fits", "right"), ("target", "right"),
+                            ("median CPU s", "right"), ("found at", "right"), ("bits / minimal", "right"),
+                            ("", "left")):  # fmt: skip
+        table.add_column(column, justify=justify)
+    for row in report["rows"]:
+        if row.get("error"):
+            table.add_row(row["task"], row["method"], "—", "—", "—", "—", "—", f"[red]refused:[/] {escape(row['error'])}")
+            continue
+        target = "—" if row["target_rate"] is None else f"{round(row['target_rate'] * row['restarts'])}/{row['restarts']}"
+        table.add_row(row["task"], row["method"], _search_success(row), target,
+                      _or_dash(row["median_cpu_seconds"], ".2f"), _or_dash(row["median_found_cpu_seconds"], ".2f"),
+                      _search_bits(row),
+                      "deterministic" if row["deterministic"] else "")  # fmt: skip
+    console.print(table)
+    console.print(f"[dim]median CPU s: of the whole call, over the runs that fit exactly; found at: when the "
+                  f"searcher found its best (the enumerator then goes on to certify it). {report['wall_seconds']:.0f} s "
+                  f"in all[/]")  # fmt: skip
+
+
+def _search_success(row: dict[str, Any]) -> str:
+    return f"{round(row['success_rate'] * row['restarts'])}/{row['restarts']}"
+
+
+def _search_bits(row: dict[str, Any]) -> str:
+    return f"{_or_dash(row['bits'], '.2f')} / {_or_dash(row['minimal_bits'], '.2f')}"
+
+
+def _or_dash(value: float | None, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
 
 
 def print_startup_row(row: dict[str, Any], console: Console) -> None:
