@@ -53,10 +53,18 @@ def default_tasks(*, quick: bool) -> list[str]:
     return [name for name in dsl.builtin_task_names() if builtin_task_file(name).stem in DEFAULT_FILES]
 
 
+def seed_setting(method: str) -> str | None:
+    """The SearchConfig setting that seeds `method`: its own `<method>_seed` (`relaxed_seed`),
+    else a shared `seed`; None for the exact enumerator and for a config with neither."""
+    if method in DETERMINISTIC_METHODS:
+        return None
+    names = search.SearchConfig.field_names()
+    return next((name for name in (f"{method}_seed", "seed") if name in names), None)
+
+
 def is_stochastic(method: str) -> bool:
-    """Does `method` depend on a seed? Where SearchConfig has a `seed` setting, every method but
-    the exact enumerator is taken to (its restarts vary the seed)."""
-    return method not in DETERMINISTIC_METHODS and "seed" in search.SearchConfig.field_names()
+    """Does `method` depend on a seed (its restarts vary it)?"""
+    return seed_setting(method) is not None
 
 
 def exact_fit(program: dsl.Expr, task: dsl.Task) -> bool:
@@ -111,7 +119,8 @@ def method_row(task: dsl.Task, method: str, base: search.SearchConfig, *, restar
     count = restarts if stochastic else 1
     row: dict[str, Any] = {"task": task.name, "method": method, "restarts": count, "deterministic": not stochastic}
     try:
-        runs = [_run_once(task, base.replace(method=method, **({"seed": seed} if stochastic else {})))
+        setting = seed_setting(method)
+        runs = [_run_once(task, base.replace(method=method, **({setting: seed} if setting else {})))
                 for seed in range(count)]  # fmt: skip
     except dsl.SearchError as error:
         return {**row, "error": str(error), "success_rate": None, "target_rate": None, "median_cpu_seconds": None,
@@ -206,7 +215,8 @@ def _warm_up(task: dsl.Task, method: str, base: search.SearchConfig, warmed: set
     if signature in warmed:
         return
     warmed.add(signature)
-    changes: dict[str, Any] = {"seed": 0} if is_stochastic(method) else {}
+    setting = seed_setting(method)
+    changes: dict[str, Any] = {setting: 0} if setting else {}
     try:
         result = search.synthesize(task, base.replace(method=method, max_seconds=min(base.max_seconds, 1.0), **changes))
     except dsl.SearchError:

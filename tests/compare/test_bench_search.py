@@ -72,6 +72,7 @@ def test_without_a_seed_setting_every_method_runs_once(monkeypatch):
     monkeypatch.setitem(search.SEARCHERS, "coin", coin_searcher)
     if "seed" in search.SearchConfig.field_names():
         pytest.skip("SearchConfig has a seed: the seeded test covers it")
+    assert not search_bench.is_stochastic("coin") and search_bench.seed_setting("relaxed") == "relaxed_seed"
     (row,) = search_bench.bench_search([dsl.load_task("xor2")], methods=["enumerate"], max_seconds=10)["rows"]
     assert row["restarts"] == 1 and row["deterministic"] and row["success_rate"] == 1.0
 
