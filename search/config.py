@@ -55,7 +55,7 @@ class SearchConfig:
     precision: float | None = None  # ε of the real-valued data code (mdl.py); None: its default
     max_posterior: int = 1000  # members of the posterior at most
     inverse: bool = True  # solve the output's last operation against the banks (inverse.py)
-    # The relaxed searcher's settings (search/relaxed.py, docs/search.md "Relaxed search"); the
+    # The relaxed searcher's settings (search/relaxed/, docs/search.md "Relaxed search"); the
     # other searchers ignore them, and to_json leaves them out where they are at their defaults.
     relaxed_depth: int = 4  # the soft derivation tree's depth (root 0, leaves at this level)
     relaxed_restarts: int = 64  # restarts, optimized together as one batch

@@ -174,7 +174,7 @@ def enumerate_search(task: Task, config: SearchConfig, progress: Callable[[Progr
 
 
 def _relaxed_search(task: Task, config: SearchConfig, progress: Callable[[Progress], None] | None) -> SynthesisResult:
-    """The searcher "relaxed" (search/relaxed.py, imported here: it needs torch)."""
+    """The searcher "relaxed" (search/relaxed/, imported here: it needs torch)."""
     from .relaxed import relaxed_search
 
     return relaxed_search(task, config, progress)

@@ -1,4 +1,4 @@
-"""The relaxed searcher (search/relaxed.py): the soft derivation tree against the reference
+"""The relaxed searcher (search/relaxed/): the soft derivation tree against the reference
 evaluator at one-hot choices, its expected description length against `dsl.description_length`,
 gradients, and the searcher end to end on small planted tasks."""
 
@@ -192,7 +192,7 @@ def test_the_time_budget_holds_and_ctrl_c_keeps_the_best_so_far(monkeypatch):
     assert result.status == "time" and time.perf_counter() - started < 3.0
     assert result.best is not None  # the restarts' programs at the stop are kept
 
-    from search import relaxed as module
+    from search.relaxed import searcher as module
 
     calls = []
     real_loss = module._data_loss
