@@ -45,13 +45,27 @@ FIT_RTOL = 1e-9  # reals: a program fits when it reproduces every training targe
 
 @dataclass(frozen=True)
 class Progress:
-    """What the search reports after each level (for progress bars)."""
+    """What a search reports as it goes (for progress bars).
+
+    The enumerator reports after each level: its bits, the distinct functions kept and the
+    candidates built so far, the best candidate; the fields after `best` are None. The relaxed
+    searcher reports after each check of its restarts (every `relaxed.searcher.CHECK_EVERY`
+    steps): `level_bits` is NaN (it has no levels), `distinct` and `candidates` count the
+    distinct discretized programs met, `best` is the best of them as the result would report it
+    now (the shortest exact fit, else the least total bits; its bits are
+    `dsl.description_length`), and the fields below are set."""
 
     level_bits: float
     distinct: int
     candidates: int
     cpu_seconds: float
     best: Candidate | None
+    step: int | None = None  # the relaxed search: optimization steps done
+    steps: int | None = None  # of these (relaxed_steps)
+    restarts: int | None = None  # relaxed_restarts
+    restarts_fitted: int | None = None  # restarts whose argmax program fits the training data at this step
+    best_loss: float | None = None  # the least objective over the restarts (data loss + λ · expected bits + penalty)
+    temperature: float | None = None  # the softmax temperature of the last step
 
     @property
     def candidates_per_second(self) -> float:

@@ -13,6 +13,7 @@ import numpy as np
 from dsl import Task
 
 from .found import Found, relaxed_result
+from .progress import ProgressReport
 from .tree import SoftTree, build_tree
 
 __all__ = ["relaxed_search"]
@@ -34,16 +35,17 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
     program of least total bits; `certified` is False (the relaxation proves nothing about shorter
     programs). Status: "fitted" (an exact fit was found), "steps" (every step ran, no fit),
     "time" (max_seconds, checked between steps), "interrupted" (Ctrl-C: what was found is kept).
+    `progress`, when given, gets a Progress after each check (progress.py: the step, the restarts
+    that fit, the least objective, the best program met so far and its bits).
     """
     import torch
-
-    from ..synthesize import Progress
 
     started, cpu_started = time.perf_counter(), time.process_time()
     tree = build_tree(task, config.relaxed_depth)
     found = Found(task, {})
     status = "steps"
     restarts = config.relaxed_restarts
+    report = ProgressReport(task, config) if progress is not None else None
     with _torch_settings(torch):
         logits = _initial_logits(torch, tree, restarts, config.relaxed_seed)
         inputs = {name: torch.tensor(np.asarray(values, dtype=np.float64)) for name, values in task.env(task.train).items()}
@@ -66,10 +68,10 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
                 loss.sum().backward()  # restarts are independent: each gets its own gradient
                 optimizer.step()
                 if (step + 1) % CHECK_EVERY == 0:
-                    _discretize_all(tree, logits, found, time.process_time() - cpu_started)
-                    if progress is not None:
-                        progress(Progress(float("nan"), len(found.programs), len(found.programs),
-                                          time.process_time() - cpu_started, None))  # fmt: skip
+                    checked = _discretize_all(tree, logits, found, time.process_time() - cpu_started)
+                    if progress is not None and report is not None:
+                        progress(report(found, step=step + 1, fitted=checked, loss=float(loss.detach().min()),
+                                        temperature=temperature, cpu_seconds=time.process_time() - cpu_started))
         except KeyboardInterrupt:
             status = "interrupted"
         fitted = _discretize_all(tree, logits, found, time.process_time() - cpu_started)
