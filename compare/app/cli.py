@@ -14,7 +14,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="points on which two programs are the same function (default: %(default)s)")  # fmt: skip
     synth.add_argument("--window", type=_non_negative, default=_SearchDefault("posterior_window"), metavar="BITS",
                        help="posterior: functions up to this many bits above the shortest (default %(default)s)")  # fmt: skip
+    # A metavar, so that argparse does not list the choices (importing the search) as it builds the parser.
+    synth.add_argument("--method", choices=_SearchMethods(), default=_SearchDefault("method"), metavar="METHOD",
+                       help="the searcher: %(choices)s (search.SEARCHERS, docs/search.md); enumerate searches by "
+                            "description length and certifies its best, relaxed fits the grammar relaxed to a "
+                            "soft derivation tree by gradient descent (default %(default)s)")  # fmt: skip
+    _relaxed_options(synth)
     _json_option(synth)
     synth.set_defaults(run=_synth)
 
@@ -166,6 +172,53 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _relaxed_options(synth: argparse.ArgumentParser) -> None:
+    """The relaxed searcher's settings (SearchConfig's relaxed_* fields; dest: the field's name)."""
+    relaxed = synth.add_argument_group("the relaxed search (--method relaxed, or a method built on it)")
+
+    def option(flag: str, field: str, kind: Any, metavar: Any, help: str, **more: Any) -> None:
+        relaxed.add_argument(flag, type=kind, dest=field, default=_SearchDefault(field), metavar=metavar,
+                             help=help + " (default %(default)s)", **more)  # fmt: skip
+
+    option("--depth", "relaxed_depth", _natural, "D", "depth of the soft derivation tree")
+    option("--restarts", "relaxed_restarts", _count, "N", "restarts, optimized together as one batch")
+    option("--steps", "relaxed_steps", _count, "N", "Adam steps")
+    option("--seed", "relaxed_seed", _natural, "S", "the initial logits' seed")
+    option("--learning-rate", "relaxed_learning_rate", _finite_positive, "LR", "Adam's step size")
+    option("--bits-weight", "relaxed_bits_weight", _finite_non_negative, "W",
+           "λ: the objective is data loss + λ · expected bits")  # fmt: skip
+    option("--temperature", "relaxed_temperature", _finite_positive, ("FIRST", "LAST"),
+           "softmax temperature at the first and the last step, geometric between", nargs=2)  # fmt: skip
+
+
+# The options of `occam synth` that set relaxed_* fields, and the enumerator's options that the
+# relaxed searcher ignores (given with the other method: an error, not a setting silently unused).
+_RELAXED_OPTIONS = {
+    "relaxed_depth": "--depth", "relaxed_restarts": "--restarts", "relaxed_steps": "--steps", "relaxed_seed": "--seed",
+    "relaxed_learning_rate": "--learning-rate", "relaxed_bits_weight": "--bits-weight",
+    "relaxed_temperature": "--temperature",
+}  # fmt: skip
+_ENUMERATOR_OPTIONS = {"max_bits": "--max-bits", "max_candidates": "--max-candidates",
+                       "max_memory_mb": "--max-memory-mb"}  # fmt: skip
+
+
+class _SearchMethods:
+    """The names in `search.SEARCHERS`, as argparse's choices of --method: read only when
+    argparse looks at them (a --method given, a help text shown), since building the parser must
+    not import the search; a searcher registered there is a choice at once."""
+
+    def _names(self) -> list[str]:
+        from search.synthesize import SEARCHERS
+
+        return list(SEARCHERS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+
 class _SearchDefault:
     """The default of a search setting: `search.SearchConfig()`'s field `name`, read only when
     needed (a help text shown, the command run), since building the parser must not import
@@ -181,13 +234,19 @@ class _SearchDefault:
 
     def __str__(self) -> str:  # for "%(default)s" in a help text
         value = self.value()
+        if isinstance(value, tuple):
+            return " ".join(f"{item:g}" for item in value)
         return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _resolve_search_defaults(args: argparse.Namespace) -> None:
+    """Each _SearchDefault replaced by its value; `args.defaulted` names the settings so set
+    (those the command line did not give)."""
+    args.defaulted = set()
     for name, value in vars(args).items():
         if isinstance(value, _SearchDefault):
             setattr(args, name, value.value())
+            args.defaulted.add(name)
 
 
 def _process_age() -> float:
@@ -216,6 +275,30 @@ def _count(text: str) -> int:
     value = _parsed(text, int, "an integer")
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not >= 1 (expected an integer >= 1)")
+    return value
+
+
+def _natural(text: str) -> int:
+    """An argparse type: an integer >= 0."""
+    value = _parsed(text, int, "an integer")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative (expected an integer >= 0)")
+    return value
+
+
+def _finite_positive(text: str) -> float:
+    """An argparse type: a finite number > 0 (NaN refused)."""
+    value = _parsed(text, float, "a number")
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number > 0")
+    return value
+
+
+def _finite_non_negative(text: str) -> float:
+    """An argparse type: a finite number >= 0 (NaN refused)."""
+    value = _parsed(text, float, "a number")
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number >= 0")
     return value
 
 
@@ -379,17 +462,9 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
     deadline = args.started + args.max_seconds
     reserve = min(5.0, max(0.5, 0.1 * args.max_seconds))
     search_seconds = max(deadline - reserve - time.perf_counter(), args.max_seconds / 4)
+    config = _search_config(args, search_seconds)
     with SynthesisProgress(screen) as progress:
-        result = search.synthesize(
-            task,
-            max_seconds=search_seconds,
-            max_bits=args.max_bits,
-            max_memory_mb=args.max_memory_mb,
-            max_candidates=args.max_candidates,
-            equivalence=args.equivalence,
-            posterior_window=args.window,
-            progress=progress.update,
-        )
+        result = search.synthesize(task, config, progress=progress.update)
     simplify = simplifier(deadline)  # each program's sympy form once: the JSON's best, then the tables
     if args.json:  # written first: the result is safe before anything that might fail or be cut short
         data = result.to_json()
@@ -402,6 +477,29 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
     if result.status == "interrupted":
         return 130
     return 0 if _succeeded(result) else 2
+
+
+def _search_config(args: argparse.Namespace, max_seconds: float) -> Any:
+    """The SearchConfig of `occam synth`'s options. SearchError for options the method does not
+    use: the relaxed searcher's with --method enumerate, the enumerator's budgets with --method
+    relaxed (which would be silently ignored)."""
+    import search
+
+    unused = {"enumerate": _RELAXED_OPTIONS, "relaxed": _ENUMERATOR_OPTIONS}.get(args.method, {})
+    given = [option for name, option in unused.items() if name not in args.defaulted]
+    if given:
+        options = " and ".join(given) if len(given) <= 2 else ", ".join(given[:-1]) + " and " + given[-1]
+        searcher = "the relaxed search" if args.method == "enumerate" else "the enumerator"
+        settings = "a setting" if len(given) == 1 else "settings"
+        other = "relaxed" if args.method == "enumerate" else "enumerate"
+        raise dsl.SearchError(f"{options}: {settings} of {searcher}, which --method {args.method} does not run",
+                              expected=f"--method {other}, or --method {args.method} without {options}")
+    relaxed = {name: getattr(args, name) for name in _RELAXED_OPTIONS}
+    relaxed["relaxed_temperature"] = tuple(relaxed["relaxed_temperature"])  # argparse gives a list
+    return search.SearchConfig(method=args.method, max_seconds=max_seconds, max_bits=args.max_bits,
+                               max_memory_mb=args.max_memory_mb, max_candidates=args.max_candidates,
+                               equivalence=args.equivalence, posterior_window=args.window,
+                               **relaxed)  # fmt: skip
 
 
 def _succeeded(result) -> bool:

@@ -38,7 +38,8 @@ __all__ = [
     "point_text", "print_bench_row", "print_bench_summary", "print_diff", "print_reused", "print_search_bench_row",
     "print_search_bench_table", "print_stage",
     "print_startup_row", "print_summary", "print_synthesis", "print_task_summary", "print_tasks",
-    "print_train_bench_row", "print_training", "simplified", "simplifier", "time_spent_line",
+    "print_train_bench_row", "print_training", "simplified", "simplifier", "synthesis_progress_text",
+    "time_spent_line",
 ]  # fmt: skip
 
 SIMPLIFY_MAX_SIZE = 40  # sympy's simplify can take minutes on large expressions
@@ -155,7 +156,8 @@ def _same_values(shown: np.ndarray, reference: np.ndarray, type_: Type) -> bool:
 
 
 class SynthesisProgress:
-    """A live status line during a search; `update` is the `progress` callback."""
+    """A live status line during a search (`synthesis_progress_text`); `update` is the `progress`
+    callback."""
 
     def __init__(self, console: Console) -> None:
         from rich.live import Live
@@ -176,13 +178,29 @@ class SynthesisProgress:
         if now - self._last < 0.1:
             return
         self._last = now
-        best = progress.best
+        self._live.update(synthesis_progress_text(progress))
+
+
+def synthesis_progress_text(progress: Progress) -> str:
+    """The status of a search (rich markup): the enumerator's level, programs, candidates and
+    best, on one line; the relaxed search's step, restarts whose program fits, least objective
+    and temperature, then on a line of its own (programs get long) the best program met, with
+    its bits."""
+    best = progress.best
+    if progress.step is None:
         best_text = f"{escape(str(best.program))} ({best.bits:.2f} bits)" if best else "—"
-        self._live.update(
-            f"[bold]level[/] {progress.level_bits:.2f} bits · {progress.distinct:,} programs · "
-            f"{progress.candidates:,} candidates · {progress.candidates_per_second:.3g}/s · "
-            f"{progress.cpu_seconds:.1f} s · [bold]best[/] {best_text}"
-        )
+        return (f"[bold]level[/] {progress.level_bits:.2f} bits · {progress.distinct:,} programs · "
+                f"{progress.candidates:,} candidates · {progress.candidates_per_second:.3g}/s · "
+                f"{progress.cpu_seconds:.1f} s · [bold]best[/] {best_text}")  # fmt: skip
+    if best is None:
+        best_text = "—"
+    else:
+        code = ", fits" if best.fits_train else f" + {best.data_bits:.2f} data bits"
+        best_text = f"{escape(str(best.program))} ({best.bits:.2f} bits{code})"
+    fitted = f"{progress.restarts_fitted:,}/{progress.restarts:,}"
+    return (f"[bold]step[/] {progress.step:,}/{progress.steps:,} · [bold]fit[/] {fitted} restarts · "
+            f"best loss {progress.best_loss:.4g} · τ {progress.temperature:.3g} · {progress.cpu_seconds:.1f} s\n"
+            f"[bold]best[/] {best_text} of {progress.distinct:,} program{'s' if progress.distinct != 1 else ''} met")
 
 
 # What `SynthesisResult.pareto` holds (docs/search.md): no row is beaten on both columns.
@@ -209,7 +227,8 @@ def print_synthesis(result: SynthesisResult, console: Console, *, deadline: floa
         console.print("no candidate of the output type was found")
     else:
         fit = "fits the training data" if best.fits_train else f"{best.data_bits:.2f} bits of exceptions/residuals"
-        certified = "shortest: certified" if result.certified else "not certified shortest (the search stopped first)"
+        certified = "shortest: certified" if result.certified else "not certified shortest" + (
+            " (the search stopped first)" if _method(result) == "enumerate" else "")  # fmt: skip
         console.print(f"[bold green]best[/]  {escape(str(best.program))}   [dim]{best.bits:.2f} bits; {fit}; "
                       f"{certified}[/]")  # fmt: skip
         console.print(f"[dim]LaTeX[/] {escape(best.program.to_latex())}")
@@ -241,6 +260,11 @@ def simplifier(deadline: float | None) -> Callable[[Expr, Mapping[str, np.ndarra
     return simplify
 
 
+def _method(result: SynthesisResult) -> str:
+    """The searcher that made `result` (a result read from a file without its config: the enumerator's)."""
+    return result.config.method if result.config is not None else "enumerate"
+
+
 def _print_scores_and_stats(result: SynthesisResult, console: Console) -> None:
     task, stats = result.task, result.stats
     scores = result.test_scores()
@@ -248,6 +272,12 @@ def _print_scores_and_stats(result: SynthesisResult, console: Console) -> None:
         measure = "RMSE" if task.output_type.kind == "real" else "accuracy"
         console.print(f"[bold]test[/] ({task.n_test:,} held-out points) {measure}: best program {scores['best']:.4g}, "
                       f"posterior {scores['posterior']:.4g}")  # fmt: skip
+    if _method(result) == "relaxed":
+        for line in relaxed_stats_lines(result):
+            console.print(f"[dim]{escape(line)}[/]")
+        return
+    if stats.restart_success is not None:  # a method built on the relaxed search
+        console.print(f"[dim]{escape(restarts_line(result))}[/]")
     console.print(
         f"[dim]{stats.candidates:,} candidates, {stats.distinct:,} distinct functions, {stats.cpu_seconds:.2f} CPU s "
         f"({stats.candidates_per_second:.3g}/s), banks {stats.peak_bank_bytes / 2**20:.0f} MB, "
@@ -256,6 +286,30 @@ def _print_scores_and_stats(result: SynthesisResult, console: Console) -> None:
     spent = time_spent_line(result)
     if spent:
         console.print(f"[dim]{escape(spent)}[/]")
+
+
+def restarts_line(result: SynthesisResult) -> str:
+    """How many of the relaxed search's restarts end on a program that fits (stats.restart_success)."""
+    success = result.stats.restart_success
+    assert success is not None
+    restarts = result.config.relaxed_restarts if result.config is not None else None
+    if restarts is None:
+        return f"restart success {success:.3g}: the fraction of restarts whose final program fits"
+    fitted = round(success * restarts)
+    return f"{fitted:,} of {restarts:,} restarts end on a program that fits (restart success {success:.3g})"
+
+
+def relaxed_stats_lines(result: SynthesisResult) -> list[str]:
+    """The relaxed search's summary: its restarts, settings, programs met and time, and when the
+    first fit was found."""
+    stats, config = result.stats, result.config
+    assert config is not None
+    restarts = f"{restarts_line(result)}; " if stats.restart_success is not None else ""
+    settings = f"depth {config.relaxed_depth}, {config.relaxed_steps:,} steps, seed {config.relaxed_seed}"
+    lines = [f"{restarts}{settings}; {stats.distinct:,} distinct programs met, {stats.cpu_seconds:.2f} CPU s"]
+    if stats.best_seconds is not None:
+        lines.append(f"first fit after {stats.best_seconds:.2f} CPU s")
+    return lines
 
 
 def time_spent_line(result: SynthesisResult) -> str | None:
