@@ -1,5 +1,5 @@
-"""`occam synth`'s settings, exit statuses and budget, and `occam train`'s summary without
-held-out points."""
+"""`occam synth`'s settings, exit statuses and budget, its relaxed search (flags, progress, JSON,
+Ctrl-C), and `occam train`'s summary without held-out points."""
 
 import json
 import re
@@ -197,3 +197,153 @@ def test_train_refuses_more_steps_than_it_can_schedule(capsys, tmp_path):
     status, _, err = run(capsys, "train", "majority3", "--steps", str(10**20), "--out", str(tmp_path / "run"))
     assert status == 1 and "steps = 100000000000000000000" in err and "Traceback" not in err
     assert not (tmp_path / "run").exists()
+
+
+# --- occam synth --method relaxed ---------------------------------------------------------------
+
+RELAXED = ["--method", "relaxed", "--restarts", "8", "--steps", "100", "--seed", "0", "--depth", "2"]
+
+
+def test_synth_relaxed_prints_the_program_and_the_restart_success_and_writes_json_that_reads_back(capsys, tmp_path):
+    import search
+
+    task = dsl.load_task("parity3")
+    path = tmp_path / "relaxed.json"
+    status, out, _ = run(capsys, "synth", "parity3", *RELAXED, "--json", str(path))
+    data = json.loads(path.read_text())
+    best = data["best"]
+    values = dsl.evaluate(dsl.parse_program(best["program"], task), task.env(task.train))
+    fits = bool(np.array_equal(values, task.target_values[task.train]))  # the reference evaluator's verdict
+    assert best["fits_train"] == fits and status == (0 if fits else 2)
+    assert fits, "parity3 at depth 2 is fitted by 5 of these 8 restarts"
+    assert data["config"]["method"] == "relaxed" and data["config"]["relaxed_restarts"] == 8
+    assert data["config"]["relaxed_steps"] == 100 and data["config"]["relaxed_depth"] == 2
+    success = data["stats"]["restart_success"]
+    assert 0 < success <= 1 and (success * 8).is_integer()
+    assert f"best  {best['program']}   {best['bits']:.2f} bits; fits the training data; not certified shortest" in out
+    assert f"{round(success * 8)} of 8 restarts end on a program that fits (restart success {success:.3g})" in out
+    assert best["bits"] == pytest.approx(dsl.description_length(dsl.parse_program(best["program"], task), task.grammar))
+    result = search.SynthesisResult.from_json(data, task, source=str(path))
+    assert result.config == search.SearchConfig.from_json(data["config"]) and result.stats.restart_success == success
+    written = {key: value for key, value in data["best"].items() if key not in ("latex", "simplified")}
+    assert result.to_json() == {**data, "best": written}, "the JSON round-trips"
+
+
+@pytest.mark.parametrize(
+    ("option", "values"),
+    [("--restarts", ["-1"]), ("--restarts", ["0"]), ("--steps", ["0"]), ("--steps", ["2.5"]), ("--depth", ["-1"]),
+     ("--seed", ["-2"]), ("--learning-rate", ["0"]), ("--learning-rate", ["inf"]), ("--bits-weight", ["-1"]),
+     ("--bits-weight", ["nan"]), ("--temperature", ["1", "x"]), ("--temperature", ["0", "1"]),
+     ("--temperature", ["1", "nan"]), ("--method", ["gradient"])],
+)  # fmt: skip
+def test_synth_refuses_relaxed_settings_out_of_range(capsys, option, values):
+    with pytest.raises(SystemExit) as raised:
+        main(["synth", "parity3", "--method", "relaxed", option, *values])
+    assert raised.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}:" in err and any(repr(value) in err for value in values)
+
+
+def test_synth_refuses_a_temperature_that_is_not_two_numbers(capsys):
+    with pytest.raises(SystemExit) as raised:
+        main(["synth", "parity3", "--method", "relaxed", "--temperature", "1"])
+    assert raised.value.code == 2 and "argument --temperature: expected 2 arguments" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [(["--restarts", "8", "--seed", "1"], "--restarts and --seed: settings of the relaxed search, which --method "
+                                          "enumerate does not run"),
+     (["--method", "enumerate", "--temperature", "2", "1"], "--temperature: a setting of the relaxed search"),
+     (["--method", "relaxed", "--max-candidates", "10"], "--max-candidates: a setting of the enumerator, which "
+                                                         "--method relaxed does not run")],
+)  # fmt: skip
+def test_a_setting_the_method_does_not_use_is_an_error_not_ignored(capsys, argv, named):
+    status, out, err = run(capsys, "synth", "parity3", *argv)
+    assert status == 1 and named in " ".join(err.split()) and "Traceback" not in err and out == ""
+
+
+def test_a_grammar_the_relaxed_search_cannot_relax_is_a_located_error(capsys):
+    status, _, err = run(capsys, "synth", "mod_add_53", "--method", "relaxed", "--steps", "1")
+    assert status == 1 and "error: the relaxed search does not relax int values yet" in " ".join(err.split())
+    assert "Traceback" not in err
+
+
+def test_the_enumerators_settings_are_as_before(capsys):
+    """No relaxed setting in an enumeration's JSON (its cache key is unchanged), with or without --method."""
+    outputs = []
+    for extra in ([], ["--method", "enumerate"]):
+        status, out, _ = run(capsys, "synth", "majority3", "--max-seconds", "inf", "--json", "-", *extra)
+        config = json.loads(out)["config"]
+        assert status == 0 and config["method"] == "enumerate"
+        assert not [name for name in config if name.startswith("relaxed_")]
+        outputs.append(config)
+    assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize(("task", "method"), [("majority3", []), ("parity3", RELAXED)])
+def test_ctrl_c_mid_search_prints_and_writes_what_was_found(capsys, monkeypatch, tmp_path, task, method):
+    from compare.app import terminal
+
+    calls = []
+
+    def interrupted(self, progress):
+        calls.append(progress)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(terminal.SynthesisProgress, "update", interrupted)
+    path = tmp_path / "interrupted.json"
+    status, out, _ = run(capsys, "synth", task, *method, "--json", str(path))
+    data = json.loads(path.read_text())
+    assert status == 130 and data["status"] == "interrupted" and len(calls) == 2
+    assert f"\n{task} — interrupted: the search was stopped by Ctrl-C" in out  # after `wrote PATH`
+    assert data["best"] is not None and f"best  {data['best']['program']}   " in out
+
+
+# --- the progress of a relaxed search -----------------------------------------------------------
+
+
+def test_the_relaxed_searchs_progress_reports_are_filled():
+    import search
+    from search.relaxed.searcher import CHECK_EVERY
+
+    task = dsl.load_task("parity3")
+    reports = []
+    result = search.synthesize(task, method="relaxed", relaxed_restarts=8, relaxed_steps=100, relaxed_seed=0,
+                               relaxed_depth=2, progress=reports.append)  # fmt: skip
+    assert [p.step for p in reports] == list(range(CHECK_EVERY, 101, CHECK_EVERY))
+    for report in reports:
+        assert report.steps == 100 and report.restarts == 8 and 0 <= report.restarts_fitted <= 8
+        assert np.isnan(report.level_bits) and report.best_loss >= 0 and 0.1 <= report.temperature <= 1
+        best = report.best
+        assert best.bits == pytest.approx(dsl.description_length(best.program, task.grammar))
+        values = dsl.evaluate(best.program, task.env(task.train))
+        assert best.fits_train == bool(np.array_equal(values, task.target_values[task.train]))
+    temperatures = [p.temperature for p in reports]
+    assert temperatures == sorted(temperatures, reverse=True) and temperatures[-1] == pytest.approx(0.1)
+    distinct = [p.distinct for p in reports]
+    assert distinct == sorted(distinct) and distinct[-1] == result.stats.distinct
+    # No step between the last check and the result: the same programs, the same best.
+    assert reports[-1].best == result.best
+    assert reports[-1].restarts_fitted / 8 == result.stats.restart_success
+
+
+def test_the_live_line_of_each_searcher():
+    import search
+    from compare.app.terminal import synthesis_progress_text
+
+    task = dsl.load_task("parity3")
+    program = dsl.parse_program("x1 ^ (x2 ^ x3)", task)
+    best = search.Candidate(program, 14.04, 0.0, True)
+    levels = search.Progress(6.0, 12, 100, 2.0, best)
+    assert synthesis_progress_text(levels) == ("[bold]level[/] 6.00 bits · 12 programs · 100 candidates · 50/s · "
+                                               "2.0 s · [bold]best[/] x1 ^ (x2 ^ x3) (14.04 bits)")  # fmt: skip
+    relaxed = search.Progress(float("nan"), 7, 7, 1.5, best, step=50, steps=100, restarts=8, restarts_fitted=3,
+                              best_loss=0.125, temperature=0.32)  # fmt: skip
+    text = synthesis_progress_text(relaxed)
+    assert "step[/] 50/100" in text and "3/8 restarts" in text and "best loss 0.125" in text and "τ 0.32" in text
+    assert text.endswith("\n[bold]best[/] x1 ^ (x2 ^ x3) (14.04 bits, fits) of 7 programs met")
+    missing = search.Progress(float("nan"), 7, 7, 1.5, search.Candidate(program, 14.04, 6.5, False), step=50,
+                              steps=100, restarts=8, restarts_fitted=0, best_loss=0.5, temperature=0.32)  # fmt: skip
+    assert "(14.04 bits + 6.50 data bits)" in synthesis_progress_text(missing)
