@@ -201,7 +201,8 @@ def compare(
         settings={"tolerance": tolerance, "tolerance_value": tolerance_value, "distill_window": distill_window,
                   "distill_max_bits": distiller.max_bits, "distill_candidates": len(distiller),
                   "distill_status": distiller.status, "memorization_bar": bar, "seed": trace.info.get("seed"),
-                  "preset": trace.info.get("config", {}).get("preset")},  # fmt: skip
+                  "preset": trace.info.get("config", {}).get("preset"),
+                  **({"learner": trace.info["learner"]} if "learner" in trace.info else {})},  # fmt: skip
     )
 
 

@@ -25,6 +25,7 @@ term (`searcher._data_loss`) on the training and on the held-out points.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,7 @@ class RelaxedStep:
     test_loss: float  # the same on the held-out points (NaN without any)
     fitting_restarts: int  # restarts whose discretized program fits the training points
     temperature: float
+    cpu_seconds: float  # process CPU seconds from the recorder's start to this record (search and recording)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class RelaxedRecorder:
         self.task = task
         self.schedule = {int(step) for step in schedule}
         self.steps: list[RelaxedStep] = []
+        self._cpu_started = time.process_time()
         self._storage = STORAGE[task.output_type.kind]
         targets = np.asarray(task.target_values).astype(self._storage)
         self._code = DataCode(task, task.train, targets, precision=precision)
@@ -128,6 +131,7 @@ class RelaxedRecorder:
             soft_values=values[chosen].numpy().copy(), train_loss=float(train_loss[chosen]),
             test_loss=float(test_loss[chosen]) if test_loss is not None else math.nan,
             fitting_restarts=sum(score.fits for score in scores), temperature=float(temperature),
+            cpu_seconds=time.process_time() - self._cpu_started,
         ))  # fmt: skip
 
     def _score(self, program: Expr) -> _Scored:
