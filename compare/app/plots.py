@@ -574,7 +574,7 @@ def learners_accuracy_and_agreement(comparisons: dict[str, Comparison], path: st
                   label=f"{noun}: {split} accuracy")  # fmt: skip
         if comparison.program_found_step is not None:
             axes.axvline(comparison.program_found_step, color=colour, linestyle=":", linewidth=1.0,
-                         label=f"{noun}: minimal program found (step {comparison.program_found_step:,})")  # fmt: skip
+                         label=f"{noun}: the minimal program from step {comparison.program_found_step:,}")  # fmt: skip
     axes.set_ylim(-0.03, 1.03)
     axes.yaxis.set_major_formatter(PercentFormatter(1.0))
     axes.set_ylabel("share of points")
@@ -627,7 +627,9 @@ def learners_distilled_bits(comparisons: dict[str, Comparison], path: str | os.P
 
 
 def _learners_step_label(comparisons: dict[str, Comparison]) -> str:
-    return "step (" + "; ".join(f"{learner_noun(c)}: {_step_label(c)}" for c in comparisons.values()) + ")"
+    short = {"network": "training", "relaxed": "Adam"}
+    return "step (" + "; ".join(f"{learner_noun(c)}: {short.get(learner_of(c), 'step')}"
+                                for c in comparisons.values()) + ")"  # fmt: skip
 
 
 def write_learner_plots(comparisons: dict[str, Comparison], task: dsl.Task, traces: dict, directory: str | os.PathLike) -> Plots:
