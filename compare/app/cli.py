@@ -121,7 +121,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("source", metavar="SOURCE", help="a .task file (PATH:NAME) or a built-in task")
     compare.add_argument("--preset", metavar="NAME", help="the training set-up (default: by the task's types)")
-    compare.add_argument("--seed", type=int, default=0, metavar="S", help="the network's seed (default 0)")
+    compare.add_argument("--seed", type=int, default=0, metavar="S",
+                         help="the learners' seed: the network's, the relaxed search's restarts (default 0)")
     compare.add_argument("--steps", type=int, metavar="N", help="training steps (default: the preset's)")
     compare.add_argument("--max-seconds", type=_positive, default=_SearchDefault("max_seconds"), metavar="S",
                          help="the synthesis stage's time budget (default %(default)s); training is bounded by --steps, "

@@ -197,3 +197,11 @@ def test_network_and_relaxed_are_both_in_the_report(or4, tmp_path):
                          distill_seconds=30)  # fmt: skip
     assert again.reused == {"synthesis": True, "training": True, "relaxed": True}
     assert json.loads((out / "report.json").read_text()) == report
+
+
+def test_recording_does_not_change_the_search(or4, or4_run):
+    result, _ = or4_run
+    plain = search.synthesize(or4, relaxed_config(0, **SMALL))  # no observer
+    assert str(plain.best.program) == str(result.best.program) and plain.status == result.status
+    assert plain.stats.restart_success == result.stats.restart_success
+    assert [str(c.program) for c in plain.pareto] == [str(c.program) for c in result.pareto]
