@@ -4,6 +4,8 @@
     import compare
     comparison = compare.compare(task, synthesis, trace)   # a Comparison; .to_json() round-trips
     run = compare.run_pipeline(task, preset="gromov", seed=0, out=Path("runs/x"))
+    run = compare.run_pipeline(task, out=Path("runs/y"), learners="network,relaxed")   # run.comparisons
+    synthesis, trace = compare.relaxed_trace(task, compare.relaxed_config(seed=0))    # the relaxed search's trace
 
 The names load on first use, so that `occam --help` does not pay for numba and torch.
 """
@@ -18,7 +20,9 @@ _EXPORTS = {
     "compare": "analysis.harness", "disagreements": "analysis.harness",
     "agreement": "analysis.agree", "agrees": "analysis.agree",
     "Distiller": "analysis.distill", "Distilled": "analysis.distill",
-    "run_pipeline": "app.pipeline", "PipelineResult": "app.pipeline", "write_plots": "app.plots",
+    "relaxed_trace": "analysis.relaxed", "comparisons_json": "analysis.harness",
+    "run_pipeline": "app.pipeline", "PipelineResult": "app.pipeline", "relaxed_config": "app.pipeline",
+    "write_plots": "app.plots",
     "write_report_html": "app.report", "print_summary": "app.terminal",
 }  # fmt: skip
 

@@ -13,7 +13,11 @@ A trace holds, per recorded step k:
   grid over the input ranges, whose coordinates are `probe` (input name → (n_probe,)); see
   `probe_grid`. None for finite domains, where the task's points already are the whole domain;
 - train/test loss and accuracy (regression: also RMSE; accuracy is the share within the
-  tolerance).
+  tolerance);
+- `extra[name][k]`: further per-step arrays a learner other than a network records (the relaxed
+  search: the soft tree's outputs beside the discretized program's, the chosen restart; see
+  compare/analysis/relaxed.py). Empty for a network, and then not written: a network's files are
+  as before, and files written before `extra` existed load with it empty.
 and a denser `curve` of the same scalars (with CPU seconds) at every evaluation step.
 
 On disk: `NAME.npz` (compressed arrays) and `NAME.json` (everything else: task, fingerprint,
@@ -104,6 +108,7 @@ class FunctionTrace:
     probe: dict[str, np.ndarray] | None = None  # input name → (n_probe,): the probe grid
     probe_outputs: np.ndarray | None = None  # (k, n_probe)
     info: dict[str, Any] = field(default_factory=dict)  # config, seed, model, interrupted, …
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # name → (k, …): per-step arrays (module docstring)
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -260,6 +265,7 @@ def save_trace(trace: FunctionTrace, path: str | os.PathLike) -> tuple[Path, Pat
         arrays.update({f"probe/{name}": values for name, values in trace.probe.items()})
         if trace.probe_outputs is not None:
             arrays["probe_outputs"] = trace.probe_outputs
+    arrays.update({f"extra/{name}": values for name, values in trace.extra.items()})
     npz, sidecar = stem.with_name(stem.name + ".npz"), stem.with_name(stem.name + ".json")
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
@@ -279,6 +285,8 @@ def save_trace(trace: FunctionTrace, path: str | os.PathLike) -> tuple[Path, Pat
         "curve": trace.curve,
         "info": trace.info,
     }  # fmt: skip
+    if trace.extra:  # only then: a network's trace.json is as it was
+        meta["extra"] = list(trace.extra)
     write_json(sidecar, sealed(meta))
     return npz, sidecar
 
@@ -356,6 +364,7 @@ def _trace_from(meta: dict[str, Any], data: dict[str, np.ndarray]) -> FunctionTr
         probe=probe,
         probe_outputs=data.get("probe_outputs"),
         info=meta["info"],
+        extra={name: data[f"extra/{name}"] for name in meta.get("extra", [])},  # absent in older files
     )
 
 
@@ -375,6 +384,8 @@ def _shape_problems(trace: FunctionTrace, n_points: Any) -> Iterable[str]:
     elif trace.probe is not None and (trace.probe_outputs is None or trace.probe_outputs.shape[0] != steps
                                       or any(values.shape != trace.probe_outputs.shape[1:] for values in trace.probe.values())):  # fmt: skip
         yield "probe grid and probe outputs of inconsistent shapes"
+    elif any(values.shape[:1] != (steps,) for values in trace.extra.values()):
+        yield f"extra arrays of shapes {[values.shape for values in trace.extra.values()]}; expected {steps} steps first"
     elif not isinstance(trace.info, dict):
         yield f"info = {trace.info!r:.60}; expected an object"
 

@@ -50,10 +50,12 @@ if TYPE_CHECKING:  # neural imports torch: for the annotation only, never at run
     from neural.trace import FunctionTrace
 
 __all__ = [
-    "Comparison", "Snapshot", "Disagreements", "agreement", "agrees", "compare", "disagreements", "memorization_bar",
+    "Comparison", "Snapshot", "Disagreements", "agreement", "agrees", "compare", "comparisons_json", "disagreements",
+    "learner_of", "learner_summary", "memorization_bar",
 ]  # fmt: skip
 
 FORMAT = "occam-comparison/1"
+SET_FORMAT = "occam-comparisons/1"  # several learners' comparisons with one minimal program
 MAX_LISTED = 50  # disagreeing points listed in full
 MAX_BY_INPUT = 1024  # distinct values of an input for counts by value
 
@@ -201,8 +203,42 @@ def compare(
         settings={"tolerance": tolerance, "tolerance_value": tolerance_value, "distill_window": distill_window,
                   "distill_max_bits": distiller.max_bits, "distill_candidates": len(distiller),
                   "distill_status": distiller.status, "memorization_bar": bar, "seed": trace.info.get("seed"),
-                  "preset": trace.info.get("config", {}).get("preset")},  # fmt: skip
+                  "preset": trace.info.get("config", {}).get("preset"),
+                  **({"learner": trace.info["learner"]} if "learner" in trace.info else {})},  # fmt: skip
     )
+
+
+def learner_of(comparison: Comparison) -> str:
+    """Which learner the comparison is of: "network", or what its trace's info names ("relaxed")."""
+    return comparison.settings.get("learner", "network")
+
+
+def learner_summary(comparison: Comparison) -> dict[str, Any]:
+    """The answers of one learner's comparison in a few numbers: when it computed the minimal
+    program and stopped memorizing, and where it ended (its last recorded step)."""
+    last = comparison.snapshots[-1] if comparison.snapshots else None
+    at_last = ("step", "train_accuracy", "test_accuracy", "agreement_minimal", "agreement_minimal_test",
+               "distilled_program", "distilled_bits")  # fmt: skip
+    return _finite({
+        "learner": learner_of(comparison),
+        "program_found_step": comparison.program_found_step,
+        "memorization_ends_step": comparison.memorization_ends_step,
+        **{("last_step" if name == "step" else name): getattr(last, name) if last else None for name in at_last},
+    })  # fmt: skip
+
+
+def comparisons_json(comparisons: dict[str, Comparison]) -> dict[str, Any]:
+    """Several learners' comparisons (learner → Comparison, on one task and one synthesis) as one
+    JSON object: the minimal program once, `learners` in order, `summary` (learner →
+    `learner_summary`) and `comparisons` (learner → `Comparison.to_json()`)."""
+    first = next(iter(comparisons.values()))
+    return {
+        "format": SET_FORMAT, "task": first.task, "fingerprint": first.fingerprint, "output_type": first.output_type,
+        "minimal_program": first.minimal_program, "minimal_bits": _finite(first.minimal_bits),
+        "minimal_certified": first.minimal_certified, "learners": list(comparisons),
+        "summary": {learner: learner_summary(c) for learner, c in comparisons.items()},
+        "comparisons": {learner: c.to_json() for learner, c in comparisons.items()},
+    }  # fmt: skip
 
 
 def memorization_bar(task: Task) -> float:

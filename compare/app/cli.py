@@ -127,7 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("source", metavar="SOURCE", help="a .task file (PATH:NAME) or a built-in task")
     compare.add_argument("--preset", metavar="NAME", help="the training set-up (default: by the task's types)")
-    compare.add_argument("--seed", type=int, default=0, metavar="S", help="the network's seed (default 0)")
+    compare.add_argument("--seed", type=int, default=0, metavar="S",
+                         help="the learners' seed: the network's, the relaxed search's restarts (default 0)")
     compare.add_argument("--steps", type=int, metavar="N", help="training steps (default: the preset's)")
     compare.add_argument("--max-seconds", type=_positive, default=_SearchDefault("max_seconds"), metavar="S",
                          help="the synthesis stage's time budget (default %(default)s); training is bounded by --steps, "
@@ -141,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--distill-memory-mb", type=_megabytes, default=1024.0, metavar="M",
                          help="the distillation's memory budget: its candidate programs (default 1024)")  # fmt: skip
     compare.add_argument("--out", metavar="DIR", help="where to write the run (default runs/compare-TASK-PRESET-SEED[-Nsteps])")
+    _learner_options(compare)
     _json_option(compare)
     compare.set_defaults(run=_compare)
 
@@ -553,31 +555,94 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
 
     import neural
 
-    from .pipeline import run_pipeline
-    from .terminal import (DistillationProgress, SynthesisProgress, TrainingProgress, print_reused, print_stage,
-                           print_summary)
+    from ..analysis.harness import comparisons_json
+    from .pipeline import parse_learners, run_pipeline
+    from .terminal import (DistillationProgress, SynthesisProgress, TrainingProgress, print_learners_summary,
+                           print_reused, print_stage, print_summary)
 
+    learners = parse_learners(args.learner)
+    _check_learner_options(args, learners)
     task = dsl.load_task(args.source)
-    preset = neural.get_preset(args.preset) if args.preset else neural.default_preset(task)
-    name = f"compare-{task.name}-{preset.name}-{args.seed}" + (f"-{args.steps}steps" if args.steps is not None else "")
-    out = Path(args.out) if args.out else Path("runs") / name
+    relaxed = _relaxed_config(args) if "relaxed" in learners else None
+    preset = None
+    if "network" in learners:
+        preset = neural.get_preset(args.preset) if args.preset else neural.default_preset(task)
+    out = Path(args.out) if args.out else Path("runs") / _compare_folder(task.name, learners, preset, args)
     screen = _screen(args, console)
-    steps = args.steps if args.steps is not None else preset.config.steps
+    steps = args.steps if args.steps is not None else preset.config.steps if preset is not None else 0
     result = run_pipeline(
-        task, preset=preset.name, seed=args.seed, out=out, max_seconds=args.max_seconds,
-        max_memory_mb=args.max_memory_mb, steps=args.steps,
+        task, preset=preset.name if preset is not None else None, seed=args.seed, out=out,
+        max_seconds=args.max_seconds, max_memory_mb=args.max_memory_mb, steps=args.steps,
         distill_window=args.distill_window, distill_seconds=args.distill_seconds,
-        distill_memory_mb=args.distill_memory_mb,
+        distill_memory_mb=args.distill_memory_mb, learners=learners, relaxed=relaxed,
         synth_display=lambda: SynthesisProgress(screen),
         train_display=lambda: TrainingProgress(screen, f"{task.name} · {preset.name}", steps),
+        relaxed_display=lambda: SynthesisProgress(screen),
         distill_display=lambda: DistillationProgress(screen),
         log=lambda message: print_stage(message, screen),
     )  # fmt: skip
+    several = len(result.comparisons) > 1
     if args.json:
-        _write_json(result.comparison.to_json(), args.json, screen)
+        data = comparisons_json(result.comparisons) if several else result.comparison.to_json()
+        _write_json(data, args.json, screen)
     print_reused(out, result.reused, screen)
-    print_summary(result.comparison, screen, files=result.files)
+    if several:
+        print_learners_summary(result.comparisons, screen, files=result.files)
+    else:
+        print_summary(result.comparison, screen, files=result.files)
     return 0
+
+
+def _learner_options(compare: argparse.ArgumentParser) -> None:
+    """`occam compare`'s learners and the relaxed search's settings (its defaults: SearchConfig's)."""
+    compare.add_argument("--learner", default="network", metavar="L[,L]",
+                         help="what to compare with the minimal program: network (default), relaxed (gradient "
+                              "descent over the task's relaxed grammar), or both: network,relaxed")  # fmt: skip
+    compare.add_argument("--relaxed-steps", type=_count, metavar="N",
+                         help="the relaxed search's Adam steps (default: SearchConfig's, 400)")
+    compare.add_argument("--relaxed-depth", type=_count, metavar="D",
+                         help="the depth of its soft derivation tree (default 4)")
+    compare.add_argument("--relaxed-restarts", type=_count, metavar="R",
+                         help="its restarts, optimized as one batch (default 64); --seed seeds them")
+
+
+def _check_learner_options(args: argparse.Namespace, learners: tuple[str, ...]) -> None:
+    """Refuse settings of a learner that is not compared (they would be ignored)."""
+    options = {"network": (("--preset", args.preset), ("--steps", args.steps)),
+               "relaxed": (("--relaxed-steps", args.relaxed_steps), ("--relaxed-depth", args.relaxed_depth),
+                           ("--relaxed-restarts", args.relaxed_restarts))}  # fmt: skip
+    for learner, given in options.items():
+        unused = [option for option, value in given if value is not None]
+        if learner not in learners and unused:
+            raise dsl.SearchError(f"{', '.join(unused)} set{'s' if len(unused) == 1 else ''} the learner {learner}, "
+                                  f"which --learner {','.join(learners)} does not compare",
+                                  expected=f"--learner {','.join(sorted({*learners, learner}, key=LEARNER_ORDER.index))}"
+                                           f", or no {unused[0]}")  # fmt: skip
+
+
+LEARNER_ORDER = ("network", "relaxed")
+
+
+def _relaxed_config(args: argparse.Namespace) -> Any:
+    from .pipeline import relaxed_config
+
+    settings = {"relaxed_steps": args.relaxed_steps, "relaxed_depth": args.relaxed_depth,
+                "relaxed_restarts": args.relaxed_restarts}  # fmt: skip
+    return relaxed_config(args.seed, **{name: value for name, value in settings.items() if value is not None})
+
+
+def _compare_folder(task: str, learners: tuple[str, ...], preset: Any, args: argparse.Namespace) -> str:
+    """compare-TASK-PRESET-SEED[-Nsteps] for the network (as before learners existed); `relaxed` in
+    place of (or after `+`) PRESET for the relaxed search, with -relaxedNsteps, -dD, -rR when set."""
+    names = [preset.name if learner == "network" else learner for learner in learners]
+    name = f"compare-{task}-{'+'.join(names)}-{args.seed}" + (f"-{args.steps}steps" if args.steps is not None else "")
+    if args.relaxed_steps is not None:
+        name += f"-relaxed{args.relaxed_steps}steps"
+    if args.relaxed_depth is not None:
+        name += f"-d{args.relaxed_depth}"
+    if args.relaxed_restarts is not None:
+        name += f"-r{args.relaxed_restarts}"
+    return name
 
 
 def _diff(args: argparse.Namespace, console: Console) -> int:

@@ -9,7 +9,10 @@ again (`SynthesisResult.from_json`). A stage whose files are damaged or edited r
     DIR/synthesis.json      search.SynthesisResult.to_json() and its cache key (the task's
                             fingerprint and the search's SearchConfig.to_json())
     DIR/train/              trace.npz + trace.json, checkpoint.pt, metrics.json (neural.train)
-    DIR/report.json         the Comparison (compare/analysis/harness.py)
+    DIR/relaxed/            trace.npz + trace.json: the relaxed search's trace, with learner
+                            `relaxed` (compare/analysis/relaxed.py); its cache key in the trace's info
+    DIR/report.json         the Comparison (compare/analysis/harness.py); with several learners,
+                            one per learner and a summary of each (`harness.comparisons_json`)
     DIR/plots/*.png         compare/app/plots.py
     DIR/report.html         one self-contained page (compare/app/report.py)
 
@@ -20,34 +23,39 @@ reused) and raises KeyboardInterrupt; the stages before it stay cached.
 from __future__ import annotations
 
 import json
+import math
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dsl
 import search
-from dsl import OccamError
+from dsl import OccamError, SearchError
+from dsl.errors import did_you_mean
 from search import SearchConfig, SynthesisResult
 
 from ..analysis.distill import check_distill_budget
-from ..analysis.harness import Comparison, compare
+from ..analysis.harness import Comparison, compare, comparisons_json
 
-__all__ = ["PipelineResult", "run_pipeline"]
+__all__ = ["LEARNERS", "PipelineResult", "parse_learners", "relaxed_config", "run_pipeline"]
 
 VERSION = 1  # bump to invalidate every cache
 TRAINING_FILES = ("trace.npz", "trace.json", "checkpoint.pt")  # metrics.json records their sha256
+LEARNERS = ("network", "relaxed")  # what a comparison can set beside the minimal program
 
 
 @dataclass
 class PipelineResult:
     comparison: Comparison
     synthesis: SynthesisResult
-    training: Any  # neural.TrainResult, or the metrics of a cached run
-    trace: Any  # neural FunctionTrace
+    training: Any  # neural.TrainResult, or the metrics of a cached run (None without the learner network)
+    trace: Any  # neural FunctionTrace (of the first learner)
     files: dict[str, Path]
     reused: dict[str, bool]  # stage → read from the cache
+    comparisons: dict[str, Comparison] = field(default_factory=dict)  # learner → its comparison, in order
+    traces: dict[str, Any] = field(default_factory=dict)  # learner → its FunctionTrace
 
 
 def run_pipeline(
@@ -62,22 +70,38 @@ def run_pipeline(
     distill_seconds: float = 60.0,
     distill_memory_mb: float = 1024.0,
     steps: int | None = None,
+    learners: str | Sequence[str] = ("network",),
+    relaxed: SearchConfig | None = None,
     synth_display: Callable[[], Any] = None,
     train_display: Callable[[], Any] = None,
+    relaxed_display: Callable[[], Any] = None,
     distill_display: Callable[[], Any] = None,
     log: Callable[[str], None] = lambda message: None,
 ) -> PipelineResult:
     """Run (or reuse) each stage for `task` and write everything into `out`. The displays make
     context managers (one at a time) whose `update` is the stage's progress callback. Each
     stage has its own budget: `max_seconds` and `max_memory_mb` the synthesis, `steps` the training,
-    `distill_seconds` and `distill_memory_mb` the comparison."""
+    `distill_seconds` and `distill_memory_mb` the comparison.
+
+    `learners` ("network", "relaxed", or both: "network,relaxed" or a sequence) are compared with
+    the minimal program, each from its function trace: the network trained with `preset`, `seed`
+    and `steps`; the relaxed search with `relaxed` (a SearchConfig, default `relaxed_config(seed)`:
+    bounded by its steps, not by the clock, so that its trace is the same on every machine)."""
     import neural
     from neural.trace import file_sha256, load_trace, write_json
 
+    learners = parse_learners(learners)
     # Settings are checked before the search runs, not a minute later.
-    chosen = neural.get_preset(preset) if preset is not None else neural.default_preset(task)
-    config = neural.with_overrides(chosen, steps=steps)
-    _check_training(task, config, seed)
+    if "network" in learners:
+        chosen = neural.get_preset(preset) if preset is not None else neural.default_preset(task)
+        config = neural.with_overrides(chosen, steps=steps)
+        _check_training(task, config, seed)
+    if "relaxed" in learners:
+        from ..analysis.relaxed import check_relaxed_learner
+
+        relaxed = relaxed if relaxed is not None else relaxed_config(seed)
+        relaxed = relaxed.replace(method="relaxed") if relaxed.method != "relaxed" else relaxed
+        check_relaxed_learner(task, relaxed)
     check_distill_budget(seconds=distill_seconds, memory_mb=distill_memory_mb)
     search_config = SearchConfig(max_seconds=max_seconds, max_memory_mb=max_memory_mb)
     out = Path(out)
@@ -97,34 +121,111 @@ def run_pipeline(
             raise KeyboardInterrupt(f"during the search: what it found is in {out / 'synthesis.json'} "
                                     "(searched again on the next run)")  # fmt: skip
 
-    train_key = {"version": VERSION, "task": task.fingerprint, "config": config.to_json(), "seed": seed}
-    train_dir = out / "train"
-    cached = _cached_training(train_dir, train_key, log)
-    reused["training"] = cached is not None
-    if cached is not None:
-        training, trace = cached
-    else:
-        log(f"training ({chosen.name})")
-        with _display(train_display) as display:
-            result = neural.train(task, config, seed=seed, out=train_dir, progress=display.update)
-        training = result
-        metrics = {**result.metrics(), "cache_key": train_key if not result.interrupted else None,
-                   "files_sha256": {name: file_sha256(train_dir / name) for name in TRAINING_FILES}}  # fmt: skip
-        _write_sealed(train_dir / "metrics.json", metrics)
-        if result.interrupted:
-            # The run's files are written; nothing after training can be trusted.
-            raise KeyboardInterrupt(f"during training, at step {result.steps:,} of {config.steps:,}: the partial run "
-                                    f"is in {train_dir} (trained again on the next run)")  # fmt: skip
-        trace = load_trace(train_dir / "trace")  # as it was written, as a later run reads it
+    traces: dict[str, Any] = {}
+    training = None
+    files = {"report.json": out / "report.json", "synthesis.json": out / "synthesis.json"}
+    for learner in learners:
+        if learner == "relaxed":
+            traces["relaxed"] = _relaxed_stage(task, relaxed, out / "relaxed", reused, relaxed_display, log)
+            files["relaxed"] = out / "relaxed"
+            continue
+        train_key = {"version": VERSION, "task": task.fingerprint, "config": config.to_json(), "seed": seed}
+        train_dir = out / "train"
+        cached = _cached_training(train_dir, train_key, log)
+        reused["training"] = cached is not None
+        if cached is not None:
+            training, trace = cached
+        else:
+            log(f"training ({chosen.name})")
+            with _display(train_display) as display:
+                result = neural.train(task, config, seed=seed, out=train_dir, progress=display.update)
+            training = result
+            metrics = {**result.metrics(), "cache_key": train_key if not result.interrupted else None,
+                       "files_sha256": {name: file_sha256(train_dir / name) for name in TRAINING_FILES}}  # fmt: skip
+            _write_sealed(train_dir / "metrics.json", metrics)
+            if result.interrupted:
+                # The run's files are written; nothing after training can be trusted.
+                raise KeyboardInterrupt(f"during training, at step {result.steps:,} of {config.steps:,}: the partial "
+                                        f"run is in {train_dir} (trained again on the next run)")  # fmt: skip
+            trace = load_trace(train_dir / "trace")  # as it was written, as a later run reads it
+        traces["network"] = trace
+        files["train"] = train_dir
 
     log("comparing")
-    with _display(distill_display) as display:
-        comparison = compare(task, synthesis, trace, distill_window=distill_window, distill_seconds=distill_seconds,
-                             distill_memory_mb=distill_memory_mb, progress=display.update)  # fmt: skip
-    write_json(out / "report.json", comparison.to_json())
-    files = {"report.json": out / "report.json", "synthesis.json": out / "synthesis.json", "train": train_dir}
-    files.update(_report(comparison, task, trace, out))
-    return PipelineResult(comparison, synthesis, training, trace, files, reused)
+    comparisons = {}
+    for learner, trace in traces.items():
+        with _display(distill_display) as display:
+            comparisons[learner] = compare(task, synthesis, trace, distill_window=distill_window,
+                                           distill_seconds=distill_seconds, distill_memory_mb=distill_memory_mb,
+                                           progress=display.update)  # fmt: skip
+    first = learners[0]
+    report = comparisons[first].to_json() if len(learners) == 1 else comparisons_json(comparisons)
+    write_json(out / "report.json", report)
+    files.update(_report(comparisons, task, traces, out))
+    return PipelineResult(comparisons[first], synthesis, training, traces[first], files, reused, comparisons, traces)
+
+
+def parse_learners(learners: str | Sequence[str]) -> tuple[str, ...]:
+    """The learners named by "network", "relaxed", "network,relaxed" (or a sequence of names), in
+    order. SearchError for none, an unknown name or one named twice."""
+    names = [name.strip() for name in learners.split(",")] if isinstance(learners, str) else list(learners)
+    expected = f"one or more of {', '.join(LEARNERS)}, separated by commas (e.g. network,relaxed)"
+    if not names or any(not isinstance(name, str) or not name for name in names):
+        raise SearchError(f"learners = {learners!r}: a learner's name is empty", expected=expected)
+    for name in names:
+        if name not in LEARNERS:
+            raise SearchError(f"unknown learner {name!r} (in {learners!r})", expected=expected,
+                              hint=did_you_mean(name, LEARNERS))  # fmt: skip
+        if names.count(name) > 1:
+            raise SearchError(f"the learner {name!r} is named twice (in {learners!r})", expected=expected)
+    return tuple(names)
+
+
+def relaxed_config(seed: int = 0, **settings: Any) -> SearchConfig:
+    """The relaxed search of the learner `relaxed`: SearchConfig's relaxed defaults, `seed` as its
+    `relaxed_seed`, no time budget (its steps bound it: the same trace on every machine), and
+    `settings` (relaxed_steps=…, relaxed_depth=…)."""
+    return SearchConfig(method="relaxed", max_seconds=math.inf, relaxed_seed=seed, **settings)
+
+
+def _relaxed_stage(task: dsl.Task, config: SearchConfig, directory: Path, reused: dict[str, bool],
+                   display_factory: Callable[[], Any] | None, log: Callable[[str], None]) -> Any:  # fmt: skip
+    """The relaxed search's trace in `directory`, reused when its info holds this stage's cache
+    key and it reads back intact; else searched and written."""
+    from neural.trace import load_trace, save_trace
+
+    from ..analysis.relaxed import relaxed_trace
+
+    key = {"version": VERSION, "task": task.fingerprint, **config.to_json()}
+    trace = _cached_relaxed(directory, key, log)
+    reused["relaxed"] = trace is not None
+    if trace is not None:
+        return trace
+    log("running the relaxed search")
+    with _display(display_factory) as display:
+        result, trace = relaxed_trace(task, config, progress=display.update)
+    interrupted = result.status == "interrupted"
+    trace.info["cache_key"] = None if interrupted else key
+    directory.mkdir(parents=True, exist_ok=True)
+    save_trace(trace, directory / "trace")
+    if interrupted:
+        raise KeyboardInterrupt(f"during the relaxed search, at step {int(trace.steps[-1]):,} of "
+                                f"{config.relaxed_steps:,}: its trace is in {directory} (run again on the next run)")  # fmt: skip
+    return load_trace(directory / "trace")  # as it was written, as a later run reads it
+
+
+def _cached_relaxed(directory: Path, key: dict[str, Any], log: Callable[[str], None]) -> Any:
+    """The relaxed trace in `directory` when it was recorded with `key` and is intact; else None."""
+    from neural.trace import load_trace
+
+    if not (directory / "trace.json").exists():
+        return None
+    try:
+        trace = load_trace(directory / "trace")
+    except OccamError as error:
+        log(f"{error.message}: running the relaxed search again")
+        return None
+    return trace if trace.info.get("cache_key") == key else None
 
 
 def _check_training(task: dsl.Task, config, seed: int) -> None:
@@ -151,12 +252,17 @@ def _display(factory: Callable[[], Any] | None) -> Any:
     return factory() if factory is not None else _Silent()
 
 
-def _report(comparison: Comparison, task: dsl.Task, trace, out: Path) -> dict[str, Path]:
-    from .plots import write_plots
+def _report(comparisons: dict[str, Comparison], task: dsl.Task, traces: dict[str, Any], out: Path) -> dict[str, Path]:
+    from .plots import write_learner_plots, write_plots
     from .report import write_report_html
 
-    plots = write_plots(comparison, task, trace, out / "plots")
-    write_report_html(comparison, task, plots, out / "report.html")
+    if len(comparisons) == 1:
+        (comparison,), (trace,) = comparisons.values(), traces.values()
+        plots = write_plots(comparison, task, trace, out / "plots")
+        write_report_html(comparison, task, plots, out / "report.html")
+    else:
+        plots = write_learner_plots(comparisons, task, traces, out / "plots")
+        write_report_html(comparisons, task, plots, out / "report.html")
     return {**{f"plots/{name}": path for name, path in plots.items()}, "report.html": out / "report.html"}
 
 

@@ -41,12 +41,13 @@ from matplotlib.ticker import (
 import dsl
 
 from ..analysis.agree import agrees
-from ..analysis.harness import Comparison
+from ..analysis.harness import Comparison, learner_of
+from .report import learner_noun
 
 __all__ = [
-    "PlotSkipped", "Plots", "accuracy_and_agreement", "disagreement_map", "distilled_bits", "map_of_disagreements",
-    "real_fit",
-    "transition_step", "write_plots",
+    "PlotSkipped", "Plots", "accuracy_and_agreement", "disagreement_map", "distilled_bits", "learner_noun",
+    "learners_accuracy_and_agreement", "learners_distilled_bits", "map_of_disagreements", "real_fit",
+    "transition_step", "write_learner_plots", "write_plots",
 ]  # fmt: skip
 
 DPI = 150
@@ -151,16 +152,17 @@ def accuracy_and_agreement(comparison: Comparison, path: str | os.PathLike) -> P
     if comparison.minimal_program is None:
         axes.set_title(f"{comparison.task}: accuracy (no program fits the training data)")
     else:
-        axes.set_title(f"{comparison.task}: the network against {_program_label(comparison.minimal_program)}")
+        axes.set_title(f"{comparison.task}: the {learner_noun(comparison)} against "
+                       f"{_program_label(comparison.minimal_program)}")
     bottom = axes
     if rmse_axes is not None:
         rmse_axes.plot(steps, rmse, "-", color=VERMILLION, marker="o", markersize=2.2,
-                       label="RMSE, network vs minimal program (all points)")  # fmt: skip
+                       label=f"RMSE, {learner_noun(comparison)} vs minimal program (all points)")  # fmt: skip
         _log_y(rmse_axes, minor_thresholds=(1, 0.3))
         rmse_axes.set_ylabel("RMSE (output units)")
         rmse_axes.legend(loc="upper right")
         bottom = rmse_axes
-    _step_axis(bottom, steps)
+    _step_axis(bottom, steps, _step_label(comparison))
     figure.legend(*axes.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     return _save(figure, path)
 
@@ -200,8 +202,8 @@ def distilled_bits(comparison: Comparison, path: str | os.PathLike, *, max_label
     high = np.nanmax(total)
     axes.set_ylim(max(low, 1e-3) / 1.6, max(high, 1.0) * 3.0)  # room above for the labels
     axes.set_ylabel("description length (bits)")
-    axes.set_title(f"{comparison.task}: description length of the network's function")
-    _step_axis(axes, steps)
+    axes.set_title(f"{comparison.task}: description length of the {learner_noun(comparison)}'s function")
+    _step_axis(axes, steps, _step_label(comparison))
     figure.legend(*axes.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     _label_programs(figure, axes, _chosen_labels(changes, steps, max_labels))
     return _save(figure, path)
@@ -458,7 +460,7 @@ def real_fit(comparison: Comparison, task: dsl.Task, trace, path: str | os.PathL
         shown.append(program_values)
     discrete = task.output_type.kind != "real"
     axes.plot(x, network, "--", color=VERMILLION, linewidth=1.8, drawstyle="steps-mid" if discrete else "default",
-              label=f"network at step {step:,}")  # fmt: skip
+              label=f"{learner_noun(comparison)} at step {step:,}")  # fmt: skip
     train, test = task.train & near, task.test & near
     nearby = " within 5 % of the slice" if others else ""
     axes.plot(data_x[train], targets[train], "o", color=BLUE, markersize=4,
@@ -471,7 +473,7 @@ def real_fit(comparison: Comparison, task: dsl.Task, trace, path: str | os.PathL
     axes.set_ylim(low, high)
     axes.set_xlabel(along.name + (f" (held: {_held_text(held)})" if held else ""))
     axes.set_ylabel(f"{task.output_name or 'output'} ({task.output_type})")
-    axes.set_title(f"{comparison.task}: data, minimal program and network")
+    axes.set_title(f"{comparison.task}: data, minimal program and {learner_noun(comparison)}")
     figure.legend(*axes.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     return _save(figure, path)
 
@@ -544,6 +546,119 @@ def write_plots(comparison: Comparison, task: dsl.Task, trace, directory: str | 
     return plots
 
 
+# --- several learners -------------------------------------------------------------------------
+
+
+@_styled
+def learners_accuracy_and_agreement(comparisons: dict[str, Comparison], path: str | os.PathLike) -> Path:
+    """Every learner on one axis (one colour each, against its own step): agreement with the
+    minimal program on every point (solid), test accuracy (dashed; train accuracy where nothing is
+    held out), and a vertical line where it computes the minimal program from on."""
+    if not any(c.snapshots for c in comparisons.values()):
+        raise PlotSkipped("the traces record no step")
+    figure = _figure((7.0, 4.2))
+    axes = figure.subplots()
+    steps_seen: list[float] = []
+    for learner, comparison in comparisons.items():
+        snapshots = comparison.snapshots
+        steps = np.array([s.step for s in snapshots], dtype=np.float64)
+        steps_seen += steps.tolist()
+        colour, noun = LEARNER_COLOURS.get(learner, GREEN), learner_noun(comparison)
+        axes.plot(steps, _series(snapshots, "agreement_minimal"), "-", color=colour, linewidth=2.4, marker="o",
+                  markersize=0, label=f"{noun}: agreement with the minimal program, all points")  # fmt: skip
+        accuracy = _series(snapshots, "test_accuracy")
+        split = "test"
+        if not np.isfinite(accuracy).any():
+            accuracy, split = _series(snapshots, "train_accuracy"), "train"
+        axes.plot(steps, accuracy, "--", color=colour, linewidth=1.2, marker="o", markersize=2.2,
+                  label=f"{noun}: {split} accuracy")  # fmt: skip
+        if comparison.program_found_step is not None:
+            axes.axvline(comparison.program_found_step, color=colour, linestyle=":", linewidth=1.0,
+                         label=f"{noun}: the minimal program from step {comparison.program_found_step:,}")  # fmt: skip
+    axes.set_ylim(-0.03, 1.03)
+    axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+    axes.set_ylabel("share of points")
+    first = next(iter(comparisons.values()))
+    axes.set_title(f"{first.task}: {' and '.join(learner_noun(c) for c in comparisons.values())} against "
+                   f"{_program_label(first.minimal_program)}")  # fmt: skip
+    _step_axis(axes, np.array(steps_seen or [1.0]), _learners_step_label(comparisons))
+    figure.legend(*axes.get_legend_handles_labels(), loc="outside lower center", ncols=2)
+    return _save(figure, path)
+
+
+@_styled
+def learners_distilled_bits(comparisons: dict[str, Comparison], path: str | os.PathLike) -> Path:
+    """Every learner's distilled two-part code (solid) and its program part (dashed) against its
+    own step, one colour each, beside the minimal program's bits."""
+    series = {}
+    for learner, comparison in comparisons.items():
+        snapshots = [s for s in comparison.snapshots if s.distilled_bits is not None and math.isfinite(s.distilled_bits)]
+        if snapshots:
+            series[learner] = (comparison, snapshots)
+    if not series:
+        raise PlotSkipped("no step was distilled")
+    figure = _figure((7.0, 4.2))
+    axes = figure.subplots()
+    steps_seen: list[float] = []
+    lows, highs = [], []
+    for learner, (comparison, snapshots) in series.items():
+        steps = np.array([s.step for s in snapshots], dtype=np.float64)
+        total = np.array([s.distilled_bits for s in snapshots], dtype=np.float64)
+        program = _series(snapshots, "distilled_program_bits")
+        steps_seen += steps.tolist()
+        lows.append(np.nanmin(np.concatenate([total, program])))
+        highs.append(np.nanmax(total))
+        colour, noun = LEARNER_COLOURS.get(learner, GREEN), learner_noun(comparison)
+        axes.plot(steps, total, "-", color=colour, linewidth=1.8, marker="o", markersize=2.2,
+                  label=f"{noun}: two-part code")  # fmt: skip
+        axes.plot(steps, program, "--", color=colour, linewidth=1.0, label=f"{noun}: program part")
+    first = next(iter(comparisons.values()))
+    if first.minimal_bits is not None:
+        axes.axhline(first.minimal_bits, color=BLACK, linestyle=":", linewidth=1.2,
+                     label=f"minimal program ({first.minimal_bits:.2f} bits)")  # fmt: skip
+        lows.append(first.minimal_bits)
+    _log_y(axes)
+    axes.set_ylim(max(min(lows), 1e-3) / 1.6, max(max(highs), 1.0) * 3.0)
+    axes.set_ylabel("description length (bits)")
+    axes.set_title(f"{first.task}: description length of each learner's function")
+    _step_axis(axes, np.array(steps_seen), _learners_step_label(comparisons))
+    figure.legend(*axes.get_legend_handles_labels(), loc="outside lower center", ncols=2)
+    return _save(figure, path)
+
+
+def _learners_step_label(comparisons: dict[str, Comparison]) -> str:
+    short = {"network": "training", "relaxed": "Adam"}
+    return "step (" + "; ".join(f"{learner_noun(c)}: {short.get(learner_of(c), 'step')}"
+                                for c in comparisons.values()) + ")"  # fmt: skip
+
+
+def write_learner_plots(comparisons: dict[str, Comparison], task: dsl.Task, traces: dict, directory: str | os.PathLike) -> Plots:
+    """`write_plots` for several learners (learner → its comparison and its trace): the accuracy and
+    the distilled bits of all of them on one figure each (`accuracy_and_agreement`,
+    `distilled_bits`), and each learner's own figures as NAME_LEARNER (`distilled_bits_relaxed`,
+    `disagreement_map_network`, …)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    plots = Plots()
+    combined = {"accuracy_and_agreement": lambda path: learners_accuracy_and_agreement(comparisons, path),
+                "distilled_bits": lambda path: learners_distilled_bits(comparisons, path)}  # fmt: skip
+    for name, draw in combined.items():
+        try:
+            plots[name] = draw(directory / f"{name}.png")
+        except PlotSkipped as skipped:
+            plots.skipped[name] = str(skipped)
+            (directory / f"{name}.png").unlink(missing_ok=True)
+    for learner, comparison in comparisons.items():
+        own = write_plots(comparison, task, traces[learner], directory / learner)
+        for name, path in own.items():
+            target = directory / f"{name}_{learner}.png"
+            Path(path).replace(target)
+            plots[f"{name}_{learner}"] = target
+        plots.skipped.update({f"{name}_{learner}": why for name, why in own.skipped.items()})
+        (directory / learner).rmdir()
+    return plots
+
+
 def _midway_map(comparison, task, trace, path, midway, last_count) -> Path:
     if last_count != 0:
         raise PlotSkipped("drawn only when the network ends with no disagreement")
@@ -583,12 +698,20 @@ def _log_y(axes, *, minor_thresholds: tuple[float, float] = (2, 0.5)) -> None:
     axes.yaxis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False, minor_thresholds=minor_thresholds))
 
 
-def _step_axis(axes, steps: np.ndarray) -> None:
+def _step_axis(axes, steps: np.ndarray, label: str = "training step") -> None:
     """Symmetric-log steps: linear on [0, 1], logarithmic beyond, so step 0 is drawn."""
     axes.set_xscale("symlog", linthresh=1.0, linscale=0.4)
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
     axes.set_xlim(0, max(float(steps.max()), 1.0) * 1.08)
-    axes.set_xlabel("training step (symmetric log scale: linear from 0 to 1)")
+    axes.set_xlabel(f"{label} (symmetric log scale: linear from 0 to 1)")
+
+
+LEARNER_STEPS = {"network": "training step", "relaxed": "Adam step of the soft tree"}
+LEARNER_COLOURS = {"network": BLUE, "relaxed": VERMILLION}
+
+
+def _step_label(comparison: Comparison) -> str:
+    return LEARNER_STEPS.get(learner_of(comparison), "step")
 
 
 def _mark_events(comparison: Comparison, *axes_list) -> None:

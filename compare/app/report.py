@@ -31,7 +31,7 @@ from .describe import task_summary
 if TYPE_CHECKING:  # not at run time: `occam check` prints through terminal.py, which needs
     from ..analysis.harness import Comparison  # this module's words, not the harness (numba)
 
-__all__ = ["latex_image", "shorter_code_note", "verdict", "write_report_html"]
+__all__ = ["LEARNER_NOUNS", "latex_image", "learner_noun", "shorter_code_note", "verdict", "write_report_html"]
 
 PLOT_CAPTIONS = {
     "accuracy_and_agreement": "Accuracy and agreement against the training step: train and test accuracy, the "
@@ -89,29 +89,41 @@ def latex_image(latex: str, *, dpi: int = LATEX_DPI) -> bytes | None:
 
 
 def write_report_html(
-    comparison: Comparison, task: dsl.Task, plots: Mapping[str, str | os.PathLike], path: str | os.PathLike
+    comparison: Comparison | Mapping[str, Comparison], task: dsl.Task, plots: Mapping[str, str | os.PathLike],
+    path: str | os.PathLike,
 ) -> Path:
-    """Write the report page for `comparison` (of `task`) to `path`; `plots` maps plot names
-    to PNG files (`plots.write_plots`' answer; its `skipped` reasons are shown too). Returns
-    the path."""
+    """Write the report page for `comparison` (of `task`; or several learners' comparisons,
+    learner → Comparison, on one page) to `path`; `plots` maps plot names to PNG files
+    (`plots.write_plots`' answer; its `skipped` reasons are shown too). Returns the path."""
     path = Path(path)
+    if isinstance(comparison, Mapping):
+        comparisons = dict(comparison)
+        if len(comparisons) > 1:
+            return _write_page(_learners_page(comparisons, task, plots), next(iter(comparisons.values())), path,
+                               " and ".join(learner_noun(c) for c in comparisons.values()))  # fmt: skip
+        (comparison,) = comparisons.values()
     sections = [
         _verdict(comparison, task),
         _task_section(task),
         _minimal_section(comparison),
         _headline_section(comparison),
         _sequence_section(comparison),
-        _plots_section(plots),
+        _plots_section(plots, learner_noun(comparison)),
         _snapshots_section(comparison),
         _disagreements_section(comparison),
         _settings_section(comparison),
     ]
-    title = f"occam · {comparison.task}: did the network learn the minimal program?"
+    return _write_page(sections, comparison, path, learner_noun(comparison))
+
+
+def _write_page(sections: list[str], comparison: Comparison, path: Path, learners: str) -> Path:
+    did = f"did the {learners} learn the minimal program?"
+    title = f"occam · {comparison.task}: {did}"
     page = (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         f"<title>{_e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
-        f"<h1>{_e(comparison.task)} <span class=\"dim\">— did the network learn the minimal program?</span></h1>\n"
+        f"<h1>{_e(comparison.task)} <span class=\"dim\">— {_e(did)}</span></h1>\n"
         + _nav()
         + "\n".join(section for section in sections if section)
         + "\n<footer>Written by occam. This page is self-contained: it loads nothing from anywhere.</footer>\n"
@@ -120,6 +132,52 @@ def write_report_html(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path
+
+
+LEARNER_NOUNS = {"network": "network", "relaxed": "relaxed search"}
+
+
+def learner_noun(comparison: Comparison) -> str:
+    """What the comparison's learner is called in a sentence: "network", "relaxed search"."""
+    learner = comparison.settings.get("learner", "network")
+    return LEARNER_NOUNS.get(learner, learner)
+
+
+def _learners_page(comparisons: dict[str, Comparison], task: dsl.Task, plots: Mapping[str, str | os.PathLike]) -> list[str]:
+    """The sections of a page of several learners: each one's verdict, the task and the minimal
+    program once, a table of the learners side by side, the plots, then each learner's tables."""
+    first = next(iter(comparisons.values()))
+    sections = [_verdict(c, task) for c in comparisons.values()]
+    sections += [_task_section(task), _minimal_section(first), _learners_table(comparisons), _plots_section(plots)]
+    for learner, comparison in comparisons.items():
+        noun = learner_noun(comparison)
+        for section in (_sequence_section(comparison), _snapshots_section(comparison),
+                        _disagreements_section(comparison), _settings_section(comparison)):  # fmt: skip
+            # each learner's copy of a section gets its own anchor, the first learner's keeps the plain one
+            anchor = "" if learner == next(iter(comparisons)) else f"-{learner}"
+            sections.append(re.sub(r'<h2 id="([a-z]+)">', lambda m: f'<h2 id="{m.group(1)}{anchor}">{_e(noun)}: ',
+                                   section, count=1))  # fmt: skip
+    return sections
+
+
+def _learners_table(comparisons: dict[str, Comparison]) -> str:
+    """The learners side by side: when each computed the minimal program, when it stopped
+    memorizing, and its numbers at its last recorded step."""
+    rows = [("minimal program found at step", lambda c, s: _step(c.program_found_step, never="never")),
+            ("memorization ends at step", lambda c, s: _step(c.memorization_ends_step, never="never")),
+            ("last recorded step", lambda c, s: f"{s.step:,}" if s else "—"),
+            ("train accuracy", lambda c, s: _percent(s.train_accuracy) if s else "—"),
+            ("test accuracy", lambda c, s: _percent(s.test_accuracy) if s else "—"),
+            ("agreement with the minimal program, all points", lambda c, s: _percent(s.agreement_minimal) if s else "—"),
+            ("… on test points", lambda c, s: _percent(s.agreement_minimal_test) if s else "—"),
+            ("distilled program", lambda c, s: f"<code>{_e(s.distilled_program)}</code>" if s and s.distilled_program
+             else "—"),
+            ("distilled two-part code (bits)", lambda c, s: _bits(s.distilled_bits) if s else "—")]  # fmt: skip
+    header = ["", *(learner_noun(c) for c in comparisons.values())]
+    body = [[_e(name), *(cell(c, c.snapshots[-1] if c.snapshots else None) for c in comparisons.values())]
+            for name, cell in rows]  # fmt: skip
+    return (f"<h2 id=\"numbers\">Numbers</h2>\n<p>Each learner against the minimal program, each at its own "
+            f"steps.</p>\n{_table(header, body, numeric=set(range(1, len(header))))}")  # fmt: skip
 
 
 CSS = """
@@ -168,7 +226,9 @@ def _verdict(comparison: Comparison, task: dsl.Task) -> str:
 
 
 def verdict(comparison: Comparison, *, n_points: int | None = None) -> tuple[str, bool]:
-    """One sentence: did the network learn the minimal program, from which step; and whether it did."""
+    """One sentence: did the learner (the network) learn the minimal program, from which step; and
+    whether it did."""
+    noun = learner_noun(comparison)
     if comparison.minimal_program is None:
         return "The synthesizer found no program that fits the training data, so there is nothing to compare.", False
     everywhere = f"on all {n_points:,} points" if n_points is not None else "on every point"
@@ -176,7 +236,7 @@ def verdict(comparison: Comparison, *, n_points: int | None = None) -> tuple[str
     if comparison.output_type == "real" and tolerance is not None:
         everywhere += f" (within ±{tolerance:g} σ of the targets)"
     if comparison.program_found_step is not None:
-        text = (f"Yes: the network computes the minimal program {comparison.minimal_program} {everywhere} from step "
+        text = (f"Yes: the {noun} computes the minimal program {comparison.minimal_program} {everywhere} from step "
                 f"{comparison.program_found_step:,} on.")  # fmt: skip
         if comparison.snapshots and all(s.agreement_minimal_test is None for s in comparison.snapshots):
             text += (" Nothing was held out (every point is a training point): this shows a fit, not "
@@ -187,7 +247,7 @@ def verdict(comparison: Comparison, *, n_points: int | None = None) -> tuple[str
         return "The trace records no step.", False
     where = f" (agreement {_percent(last.agreement_minimal)})" if last.agreement_minimal is not None else ""
     count = f"{last.disagreements:,} point{'s' if last.disagreements != 1 else ''}" if last.disagreements is not None else "some points"
-    text = (f"No: at its last recorded step ({last.step:,}) the network still differs from the minimal program "
+    text = (f"No: at its last recorded step ({last.step:,}) the {noun} still differs from the minimal program "
             f"{comparison.minimal_program} on {count}{where}.")  # fmt: skip
     return text, False
 
@@ -202,12 +262,13 @@ def shorter_code_note(comparison: Comparison) -> str | None:
             or not last.distilled_bits < comparison.minimal_bits - 1e-9):  # fmt: skip
         return None
     exceptions = last.distilled_exceptions or 0
+    noun = learner_noun(comparison)
     return (f"At step {last.step:,} the distilled program {last.distilled_program} with its {exceptions:,} "
-            f"exception{'s' if exceptions != 1 else ''} is a shorter description of the network's function "
+            f"exception{'s' if exceptions != 1 else ''} is a shorter description of the {noun}'s function "
             f"({_bits(last.distilled_bits)} bits) than the minimal program alone ({_bits(comparison.minimal_bits)} "
             "bits): on these points, listing the exceptions costs fewer bits than the longer program saves. "
             "The minimal program is the shortest that fits the training data exactly; the distilled one, the "
-            "shortest code of what the network computes.")  # fmt: skip
+            f"shortest code of what the {noun} computes.")  # fmt: skip
 
 
 def _task_section(task: dsl.Task) -> str:
@@ -299,16 +360,19 @@ def _sequence_section(comparison: Comparison) -> str:
     ]  # fmt: skip
     header = ["#", "program", "program bits", "first step", "last step", "two-part code (bits)", "exceptions"]
     table = _table(header, rows, numeric={0, 2, 3, 4, 5, 6})
-    return ("<h2 id=\"distilled\">Distilled programs</h2>\n<p>The shortest program that reproduces the network "
+    return ("<h2 id=\"distilled\">Distilled programs</h2>\n<p>The shortest program that reproduces the "
+            f"{learner_noun(comparison)} "
             "(with its exceptions), in the order they appear over training.</p>\n" + table)  # fmt: skip
 
 
-def _plots_section(plots: Mapping[str, str | os.PathLike]) -> str:
+def _plots_section(plots: Mapping[str, str | os.PathLike], noun: str | None = None) -> str:
+    """The figures with their captions; `noun` names the one learner (None: several, whose own
+    figures are NAME_LEARNER)."""
     parts = ["<h2 id=\"plots\">Plots</h2>"]
     order = [name for name in PLOT_CAPTIONS if name in plots] + [name for name in plots if name not in PLOT_CAPTIONS]
     for name in order:
         data = Path(plots[name]).read_bytes()
-        caption = PLOT_CAPTIONS.get(name, name)
+        caption = _caption(name, noun)
         parts.append(f"<figure><img alt=\"{_e(name)}\" src=\"{_data_uri(data)}\">"
                      f"<figcaption>{_e(caption)}</figcaption></figure>")  # fmt: skip
     skipped = getattr(plots, "skipped", {})
@@ -346,9 +410,10 @@ def _disagreements_section(comparison: Comparison) -> str:
     if found is None:
         return f"{title}\n<p>None computed (no minimal program, or no recorded step).</p>"
     if found.count == 0:
-        return f"{title}\n<p>At step {found.step:,} the network and the minimal program agree on every point.</p>"
+        return (f"{title}\n<p>At step {found.step:,} the {learner_noun(comparison)} and the minimal program agree on "
+                "every point.</p>")  # fmt: skip
     listed = len(found.points)
-    parts = [title, f"<p>At step {found.step:,} the network and the minimal program differ on "
+    parts = [title, f"<p>At step {found.step:,} the {learner_noun(comparison)} and the minimal program differ on "
                     f"<strong>{found.count:,}</strong> point{'s' if found.count != 1 else ''}"
                     + (f"; the first {listed:,} are listed" if listed < found.count else "") + ".</p>"]  # fmt: skip
     if found.points:
@@ -356,7 +421,7 @@ def _disagreements_section(comparison: Comparison) -> str:
         rows = [[_e(_value(point["inputs"][name])) for name in names]
                 + [_e(_value(point["network"])), _e(_value(point["program"])), "train" if point["train"] else "test"]
                 for point in found.points]  # fmt: skip
-        parts.append(_table([*names, "network", "minimal program", "split"], rows))
+        parts.append(_table([*names, learner_noun(comparison), "minimal program", "split"], rows))
     for name, counts in found.by_input.items():
         if not counts:
             continue
@@ -371,6 +436,30 @@ def _settings_section(comparison: Comparison) -> str:
     rows = [(str(key), f"<code>{_e(_value(value))}</code>") for key, value in comparison.settings.items()]
     rows.append(("task fingerprint", f"<code>{_e(comparison.fingerprint)}</code>"))
     return f"<h2 id=\"settings\">Settings</h2>\n{_kv(rows)}"
+
+
+LEARNERS_CAPTIONS = {
+    "accuracy_and_agreement": "Every learner against its own step: the share of points where it computes the minimal "
+    "program's value (solid), its test accuracy (dashed), and the step from which it computes the minimal program "
+    "(dotted).",
+    "distilled_bits": "The description length of each learner's function (the shortest two-part code that reproduces "
+    "it at every point, solid; its program part, dashed) against its own step; the dotted line is the minimal "
+    "program's length.",
+}
+
+
+def _caption(name: str, noun: str | None) -> str:
+    """A plot's caption: the one learner's (`noun`), or, with several learners, the combined
+    figures' and each learner's own (NAME_LEARNER)."""
+    if noun is not None:
+        caption = PLOT_CAPTIONS.get(name, name)
+        return caption if noun == "network" else caption.replace("the network", f"the {noun}").replace(
+            "network's", f"{noun}'s")  # fmt: skip
+    if name in LEARNERS_CAPTIONS:
+        return LEARNERS_CAPTIONS[name]
+    base, _, learner = name.rpartition("_")
+    noun = LEARNER_NOUNS.get(learner, learner)
+    return f"{noun}: " + _caption(base, noun) if base in PLOT_CAPTIONS else name
 
 
 # --- html pieces ------------------------------------------------------------------------------

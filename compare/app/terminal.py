@@ -26,7 +26,7 @@ from rich.table import Table
 import dsl
 from dsl import Apply, Expr, Type, evaluate
 
-from .report import _bits, _count, _number, _percent, _span, _value, shorter_code_note, verdict
+from .report import _bits, _count, _number, _percent, _span, _value, learner_noun, shorter_code_note, verdict
 
 if TYPE_CHECKING:  # annotations only: `occam check` and `occam tasks` print here without the search (numba)
     from search import Progress, SynthesisResult
@@ -624,13 +624,44 @@ def print_summary(
     """A few lines that answer the question without opening anything: the minimal program, whether
     and from when the network computes it, when memorization ended, the distilled programs, the
     final numbers, the disagreements left, and where the files are (`files`: name → path)."""
-    c = comparison
+    _print_minimal(comparison, console)
+    _print_learner(comparison, console)
+    if files:
+        _print_files(files, console)
+
+
+def print_learners_summary(comparisons: Mapping[str, Comparison], console: Console, *,
+                           files: Mapping[str, str | os.PathLike] | None = None) -> None:  # fmt: skip
+    """`print_summary` for several learners (learner → its comparison, on one task): the minimal
+    program once, each learner's lines under its name, then when each computed the minimal program."""
+    first = next(iter(comparisons.values()))
+    _print_minimal(first, console)
+    for comparison in comparisons.values():
+        console.print(f"[bold underline]{escape(learner_noun(comparison))}[/]")
+        _print_learner(comparison, console)
+    found = []
+    for comparison in comparisons.values():
+        last = comparison.snapshots[-1].step if comparison.snapshots else 0
+        step = comparison.program_found_step
+        found.append(f"{learner_noun(comparison)} " + (f"at step {step:,} of {last:,}" if step is not None
+                                                       else f"never in {last:,} steps"))  # fmt: skip
+    console.print("minimal program computed from: " + escape("; ".join(found)))
+    if files:
+        _print_files(files, console)
+
+
+def _print_minimal(c: Comparison, console: Console) -> None:
     if c.minimal_program is None:
         console.print(f"[bold]{escape(c.task)}[/] — no program of the grammar fits the training data; nothing to compare")
     else:
         certified = "certified shortest" if c.minimal_certified else "not certified shortest"
         console.print(f"[bold]{escape(c.task)}[/] — minimal program [bold]{escape(c.minimal_program)}[/]  "
                       f"[dim]{_bits(c.minimal_bits)} bits, {certified}[/]")  # fmt: skip
+
+
+def _print_learner(c: Comparison, console: Console) -> None:
+    """One learner's lines of the summary (after the minimal program)."""
+    noun = learner_noun(c)
     text, learned = verdict(c)
     console.print(("[bold green]learned[/]  " if learned else "[bold red]not learned[/]  ") + escape(text))
     note = shorter_code_note(c)
@@ -641,8 +672,8 @@ def print_summary(
     if fitted:
         console.print(fitted)
     bar = c.settings.get("memorization_bar")
-    explains = (f"reproduces the network on ≥ {_percent(bar)} of the {held_out}, halfway from chance to all"
-                if bar is not None else f"reproduces the network on the {held_out}")  # fmt: skip
+    explains = (f"reproduces the {noun} on ≥ {_percent(bar)} of the {held_out}, halfway from chance to all"
+                if bar is not None else f"reproduces the {noun} on the {held_out}")  # fmt: skip
     if c.memorization_ends_step is not None:
         console.print(f"memorization ended at step {c.memorization_ends_step:,} (from then a distilled program "
                       f"{explains})")  # fmt: skip
@@ -662,13 +693,11 @@ def print_summary(
         if found.count == 0:
             console.print(f"disagreements at step {found.step:,}: none")
         else:
-            shown = ", ".join(point_text(point) for point in found.points[:3])
+            shown = ", ".join(point_text(point, learner=noun) for point in found.points[:3])
             more = f", … ({found.count - 3:,} more)" if found.count > 3 else ""
             console.print(f"disagreements at step {found.step:,}: [bold]{found.count:,}[/] — {escape(shown)}{more}")
             for line in by_input_lines(found.by_input):
                 console.print(f"  {escape(line)}")
-    if files:
-        _print_files(files, console)
 
 
 def _distillation_stopped(settings: Mapping[str, Any]) -> str | None:
@@ -745,10 +774,11 @@ def by_input_lines(by_input: Mapping[str, Mapping[str, int]], *, top: int = 3) -
     return lines
 
 
-def point_text(point: dict[str, Any]) -> str:
-    """A disagreeing point (harness.Disagreements.points), as `compare` and `diff` print it."""
+def point_text(point: dict[str, Any], *, learner: str = "network") -> str:
+    """A disagreeing point (harness.Disagreements.points; "network" holds the learner's value), as
+    `compare` and `diff` print it."""
     inputs = ", ".join(f"{key}={_value(value)}" for key, value in point["inputs"].items())
-    return f"({inputs}): network {_value(point['network'])}, program {_value(point['program'])}"
+    return f"({inputs}): {learner} {_value(point['network'])}, program {_value(point['program'])}"
 
 
 def _print_files(files: Mapping[str, str | os.PathLike], console: Console) -> None:

@@ -24,6 +24,10 @@ torch is imported inside the functions that need it, never at `import search`.
 """
 
 from .searcher import relaxed_search
+from .trace import RelaxedRecorder, RelaxedStep, decode_soft, record_relaxed_trace
 from .tree import RELAXED_KINDS, Slot, SoftTree, build_tree
 
-__all__ = ["RELAXED_KINDS", "Slot", "SoftTree", "build_tree", "relaxed_search"]
+__all__ = [
+    "RELAXED_KINDS", "RelaxedRecorder", "RelaxedStep", "Slot", "SoftTree", "build_tree", "decode_soft",
+    "record_relaxed_trace", "relaxed_search",
+]  # fmt: skip

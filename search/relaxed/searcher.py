@@ -24,7 +24,8 @@ PROBABILITY_FLOOR = 1e-7  # Booleans: predictions clamped to [floor, 1 − floor
 CHECK_EVERY = 25  # steps between discretizing every restart (to record fits as they appear)
 
 
-def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | None) -> Any:
+def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | None, *,
+                   observe: Callable[[int, SoftTree, list[Any], float], None] | None = None) -> Any:
     """The searcher "relaxed": gradient descent over the soft derivation tree (module docstring).
 
     `config.relaxed_restarts` restarts of random logits (seeded by `relaxed_seed`) are optimized
@@ -37,6 +38,8 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
     "time" (max_seconds, checked between steps), "interrupted" (Ctrl-C: what was found is kept).
     `progress`, when given, gets a Progress after each check (progress.py: the step, the restarts
     that fit, the least objective, the best program met so far and its bits).
+    `observe(step, tree, logits, temperature)`, if given, sees the logits before the first step
+    (step 0) and after every step (trace.py records the trajectory with it).
     """
     import torch
 
@@ -54,6 +57,8 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
         optimizer = torch.optim.Adam(logits, lr=config.relaxed_learning_rate)
         first, last = config.relaxed_temperature
         steps = config.relaxed_steps
+        if observe is not None:
+            observe(0, tree, logits, first)
         try:
             for step in range(steps):
                 if time.perf_counter() - started > config.max_seconds:
@@ -67,6 +72,8 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
                 optimizer.zero_grad()
                 loss.sum().backward()  # restarts are independent: each gets its own gradient
                 optimizer.step()
+                if observe is not None:
+                    observe(step + 1, tree, logits, temperature)
                 if (step + 1) % CHECK_EVERY == 0:
                     checked = _discretize_all(tree, logits, found, time.process_time() - cpu_started)
                     if progress is not None and report is not None:
