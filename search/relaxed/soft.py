@@ -41,7 +41,7 @@ from typing import Any
 
 from dsl import Apply, Expr, Hole, Lit, Op, Type, Var
 
-__all__ = ["EXACT_INT", "INT_SURROGATES", "finite_gradient", "integer_loss", "refusal", "soft_value", "to_bits",
+__all__ = ["EXACT_INT", "INT_SURROGATES", "finite_gradient", "integer_loss", "may_be_nonfinite", "refusal", "soft_value", "to_bits",
            "uses_surrogate"]
 
 EXACT_INT = 2.0**52  # |int value| above this is NaN in the soft tree (module docstring)
@@ -87,6 +87,15 @@ def soft_value(node: Expr, children: Iterator[Any], inputs: dict[str, Any]) -> A
     if row.soft is not None:
         return row.soft(torch, *args)
     return row.torch(torch, *args)
+
+
+@functools.cache
+def may_be_nonfinite(template: Expr) -> bool:
+    """Whether `template`'s soft value can be NaN or ±inf over finite children: only when one of
+    its nodes computes a real or an `int` (guarded, EXACT_INT); product logic over truth values
+    and soft bits stays in [0, 1]."""
+    return any(node.type.kind == "real" or (node.type.kind == "int" and not node.type.is_bitvector)
+               for node in template.walk() if not isinstance(node, Hole))  # fmt: skip
 
 
 def refusal(node: Apply) -> str | None:
@@ -159,12 +168,13 @@ def _mux(c: Any, a: Any, b: Any) -> Any:
 def _ripple(T: Any, x: Any, y: Any, carry: Any) -> tuple[Any, Any]:
     """x + y + carry by a ripple-carry adder in product logic → (sum bits, carry out)."""
     x, y = T.broadcast_tensors(x, y)
-    carry = carry + T.zeros_like(x[..., 0])
+    x, y = x.movedim(-1, 0).contiguous(), y.movedim(-1, 0).contiguous()  # one bit: a contiguous (R, P)
+    carry = carry + T.zeros_like(x[0])
     sums = []
-    for k in range(x.shape[-1]):
-        a, b = x[..., k], y[..., k]
-        sums.append(_xor(_xor(a, b), carry))
-        carry = a * b + a * carry + b * carry - 2 * a * b * carry
+    for a, b in zip(x, y):
+        half = _xor(a, b)
+        sums.append(_xor(half, carry))
+        carry = a * b + carry * half  # majority(a, b, c) in product logic: ab + c(a + b − 2ab)
     return T.stack(sums, dim=-1), carry
 
 

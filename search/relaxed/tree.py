@@ -13,7 +13,7 @@ from dsl import Apply, Expr, Grammar, SearchError, Task, Type
 from dsl.grammars import bits_of, choice_probability
 from dsl.program import fill
 
-from .soft import finite_gradient, refusal, soft_value, uses_surrogate
+from .soft import finite_gradient, may_be_nonfinite, refusal, soft_value, uses_surrogate
 
 __all__ = ["RELAXED_KINDS", "Slot", "SoftTree", "build_tree", "surrogates_used"]
 
@@ -69,18 +69,22 @@ class SoftTree:
                 children = iter([finite_gradient(torch)(values[c]) for c in slot.children[a]])
                 value = soft_value(template, children, inputs)
                 value = torch.broadcast_to(value, (p.shape[0], size, *value.shape[2:]))  # bits: (R, P, N)
-                finite = torch.isfinite(value)
-                if value.dim() == 3:
-                    finite = finite.all(dim=2)
-                mask = finite[..., None] if value.dim() == 3 else finite
-                value = torch.where(mask, value, torch.zeros((), dtype=value.dtype))
-                bad = (~finite).to(torch.float64)
+                if may_be_nonfinite(template):
+                    finite = torch.isfinite(value)
+                    if value.dim() == 3:
+                        finite = finite.all(dim=2)
+                    value = torch.where(finite[..., None] if value.dim() == 3 else finite, value,
+                                        torch.zeros((), dtype=value.dtype))  # fmt: skip
+                    own = (~finite).to(torch.float64)
+                else:
+                    own = torch.zeros((p.shape[0], size), dtype=torch.float64)
+                bad = own
                 for c in slot.children[a]:
                     bad = torch.maximum(bad, dirty[c])
                 weight = p[:, a, None]
                 mix = mix + (weight[..., None] if value.dim() == 3 else weight) * value
                 slot_dirty = slot_dirty + weight.detach() * bad
-                fractions.append((~finite).to(torch.float64).mean(dim=1))
+                fractions.append(own.mean(dim=1))
             values[slot.index] = mix
             dirty[slot.index] = slot_dirty
             nonfinite[slot.index] = torch.stack(fractions, dim=1)
