@@ -353,12 +353,14 @@ RELAXATIONS = {
     "straight-through": "forward exact, backward the gradient of the surrogate named in the note",
     "product logic": "on soft truth values in [0, 1], `soft` is the product-logic form (exact on 0 and 1)",
     "soft bits": "an integer row (its torch translation has no gradient), computed by the relaxed search "
-                 "(search/relaxed/soft.py) exactly at one-hot choices: on bit-vectors in product logic over soft bits "
-                 "(each bit's probability of being 1), on `int` on float64 values as the note says",
-    "surrogate": "an integer row computed by the relaxed search only through the note's surrogate, exact at "
-                 "integer values (one-hot choices) and continuous or straight-through between them; the types "
-                 "marked none are refused",
-    "none": "no gradient: a bool result of reals, an integer argument or result; the relaxed search refuses it",
+                 "(search/relaxed/soft.py) exactly at one-hot choices: on bit-vectors in product logic "
+                 "over soft bits (each bit's probability of being 1), on `int` on float64 values as the "
+                 "note says (exact, or a surrogate between integers)",
+    "surrogate": "an integer row computed by the relaxed search only through the note's surrogate, exact "
+                 "at integer values (one-hot choices), continuous or straight-through between them; the "
+                 "types marked none are refused",
+    "none": "no gradient: a bool result of reals, an integer argument or result; the relaxed search "
+            "refuses it",
 }
 
 # The words of the integer rows, relaxed by the relaxed search rather than by their torch translation.
@@ -556,7 +558,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
     # integers
     _row(Op.NEG_I, "-", "prefix", "(I) -> I", "negation; wraps (−MIN = MIN)", np.negative,
          lambda S, x: -x, "-{0}",
-         props="invertible", torch=lambda T, x: -x, relax="soft bits", note="~x + 1 by a ripple-carry adder; int: −x"),
+         props="invertible", torch=lambda T, x: -x, relax="soft bits",
+         note="~x + 1 by a ripple-carry adder; int: −x"),
     _row(Op.ADD_I, "+", "infix", "(I, I) -> I", "addition; wraps on overflow", np.add,
          lambda S, x, y: x + y, "{0} + {1}",
          props="commutative associative invertible", torch=lambda T, x, y: x + y, relax="soft bits",
@@ -585,20 +588,21 @@ PRIMITIVES: tuple[Primitive, ...] = (
          torch=_torch_pow_int),
     _row(Op.BITNOT, "~", "prefix", "(I) -> I", "bitwise not: ~x = −x − 1", np.invert,
          lambda S, x: -x - 1, r"\mathop{{\sim}} {0}",
-         props="invertible", torch=lambda T, x: T.bitwise_not(x), relax="soft bits", note="1 − b per bit; int: −x − 1"),
+         props="invertible", torch=lambda T, x: T.bitwise_not(x), relax="soft bits",
+         note="1 − b per bit; int: −x − 1"),
     _row(Op.BITAND, "&", "infix", "(I, I) -> I", "bitwise and (two's complement)", np.bitwise_and,
          lambda S, x, y: S.bitand(x, y), r"{0} \mathbin{{\&}} {1}",
          props="commutative associative in range", unranked=True, torch=lambda T, x, y: T.bitwise_and(x, y),
-         relax="soft bits", note="x·y per bit; int: on interpolated bits (of ⌊v⌋ and ⌊v⌋ + 1, mixed by v's fraction)"),
+         relax="soft bits", note="x·y per bit; int: on interpolated bits (of ⌊v⌋ and ⌊v⌋ + 1)"),
     _row(Op.BITOR, "|", "infix", "(I, I) -> I", "bitwise or", np.bitwise_or,
          lambda S, x, y: S.bitor(x, y), r"{0} \mathbin{{|}} {1}",
          props="commutative associative in range", unranked=True, torch=lambda T, x, y: T.bitwise_or(x, y),
-         relax="soft bits", note="x + y − x·y per bit; int: on interpolated bits (of ⌊v⌋ and ⌊v⌋ + 1, mixed by v's fraction)"),
+         relax="soft bits", note="x + y − x·y per bit; int: on interpolated bits"),
     _row(Op.BITXOR, "^", "infix", "(I, I) -> I", "bitwise exclusive or", np.bitwise_xor,
          lambda S, x, y: S.bitxor(x, y), r"{0} \oplus {1}",
          props="commutative associative invertible in range", unranked=True,
          torch=lambda T, x, y: T.bitwise_xor(x, y), relax="soft bits",
-         note="x + y − 2·x·y per bit; int: on interpolated bits (of ⌊v⌋ and ⌊v⌋ + 1, mixed by v's fraction)"),
+         note="x + y − 2·x·y per bit; int: on interpolated bits"),
     _row(Op.SHL, "<<", "infix", "(I, I) -> I",
          "x << s = x·2^s, wrapped (s ≥ width gives 0); a negative s shifts right", _shift_left,
          lambda S, x, s: S.floor(x * 2**s), r"{0} \ll {1}",
@@ -647,7 +651,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
          note="the count's exact distribution over the bits, read back as bits; none on int"),
     _row(Op.IF_I, "if", "call", "(B, I, I) -> I", "`if(c, a, b)`: a where c holds, else b", _if,
          _sympy_if, _IF_LATEX, _ALL,
-         props="in range", torch=_torch_if, relax="soft bits", note="c·a + (1 − c)·b (per bit on bit-vectors)"),
+         props="in range", torch=_torch_if, relax="soft bits",
+         note="c·a + (1 − c)·b (per bit on bit-vectors)"),
     # reals: IEEE-754 double; NaN and ±inf are ordinary values and propagate
     _row(Op.NEG_R, "-", "prefix", "(R) -> R", "negation", _real(np.negative),
          lambda S, x: -x, "-{0}",
@@ -746,7 +751,8 @@ PRIMITIVES: tuple[Primitive, ...] = (
          soft=lambda T, b: b),
     _row(Op.INT_TO_REAL, "real", "call", "(I) -> R", "the nearest double", _cast(np.float64),
          lambda S, x: x, "{0}", _ALL,
-         torch=lambda T, x: x.to(T.float64), relax="soft bits", note="Σ_k b_k·2^k (signed: −2^(N−1) for the top bit); int: x"),
+         torch=lambda T, x: x.to(T.float64), relax="soft bits",
+         note="Σ_k b_k·2^k (signed: −2^(N−1) for the top bit); int: x"),
     _row(Op.REAL_TO_INT, "int", "call", "(R) -> int",
          "truncation toward 0; NaN gives 0, ±inf and out-of-range values saturate", _real(_real_to_int),
          _sympy_truncate, r"\operatorname{{trunc}}\left({0}\right)", _ALL,

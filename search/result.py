@@ -167,7 +167,7 @@ class SearchStats:
     # bound on the weight it could add, relative to the weight found (0: it could add nothing).
     unseen_weight_bound: float | None = None
     restart_success: float | None = None  # the relaxed searcher: the fraction of restarts whose program fits
-    surrogates: list[str] | None = None  # the relaxed searcher: the primitives it relaxed by a surrogate ("% on int")
+    surrogates: list[str] | None = None  # the relaxed searcher: the rows relaxed by a surrogate ("% on int")
 
     @property
     def candidates_per_second(self) -> float:

@@ -41,8 +41,8 @@ from typing import Any
 
 from dsl import Apply, Expr, Hole, Lit, Op, Type, Var
 
-__all__ = ["EXACT_INT", "INT_SURROGATES", "finite_gradient", "integer_loss", "may_be_nonfinite", "refusal", "soft_value", "to_bits",
-           "uses_surrogate"]
+__all__ = ["EXACT_INT", "INT_SURROGATES", "finite_gradient", "integer_loss", "may_be_nonfinite", "refusal",
+           "soft_value", "to_bits", "uses_surrogate"]
 
 EXACT_INT = 2.0**52  # |int value| above this is NaN in the soft tree (module docstring)
 
@@ -105,7 +105,9 @@ def refusal(node: Apply) -> str | None:
     if integer is None:
         return "its relaxation is none" if node.primitive.relaxation == "none" else None
     table = _ON_BITS if integer.is_bitvector else _ON_INT
-    return None if table.get(node.op) is not None else f"no soft form on {'bit-vectors' if integer.is_bitvector else 'int'}"
+    if table.get(node.op) is not None:
+        return None
+    return f"no soft form on {'bit-vectors' if integer.is_bitvector else 'int'}"
 
 
 def uses_surrogate(node: Apply) -> bool:
@@ -256,7 +258,8 @@ def _popcount(T: Any, type_: Type, x: Any) -> Any:
     distribution[..., 0] = 1
     for k, weight in enumerate(weights):
         b = x[..., k, None]
-        moved = T.cat([T.zeros_like(distribution[..., :weight]), distribution[..., : top + 1 - weight]], dim=-1)
+        moved = T.cat([T.zeros_like(distribution[..., :weight]), distribution[..., : top + 1 - weight]],
+                      dim=-1)  # the count plus this bit's weight
         distribution = (1 - b) * distribution + b * moved
     counts = T.arange(top + 1)
     table = ((counts[:, None] >> T.arange(width)) & 1).to(x.dtype)  # (count, bit)

@@ -212,11 +212,13 @@ def _check_relaxable(grammar: Grammar) -> None:
                 reason = refusal(node) if isinstance(node, Apply) else None
                 if reason is not None:
                     assert isinstance(node, Apply)
+                    where = f"in `{alternative}` of the rule for {rule.type}"
                     raise SearchError(f"the relaxed search has no relaxation of `{node.primitive.symbol}` on "
                                       f"{node.args[0].type if node.args else node.type} ({reason}: "
-                                      f"{node.primitive.semantics}; in `{alternative}` of the rule for {rule.type})",
-                                      expected="primitives with a soft form (docs/primitives.md, the relaxation "
-                                               "column; docs/search.md, \"Relaxed search\")")  # fmt: skip
+                                      f"{node.primitive.semantics}; {where})",
+                                      expected="primitives with a soft form (docs/primitives.md, "
+                                               "the relaxation column; docs/search.md, "
+                                               "\"Relaxed search\")")  # fmt: skip
 
 
 def surrogates_used(grammar: Grammar) -> tuple[str, ...]:

@@ -3,8 +3,9 @@
 For every row: on hypothesis-drawn arguments (each type's edges favoured: NaN, ±inf, −0.0, int64
 MIN/MAX, division by zero, shifts past the width, …) the torch translation computes what the
 row's `evaluate` does, before bit-vector wrapping, as the reference evaluator applies it. Rows
-with a gradient (`relaxation` other than "none" and the integer rows' words) give finite gradients on the smooth part of
-their domain; product-logic rows agree with their exact logic on 0 and 1.
+with a gradient (`relaxation` other than "none" and the integer rows' words, which the relaxed
+search's tests check) give finite gradients on the smooth part of their domain; product-logic
+rows agree with their exact logic on 0 and 1.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def test_every_row_says_how_it_relaxes():
         assert (row.soft is not None) == (row.relaxation == "product logic"), row.op
         if row.relaxation == "straight-through":
             assert row.relaxation_note, f"{row.op!r}: name the surrogate whose gradient passes"
-        if row.relaxation in SEARCH_RELAXATIONS:  # the relaxed search's soft forms: tests/search/test_relaxed_int.py
+        if row.relaxation in SEARCH_RELAXATIONS:  # the relaxed search's: tests/search/test_relaxed_int.py
             assert "I" in row.args or row.result in ("I", "int"), f"{row.op!r}: not an integer row"
             assert row.relaxation_note, f"{row.op!r}: say how the relaxed search computes it"
         elif row.relaxation != "none" and row.result in ("I", "int"):
