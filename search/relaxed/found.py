@@ -12,6 +12,8 @@ import numpy as np
 from dsl import Expr, Task, evaluate
 from dsl.grammars import description_length
 
+from .tree import surrogates_used
+
 __all__ = ["Found", "relaxed_result"]
 
 
@@ -62,7 +64,8 @@ def relaxed_result(task: Task, config: Any, found: Found, status: str, success: 
             pareto.append(candidate)
     posterior = _posterior(task, scored, config.posterior_window, config.max_posterior)
     stats = SearchStats(candidates=len(found.programs), distinct=len(found.programs), cpu_seconds=cpu_seconds,
-                        best_seconds=found.first_fit_seconds, restart_success=success)  # fmt: skip
+                        best_seconds=found.first_fit_seconds, restart_success=success,
+                        surrogates=list(surrogates_used(task.grammar)))  # fmt: skip
     return SynthesisResult(task=task, status=status, best=best, certified=False, pareto=tuple(pareto),
                            posterior=posterior, stats=stats, equivalence=config.equivalence, config=config)  # fmt: skip
 

@@ -14,6 +14,7 @@ from dsl import Task
 
 from .found import Found, relaxed_result
 from .progress import ProgressReport
+from .soft import integer_loss
 from .tree import SoftTree, build_tree
 
 __all__ = ["relaxed_search"]
@@ -110,7 +111,9 @@ def _initial_logits(torch: Any, tree: SoftTree, restarts: int, seed: int) -> lis
 def _data_loss(torch: Any, values: Any, target: Any, kind: str) -> Any:
     """Per restart: reals, the mean squared error over the training points relative to the
     targets' mean square (scale-free, so that λ means the same on every task); Booleans, the
-    mean binary cross-entropy in bits."""
+    mean binary cross-entropy in bits; integers, `soft.integer_loss`."""
+    if kind == "int":
+        return integer_loss(torch, values, target)
     if kind == "real":
         scale = torch.clamp((target**2).mean(), min=1e-12)
         return ((values - target) ** 2).mean(dim=1) / scale

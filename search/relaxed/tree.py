@@ -13,11 +13,11 @@ from dsl import Apply, Expr, Grammar, SearchError, Task, Type
 from dsl.grammars import bits_of, choice_probability
 from dsl.program import fill
 
-from .soft import finite_gradient, soft_value
+from .soft import finite_gradient, may_be_nonfinite, refusal, soft_value, uses_surrogate
 
-__all__ = ["RELAXED_KINDS", "Slot", "SoftTree", "build_tree"]
+__all__ = ["RELAXED_KINDS", "Slot", "SoftTree", "build_tree", "surrogates_used"]
 
-RELAXED_KINDS = ("real", "bool")
+RELAXED_KINDS = ("real", "bool", "int")  # int: `int` and the bit-vectors (soft.py)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class SoftTree:
     def forward(self, probabilities: list[Any], inputs: dict[str, Any], size: int) -> tuple[Any, Any, Any]:
         """Per slot `probabilities[s]` of shape (R, A_s), `inputs` the (P,) float64 columns
         (P = `size`) →
-        (root values (R, P), penalty (R,), dirty (R, P)). `dirty` is 1 where some alternative
+        (root values (R, P), or (R, P, N) soft bits for an N-bit output; penalty (R,); dirty
+        (R, P)). `dirty` is 1 where some alternative
         on the way had a non-finite value that was masked (at one-hot probabilities: where the
         soft value may differ from the reference's)."""
         import torch
@@ -67,15 +68,23 @@ class SoftTree:
             for a, template in enumerate(self.templates(slot)):
                 children = iter([finite_gradient(torch)(values[c]) for c in slot.children[a]])
                 value = soft_value(template, children, inputs)
-                value = torch.broadcast_to(value, (p.shape[0], size))
-                finite = torch.isfinite(value)
-                value = torch.where(finite, value, torch.zeros((), dtype=value.dtype))
-                bad = (~finite).to(torch.float64)
+                value = torch.broadcast_to(value, (p.shape[0], size, *value.shape[2:]))  # bits: (R, P, N)
+                if may_be_nonfinite(template):
+                    finite = torch.isfinite(value)
+                    if value.dim() == 3:
+                        finite = finite.all(dim=2)
+                    value = torch.where(finite[..., None] if value.dim() == 3 else finite, value,
+                                        torch.zeros((), dtype=value.dtype))  # fmt: skip
+                    own = (~finite).to(torch.float64)
+                else:
+                    own = torch.zeros((p.shape[0], size), dtype=torch.float64)
+                bad = own
                 for c in slot.children[a]:
                     bad = torch.maximum(bad, dirty[c])
-                mix = mix + p[:, a, None] * value
-                slot_dirty = slot_dirty + p[:, a, None].detach() * bad
-                fractions.append((~finite).to(torch.float64).mean(dim=1))
+                weight = p[:, a, None]
+                mix = mix + (weight[..., None] if value.dim() == 3 else weight) * value
+                slot_dirty = slot_dirty + weight.detach() * bad
+                fractions.append(own.mean(dim=1))
             values[slot.index] = mix
             dirty[slot.index] = slot_dirty
             nonfinite[slot.index] = torch.stack(fractions, dim=1)
@@ -196,17 +205,29 @@ def _heights(grammar: Grammar) -> dict[Type, int]:
 
 
 def _check_relaxable(grammar: Grammar) -> None:
+    """SearchError naming the first primitive the soft tree cannot compute (soft.refusal)."""
     for rule in grammar.rules:
         for alternative in rule.alternatives:
             for node in alternative.template.walk():
-                if node.type.kind not in RELAXED_KINDS:
-                    raise SearchError(f"the relaxed search does not relax {node.type} values yet "
-                                      f"(in `{alternative}` of the rule for {rule.type})",
-                                      expected="a grammar of real and bool types only (int and bit-vector "
-                                               "relaxation is not built yet)")  # fmt: skip
-                if isinstance(node, Apply) and node.primitive.relaxation == "none":
-                    raise SearchError(f"the relaxed search has no relaxation of `{node.primitive.symbol}` "
-                                      f"({node.primitive.semantics}; in `{alternative}` of the rule for {rule.type})",
-                                      expected="primitives whose relaxation is exact, straight-through or "
-                                               "product logic (docs/primitives.md)")  # fmt: skip
+                reason = refusal(node) if isinstance(node, Apply) else None
+                if reason is not None:
+                    assert isinstance(node, Apply)
+                    where = f"in `{alternative}` of the rule for {rule.type}"
+                    raise SearchError(f"the relaxed search has no relaxation of `{node.primitive.symbol}` on "
+                                      f"{node.args[0].type if node.args else node.type} ({reason}: "
+                                      f"{node.primitive.semantics}; {where})",
+                                      expected="primitives with a soft form (docs/primitives.md, "
+                                               "the relaxation column; docs/search.md, "
+                                               "\"Relaxed search\")")  # fmt: skip
 
+
+def surrogates_used(grammar: Grammar) -> tuple[str, ...]:
+    """The primitives of `grammar` whose soft form is a surrogate (soft.uses_surrogate), as
+    `symbol on type`, sorted: what a relaxed result reports in its stats."""
+    used = set()
+    for rule in grammar.rules:
+        for alternative in rule.alternatives:
+            for node in alternative.template.walk():
+                if isinstance(node, Apply) and uses_surrogate(node):
+                    used.add(f"{node.primitive.symbol} on {node.args[0].type if node.args else node.type}")
+    return tuple(sorted(used))

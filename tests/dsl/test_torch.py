@@ -3,8 +3,9 @@
 For every row: on hypothesis-drawn arguments (each type's edges favoured: NaN, ±inf, −0.0, int64
 MIN/MAX, division by zero, shifts past the width, …) the torch translation computes what the
 row's `evaluate` does, before bit-vector wrapping, as the reference evaluator applies it. Rows
-with a gradient (`relaxation` other than "none") give finite gradients on the smooth part of
-their domain; product-logic rows agree with their exact logic on 0 and 1.
+with a gradient (`relaxation` other than "none" and the integer rows' words, which the relaxed
+search's tests check) give finite gradients on the smooth part of their domain; product-logic
+rows agree with their exact logic on 0 and 1.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsl import BOOL, INT, PRIMITIVES, REAL, Op, Type
-from dsl.primitives import RELAXATIONS
+from dsl.primitives import RELAXATIONS, SEARCH_RELAXATIONS
 
 from .strategies import input_values
 
@@ -72,11 +73,14 @@ def test_every_row_says_how_it_relaxes():
         assert (row.soft is not None) == (row.relaxation == "product logic"), row.op
         if row.relaxation == "straight-through":
             assert row.relaxation_note, f"{row.op!r}: name the surrogate whose gradient passes"
-        if row.relaxation != "none" and row.result in ("I", "int"):
+        if row.relaxation in SEARCH_RELAXATIONS:  # the relaxed search's: tests/search/test_relaxed_int.py
+            assert "I" in row.args or row.result in ("I", "int"), f"{row.op!r}: not an integer row"
+            assert row.relaxation_note, f"{row.op!r}: say how the relaxed search computes it"
+        elif row.relaxation != "none" and row.result in ("I", "int"):
             pytest.fail(f"{row.op!r}: an integer result has no gradient")
 
 
-_DIFFERENTIABLE = [row for row in PRIMITIVES if row.relaxation != "none"]
+_DIFFERENTIABLE = [row for row in PRIMITIVES if row.relaxation not in ("none", *SEARCH_RELAXATIONS)]
 
 
 @pytest.mark.parametrize("row", _DIFFERENTIABLE, ids=lambda row: row.op.name)
