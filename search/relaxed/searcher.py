@@ -12,6 +12,7 @@ import numpy as np
 
 from dsl import Task
 
+from .estimators import choice_probabilities, noise_generator
 from .found import Found, relaxed_result
 from .tree import SoftTree, build_tree
 
@@ -28,7 +29,8 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
 
     `config.relaxed_restarts` restarts of random logits (seeded by `relaxed_seed`) are optimized
     together by Adam for `relaxed_steps` steps on data loss + λ · expected bits (+ the non-finite
-    penalty), the temperature annealed geometrically; every CHECK_EVERY steps and at the end each
+    penalty), the temperature annealed geometrically, the choice probabilities made by
+    `relaxed_estimator` (estimators.py); every CHECK_EVERY steps and at the end each
     restart's argmax program is verified exactly on the training points (`synthesize.fits`). The
     result's best is the shortest exact fit (exact bits, `dsl.description_length`), else the
     program of least total bits; `certified` is False (the relaxation proves nothing about shorter
@@ -51,6 +53,7 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
         n_train = int(task.train.sum())
         optimizer = torch.optim.Adam(logits, lr=config.relaxed_learning_rate)
         first, last = config.relaxed_temperature
+        estimator, noise = config.relaxed_estimator, noise_generator(torch, config.relaxed_seed)
         steps = config.relaxed_steps
         try:
             for step in range(steps):
@@ -58,7 +61,7 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
                     status = "time"
                     break
                 temperature = first * (last / first) ** (step / max(steps - 1, 1))
-                probabilities = [torch.softmax(t / temperature, dim=1) for t in logits]
+                probabilities = choice_probabilities(torch, logits, temperature, estimator, noise)
                 values, penalty, _ = tree.forward(probabilities, inputs, n_train)
                 loss = (_data_loss(torch, values, target, task.output_type.kind)
                         + config.relaxed_bits_weight * tree.expected_bits(probabilities) + PENALTY_WEIGHT * penalty)  # fmt: skip
