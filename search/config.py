@@ -69,6 +69,9 @@ class SearchConfig:
     # How logits become choice probabilities (search/relaxed/estimators.py): "softmax",
     # "gumbel" (Gumbel-softmax), "straight-through" (one-hot forward, softmax gradient), "gumbel-st".
     relaxed_estimator: str = "softmax"
+    # Replace a subtree of each final program that does not fit by a bank program with the values
+    # it needs (search/relaxed/repair.py); stats.restarts_repaired counts the repaired restarts.
+    relaxed_repair: bool = True
 
     def __post_init__(self) -> None:
         check_budgets(max_seconds=self.max_seconds, max_bits=self.max_bits, max_memory_mb=self.max_memory_mb,
@@ -174,6 +177,8 @@ def _check_relaxed(config: SearchConfig) -> None:
     if config.relaxed_estimator not in RELAXED_ESTIMATORS:
         raise SearchError(f"relaxed_estimator = {config.relaxed_estimator!r} is not a known estimator",
                           expected=f"one of {', '.join(map(repr, RELAXED_ESTIMATORS))}")  # fmt: skip
+    if not isinstance(config.relaxed_repair, bool):
+        raise SearchError(f"relaxed_repair = {config.relaxed_repair!r} is not a boolean", expected="True or False")
     finite_positive = "a finite number > 0"
     check_number("relaxed_learning_rate", config.relaxed_learning_rate, lambda v: 0 < v < math.inf, finite_positive)
     check_number("relaxed_bits_weight", config.relaxed_bits_weight, lambda v: 0 <= v < math.inf, "a finite number >= 0")

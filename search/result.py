@@ -167,6 +167,7 @@ class SearchStats:
     # bound on the weight it could add, relative to the weight found (0: it could add nothing).
     unseen_weight_bound: float | None = None
     restart_success: float | None = None  # the relaxed searcher: the fraction of restarts whose program fits
+    restarts_repaired: int | None = None  # ... and how many restarts' programs repair made fit (None: no repair)
 
     @property
     def candidates_per_second(self) -> float:
@@ -185,7 +186,8 @@ class SearchStats:
             "levels": self.levels,
             "covered_bits": _finite(self.covered_bits) if self.covered_bits is not None else None,
             "unseen_weight_bound": self.unseen_weight_bound,
-        } | ({"restart_success": self.restart_success} if self.restart_success is not None else {})
+        } | ({"restart_success": self.restart_success} if self.restart_success is not None else {}) \
+          | ({"restarts_repaired": self.restarts_repaired} if self.restarts_repaired is not None else {})
 
 
 @dataclass

@@ -36,10 +36,12 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
     program of least total bits; `certified` is False (the relaxation proves nothing about shorter
     programs). Status: "fitted" (an exact fit was found), "steps" (every step ran, no fit),
     "time" (max_seconds, checked between steps), "interrupted" (Ctrl-C: what was found is kept).
+    With `relaxed_repair`, the restarts whose final program does not fit are repaired from the
+    enumerator's banks (repair.py), and `stats.restarts_repaired` counts those repaired.
     """
     import torch
 
-    from ..synthesize import Progress
+    from ..synthesize import RESULT_SHARE, Progress
 
     started, cpu_started = time.perf_counter(), time.process_time()
     tree = build_tree(task, config.relaxed_depth)
@@ -76,9 +78,14 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
         except KeyboardInterrupt:
             status = "interrupted"
         fitted = _discretize_all(tree, logits, found, time.process_time() - cpu_started)
+    seconds_left = config.max_seconds * (1 - RESULT_SHARE) - (time.perf_counter() - started)
+    repaired = _repair(task, config, tree, logits, fitted, found, cpu_started, seconds_left) \
+        if config.relaxed_repair and status != "interrupted" and seconds_left > 0 else None  # fmt: skip
     if status == "steps" and any(fit for _, fit in found.programs.values()):
         status = "fitted"
-    return relaxed_result(task, config, found, status, sum(fitted) / restarts, time.process_time() - cpu_started)
+    result = relaxed_result(task, config, found, status, sum(fitted) / restarts, time.process_time() - cpu_started)
+    result.stats.restarts_repaired = repaired
+    return result
 
 
 @contextlib.contextmanager
@@ -110,6 +117,18 @@ def _data_loss(torch: Any, values: Any, target: Any, kind: str) -> Any:
         return ((values - target) ** 2).mean(dim=1) / scale
     p = torch.clamp(values, PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
     return -(target * torch.log2(p) + (1 - target) * torch.log2(1 - p)).mean(dim=1)
+
+
+def _repair(task: Task, config: Any, tree: SoftTree, logits: list[Any], fitted: list[bool], found: Found,
+            cpu_started: float, seconds_left: float) -> int:  # fmt: skip
+    """The restarts whose final program does not fit, repaired from the enumerator's banks
+    (repair.py); each repair is verified again by `found.add`. Returns how many were repaired."""
+    from .repair import repair_restarts
+
+    choices = [t.detach().argmax(dim=1).numpy() for t in logits]
+    programs = [tree.discretize(choices, r) for r in range(len(fitted))]
+    return repair_restarts(task, config, programs, fitted, lambda p: found.add(p, time.process_time() - cpu_started),
+                           seconds_left)  # fmt: skip
 
 
 def _discretize_all(tree: SoftTree, logits: list[Any], found: Found, cpu_seconds: float) -> list[bool]:

@@ -144,7 +144,7 @@ def _planted_cases():
 @pytest.mark.parametrize("estimator, text", list(_planted_cases()))
 def test_a_planted_program_is_recovered_under_each_estimator_with_a_fixed_seed(estimator, text):
     task = task_of(text)
-    result = relaxed(task, relaxed_depth=2, relaxed_estimator=estimator)
+    result = relaxed(task, relaxed_depth=2, relaxed_estimator=estimator, relaxed_repair=False)  # the estimator's own
     assert result.status == "fitted" and fits_by_reference(result.best.program, task)
     assert result.best.bits == dsl.description_length(task.target, task.grammar)
 
