@@ -111,11 +111,14 @@ def _initial_logits(torch: Any, tree: SoftTree, restarts: int, seed: int) -> lis
 def _data_loss(torch: Any, values: Any, target: Any, kind: str) -> Any:
     """Per restart: reals, the mean squared error over the training points relative to the
     targets' mean square (scale-free, so that λ means the same on every task); Booleans, the
-    mean binary cross-entropy in bits."""
+    mean binary cross-entropy in bits (predictions clamped to [floor, 1 − floor], the gradient kept)."""
     if kind == "real":
         scale = torch.clamp((target**2).mean(), min=1e-12)
         return ((values - target) ** 2).mean(dim=1) / scale
-    p = torch.clamp(values, PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+    # The clamp's value with the identity's gradient: a plain clamp has none where a prediction
+    # saturates, and the straight-through forward is all 0s and 1s (it would learn nothing).
+    clamped = torch.clamp(values, PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+    p = values + (clamped - values).detach()
     return -(target * torch.log2(p) + (1 - target) * torch.log2(1 - p)).mean(dim=1)
 
 
