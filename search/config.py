@@ -25,6 +25,8 @@ from dsl import SearchError
 __all__ = ["SearchConfig", "EQUIVALENCES", "check_budgets", "check_number"]
 
 EQUIVALENCES = ("all", "train")  # the points on which two programs count as one function
+# relaxed_estimator's values (search/relaxed/estimators.py)
+RELAXED_ESTIMATORS = ("softmax", "gumbel", "straight-through", "gumbel-st")
 # Settings that may be inf (no limit, an unbounded window): JSON has no inf, to_json writes null.
 _UNLIMITED_AS_NULL = ("max_seconds", "max_bits", "posterior_window")
 
@@ -63,7 +65,13 @@ class SearchConfig:
     relaxed_learning_rate: float = 0.1
     relaxed_bits_weight: float = 0.01  # λ: the objective is data loss + λ · expected bits
     relaxed_temperature: tuple[float, float] = (1.0, 0.1)  # softmax temperature, first → last step (geometric)
-    relaxed_seed: int = 0  # the logits' initialization
+    relaxed_seed: int = 0  # the logits' initialization (and the Gumbel noise's)
+    # How logits become choice probabilities (search/relaxed/estimators.py): "softmax",
+    # "gumbel" (Gumbel-softmax), "straight-through" (one-hot forward, softmax gradient), "gumbel-st".
+    relaxed_estimator: str = "softmax"
+    # Replace a subtree of each final program that does not fit by a bank program with the values
+    # it needs (search/relaxed/repair.py); stats.restarts_repaired counts the repaired restarts.
+    relaxed_repair: bool = True
 
     def __post_init__(self) -> None:
         check_budgets(max_seconds=self.max_seconds, max_bits=self.max_bits, max_memory_mb=self.max_memory_mb,
@@ -166,6 +174,11 @@ def _check_relaxed(config: SearchConfig) -> None:
         _check_count(name, getattr(config, name))
     if isinstance(config.relaxed_seed, bool) or not isinstance(config.relaxed_seed, int) or config.relaxed_seed < 0:
         raise SearchError(f"relaxed_seed = {config.relaxed_seed!r} is out of range", expected="an integer >= 0")
+    if config.relaxed_estimator not in RELAXED_ESTIMATORS:
+        raise SearchError(f"relaxed_estimator = {config.relaxed_estimator!r} is not a known estimator",
+                          expected=f"one of {', '.join(map(repr, RELAXED_ESTIMATORS))}")  # fmt: skip
+    if not isinstance(config.relaxed_repair, bool):
+        raise SearchError(f"relaxed_repair = {config.relaxed_repair!r} is not a boolean", expected="True or False")
     finite_positive = "a finite number > 0"
     check_number("relaxed_learning_rate", config.relaxed_learning_rate, lambda v: 0 < v < math.inf, finite_positive)
     check_number("relaxed_bits_weight", config.relaxed_bits_weight, lambda v: 0 <= v < math.inf, "a finite number >= 0")

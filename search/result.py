@@ -168,6 +168,7 @@ class SearchStats:
     unseen_weight_bound: float | None = None
     restart_success: float | None = None  # the relaxed searcher: the fraction of restarts whose program fits
     surrogates: list[str] | None = None  # the relaxed searcher: the rows relaxed by a surrogate ("% on int")
+    restarts_repaired: int | None = None  # the relaxed searcher: how many restarts' programs repair made fit (None: no repair)
 
     @property
     def candidates_per_second(self) -> float:
@@ -187,7 +188,8 @@ class SearchStats:
             "covered_bits": _finite(self.covered_bits) if self.covered_bits is not None else None,
             "unseen_weight_bound": self.unseen_weight_bound,
         } | ({"restart_success": self.restart_success} if self.restart_success is not None else {}) \
-          | ({"surrogates": self.surrogates} if self.surrogates is not None else {})
+          | ({"surrogates": self.surrogates} if self.surrogates is not None else {}) \
+          | ({"restarts_repaired": self.restarts_repaired} if self.restarts_repaired is not None else {})
 
 
 @dataclass

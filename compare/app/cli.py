@@ -154,13 +154,15 @@ def _parser() -> argparse.ArgumentParser:
     _json_option(diff)
     diff.set_defaults(run=_diff)
 
-    bench = commands.add_parser("bench", help="benchmarks that print numbers (synth, search, train, startup)")
-    bench.add_argument("suite", choices=("synth", "search", "train", "startup"), help="which benchmark")
+    bench = commands.add_parser("bench", help="benchmarks that print numbers (synth, search, train, startup, relaxed)")
+    bench.add_argument("suite", choices=("synth", "search", "train", "startup", "relaxed"),
+                       help="which benchmark (relaxed: the relaxed searcher's step, batched against a loop)")
     bench.add_argument("tasks", nargs="*", metavar="TASK",
                        help="search: task files or built-in tasks (default: the Boolean, bit-vector, modular "
                             "and Nguyen tasks of the library)")  # fmt: skip
     bench.add_argument("--quick", action="store_true",
-                       help="synth: a short version (about a minute); search: 8 small tasks, 2 s per run")
+                       help="synth: a short version (about a minute); search: 8 small tasks, 2 s per run; "
+                            "relaxed: 5 timed steps per case instead of 20")
     bench.add_argument("--methods", metavar="M,...", help="search: the methods (default: every registered one)")
     bench.add_argument("--restarts", type=_count, default=None, metavar="N",
                        help="search: runs of a stochastic method per task, seeds 0 … N-1 (default: 20)")
@@ -713,7 +715,12 @@ def _bench(args: argparse.Namespace, console: Console) -> int:
     if args.tasks or args.methods or args.restarts is not None or args.max_seconds is not None:
         raise dsl.SearchError(f"TASK, --methods, --restarts and --max-seconds are settings of `occam bench search`, "
                               f"not of `occam bench {args.suite}`", expected=f"occam bench {args.suite} [--quick] [--json PATH]")  # fmt: skip
-    if args.suite == "startup":
+    if args.suite == "relaxed":
+        from ..benchmarks.relaxed_bench import bench_relaxed
+        from .terminal import print_relaxed_bench_row
+
+        report = bench_relaxed(quick=args.quick, log=lambda row: print_relaxed_bench_row(row, screen))
+    elif args.suite == "startup":
         report = bench_startup(log=lambda row: print_startup_row(row, screen))
     elif args.suite == "train":
         report = bench_train(log=lambda row: print_train_bench_row(row, screen))

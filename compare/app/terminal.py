@@ -461,6 +461,17 @@ def print_startup_row(row: dict[str, Any], console: Console) -> None:
     console.print(f"[dim]  imports {row['import_seconds']:.2f} s: {shares}[/]")
 
 
+def print_relaxed_bench_row(row: dict[str, Any], console: Console) -> None:
+    """One case of `occam bench relaxed`: the batched step against the loop, or why it was refused."""
+    if row["error"] is not None:
+        reason = escape(row["error"].splitlines()[0])
+        console.print(f"[bold]{escape(row['case'])}[/]: [yellow]refused[/]: {reason}")
+        return
+    console.print(f"[bold]{escape(row['case'])}[/] ({row['slots']} slots, {row['restarts']} restarts): one step "
+                  f"{row['batched_ms']:.1f} CPU ms batched, {row['loop_ms']:.1f} ms as a loop over the restarts: "
+                  f"{row['ratio']:.1f}× (median of {row['repeats']})")  # fmt: skip
+
+
 # --- training ----------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from dsl import Task
 
+from .estimators import choice_probabilities, noise_generator
 from .found import Found, relaxed_result
 from .progress import ProgressReport
 from .soft import integer_loss
@@ -31,7 +32,8 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
 
     `config.relaxed_restarts` restarts of random logits (seeded by `relaxed_seed`) are optimized
     together by Adam for `relaxed_steps` steps on data loss + λ · expected bits (+ the non-finite
-    penalty), the temperature annealed geometrically; every CHECK_EVERY steps and at the end each
+    penalty), the temperature annealed geometrically, the choice probabilities made by
+    `relaxed_estimator` (estimators.py); every CHECK_EVERY steps and at the end each
     restart's argmax program is verified exactly on the training points (`synthesize.fits`). The
     result's best is the shortest exact fit (exact bits, `dsl.description_length`), else the
     program of least total bits; `certified` is False (the relaxation proves nothing about shorter
@@ -41,8 +43,12 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
     that fit, the least objective, the best program met so far and its bits).
     `observe(step, tree, logits, temperature)`, if given, sees the logits before the first step
     (step 0) and after every step (trace.py records the trajectory with it).
+    With `relaxed_repair`, the restarts whose final program does not fit are repaired from the
+    enumerator's banks (repair.py), and `stats.restarts_repaired` counts those repaired.
     """
     import torch
+
+    from ..synthesize import RESULT_SHARE
 
     started, cpu_started = time.perf_counter(), time.process_time()
     tree = build_tree(task, config.relaxed_depth)
@@ -57,6 +63,7 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
         n_train = int(task.train.sum())
         optimizer = torch.optim.Adam(logits, lr=config.relaxed_learning_rate)
         first, last = config.relaxed_temperature
+        estimator, noise = config.relaxed_estimator, noise_generator(torch, config.relaxed_seed)
         steps = config.relaxed_steps
         if observe is not None:
             observe(0, tree, logits, first)
@@ -66,7 +73,7 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
                     status = "time"
                     break
                 temperature = first * (last / first) ** (step / max(steps - 1, 1))
-                probabilities = [torch.softmax(t / temperature, dim=1) for t in logits]
+                probabilities = choice_probabilities(torch, logits, temperature, estimator, noise)
                 values, penalty, _ = tree.forward(probabilities, inputs, n_train)
                 loss = (_data_loss(torch, values, target, task.output_type.kind)
                         + config.relaxed_bits_weight * tree.expected_bits(probabilities) + PENALTY_WEIGHT * penalty)  # fmt: skip
@@ -83,9 +90,14 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
         except KeyboardInterrupt:
             status = "interrupted"
         fitted = _discretize_all(tree, logits, found, time.process_time() - cpu_started)
+    seconds_left = config.max_seconds * (1 - RESULT_SHARE) - (time.perf_counter() - started)
+    repaired = _repair(task, config, tree, logits, fitted, found, cpu_started, seconds_left) \
+        if config.relaxed_repair and status != "interrupted" and seconds_left > 0 else None  # fmt: skip
     if status == "steps" and any(fit for _, fit in found.programs.values()):
         status = "fitted"
-    return relaxed_result(task, config, found, status, sum(fitted) / restarts, time.process_time() - cpu_started)
+    result = relaxed_result(task, config, found, status, sum(fitted) / restarts, time.process_time() - cpu_started)
+    result.stats.restarts_repaired = repaired
+    return result
 
 
 @contextlib.contextmanager
@@ -111,14 +123,30 @@ def _initial_logits(torch: Any, tree: SoftTree, restarts: int, seed: int) -> lis
 def _data_loss(torch: Any, values: Any, target: Any, kind: str) -> Any:
     """Per restart: reals, the mean squared error over the training points relative to the
     targets' mean square (scale-free, so that λ means the same on every task); Booleans, the
-    mean binary cross-entropy in bits; integers, `soft.integer_loss`."""
+    mean binary cross-entropy in bits (predictions clamped to [floor, 1 − floor], the gradient
+    kept); integers and bit-vectors, `soft.integer_loss`."""
     if kind == "int":
         return integer_loss(torch, values, target)
     if kind == "real":
         scale = torch.clamp((target**2).mean(), min=1e-12)
         return ((values - target) ** 2).mean(dim=1) / scale
-    p = torch.clamp(values, PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+    # The clamp's value with the identity's gradient: a plain clamp has none where a prediction
+    # saturates, and the straight-through forward is all 0s and 1s (it would learn nothing).
+    clamped = torch.clamp(values, PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+    p = values + (clamped - values).detach()
     return -(target * torch.log2(p) + (1 - target) * torch.log2(1 - p)).mean(dim=1)
+
+
+def _repair(task: Task, config: Any, tree: SoftTree, logits: list[Any], fitted: list[bool], found: Found,
+            cpu_started: float, seconds_left: float) -> int:  # fmt: skip
+    """The restarts whose final program does not fit, repaired from the enumerator's banks
+    (repair.py); each repair is verified again by `found.add`. Returns how many were repaired."""
+    from .repair import repair_restarts
+
+    choices = [t.detach().argmax(dim=1).numpy() for t in logits]
+    programs = [tree.discretize(choices, r) for r in range(len(fitted))]
+    return repair_restarts(task, config, programs, fitted, lambda p: found.add(p, time.process_time() - cpu_started),
+                           seconds_left)  # fmt: skip
 
 
 def _discretize_all(tree: SoftTree, logits: list[Any], found: Found, cpu_seconds: float) -> list[bool]:

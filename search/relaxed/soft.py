@@ -429,7 +429,8 @@ def integer_loss(T: Any, values: Any, target: Any) -> Any:
     distribution over the range, so there is no categorical to score)."""
     if values.dim() == 3:
         bits = to_bits(T, target, values.shape[-1])
-        p = T.clamp(values, PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+        clamped = T.clamp(values, PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
+        p = values + (clamped - values).detach()  # the gradient kept where a prediction saturates (straight-through)
         return -(bits * T.log2(p) + (1 - bits) * T.log2(1 - p)).sum(dim=2).mean(dim=1)
     scale = T.clamp((target**2).mean(), min=1e-12)
     return ((values - target) ** 2).mean(dim=1) / scale
