@@ -18,7 +18,8 @@ the trace's outputs, and the same restart's soft tree gives the soft outputs bes
 The soft values are the root slot's Σ softmax(logits/τ) mixture on every task point at the
 temperature τ of the step just taken (step 0: the first temperature), as the objective saw them
 on the training points; `decode_soft` reads them as the output type's values (Booleans: true
-where the soft truth value is above ½; integers: rounded). The losses are the objective's data
+where the soft truth value is above ½; integers: rounded; a bit-vector's soft bits are first read
+as their expected value). The losses are the objective's data
 term (`searcher._data_loss`) on the training and on the held-out points.
 """
 
@@ -113,6 +114,7 @@ class RelaxedRecorder:
             kind = task.output_type.kind
             train_loss = _data_loss(torch, values[:, train], target[train], kind).numpy()
             test_loss = _data_loss(torch, values[:, test], target[test], kind).numpy() if task.n_test else None  # fmt: skip
+            soft = _soft_root_values(torch, values, task)
         choices = [t.argmax(dim=1).numpy() for t in logits]
         programs = [tree.discretize(choices, r) for r in range(len(train_loss))]
         scores = [self._score(program) for program in programs]
@@ -128,7 +130,7 @@ class RelaxedRecorder:
             step=step, restart=chosen, program=program, bits=scores[chosen].bits,
             fits_train=scores[chosen].fits,
             outputs=evaluate(program, task.env(), size=task.n_points),
-            soft_values=values[chosen].numpy().copy(), train_loss=float(train_loss[chosen]),
+            soft_values=soft[chosen].numpy().copy(), train_loss=float(train_loss[chosen]),
             test_loss=float(test_loss[chosen]) if test_loss is not None else math.nan,
             fitting_restarts=sum(score.fits for score in scores), temperature=float(temperature),
             cpu_seconds=time.process_time() - self._cpu_started,
@@ -158,6 +160,19 @@ class RelaxedRecorder:
             masks = (torch.tensor(np.asarray(task.train)), torch.tensor(np.asarray(task.test)))
             self._tensors = (inputs, target, *masks)
         return self._tensors
+
+
+def _soft_root_values(torch: Any, values: Any, task: Task) -> Any:
+    """The root's soft values, one float per (restart, point): Booleans clipped to [0, 1] (product
+    logic can leave them an ulp outside); a bit-vector's soft bits (so clipped) as their expected value
+    Σ_k p_k 2^k (the top bit −2^(N−1) when signed); ints and reals as they are."""
+    if values.dim() == 3:
+        from .soft import _value_of_bits
+
+        return _value_of_bits(torch, torch.clamp(values, 0.0, 1.0), task.output_type.signed)
+    if task.output_type.kind == "bool":
+        return torch.clamp(values, 0.0, 1.0)
+    return values
 
 
 def decode_soft(values: np.ndarray, task: Task) -> np.ndarray:

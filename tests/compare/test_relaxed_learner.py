@@ -19,7 +19,6 @@ from dsl import SearchError
 torch = pytest.importorskip("torch")
 
 from neural.trace import load_trace, save_trace  # noqa: E402
-from search.relaxed import RELAXED_KINDS  # noqa: E402
 
 OR4 = """task or4 {
     doc     "(a and b) or c; d is irrelevant"
@@ -162,18 +161,16 @@ def test_the_command_line_refuses_a_bad_learner_before_any_work(capsys, tmp_path
 
 
 def test_a_grammar_the_relaxation_refuses_is_a_clear_error(capsys, tmp_path):
-    source = tmp_path / "mod5.task"
-    source.write_text("""task mod5 {
-        input a, b: int 0..4
-        output int 0..4
-        target (a + b) % 5
-        grammar { int -> a, b, 5, int + int, int % int }
+    source = tmp_path / "half.task"  # `//` on bit-vectors has no soft form
+    source.write_text("""task half {
+        input x: u4
+        output u4
+        target x // 2
+        grammar { u4 -> x, 2, u4 // u4, u4 + u4 }
     }""")
-    if "int" in RELAXED_KINDS:  # the int relaxation has landed: nothing to refuse here
-        pytest.skip("the relaxed search relaxes int grammars")
     status, _, err = occam(capsys, "compare", source, "--learner", "relaxed", "--out", tmp_path / "run")
     text = " ".join(err.split())
-    assert status == 1 and "the learner `relaxed` cannot run on task `mod5`" in text and "int" in text
+    assert status == 1 and "the learner `relaxed` cannot run on task `half`" in text and "`//` on u4" in text
     assert not (tmp_path / "run" / "synthesis.json").exists()  # refused before the synthesis
 
 
@@ -205,3 +202,20 @@ def test_recording_does_not_change_the_search(or4, or4_run):
     assert str(plain.best.program) == str(result.best.program) and plain.status == result.status
     assert plain.stats.restart_success == result.stats.restart_success
     assert [str(c.program) for c in plain.pareto] == [str(c.program) for c in result.pareto]
+
+
+def test_a_bit_vector_learners_soft_values_are_its_expected_values():
+    """Soft bits (R, P, N) are recorded as one expected value per point, decoded by rounding."""
+    task = task_of("""task low_bit_off {
+        input x: u4
+        output u4
+        target x & x - 1
+        grammar { u4 -> x, 1, u4 & u4, u4 - u4 }
+    }""")
+    _, trace = relaxed_trace(task, relaxed_config(0, relaxed_depth=2, relaxed_steps=30, relaxed_restarts=8))
+    soft = trace.extra["soft_values"]
+    assert soft.shape == trace.outputs.shape and np.all((soft >= 0) & (soft <= 15))
+    assert np.array_equal(trace.extra["soft_outputs"], np.rint(soft).astype(trace.outputs.dtype))
+    for k, text in enumerate(trace.info["programs"]):
+        program = dsl.parse_program(text, task, expected=task.output_type)
+        assert np.array_equal(trace.outputs[k], dsl.evaluate(program, task.env(), size=task.n_points))
