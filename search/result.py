@@ -25,8 +25,10 @@ STATUSES = {
     "memory": "the memory budget for the banks was reached",
     "candidates": "the candidates budget (max_candidates) ran out",
     "interrupted": "the search was stopped by Ctrl-C (SIGINT); what it had found is kept",
-    "fitted": "a program that fits the training data was found (the relaxed search: none shorter is ruled out)",
+    "fitted": "a program that fits the training data was found (the relaxed and hybrid searches: none shorter is ruled out)",
     "steps": "every optimization step ran (the relaxed search) and no discretized program fits",
+    "ordered": "the hybrid search's enumeration reached its best under the learned grammar (not certified under "
+               "the task's)",
 }
 # With noise no program need fit: `solved` means the MDL-best was certified.
 SOLVED_WITH_NOISE = ("the program of least total bits (two-part code) was found, and no program left to "
@@ -167,6 +169,7 @@ class SearchStats:
     # bound on the weight it could add, relative to the weight found (0: it could add nothing).
     unseen_weight_bound: float | None = None
     restart_success: float | None = None  # the relaxed searcher: the fraction of restarts whose program fits
+    phases: dict[str, float] | None = None  # the hybrid searcher: wall and CPU seconds of each phase
 
     @property
     def candidates_per_second(self) -> float:
@@ -185,7 +188,8 @@ class SearchStats:
             "levels": self.levels,
             "covered_bits": _finite(self.covered_bits) if self.covered_bits is not None else None,
             "unseen_weight_bound": self.unseen_weight_bound,
-        } | ({"restart_success": self.restart_success} if self.restart_success is not None else {})
+        } | ({"restart_success": self.restart_success} if self.restart_success is not None else {}) | (
+            {"phases": self.phases} if self.phases is not None else {})
 
 
 @dataclass

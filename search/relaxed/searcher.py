@@ -23,7 +23,8 @@ PROBABILITY_FLOOR = 1e-7  # Booleans: predictions clamped to [floor, 1 − floor
 CHECK_EVERY = 25  # steps between discretizing every restart (to record fits as they appear)
 
 
-def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | None) -> Any:
+def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | None, *,
+                   on_end: Callable[[SoftTree, list[np.ndarray], list[bool], np.ndarray | None], None] | None = None) -> Any:
     """The searcher "relaxed": gradient descent over the soft derivation tree (module docstring).
 
     `config.relaxed_restarts` restarts of random logits (seeded by `relaxed_seed`) are optimized
@@ -34,6 +35,11 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
     program of least total bits; `certified` is False (the relaxation proves nothing about shorter
     programs). Status: "fitted" (an exact fit was found), "steps" (every step ran, no fit),
     "time" (max_seconds, checked between steps), "interrupted" (Ctrl-C: what was found is kept).
+
+    `on_end(tree, probabilities, fitted, loss)`, if given, is called once at the end with what the
+    hybrid searcher reads (search/hybrid.py): per slot the softmax probabilities (R, A_s) at the
+    last temperature, per restart whether its final program fits, and the last step's loss per
+    restart, (R,) (None when no step ran).
     """
     import torch
 
@@ -52,6 +58,7 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
         optimizer = torch.optim.Adam(logits, lr=config.relaxed_learning_rate)
         first, last = config.relaxed_temperature
         steps = config.relaxed_steps
+        loss = None
         try:
             for step in range(steps):
                 if time.perf_counter() - started > config.max_seconds:
@@ -73,6 +80,9 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
         except KeyboardInterrupt:
             status = "interrupted"
         fitted = _discretize_all(tree, logits, found, time.process_time() - cpu_started)
+        if on_end is not None:
+            final = [torch.softmax(t.detach() / last, dim=1).numpy() for t in logits]
+            on_end(tree, final, fitted, None if loss is None else loss.detach().numpy())
     if status == "steps" and any(fit for _, fit in found.programs.values()):
         status = "fitted"
     return relaxed_result(task, config, found, status, sum(fitted) / restarts, time.process_time() - cpu_started)
