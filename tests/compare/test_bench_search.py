@@ -174,8 +174,9 @@ def test_the_size_rate_curve_bins_the_runs_by_the_certified_minimal_bits(seeded,
         assert sorted(entry["tasks"]) == sorted(inside) and entry["runs"] == 8 * len(inside)
         assert entry["exact_runs"] == 2 * len(inside) and entry["success_rate"] == 0.25  # seeds 0 and 4 of 8
     assert sum(len(entry["tasks"]) for entry in curve) == 2
-    from compare.app.terminal import print_search_bench_table
     from rich.console import Console
+
+    from compare.app.terminal import print_search_bench_table
 
     console = Console(file=None, width=160, record=True)
     print_search_bench_table({**report, "quick": False}, console)
