@@ -39,7 +39,7 @@ class SearchConfig:
     range). Numbers are stored as floats (ints as given for the integer settings), so two
     configs of the same settings are equal and write the same JSON."""
 
-    method: str = "enumerate"  # the searcher (search.synthesize.SEARCHERS): "enumerate" or "relaxed"
+    method: str = "enumerate"  # the searcher (search.synthesize.SEARCHERS): "enumerate", "relaxed" or "hybrid"
     # Wall clock from the call to its return, loading the compiled kernels included (the search
     # proper gets at least half of it; a first run's compilation is not: docs/search.md); inf:
     # no limit. Machine-dependent: see max_candidates.
@@ -72,6 +72,13 @@ class SearchConfig:
     # Replace a subtree of each final program that does not fit by a bank program with the values
     # it needs (search/relaxed/repair.py); stats.restarts_repaired counts the repaired restarts.
     relaxed_repair: bool = True
+    # The hybrid searcher's settings (search/hybrid.py, docs/search.md "Hybrid search"): a short
+    # relaxed run (the relaxed_* settings, but hybrid_steps steps) whose choice probabilities
+    # weigh the grammar that orders an enumeration. Left out of to_json at their defaults.
+    hybrid_steps: int = 200  # Adam steps of the relaxed phase
+    hybrid_mix: float = 0.5  # α in (0, 1): each choice's probability is (1 − α) · prior + α · learned
+    hybrid_elite: float = 1.0  # the fraction of restarts (least final loss first) the learned choices average
+    hybrid_time_share: float = 0.25  # of max_seconds, at most, for the relaxed phase
 
     def __post_init__(self) -> None:
         check_budgets(max_seconds=self.max_seconds, max_bits=self.max_bits, max_memory_mb=self.max_memory_mb,
@@ -88,6 +95,7 @@ class SearchConfig:
             raise SearchError(f"inverse = {self.inverse!r} is not a boolean", expected="True or False")
         _check_method(self.method)
         _check_relaxed(self)
+        _check_hybrid(self)
         for name in ("max_seconds", "max_bits", "max_memory_mb", "posterior_window", "precision"):
             value = getattr(self, name)
             if value is not None:
@@ -109,7 +117,7 @@ class SearchConfig:
         """Every setting by name, in field order; strict JSON (inf, an unlimited time or bits
         budget or window, is written null)."""
         data = {name: getattr(self, name) for name in self.field_names()
-                if not (name.startswith("relaxed_") and getattr(self, name) == _DEFAULTS[name])}  # fmt: skip
+                if not (name.startswith(("relaxed_", "hybrid_")) and getattr(self, name) == _DEFAULTS[name])}  # fmt: skip
         if "relaxed_temperature" in data:
             data["relaxed_temperature"] = list(data["relaxed_temperature"])
         for name in _UNLIMITED_AS_NULL:
@@ -191,6 +199,17 @@ def _check_relaxed(config: SearchConfig) -> None:
     object.__setattr__(config, "relaxed_learning_rate", float(config.relaxed_learning_rate))
     object.__setattr__(config, "relaxed_bits_weight", float(config.relaxed_bits_weight))
     object.__setattr__(config, "relaxed_temperature", tuple(float(value) for value in temperature))
+
+
+def _check_hybrid(config: SearchConfig) -> None:
+    """The hybrid searcher's settings in range (normalized to floats)."""
+    _check_count("hybrid_steps", config.hybrid_steps)
+    check_number("hybrid_mix", config.hybrid_mix, lambda v: 0 < v < 1,
+                 "a number in (0, 1): 1 would give choices the relaxation never took probability 0")  # fmt: skip
+    for name in ("hybrid_elite", "hybrid_time_share"):
+        check_number(name, getattr(config, name), lambda v: 0 < v <= 1, "a fraction in (0, 1]")
+    for name in ("hybrid_mix", "hybrid_elite", "hybrid_time_share"):
+        object.__setattr__(config, name, float(getattr(config, name)))
 
 
 def _check_count(name: str, value: Any, *, expected: str = "an integer >= 1") -> None:

@@ -25,8 +25,10 @@ STATUSES = {
     "memory": "the memory budget for the banks was reached",
     "candidates": "the candidates budget (max_candidates) ran out",
     "interrupted": "the search was stopped by Ctrl-C (SIGINT); what it had found is kept",
-    "fitted": "a program that fits the training data was found (the relaxed search: none shorter is ruled out)",
+    "fitted": "a program that fits the training data was found (the relaxed and hybrid searches: none shorter is ruled out)",
     "steps": "every optimization step ran (the relaxed search) and no discretized program fits",
+    "ordered": "the hybrid search's enumeration reached its best under the learned grammar (not certified under "
+               "the task's)",
 }
 # With noise no program need fit: `solved` means the MDL-best was certified.
 SOLVED_WITH_NOISE = ("the program of least total bits (two-part code) was found, and no program left to "
@@ -169,6 +171,7 @@ class SearchStats:
     restart_success: float | None = None  # the relaxed searcher: the fraction of restarts whose program fits
     surrogates: list[str] | None = None  # the relaxed searcher: the rows relaxed by a surrogate ("% on int")
     restarts_repaired: int | None = None  # the relaxed searcher: how many restarts' programs repair made fit (None: no repair)
+    phases: dict[str, float] | None = None  # the hybrid searcher: wall and CPU seconds of each phase
 
     @property
     def candidates_per_second(self) -> float:
@@ -187,9 +190,12 @@ class SearchStats:
             "levels": self.levels,
             "covered_bits": _finite(self.covered_bits) if self.covered_bits is not None else None,
             "unseen_weight_bound": self.unseen_weight_bound,
-        } | ({"restart_success": self.restart_success} if self.restart_success is not None else {}) \
-          | ({"surrogates": self.surrogates} if self.surrogates is not None else {}) \
-          | ({"restarts_repaired": self.restarts_repaired} if self.restarts_repaired is not None else {})
+        } | {name: value for name, value in self._relaxed_fields().items() if value is not None}
+
+    def _relaxed_fields(self) -> dict[str, Any]:
+        """The stats only the relaxed and hybrid searchers have: in the JSON only when set."""
+        return {"restart_success": self.restart_success, "surrogates": self.surrogates,
+                "restarts_repaired": self.restarts_repaired, "phases": self.phases}  # fmt: skip
 
 
 @dataclass

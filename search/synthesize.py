@@ -194,8 +194,15 @@ def _relaxed_search(task: Task, config: SearchConfig, progress: Callable[[Progre
     return relaxed_search(task, config, progress)
 
 
+def _hybrid_search(task: Task, config: SearchConfig, progress: Callable[[Progress], None] | None) -> SynthesisResult:
+    """The searcher "hybrid" (search/hybrid.py: the relaxation's choices order an enumeration)."""
+    from .hybrid import hybrid_search
+
+    return hybrid_search(task, config, progress)
+
+
 # method name → searcher (SearchConfig.method)
-SEARCHERS: dict[str, Searcher] = {"enumerate": enumerate_search, "relaxed": _relaxed_search}
+SEARCHERS: dict[str, Searcher] = {"enumerate": enumerate_search, "relaxed": _relaxed_search, "hybrid": _hybrid_search}
 
 
 @dataclass

@@ -437,6 +437,22 @@ def print_search_bench_table(report: dict[str, Any], console: Console) -> None:
     console.print(f"[dim]median CPU s: of the whole call, over the runs that fit exactly; found at: when the "
                   f"searcher found its best (the enumerator then goes on to certify it). {report['wall_seconds']:.0f} s "
                   f"in all[/]")  # fmt: skip
+    if report.get("size_rate_curve"):
+        _print_size_rate_curve(report["size_rate_curve"], console)
+
+
+def _print_size_rate_curve(curve: list[dict[str, Any]], console: Console) -> None:
+    """TerpreT's curve: each stochastic method's exact-recovery rate by the certified minimal bits."""
+    table = Table(title="exact recovery by the minimal program's bits (certified by the enumerator)",
+                  title_justify="left", box=None, pad_edge=False)  # fmt: skip
+    for column, justify in (("method", "left"), ("minimal bits", "right"), ("exact runs", "right"),
+                            ("rate", "right"), ("tasks", "left")):  # fmt: skip
+        table.add_column(column, justify=justify)
+    for entry in curve:
+        bits = "not certified" if entry["bits_from"] is None else f"{entry['bits_from']:g}–{entry['bits_to']:g}"
+        table.add_row(entry["method"], bits, f"{entry['exact_runs']}/{entry['runs']}",
+                      _or_dash(entry["success_rate"], ".2f"), escape(", ".join(entry["tasks"])))  # fmt: skip
+    console.print(table)
 
 
 def _search_success(row: dict[str, Any]) -> str:

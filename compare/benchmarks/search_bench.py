@@ -12,7 +12,9 @@ only, so that any searcher registered in `search.SEARCHERS` is measured without 
 - the median CPU seconds (`time.process_time` around the call) of the runs that fit exactly,
   and of the searcher's own `stats.best_seconds` (when its best was found);
 - the least bits among the exact fits, beside `minimal_bits`: the enumerator's best when its
-  run on the task is certified (None when the enumerator was not run or not certified).
+  run on the task is certified (None when the enumerator was not run or not certified);
+- the size-vs-rate curve (TerpreT's): each stochastic method's exact-recovery rate per bin of
+  `minimal_bits` (`size_rate_curve`, in the report's JSON as "size_rate_curve").
 
 A method that refuses a task (SearchError) gives a row with its `error` and null numbers.
 """
@@ -32,8 +34,9 @@ from dsl.library import builtin_task_file
 
 from .bench import recovered
 
-__all__ = ["DEFAULT_FILES", "FULL_SECONDS", "QUICK_SECONDS", "QUICK_TASKS", "RESTARTS", "bench_search", "default_tasks", "exact_fit", "has_held_out_points", "is_stochastic",
-           "method_row", "target_everywhere"]
+__all__ = ["CURVE_BIN_BITS", "DEFAULT_FILES", "FULL_SECONDS", "QUICK_SECONDS", "QUICK_TASKS", "RESTARTS", "SEED_SETTINGS",
+           "bench_search", "default_tasks", "exact_fit", "has_held_out_points", "is_stochastic", "method_row",
+           "size_rate_curve", "target_everywhere"]
 
 DEFAULT_FILES = ("boolean", "bitvector", "modular", "nguyen")  # the built-in library's files benchmarked by default
 # --quick: small tasks of each class (4 Boolean, 2 bit-vector, 1 modular, 1 Nguyen) that the
@@ -53,13 +56,17 @@ def default_tasks(*, quick: bool) -> list[str]:
     return [name for name in dsl.builtin_task_names() if builtin_task_file(name).stem in DEFAULT_FILES]
 
 
+SEED_SETTINGS = {"hybrid": "relaxed_seed"}  # a method seeded by another's setting (the hybrid's relaxed phase)
+
+
 def seed_setting(method: str) -> str | None:
     """The SearchConfig setting that seeds `method`: its own `<method>_seed` (`relaxed_seed`),
-    else a shared `seed`; None for the exact enumerator and for a config with neither."""
+    the one SEED_SETTINGS names, else a shared `seed`; None for the exact enumerator and for a
+    config with none of them."""
     if method in DETERMINISTIC_METHODS:
         return None
     names = search.SearchConfig.field_names()
-    return next((name for name in (f"{method}_seed", "seed") if name in names), None)
+    return next((name for name in (f"{method}_seed", SEED_SETTINGS.get(method), "seed") if name in names), None)
 
 
 def is_stochastic(method: str) -> bool:
@@ -199,6 +206,7 @@ def bench_search(
     return {
         "suite": "search",
         "methods": chosen,
+        "size_rate_curve": size_rate_curve(rows),
         "restarts": restarts,
         "max_seconds": max_seconds,
         "max_candidates": max_candidates,
@@ -206,6 +214,30 @@ def bench_search(
         "interrupted": interrupted,
         "wall_seconds": time.perf_counter() - started,
     }
+
+
+CURVE_BIN_BITS = 10.0  # the size-vs-rate curve's bins of minimal bits: [0, 10), [10, 20), ...
+
+
+def size_rate_curve(rows: Sequence[dict[str, Any]], *, bin_bits: float = CURVE_BIN_BITS) -> list[dict[str, Any]]:
+    """TerpreT's curve: per stochastic method and bin of the certified minimal program's bits
+    (`minimal_bits`, binned by `bin_bits`), the exact-recovery rate over all the bin's runs
+    (`exact_runs / runs`) and the tasks in it. Rows without a certified minimum (the enumerator
+    not run or not certified) fall in the bin whose `bits_from` is None; refused rows are left out."""
+    bins: dict[tuple[str, float | None], dict[str, Any]] = {}
+    for row in rows:
+        if row["deterministic"] or row.get("error") or row["success_rate"] is None:
+            continue
+        minimal = row["minimal_bits"]
+        start = None if minimal is None else bin_bits * (minimal // bin_bits)
+        entry = bins.setdefault((row["method"], start), {
+            "method": row["method"], "bits_from": start, "bits_to": None if start is None else start + bin_bits,
+            "tasks": [], "runs": 0, "exact_runs": 0})  # fmt: skip
+        entry["tasks"].append(row["task"])
+        entry["runs"] += row["restarts"]
+        entry["exact_runs"] += round(row["success_rate"] * row["restarts"])
+    curve = sorted(bins.values(), key=lambda e: (e["method"], e["bits_from"] is None, e["bits_from"] or 0.0))
+    return [{**entry, "success_rate": entry["exact_runs"] / entry["runs"] if entry["runs"] else None} for entry in curve]
 
 
 def _warm_up(task: dsl.Task, method: str, base: search.SearchConfig, warmed: set[tuple[str, str]]) -> None:

@@ -27,7 +27,9 @@ CHECK_EVERY = 25  # steps between discretizing every restart (to record fits as 
 
 
 def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | None, *,
-                   observe: Callable[[int, SoftTree, list[Any], float], None] | None = None) -> Any:
+                   observe: Callable[[int, SoftTree, list[Any], float], None] | None = None,
+                   on_end: Callable[[SoftTree, list[np.ndarray], list[bool], np.ndarray | None], None] | None = None,
+                   ) -> Any:  # fmt: skip
     """The searcher "relaxed": gradient descent over the soft derivation tree (module docstring).
 
     `config.relaxed_restarts` restarts of random logits (seeded by `relaxed_seed`) are optimized
@@ -45,6 +47,10 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
     (step 0) and after every step (trace.py records the trajectory with it).
     With `relaxed_repair`, the restarts whose final program does not fit are repaired from the
     enumerator's banks (repair.py), and `stats.restarts_repaired` counts those repaired.
+    `on_end(tree, probabilities, fitted, loss)`, if given, is called once at the end with what the
+    hybrid searcher reads (search/hybrid.py): per slot the softmax probabilities (R, A_s) at the
+    last temperature, per restart whether its final program fits, and the last step's loss per
+    restart, (R,) (None when no step ran).
     """
     import torch
 
@@ -67,6 +73,7 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
         steps = config.relaxed_steps
         if observe is not None:
             observe(0, tree, logits, first)
+        loss = None
         try:
             for step in range(steps):
                 if time.perf_counter() - started > config.max_seconds:
@@ -90,6 +97,9 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
         except KeyboardInterrupt:
             status = "interrupted"
         fitted = _discretize_all(tree, logits, found, time.process_time() - cpu_started)
+        if on_end is not None:
+            final = [torch.softmax(t.detach() / last, dim=1).numpy() for t in logits]
+            on_end(tree, final, fitted, None if loss is None else loss.detach().numpy())
     seconds_left = config.max_seconds * (1 - RESULT_SHARE) - (time.perf_counter() - started)
     repaired = _repair(task, config, tree, logits, fitted, found, cpu_started, seconds_left) \
         if config.relaxed_repair and status != "interrupted" and seconds_left > 0 else None  # fmt: skip

@@ -155,3 +155,42 @@ def test_each_run_is_in_the_row(seeded):
     assert [run["exact"] for run in coin["runs"]] == [seed % 4 == 0 for seed in range(8)]
     assert [run["program"] for run in coin["runs"]][1] == "x and y"
     assert coin["median_found_cpu_seconds"] is not None  # the enumerator's stats.best_seconds, passed through
+
+
+def test_the_hybrid_is_seeded_by_its_relaxed_phase_and_benchmarked_by_default():
+    assert "hybrid" in search.SEARCHERS and search_bench.seed_setting("hybrid") == "relaxed_seed"
+    assert search_bench.is_stochastic("hybrid")
+
+
+def test_the_size_rate_curve_bins_the_runs_by_the_certified_minimal_bits(seeded, tmp_path, capsys):
+    tasks = [dsl.load_task("xor2"), dsl.load_task("majority3")]  # their inputs include x and y (wrong_program)
+    report = search_bench.bench_search(tasks, methods=["enumerate", "coin"], restarts=8, max_seconds=10)
+    minimal = {row["task"]: row["minimal_bits"] for row in report["rows"] if row["method"] == "enumerate"}
+    assert all(bits is not None for bits in minimal.values())
+    curve = report["size_rate_curve"]
+    assert {entry["method"] for entry in curve} == {"coin"}  # the deterministic enumerator has no curve
+    for entry in curve:
+        inside = [name for name, bits in minimal.items() if entry["bits_from"] <= bits < entry["bits_to"]]
+        assert sorted(entry["tasks"]) == sorted(inside) and entry["runs"] == 8 * len(inside)
+        assert entry["exact_runs"] == 2 * len(inside) and entry["success_rate"] == 0.25  # seeds 0 and 4 of 8
+    assert sum(len(entry["tasks"]) for entry in curve) == 2
+    from rich.console import Console
+
+    from compare.app.terminal import print_search_bench_table
+
+    console = Console(file=None, width=160, record=True)
+    print_search_bench_table({**report, "quick": False}, console)
+    shown = console.export_text()
+    assert "exact recovery by the minimal program's bits" in shown and "2/8" in shown
+
+
+def test_the_curve_keeps_uncertified_tasks_apart_and_leaves_refusals_out():
+    rows = [{"task": "a", "method": "relaxed", "restarts": 4, "deterministic": False, "success_rate": 0.5,
+             "minimal_bits": None},
+            {"task": "b", "method": "relaxed", "restarts": 4, "deterministic": False, "success_rate": 1.0,
+             "minimal_bits": 31.0},
+            {"task": "c", "method": "relaxed", "restarts": 4, "deterministic": False, "success_rate": None,
+             "minimal_bits": 31.0, "error": "refused"}]  # fmt: skip
+    certified, uncertified = search_bench.size_rate_curve(rows)
+    assert (certified["bits_from"], certified["bits_to"], certified["exact_runs"], certified["tasks"]) == (30.0, 40.0, 4, ["b"])
+    assert uncertified["bits_from"] is None and uncertified["success_rate"] == 0.5 and uncertified["tasks"] == ["a"]
