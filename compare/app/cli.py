@@ -161,11 +161,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="search: task files or built-in tasks (default: the Boolean, bit-vector, modular "
                             "and Nguyen tasks of the library)")  # fmt: skip
     bench.add_argument("--quick", action="store_true",
-                       help="synth: a short version (about a minute); search: 8 small tasks, 2 s per run; "
+                       help="synth: a short version (about a minute); search: 8 small tasks, 2 s and 8 runs each; "
                             "relaxed: 5 timed steps per case instead of 20")
     bench.add_argument("--methods", metavar="M,...", help="search: the methods (default: every registered one)")
     bench.add_argument("--restarts", type=_count, default=None, metavar="N",
-                       help="search: runs of a stochastic method per task, seeds 0 … N-1 (default: 20)")
+                       help="search: runs of a stochastic method per task, seeds 0 … N-1 (default: 20, --quick: 8)")
     bench.add_argument("--max-seconds", type=_positive, default=None, metavar="S",
                        help="search: wall-clock budget of one run (default: 60, --quick: 2)")
     _json_option(bench)
@@ -743,7 +743,7 @@ def _bench_search(args: argparse.Namespace, screen: Console) -> int:
     methods = [method.strip() for method in args.methods.split(",") if method.strip()] if args.methods else None
     default_seconds = search_bench.QUICK_SECONDS if args.quick else search_bench.FULL_SECONDS
     report = search_bench.bench_search(
-        tasks, methods=methods, restarts=args.restarts or search_bench.RESTARTS,
+        tasks, methods=methods, restarts=args.restarts or (search_bench.QUICK_RESTARTS if args.quick else search_bench.RESTARTS),
         max_seconds=args.max_seconds or default_seconds, log=lambda row: print_search_bench_row(row, screen),
     )  # fmt: skip
     report["quick"] = args.quick

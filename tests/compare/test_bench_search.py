@@ -194,3 +194,17 @@ def test_the_curve_keeps_uncertified_tasks_apart_and_leaves_refusals_out():
     certified, uncertified = search_bench.size_rate_curve(rows)
     assert (certified["bits_from"], certified["bits_to"], certified["exact_runs"], certified["tasks"]) == (30.0, 40.0, 4, ["b"])
     assert uncertified["bits_from"] is None and uncertified["success_rate"] == 0.5 and uncertified["tasks"] == ["a"]
+
+
+def test_the_restart_rate_is_the_mean_of_the_runs_restart_success():
+    """The relaxed searcher's runs are batches: each run's stats.restart_success, and their mean."""
+    task = dsl.load_task("xor2")
+    base = search.SearchConfig(max_seconds=30, relaxed_depth=2, relaxed_steps=50, relaxed_restarts=8)
+    row = search_bench.method_row(task, "relaxed", base, restarts=3)
+    successes = [run["restart_success"] for run in row["runs"]]
+    for seed, success in enumerate(successes):
+        again = search.synthesize(task, base.replace(method="relaxed", relaxed_seed=seed))
+        assert success == again.stats.restart_success  # the same seed, the same batch
+    assert row["restart_rate"] == pytest.approx(sum(successes) / 3)
+    enumerator = search_bench.method_row(task, "enumerate", base, restarts=3)
+    assert enumerator["restart_rate"] is None and enumerator["runs"][0]["restart_success"] is None
