@@ -202,8 +202,7 @@ _RELAXED_OPTIONS = {
     "relaxed_learning_rate": "--learning-rate", "relaxed_bits_weight": "--bits-weight",
     "relaxed_temperature": "--temperature",
 }  # fmt: skip
-_ENUMERATOR_OPTIONS = {"max_bits": "--max-bits", "max_candidates": "--max-candidates",
-                       "max_memory_mb": "--max-memory-mb"}  # fmt: skip
+_ENUMERATOR_OPTIONS = {"max_bits": "--max-bits", "max_candidates": "--max-candidates"}
 
 
 class _SearchMethods:

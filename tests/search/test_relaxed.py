@@ -227,3 +227,30 @@ def test_import_search_does_not_import_torch():
 
     code = "import sys, search; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_the_memory_budget_holds_before_the_first_step():
+    """One step's autograd storage is measured on one and two restarts and extrapolated (exactly:
+    checked against a direct count at 64); over the budget, a SearchError that says how many
+    restarts fit."""
+    import numpy as np
+
+    from search.relaxed.searcher import _saved_bytes, step_memory_mb
+
+    task = dsl.load_task("mod_add_53")
+    tree = build_tree(task, 2)
+    inputs = {name: torch.tensor(np.asarray(v, dtype=np.float64)) for name, v in task.env(task.train).items()}
+    target = torch.tensor(np.asarray(task.target_values[task.train], dtype=np.float64))
+    at_64 = step_memory_mb(torch, tree, inputs, target, "int", 64)
+    assert at_64 * 2**20 == _saved_bytes(torch, tree, inputs, target, "int", 64)
+    # the training points' float64 values, at least once per slot and restart: a lower bound
+    assert at_64 * 2**20 >= 64 * len(tree.slots) * int(task.train.sum()) * 8
+    budget = at_64 / 2
+    with pytest.raises(dsl.SearchError, match=r"over max_memory_mb") as refused:
+        search.synthesize(task, method="relaxed", relaxed_depth=2, relaxed_restarts=64, max_memory_mb=budget)
+    fitting = int(str(refused.value.expected).split("at most ")[1].split()[0])
+    assert step_memory_mb(torch, tree, inputs, target, "int", fitting) <= budget
+    assert step_memory_mb(torch, tree, inputs, target, "int", fitting + 1) > budget
+    result = search.synthesize(task, method="relaxed", relaxed_depth=2, relaxed_restarts=fitting, relaxed_steps=2,
+                               max_memory_mb=budget)  # fmt: skip
+    assert result.status in ("steps", "fitted")
