@@ -90,7 +90,7 @@ def hybrid_search(task: Task, config: SearchConfig, progress: Callable[[Any], No
         relaxed = relaxed_search(task, relaxed_config, progress, on_end=on_end)
     except SearchError as error:
         raise SearchError(f"the hybrid search needs the relaxation of the grammar of {task.name}: {error.message}",
-                          expected=f"{error.expected}; or method='enumerate', which searches any grammar")  # fmt: skip
+                          expected=f"{error.expected}; or the enumerator (method \"enumerate\"), which searches any grammar")  # fmt: skip
     relaxed_wall, relaxed_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     enumerated: SynthesisResult | None = None
     left = config.max_seconds - relaxed_wall

@@ -186,7 +186,8 @@ def _relaxed_options(synth: argparse.ArgumentParser) -> None:
 
     option("--depth", "relaxed_depth", _natural, "D", "depth of the soft derivation tree")
     option("--restarts", "relaxed_restarts", _count, "N", "restarts, optimized together as one batch")
-    option("--steps", "relaxed_steps", _count, "N", "Adam steps")
+    option("--steps", "relaxed_steps", _count, "N", "Adam steps (with --method hybrid: of its relaxed phase, "
+           "hybrid_steps, default 200)")  # fmt: skip
     option("--seed", "relaxed_seed", _natural, "S", "the initial logits' seed")
     option("--learning-rate", "relaxed_learning_rate", _finite_positive, "LR", "Adam's step size")
     option("--bits-weight", "relaxed_bits_weight", _finite_non_negative, "W",
@@ -499,6 +500,8 @@ def _search_config(args: argparse.Namespace, max_seconds: float) -> Any:
                               expected=f"--method {other}, or --method {args.method} without {options}")
     relaxed = {name: getattr(args, name) for name in _RELAXED_OPTIONS}
     relaxed["relaxed_temperature"] = tuple(relaxed["relaxed_temperature"])  # argparse gives a list
+    if args.method == "hybrid" and "relaxed_steps" not in args.defaulted:
+        relaxed["hybrid_steps"] = relaxed.pop("relaxed_steps")  # the steps of the hybrid's relaxed phase
     return search.SearchConfig(method=args.method, max_seconds=max_seconds, max_bits=args.max_bits,
                                max_memory_mb=args.max_memory_mb, max_candidates=args.max_candidates,
                                equivalence=args.equivalence, posterior_window=args.window,

@@ -348,3 +348,20 @@ def test_the_live_line_of_each_searcher():
     missing = search.Progress(float("nan"), 7, 7, 1.5, search.Candidate(program, 14.04, 6.5, False), step=50,
                               steps=100, restarts=8, restarts_fitted=0, best_loss=0.5, temperature=0.32)  # fmt: skip
     assert "(14.04 bits + 6.50 data bits)" in synthesis_progress_text(missing)
+
+
+def test_steps_with_the_hybrid_set_its_relaxed_phases_steps(capsys, tmp_path):
+    """--steps is never silently unused: with --method hybrid it is hybrid_steps, which the
+    progress reports count up to."""
+    out = tmp_path / "hybrid.json"
+    status, _, err = run(capsys, "synth", "xor2", "--method", "hybrid", "--steps", "50", "--restarts", "4",
+                         "--depth", "2", "--json", str(out))  # fmt: skip
+    assert status == 0, err
+    config = json.loads(out.read_text())["config"]
+    assert config["hybrid_steps"] == 50 and "relaxed_steps" not in config
+    import search
+
+    reports = []
+    search.synthesize(dsl.load_task("xor2"), search.SearchConfig.from_json(config), progress=reports.append)
+    relaxed = [report for report in reports if report.steps is not None]
+    assert relaxed and {report.steps for report in relaxed} == {50} and relaxed[-1].step == 50

@@ -131,7 +131,7 @@ def test_a_grammar_the_relaxation_refuses_is_refused_by_name(monkeypatch):
     with pytest.raises(dsl.SearchError) as error:
         hybrid(task_of(AND_OR))
     assert "hybrid search needs the relaxation" in error.value.message and "u8" in error.value.message
-    assert "method='enumerate'" in error.value.expected
+    assert 'the enumerator (method "enumerate")' in error.value.expected
 
 
 def test_the_time_budget_covers_both_phases_and_ctrl_c_keeps_what_was_found(monkeypatch):
