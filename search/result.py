@@ -25,7 +25,7 @@ STATUSES = {
     "memory": "the memory budget for the banks was reached",
     "candidates": "the candidates budget (max_candidates) ran out",
     "interrupted": "the search was stopped by Ctrl-C (SIGINT); what it had found is kept",
-    "fitted": "a program that fits the training data was found (the relaxed and hybrid searches: none shorter is ruled out)",
+    "fitted": "a program that fits the training data was found (a gradient-based search: none shorter is ruled out)",
     "steps": "every optimization step ran (the relaxed search) and no discretized program fits",
     "ordered": "the hybrid search's enumeration reached its best under the learned grammar (not certified under "
                "the task's)",

@@ -296,7 +296,11 @@ def restarts_line(result: SynthesisResult) -> str:
     if restarts is None:
         return f"restart success {success:.3g}: the fraction of restarts whose final program fits"
     fitted = round(success * restarts)
-    return f"{fitted:,} of {restarts:,} restarts end on a program that fits (restart success {success:.3g})"
+    line = f"{fitted:,} of {restarts:,} restarts end on a program that fits (restart success {success:.3g})"
+    repaired = result.stats.restarts_repaired
+    if repaired:  # the fits repair made, which the relaxation's own rate does not count
+        line += f", {repaired:,} more after repair from the enumerator's banks"
+    return line
 
 
 def relaxed_stats_lines(result: SynthesisResult) -> list[str]:
