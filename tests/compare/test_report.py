@@ -445,6 +445,17 @@ def test_one_exception_is_one_exception_in_the_summary():
     assert "(1 exception)" in one and "(2 → 1 exceptions)" in some
 
 
+def test_the_summary_does_not_say_memorization_ended_for_a_learner_that_never_fits(learned):
+    unfitted = [dataclasses.replace(s, train_accuracy=0.5) for s in learned.snapshots]
+    explained = dataclasses.replace(learned, snapshots=unfitted, memorization_ends_step=0)
+    text = " ".join(summary(explained).split())
+    assert "memorization ended" not in text
+    assert "no memorization: the network never fits the training data (accuracy < 99 %); from step 0" in text
+    never = " ".join(summary(dataclasses.replace(explained, memorization_ends_step=None)).split())
+    assert "never fits the training data (accuracy < 99 %), and no distilled program reproduces" in never
+    assert "memorization ended at step" in summary(learned)  # one that fits keeps the line
+
+
 # --- several learners' figures ----------------------------------------------------------------
 
 
