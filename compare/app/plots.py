@@ -29,6 +29,7 @@ from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import (
     FixedLocator,
@@ -553,28 +554,39 @@ def write_plots(comparison: Comparison, task: dsl.Task, trace, directory: str | 
 def learners_accuracy_and_agreement(comparisons: dict[str, Comparison], path: str | os.PathLike) -> Path:
     """Every learner on one axis (one colour each, against its own step): agreement with the
     minimal program on every point (solid), test accuracy (dashed; train accuracy where nothing is
-    held out), and a vertical line where it computes the minimal program from on."""
+    held out), and a vertical line where it computes the minimal program from on. The legend has
+    one column per learner, headed by its name."""
+    return _save(_learners_accuracy_figure(comparisons), path, tight=True)
+
+
+@_styled
+def _learners_accuracy_figure(comparisons: dict[str, Comparison]) -> Figure:
     if not any(c.snapshots for c in comparisons.values()):
         raise PlotSkipped("the traces record no step")
     figure = _figure((7.0, 4.2))
     axes = figure.subplots()
     steps_seen: list[float] = []
+    columns = []
     for learner, comparison in comparisons.items():
         snapshots = comparison.snapshots
         steps = np.array([s.step for s in snapshots], dtype=np.float64)
         steps_seen += steps.tolist()
         colour, noun = LEARNER_COLOURS.get(learner, GREEN), learner_noun(comparison)
-        axes.plot(steps, _series(snapshots, "agreement_minimal"), "-", color=colour, linewidth=2.4, marker="o",
-                  markersize=0, label=f"{noun}: agreement with the minimal program, all points")  # fmt: skip
+        agreement = _series(snapshots, "agreement_minimal")
+        (agree_line,) = axes.plot(steps, agreement, "-", color=colour, linewidth=2.4)
         accuracy = _series(snapshots, "test_accuracy")
         split = "test"
         if not np.isfinite(accuracy).any():
             accuracy, split = _series(snapshots, "train_accuracy"), "train"
-        axes.plot(steps, accuracy, "--", color=colour, linewidth=1.2, marker="o", markersize=2.2,
-                  label=f"{noun}: {split} accuracy")  # fmt: skip
-        if comparison.program_found_step is not None:
-            axes.axvline(comparison.program_found_step, color=colour, linestyle=":", linewidth=1.0,
-                         label=f"{noun}: the minimal program from step {comparison.program_found_step:,}")  # fmt: skip
+        (accuracy_line,) = axes.plot(steps, accuracy, "--", color=colour, linewidth=1.2, marker="o",
+                                     markersize=2.2)  # fmt: skip
+        column = [(_blank(), noun), (agree_line, "agreement with the minimal program, all points"),
+                  (accuracy_line, f"{split} accuracy")]  # fmt: skip
+        found = comparison.program_found_step
+        if found is not None:
+            found_line = axes.axvline(found, color=colour, linestyle=":", linewidth=1.0)
+            column.append((found_line, f"the minimal program from step {found:,}"))
+        columns.append(column)
     axes.set_ylim(-0.03, 1.03)
     axes.yaxis.set_major_formatter(PercentFormatter(1.0))
     axes.set_ylabel("share of points")
@@ -582,8 +594,26 @@ def learners_accuracy_and_agreement(comparisons: dict[str, Comparison], path: st
     axes.set_title(f"{first.task}: {' and '.join(learner_noun(c) for c in comparisons.values())} against "
                    f"{_program_label(first.minimal_program)}")  # fmt: skip
     _step_axis(axes, np.array(steps_seen or [1.0]), _learners_step_label(comparisons))
-    figure.legend(*axes.get_legend_handles_labels(), loc="outside lower center", ncols=2)
-    return _save(figure, path)
+    _column_legend(figure, columns)
+    return figure
+
+
+def _blank():
+    """A legend handle that draws nothing: for a column's heading and to pad a short column."""
+    return Line2D([], [], linestyle="none", marker="none")
+
+
+def _column_legend(figure: Figure, columns: list[list[tuple]]) -> None:
+    """A legend below the axes with one column per list of (handle, label), the first entry of
+    each its heading in bold: the learner's name is said once, not in every label (which made
+    the labels too wide for the figure)."""
+    rows = max(len(column) for column in columns)
+    padded = [column + [(_blank(), "")] * (rows - len(column)) for column in columns]
+    entries = [entry for column in padded for entry in column]  # matplotlib fills the columns in turn
+    legend = figure.legend([h for h, _ in entries], [text for _, text in entries], loc="outside lower center",
+                           ncols=len(columns), handlelength=2.4)  # fmt: skip
+    for column_index in range(len(columns)):
+        legend.get_texts()[column_index * rows].set_fontweight("bold")
 
 
 @_styled
@@ -623,7 +653,7 @@ def learners_distilled_bits(comparisons: dict[str, Comparison], path: str | os.P
     axes.set_title(f"{first.task}: description length of each learner's function")
     _step_axis(axes, np.array(steps_seen), _learners_step_label(comparisons))
     figure.legend(*axes.get_legend_handles_labels(), loc="outside lower center", ncols=2)
-    return _save(figure, path)
+    return _save(figure, path, tight=True)
 
 
 def _learners_step_label(comparisons: dict[str, Comparison]) -> str:
@@ -674,11 +704,14 @@ def _figure(size: tuple[float, float]) -> Figure:
     return Figure(figsize=size, dpi=DPI, layout="constrained")
 
 
-def _save(figure: Figure, path: str | os.PathLike) -> Path:
+def _save(figure: Figure, path: str | os.PathLike, *, tight: bool = False) -> Path:
+    """Write the figure as a PNG; `tight` grows or trims the canvas to everything drawn, so
+    that nothing is cut off (the figures of several learners, whose legends vary the most)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(figure)
-    figure.savefig(path, dpi=DPI, format="png", metadata={"Software": None})
+    extent = {"bbox_inches": "tight", "pad_inches": 0.05} if tight else {}
+    figure.savefig(path, dpi=DPI, format="png", metadata={"Software": None}, **extent)
     return path
 
 

@@ -705,11 +705,9 @@ def _print_learner(c: Comparison, console: Console) -> None:
     bar = c.settings.get("memorization_bar")
     explains = (f"reproduces the {noun} on ≥ {_percent(bar)} of the {held_out}, halfway from chance to all"
                 if bar is not None else f"reproduces the {noun} on the {held_out}")  # fmt: skip
-    if c.memorization_ends_step is not None:
-        console.print(f"memorization ended at step {c.memorization_ends_step:,} (from then a distilled program "
-                      f"{explains})")  # fmt: skip
-    elif c.snapshots:
-        console.print(f"memorization never ended: no distilled program {explains}")
+    memorization = _memorization_line(c, noun, explains)
+    if memorization:
+        console.print(memorization)
     if c.distilled_sequence:
         console.print(f"distilled programs ({len(c.distilled_sequence)}), in order:")
         for line in _sequence_lines(c.distilled_sequence):
@@ -741,6 +739,25 @@ def _distillation_stopped(settings: Mapping[str, Any]) -> str | None:
     return (f"distillation stopped by its {budget[status]} after {settings.get('distill_candidates', 0):,} candidate "
             f"programs, short of its bound of {_bits(settings.get('distill_max_bits'))} bits: the distilled programs "
             "are the shortest codes among those")  # fmt: skip
+
+
+def _memorization_line(c: Comparison, noun: str, explains: str, level: float = 0.99) -> str | None:
+    """When memorization ended (docs/compare.md). A learner that never fits the training data
+    (accuracy below `level` on it at every recorded step) never memorized it, so "memorization
+    ended at step 0" would be misleading: then the line says so and what the distilled programs do."""
+    if not c.snapshots:
+        return None
+    training = [s.train_accuracy for s in c.snapshots if s.train_accuracy is not None]
+    if training and max(training) < level:
+        unfitted = (f"no memorization: the {noun} never fits the training data "
+                    f"(accuracy < {100 * level:.0f} %)")
+        if c.memorization_ends_step is None:
+            return f"{unfitted}, and no distilled program {explains}"
+        return f"{unfitted}; from step {c.memorization_ends_step:,} a distilled program {explains}"
+    if c.memorization_ends_step is not None:
+        return (f"memorization ended at step {c.memorization_ends_step:,} "
+                f"(from then a distilled program {explains})")
+    return f"memorization never ended: no distilled program {explains}"
 
 
 def _fitted_line(snapshots: list[Snapshot], level: float = 0.99) -> str | None:

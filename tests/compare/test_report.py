@@ -443,3 +443,55 @@ def test_one_exception_is_one_exception_in_the_summary():
     one = _sequence_lines([{**entry, "exceptions_first": 1, "exceptions_last": 1}])[0]
     some = _sequence_lines([{**entry, "exceptions_first": 2, "exceptions_last": 1}])[0]
     assert "(1 exception)" in one and "(2 → 1 exceptions)" in some
+
+
+def test_the_summary_does_not_say_memorization_ended_for_a_learner_that_never_fits(learned):
+    unfitted = [dataclasses.replace(s, train_accuracy=0.5) for s in learned.snapshots]
+    explained = dataclasses.replace(learned, snapshots=unfitted, memorization_ends_step=0)
+    text = " ".join(summary(explained).split())
+    assert "memorization ended" not in text
+    assert "no memorization: the network never fits the training data (accuracy < 99 %); from step 0" in text
+    never = " ".join(summary(dataclasses.replace(explained, memorization_ends_step=None)).split())
+    assert "never fits the training data (accuracy < 99 %), and no distilled program reproduces" in never
+    assert "memorization ended at step" in summary(learned)  # one that fits keeps the line
+
+
+# --- several learners' figures ----------------------------------------------------------------
+
+
+def two_learners(learned) -> dict[str, Comparison]:
+    """`learned` as the network, and as a relaxed search that never computes the minimal program
+    (its legend column is one entry short)."""
+    settings = {**learned.settings, "learner": "relaxed"}
+    relaxed = dataclasses.replace(learned, settings=settings, program_found_step=None)
+    return {"network": learned, "relaxed": relaxed}
+
+
+def test_the_several_learners_legend_lies_inside_the_figure(learned):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from compare.app.plots import _learners_accuracy_figure
+
+    figure = _learners_accuracy_figure(two_learners(learned))
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()  # the layout is fitted at the figure's own size, before any trim on saving
+    renderer, inside = canvas.get_renderer(), figure.bbox
+    (legend,) = figure.legends
+    for artist in [legend, *legend.get_texts(), *figure.axes]:
+        box = artist.get_window_extent(renderer)
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1, artist
+        assert inside.y0 <= box.y0 and box.y1 <= inside.y1, artist
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts[0] == "network" and texts[len(texts) // 2] == "relaxed search"  # one column each, headed
+    assert f"the minimal program from step {learned.program_found_step}" in texts and texts[-1] == ""
+
+
+def test_the_several_learners_plots_are_written_whole(learned, task, trace, tmp_path):
+    from compare.app.plots import write_learner_plots
+
+    comparisons = two_learners(learned)
+    plots = write_learner_plots(comparisons, task, {"network": trace, "relaxed": trace}, tmp_path)
+    for name in ("accuracy_and_agreement", "distilled_bits", "accuracy_and_agreement_relaxed"):
+        assert_png(plots[name])
+    single = write_plots(learned, task, trace, tmp_path / "single")
+    assert plots["distilled_bits_network"].read_bytes() == single["distilled_bits"].read_bytes()
