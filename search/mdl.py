@@ -9,8 +9,12 @@ to correct its predictions into the observed training targets. An exact fit cost
   unbounded int, the range of the training targets).
   With two values (bools, `int 0..1`) the exceptions need no value bits, so k and n − k would
   cost the same and a program wrong almost everywhere would explain the data as well as its
-  complement. There a program must be right on a strict majority: k ≤ m = ⌊(n − 1)/2⌋, said in
-  `log2(m)` bits; more exceptions cost infinitely much.
+  complement (and the posterior's vote would side with the wrong one). There the exceptions are
+  coded only while the program is right on a strict majority, k ≤ m = ⌊(n − 1)/2⌋; otherwise
+  it is no better than chance, and the code sends the targets as they are, n bits, as if the
+  program were not there. `log2(m + 1)` bits say which: k ∈ 1..m, or chance. So every k costs
+  a finite number of bits, rising with k up to m and n + log2(m + 1) from there on (C(n, k) <
+  2^n: never more than chance).
 - Reals: a Gaussian code of the residuals at precision ε: `n/2 · log2(2πe · σ²/ε²)` with σ² the
   mean squared residual, or 0 when that is negative (residuals below the precision). ε defaults
   to 10^-6 of the RMS of the training targets. NaN or infinite residuals cost infinitely much.
@@ -55,7 +59,11 @@ class DataCode:
             self.precision = None
             values = _value_count(task, self.target)
             self._value_bits = math.log2(values - 1) if values > 2 else 0.0
-            self._most = (n - 1) // 2 if values == 2 else n  # exceptions a program may have
+            binary = values == 2
+            self._most = (n - 1) // 2 if binary else n  # exceptions coded as exceptions
+            # the header: which k of 1..most, and for two values one more word, chance
+            self._header = math.log2(self._most + 1) if binary else math.log2(max(n, 1))
+            self._chance = float(n)  # the targets as they are: n bits (two values only)
             # log2(k!) for k = 0..n, to get log2 C(n, k) by subtraction
             self._log2_factorial = np.concatenate([[0.0], np.cumsum(np.log2(np.arange(1, n + 1)))])
 
@@ -72,11 +80,12 @@ class DataCode:
         return self.exception_bits(_mismatches(rows, self.columns, self.target.astype(rows.dtype)))
 
     def exception_bits(self, wrong: np.ndarray) -> np.ndarray:
-        """Bits of `wrong` exceptions among the n training points (0 for none)."""
+        """Bits of `wrong` exceptions among the n training points (0 for none; finite for every
+        count from 0 to n)."""
         factorial = self._log2_factorial
         choose = factorial[self.n] - factorial[wrong] - factorial[self.n - wrong]
-        code = math.log2(max(self._most, 1)) + choose + wrong * self._value_bits
-        return np.where(wrong == 0, 0.0, np.where(wrong <= self._most, code, np.inf))
+        code = self._header + np.where(wrong <= self._most, choose + wrong * self._value_bits, self._chance)
+        return np.where(wrong == 0, 0.0, code)
 
 
 def _value_count(task: Task, target: np.ndarray) -> int:

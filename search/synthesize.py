@@ -399,7 +399,8 @@ class _Tracker:
             self.best_scored = (bits, float(data[best]), first + best)
             self.scored_seconds = self.enumerator.budget.cpu_seconds()
         limit = sum(self.best_scored[:2]) + self.window
-        for i in np.flatnonzero(totals <= limit)[: self.max_posterior]:
+        # an infinite total (a real program's NaN residuals) codes nothing: no member, no NaN weight
+        for i in np.flatnonzero(np.isfinite(totals) & (totals <= limit))[: self.max_posterior]:
             self.scored.append((bits, float(data[i]), first + int(i)))
         if len(self.scored) > 4 * self.max_posterior:
             self._prune()
