@@ -21,6 +21,7 @@ enumeration wrote them (truth tables stay packed), one pass per function.
 
 from __future__ import annotations
 
+import collections
 import math
 import numbers
 import time
@@ -42,6 +43,10 @@ PROGRESS_SECONDS = 0.25  # least time between two progress reports of the enumer
 SAMPLE_BYTES = 8 << 20  # rows timed to predict the cost of scoring
 RETIME_ROWS = 1 << 16  # from this many rows on, scoring is timed again on the rows kept
 SCORING_MARGIN = 1.25  # scoring is predicted from a sample on a machine that may be busy
+# The next kernel call is taken to last as long as the longest of the last RECENT_CALLS: their
+# lengths vary several-fold (0.02 to 0.32 s on one 2 s distillation), and the last alone let a
+# long call run the enumeration past its budget.
+RECENT_CALLS = 8
 
 
 @dataclass(frozen=True)
@@ -98,12 +103,17 @@ class Distiller:
         self._seconds_per_row = self._time_scoring()
         self._reported = -math.inf
         self._last_check = 0.0, 0  # (seconds, rows kept) at the last clock check
+        self._recent_calls: collections.deque[float] = collections.deque(maxlen=RECENT_CALLS)  # their seconds
+        # The longest kernel call met: the budget is checked between calls, so the enumeration
+        # may overrun it by at most this much (a call's length varies; docs/compare.md).
+        self.longest_call = 0.0
         self._timed_rows = RETIME_ROWS  # rows of the last timed scoring pass (the sample's: fewer)
         levels = []
         for level in enumeration:  # its clock starts now
             levels.append(level)
             if level.complete:  # (the last, cut short, is not reported: the enumeration is over)
                 self._report_enumeration(force=True)
+        self.longest_call = max(self.longest_call, enumeration.seconds() - self._last_check[0])  # the last call
         self.status = enumeration.status
         self.covered_bits = enumeration.covered_bits if self.status != "exhausted" else max_bits
         self._set_levels(levels)
@@ -215,8 +225,9 @@ class Distiller:
 
     def _reason_to_stop(self) -> str | None:
         """Why the enumeration must stop now (None: it may go on; it stops by itself when the
-        banks are full): the next kernel call (taken to last and add as much as the last one
-        did) would leave too little time to score every function."""
+        banks are full): the next kernel call (taken to last as long as the longest of the recent
+        ones, and to add as much as the last one did) would leave too little time to score every
+        function."""
         size = len(self._enumeration)
         if size >= 2 * self._timed_rows:
             self._retime_scoring(size)
@@ -224,7 +235,9 @@ class Distiller:
         last_seconds, last_rows = now - self._last_check[0], size - self._last_check[1]
         self._last_check = now, size
         scoring = SCORING_MARGIN * self._functions * (size + last_rows) * self._seconds_per_row
-        if now + last_seconds + scoring > self.max_seconds:
+        self._recent_calls.append(last_seconds)
+        self.longest_call = max(self.longest_call, last_seconds)
+        if now + max(self._recent_calls) + scoring > self.max_seconds:
             return "time"
         self._report_enumeration()
         return None

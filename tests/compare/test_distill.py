@@ -146,7 +146,10 @@ def test_distillation_and_its_scoring_stay_within_the_time_budget():
     for function in outputs:
         assert distiller.distill(function) is not None
     assert distiller.status == "time" and len(distiller) > 10_000
-    assert distiller.seconds() <= 1.1 * seconds
+    # The clock is checked between kernel calls: a call's length (0.02 to 0.5 s here, varying
+    # several-fold from call to call) may come on top; the scoring, predicted, to within 10 %.
+    assert distiller.longest_call < seconds / 2
+    assert distiller.seconds() <= 1.1 * seconds + distiller.longest_call
     assert time.perf_counter() - started < 1.1 * seconds + 2.0  # the kernels' compilation is no part of it
     assert reports and all(report.phase == "enumerating" and report.seconds <= seconds for report in reports)
     assert [report.candidates for report in reports] == sorted(report.candidates for report in reports)
