@@ -84,7 +84,9 @@ class DataCode:
         count from 0 to n)."""
         factorial = self._log2_factorial
         choose = factorial[self.n] - factorial[wrong] - factorial[self.n - wrong]
-        code = self._header + np.where(wrong <= self._most, choose + wrong * self._value_bits, self._chance)
+        # summed in this order, the bits of a code of more than two values are those of before to the last bit
+        coded = self._header + choose + wrong * self._value_bits
+        code = np.where(wrong <= self._most, coded, self._header + self._chance)
         return np.where(wrong == 0, 0.0, code)
 
 
