@@ -144,12 +144,29 @@ def _fix_mmap_threshold() -> None:
         pass
 
 
+PROBE_POINTS = 16  # points of the memory probe's forward passes (it must cost nothing itself)
+
+
 def step_memory_mb(torch: Any, tree: SoftTree, inputs: dict[str, Any], target: Any, kind: str, restarts: int) -> float:
-    """The MB one step's autograd graph holds for `restarts` restarts: the storages a forward pass
-    saves for backward, each counted once (kept alive while counting, so that no address is
-    reused), measured at one and two restarts and extrapolated (the graph is linear in them)."""
-    one, two = (_saved_bytes(torch, tree, inputs, target, kind, r) for r in (1, 2))
-    return (one + (two - one) * (restarts - 1)) / 2**20
+    """The MB one step's autograd graph holds for `restarts` restarts on the points of `target`:
+    the storages a forward pass saves for backward, each counted once (kept alive while counting,
+    so that no address is reused). Every saved tensor is a constant, or linear in the restarts,
+    the points or their product, so four small passes — 1 and 2 restarts on p and 2p points —
+    give the bilinear count exactly, extrapolated to `restarts` and all the points."""
+    points = len(target)
+    p = min(PROBE_POINTS, max(1, points // 2))
+
+    def saved(r: int, n: int) -> int:
+        return _saved_bytes(torch, tree, {name: column[:n] for name, column in inputs.items()}, target[:n], kind, r)
+
+    if points <= 2 * p:  # small enough to count directly, as the bilinear form needs 2p points
+        one, two = saved(1, points), saved(2, points)
+        return (one + (two - one) * (restarts - 1)) / 2**20
+    a, b, c, d = saved(1, p), saved(2, p), saved(1, 2 * p), saved(2, 2 * p)
+    per_restart, per_point, per_both = b - a, (c - a) / p, (d - c - b + a) / p
+    constant = a - per_restart - per_point * p - per_both * p
+    total = constant + per_restart * restarts + per_point * points + per_both * restarts * points
+    return max(total, 0.0) / 2**20
 
 
 def _saved_bytes(torch: Any, tree: SoftTree, inputs: dict[str, Any], target: Any, kind: str, restarts: int) -> int:

@@ -230,9 +230,9 @@ def test_import_search_does_not_import_torch():
 
 
 def test_the_memory_budget_holds_before_the_first_step():
-    """One step's autograd storage is measured on one and two restarts and extrapolated (exactly:
-    checked against a direct count at 64); over the budget, a SearchError that says how many
-    restarts fit."""
+    """One step's autograd storage is measured by small passes and extrapolated (an upper bound
+    within 25 % of a direct count at 64 restarts on every point); over the budget, a SearchError
+    that says how many restarts fit."""
     import numpy as np
 
     from search.relaxed.searcher import _saved_bytes, step_memory_mb
@@ -242,7 +242,8 @@ def test_the_memory_budget_holds_before_the_first_step():
     inputs = {name: torch.tensor(np.asarray(v, dtype=np.float64)) for name, v in task.env(task.train).items()}
     target = torch.tensor(np.asarray(task.target_values[task.train], dtype=np.float64))
     at_64 = step_memory_mb(torch, tree, inputs, target, "int", 64)
-    assert at_64 * 2**20 == _saved_bytes(torch, tree, inputs, target, "int", 64)
+    direct = _saved_bytes(torch, tree, inputs, target, "int", 64) / 2**20
+    assert direct <= at_64 <= 1.25 * direct  # from four passes on 16 and 32 points: a close upper bound
     # the training points' float64 values, at least once per slot and restart: a lower bound
     assert at_64 * 2**20 >= 64 * len(tree.slots) * int(task.train.sum()) * 8
     budget = at_64 / 2
