@@ -17,14 +17,7 @@ from search.relaxed import build_tree  # noqa: E402
 from search.relaxed.estimators import ESTIMATORS, choice_probabilities, noise_generator  # noqa: E402
 
 
-def task_of(text: str) -> dsl.Task:
-    (task,) = dsl.parse_tasks(text)
-    return task
-
-
-PLANTED = """task p { input x: real -1..1  output real  target x * x + x  sample 20 uniform seed 0
-    grammar koza }"""
-AND_OR = """task b { input a, b, c: bool  output bool  target (a and b) or c  grammar boolean }"""
+from tests.search.relaxed_cases import AND_OR, PLANTED, task_of  # noqa: E402
 BOOLEAN = """task b { input a, b, c: bool  output bool  target (a and b) or not c  grammar boolean_xor }"""
 # +, −, × only: torch and numpy compute these IEEE operations identically, so equality is exact
 ARITHMETIC = """task r { input x, y: real -1..1  output real  target x * y + x  sample 16 uniform seed 3

@@ -17,14 +17,7 @@ from search.relaxed import build_tree  # noqa: E402
 from search.relaxed.repair import Repairer, child_need  # noqa: E402
 
 
-def task_of(text: str) -> dsl.Task:
-    (task,) = dsl.parse_tasks(text)
-    return task
-
-
-PLANTED = """task p { input x: real -1..1  output real  target x * x + x  sample 20 uniform seed 0
-    grammar koza }"""
-AND_OR = """task b { input a, b, c: bool  output bool  target (a and b) or c  grammar boolean }"""
+from tests.search.relaxed_cases import AND_OR, PLANTED, task_of  # noqa: E402
 MAJORITY = """task m { input a, b, c: bool  output bool  target a and b or a and c or b and c  grammar boolean_xor }"""
 MIXED = """task m { input x: real -1..1  input s, t: bool  output real  target if(s, x * x, x)
     sample 16 uniform seed 5
