@@ -196,7 +196,8 @@ def _check_memory(torch: Any, task: Task, tree: SoftTree, inputs: dict[str, Any]
         return
     one, two = (step_memory_mb(torch, tree, inputs, target, kind, r) for r in (1, 2))
     fitting = int((config.max_memory_mb - one) / (two - one)) + 1
-    fewer = f"at most {fitting} restarts (relaxed_restarts), " if fitting >= 1 else ""
+    plural = "restart" if fitting == 1 else "restarts"
+    fewer = f"at most {fitting} {plural} (relaxed_restarts), " if fitting >= 1 else ""
     raise SearchError(f"the relaxed search of {task.name} would hold about {needed:,.0f} MB for one step "
                       f"({config.relaxed_restarts} restarts, depth {config.relaxed_depth}, {len(target):,} "
                       f"training points), over max_memory_mb = {config.max_memory_mb:,.0f}",
