@@ -171,9 +171,61 @@ def _parser() -> argparse.ArgumentParser:
     _json_option(bench)
     bench.set_defaults(run=_bench)
 
+    bias = commands.add_parser("bias", help="simplicity bias: how often random networks and program priors compute "
+                                            "each Boolean function, against its minimal program")  # fmt: skip
+    _bias_options(bias)
+    _json_option(bias)
+    bias.set_defaults(run=_bias)
+
     primitives = commands.add_parser("primitives", help="print the table of primitives and their semantics")
     primitives.set_defaults(run=_primitives)
     return parser
+
+
+def _bias_options(bias: argparse.ArgumentParser) -> None:
+    """`occam bias`'s settings (BiasConfig's fields; dest: the field's name)."""
+    from ..bias.config import PRIORS, BiasConfig
+
+    defaults = BiasConfig()
+    bias.add_argument("--inputs", type=_count, default=defaults.inputs, metavar="N", help="Boolean inputs, 1 to 7 "
+                      "(2^N points; default %(default)s)")  # fmt: skip
+    bias.add_argument("--samples", type=_count, default=defaults.samples, metavar="N",
+                      help="functions sampled per prior (default %(default)s)")
+    bias.add_argument("--seed", type=_natural, default=defaults.seed, metavar="S", help="(default %(default)s)")
+    bias.add_argument("--priors", type=_names, default=defaults.priors, metavar="P,...",
+                      help=f"which priors, of {', '.join(PRIORS)} (default: {','.join(defaults.priors)})")
+    bias.add_argument("--widths", type=_widths, default=defaults.widths, metavar="W,...",
+                      help="the networks' hidden widths (default 40,40: Valle-Pérez et al.'s 7-40-40-1)")
+    bias.add_argument("--sigma-w", type=_finite_positive, default=defaults.sigma_w, metavar="σ",
+                      help="weights N(0, σ²/fan-in) (default %(default)s)")
+    bias.add_argument("--sigma-b", type=_finite_non_negative, default=defaults.sigma_b, metavar="σ",
+                      help="biases N(0, σ²) of the priors with biases (default %(default)s)")
+    bias.add_argument("--encoding", choices=("01", "pm1"), default=defaults.encoding,
+                      help="the inputs as 0/1 or -1/+1 (default %(default)s)")
+    bias.add_argument("--grammar", default=defaults.grammar, metavar="NAME",
+                      help="the grammar of the minimal programs: boolean, boolean_xor, or grammar text "
+                           "(default %(default)s)")  # fmt: skip
+    bias.add_argument("--min-count", type=_count, default=defaults.min_count, metavar="K",
+                      help="correlations over the functions seen at least K times (default %(default)s)")
+    bias.add_argument("--complexity-seconds", type=_positive, default=defaults.complexity_seconds, metavar="S",
+                      help="the minimal-bits search, all priors together (default %(default)s)")
+    bias.add_argument("--bootstrap", type=_count, default=defaults.bootstrap, metavar="N",
+                      help="bootstrap resamples of the correlations' intervals (default %(default)s)")
+    bias.add_argument("--plot", metavar="PNG", help="write the figure (log2 P against minimal bits and LZ)")
+    bias.add_argument("--html", metavar="PATH", help="write a self-contained HTML page of the results")
+
+
+def _names(text: str) -> tuple[str, ...]:
+    """An argparse type: comma-separated names."""
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r} names nothing (expected names separated by commas)")
+    return names
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    """An argparse type: hidden widths separated by commas (an empty text: no hidden layer)."""
+    return tuple(_count(part) for part in text.split(",") if part.strip())
 
 
 def _relaxed_options(synth: argparse.ArgumentParser) -> None:
@@ -390,6 +442,8 @@ def _check_destinations(args: argparse.Namespace) -> None:
         _require_writable_file(Path(args.json), "--json")
     if getattr(args, "plot", None):
         _require_writable_file(Path(args.plot), "--plot")
+    if getattr(args, "html", None):
+        _require_writable_file(Path(args.html), "--html")
     if args.run in (_train, _compare):
         out = Path(args.out) if getattr(args, "out", None) else Path("runs")
         _require_writable_folder(out, "--out" if args.out else "the run folder (--out)")
@@ -753,6 +807,36 @@ def _bench_search(args: argparse.Namespace, screen: Console) -> int:
     if args.json:
         _write_json(report, args.json, screen)
     return 130 if report["interrupted"] else 0
+
+
+# --- occam bias ------------------------------------------------------------------------------
+
+
+def _bias(args: argparse.Namespace, console: Console) -> int:
+    """`occam bias`: sample each prior with a progress bar, measure, print the table; Ctrl-C
+    keeps what was counted (printed and written; status 130)."""
+    from ..bias.config import BiasConfig
+    from ..bias.experiment import run_bias
+    from ..bias.report import SamplingProgress, bias_figure, print_bias, write_bias_html
+
+    config = BiasConfig(inputs=args.inputs, samples=args.samples, seed=args.seed, priors=args.priors,
+                        widths=args.widths, sigma_w=args.sigma_w, sigma_b=args.sigma_b, encoding=args.encoding,
+                        grammar=args.grammar, min_count=args.min_count, complexity_seconds=args.complexity_seconds,
+                        bootstrap=args.bootstrap)  # fmt: skip
+    screen = _screen(args, console)
+    with SamplingProgress(screen) as progress:
+        result = run_bias(config, progress=progress.update)
+    report = result.to_json()
+    print_bias(report, screen)
+    if args.plot or args.html:
+        png = bias_figure(result, args.plot)
+        if args.plot:
+            screen.print(f"wrote {_escape(args.plot)}")
+        if args.html:
+            screen.print(f"wrote {_escape(str(write_bias_html(report, png, args.html)))}")
+    if args.json:
+        _write_json(report, args.json, screen)
+    return 130 if result.interrupted else 0
 
 
 # --- occam primitives ------------------------------------------------------------------------

@@ -1,0 +1,274 @@
+"""The simplicity-bias experiment (`occam bias`): sample functions from each prior, count them,
+measure each function met, and set log2 P(f) against its complexity.
+
+    >>> from compare.bias import experiment
+    >>> result = experiment.run_bias(experiment.BiasConfig(samples=20_000, priors=("relu", "pcfg")))
+    >>> result.to_json()["rows"][0]["spearman_lz"]
+
+Data flow: each prior's sampler yields batches of truth tables (tables.py's format); a
+`FunctionCounts` per prior counts them; the functions seen at least `min_count` times in any
+prior get their minimal bits under `grammar` (complexity.py), most frequent first; then per
+prior: Lempel-Ziv and minimal bits against log2 P(f) (stats.py), the fitted upper bounds, the
+share of mass within Δ bits of the minimum, the most frequent functions with their programs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from . import measures, stats
+from .complexity import Complexity, boolean_task, minimal_bits
+from .config import PRIORS, BiasConfig
+from .tables import FunctionCounts, table_strings
+
+__all__ = ["SAMPLERS", "BiasResult", "PriorRow", "analyse", "run_bias"]
+
+TOP = 20  # the most frequent functions listed per prior
+
+
+# --- the priors -----------------------------------------------------------------------------
+
+Sampler = Callable[[BiasConfig, int], Iterator[np.ndarray]]  # (config, start batch) → batches of tables
+
+
+def _network(activation: str, *, bias: bool = True, hidden: bool = True) -> Sampler:
+    def prior(config: BiasConfig) -> Any:
+        from neural.prior import MLPPrior
+
+        return MLPPrior(inputs=config.inputs, widths=config.widths if hidden else (), activation=activation,
+                        sigma_w=config.sigma_w, sigma_b=config.sigma_b if bias else 0.0, encoding=config.encoding)  # fmt: skip
+
+    def sample(config: BiasConfig, start: int) -> Iterator[np.ndarray]:
+        from neural.prior import sample_tables
+
+        return sample_tables(prior(config), config.samples, seed=config.seed, batch=config.batch, start_batch=start)
+
+    return sample
+
+
+def _pcfg(config: BiasConfig, start: int) -> Iterator[np.ndarray]:
+    from search.prior import sample_programs
+
+    task = boolean_task(config.inputs, grammar=config.grammar)
+    for index, size in _batches(config, start):
+        yield sample_programs(task, size, seed=config.seed * 1_000_003 + index).tables
+
+
+def _relaxed(config: BiasConfig, start: int) -> Iterator[np.ndarray]:
+    from search.relaxed.prior import sample_relaxed_tables
+
+    task = boolean_task(config.inputs, grammar=config.grammar)
+    return sample_relaxed_tables(task, config.samples, seed=config.seed, depth=config.relaxed_depth, batch=config.batch)
+
+
+def _batches(config: BiasConfig, start: int) -> Iterator[tuple[int, int]]:
+    """(batch index, its size) from batch `start` on."""
+    count = math.ceil(config.samples / config.batch)
+    for index in range(start, count):
+        yield index, min(config.batch, config.samples - index * config.batch)
+
+
+SAMPLERS: dict[str, Sampler] = {
+    "relu": _network("relu"),
+    "relu_nobias": _network("relu", bias=False),
+    "tanh": _network("tanh"),
+    "gelu": _network("gelu"),
+    "sigmoid": _network("sigmoid"),
+    "perceptron": _network("relu", bias=False, hidden=False),
+    "pcfg": _pcfg,
+    "relaxed": _relaxed,
+}
+assert SAMPLERS.keys() == PRIORS.keys()
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+@dataclass
+class PriorRow:
+    """One prior's measurements."""
+
+    prior: str
+    description: str
+    counts: FunctionCounts = field(repr=False)
+    seconds: float
+    interrupted: bool = False
+    analysis: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        counts = self.counts
+        return {"prior": self.prior, "description": self.description, "samples": counts.total,
+                "distinct_functions": len(counts), "constant_share": counts.constant_share(),
+                "sampling_seconds": self.seconds, "interrupted": self.interrupted} | self.analysis  # fmt: skip
+
+
+@dataclass
+class BiasResult:
+    config: BiasConfig
+    rows: list[PriorRow]
+    complexity: Complexity | None
+    interrupted: bool
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON of `occam bias --json`: the first prior's headline numbers at the top
+        (`samples`, `distinct_functions`, `constant_share`), then one row per prior."""
+        first = self.rows[0].to_json() if self.rows else {}
+        complexity = self.complexity
+        return {
+            "samples": first.get("samples", 0),
+            "distinct_functions": first.get("distinct_functions", 0),
+            "constant_share": first.get("constant_share", math.nan),
+            "config": asdict(self.config),
+            "complexity": None if complexity is None else {
+                "grammar": complexity.grammar, "functions": len(complexity), "covered_bits": complexity.covered_bits,
+                "certified_share": complexity.certified_share, "searched": complexity.searched,
+                "seconds": complexity.seconds,
+            },
+            "rows": [row.to_json() for row in self.rows],
+            "interrupted": self.interrupted,
+            "seconds": self.seconds,
+        }  # fmt: skip
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+def run_bias(config: BiasConfig | None = None, *, progress: Callable[[str, int, int], None] | None = None,
+             **overrides: Any) -> BiasResult:  # fmt: skip
+    """Run the experiment. `progress(prior, counted, samples)` after every batch. Ctrl-C while
+    sampling keeps what was counted (the row says `interrupted`), skips the other priors and the
+    minimal-bits passes, and returns the measurements of what was counted."""
+    config = replace(config or BiasConfig(), **overrides)
+    started = time.perf_counter()
+    rows: list[PriorRow] = []
+    interrupted = False
+    for name in config.priors:
+        row = _sample(name, config, progress)
+        rows.append(row)
+        if row.interrupted:
+            interrupted = True
+            break
+    complexity = None if interrupted else _complexity(rows, config)
+    for row in rows:
+        row.analysis = analyse(row.counts, complexity, config)
+    return BiasResult(config, rows, complexity, interrupted, time.perf_counter() - started)
+
+
+def _sample(name: str, config: BiasConfig, progress: Callable[[str, int, int], None] | None) -> PriorRow:
+    description, sampler = PRIORS[name], SAMPLERS[name]
+    counts = FunctionCounts(config.points)
+    started = time.perf_counter()
+    try:
+        for tables in sampler(config, 0):
+            counts.add(tables)
+            if progress is not None:
+                progress(name, counts.total, config.samples)
+    except KeyboardInterrupt:
+        return PriorRow(name, description, counts, time.perf_counter() - started, interrupted=True)
+    return PriorRow(name, description, counts, time.perf_counter() - started)
+
+
+def _complexity(rows: list[PriorRow], config: BiasConfig) -> Complexity:
+    """Minimal bits of every function seen at least `min_count` times in some prior, the most
+    frequent (by its largest share in any prior) searched first."""
+    frequent = [row.counts.tables[row.counts.counts >= config.min_count] for row in rows]
+    shares = [row.counts.counts[row.counts.counts >= config.min_count] / row.counts.total for row in rows]
+    tables = np.concatenate(frequent) if frequent else np.empty((0, _words(config)), np.uint64)
+    share = np.concatenate(shares) if shares else np.empty(0)
+    merged = FunctionCounts(config.points)
+    merged.add(tables)
+    unique = merged.tables
+    best = np.zeros(len(unique))
+    np.maximum.at(best, _index_of(unique, tables), share)
+    order = np.argsort(-best, kind="stable")
+    return minimal_bits(unique, config.inputs, grammar=config.grammar, max_seconds=config.complexity_seconds,
+                        search_seconds=config.search_seconds, order=order)  # fmt: skip
+
+
+def _words(config: BiasConfig) -> int:
+    return max(1, math.ceil(config.points / 64))
+
+
+def _index_of(unique: np.ndarray, tables: np.ndarray) -> np.ndarray:
+    """Row indices into `unique` (sorted as FunctionCounts sorts) of each of `tables`."""
+    keys = {row.tobytes(): index for index, row in enumerate(unique)}
+    return np.array([keys[row.tobytes()] for row in tables], dtype=np.int64)
+
+
+def analyse(counts: FunctionCounts, complexity: Complexity | None, config: BiasConfig) -> dict[str, Any]:
+    """One prior's measurements over its functions seen at least `min_count` times."""
+    points = config.points
+    keep = counts.counts >= config.min_count
+    tables, seen = counts.tables[keep], counts.counts[keep]
+    log2p = np.log2(seen / counts.total)
+    lz = measures.lz_complexity(tables, points)
+    out: dict[str, Any] = {"min_count": config.min_count, "functions_min_count": int(keep.sum()),
+                           "mass_min_count": float(seen.sum() / counts.total) if counts.total else 0.0}  # fmt: skip
+    correlate = _correlate(config)
+    out["spearman_lz"] = correlate(lz, log2p, "spearman")
+    out["pearson_lz"] = correlate(lz, log2p, "pearson")
+    out["bound_lz"] = _bound(lz, log2p)
+    if complexity is None:
+        return out | {"spearman_minimal_bits": None, "certified_share": 0.0, "top": _top(counts, None, config)}
+    where = _lookup(complexity, tables)
+    assert (where >= 0).all(), "every function seen min_count times has its minimal bits measured"
+    bits, certified = complexity.bits[where], complexity.certified[where]
+    out["certified_share"] = float(certified.mean()) if len(certified) else math.nan
+    out["certified_mass"] = float(seen[certified].sum() / seen.sum()) if seen.sum() else math.nan
+    out["spearman_minimal_bits"] = correlate(bits[certified], log2p[certified], "spearman")
+    out["pearson_minimal_bits"] = correlate(bits[certified], log2p[certified], "pearson")
+    out["spearman_lz_certified"] = correlate(lz[certified], log2p[certified], "spearman")  # the same functions
+    bound = _bound(bits[certified], log2p[certified])
+    out["bound_minimal_bits"] = bound
+    out["slope_minimal_bits"] = bound["a"] if bound else None
+    out["mass_within"] = {f"{delta:g}": share for delta, share in
+                          stats.mass_within(log2p[certified], bits[certified], seen[certified], config.deltas).items()}  # fmt: skip
+    out["top"] = _top(counts, complexity, config)
+    return out
+
+
+def _correlate(config: BiasConfig) -> Callable[[np.ndarray, np.ndarray, str], dict[str, Any]]:
+    def correlate(x: np.ndarray, y: np.ndarray, method: str) -> dict[str, Any]:
+        result = stats.correlation(x, y, method=method, bootstrap=config.bootstrap, seed=config.seed)
+        return {"value": _finite(result.value), "low": _finite(result.low), "high": _finite(result.high),
+                "n": result.n, "level": result.level}  # fmt: skip
+
+    return correlate
+
+
+def _bound(complexity: np.ndarray, log2p: np.ndarray) -> dict[str, float] | None:
+    if len(complexity) < 3 or np.ptp(complexity) == 0:
+        return None
+    bound = stats.upper_bound(complexity, log2p)
+    return {"a": bound.a, "b": bound.b}
+
+
+def _lookup(complexity: Complexity, tables: np.ndarray) -> np.ndarray:
+    known = {row.tobytes(): index for index, row in enumerate(complexity.tables)}
+    return np.array([known.get(row.tobytes(), -1) for row in tables], dtype=np.int64)
+
+
+def _top(counts: FunctionCounts, complexity: Complexity | None, config: BiasConfig) -> list[dict[str, Any]]:
+    tables, seen = counts.most_common(TOP)
+    strings = table_strings(tables, config.points)
+    lz = measures.lz_complexity(tables, config.points)
+    where = _lookup(complexity, tables) if complexity is not None else np.full(len(tables), -1)
+    rows = []
+    for i, (string, count) in enumerate(zip(strings, seen)):
+        known = where[i] >= 0
+        rows.append({"table": string, "count": int(count), "share": float(count / counts.total), "lz": float(lz[i]),
+                     "minimal_bits": float(complexity.bits[where[i]]) if known else None,  # type: ignore[union-attr]
+                     "certified": bool(complexity.certified[where[i]]) if known else False,  # type: ignore[union-attr]
+                     "program": complexity.programs[where[i]] if known else None})  # type: ignore[union-attr]  # fmt: skip
+    return rows
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
