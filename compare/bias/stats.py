@@ -51,7 +51,9 @@ def _group_ranks(counts: NDArray[np.float64], values: NDArray[np.float64]) -> ND
     return ranks[:, group]
 
 
-def _weighted_pearson(counts: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+def _weighted_pearson(
+    counts: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Pearson's r of each resample, given as counts (R, n) of the n pairs (a_i, b_i) (a and b:
     (n,) or (R, n)); NaN where a resample's a or b is constant."""
     total = counts.sum(axis=1, keepdims=True)
@@ -68,7 +70,9 @@ def _weighted_pearson(counts: NDArray[np.float64], a: NDArray[np.float64], b: ND
     return r
 
 
-def _resampled(xs: NDArray[np.float64], ys: NDArray[np.float64], method: str, picks: NDArray[np.intp]) -> NDArray[np.float64]:
+def _resampled(
+    xs: NDArray[np.float64], ys: NDArray[np.float64], method: str, picks: NDArray[np.intp]
+) -> NDArray[np.float64]:
     """The coefficient of each resample of the pairs, picks (R, n) the indices drawn: the same as
     scipy's on (xs[picks[r]], ys[picks[r]]), computed from how often each pair was drawn."""
     rows, n = picks.shape
@@ -141,7 +145,7 @@ class UpperBound:
     bins: int = 0
 
 
-def upper_bound(complexity: ArrayLike, log2p: ArrayLike, *, bins: int = 32) -> UpperBound:
+def upper_bound(complexity: ArrayLike, log2p: ArrayLike, *, bins: int = 64) -> UpperBound:
     """The upper-bound line of log2 P(f) against a complexity K(f).
 
     Method: the upper envelope, then a line through it, then the line raised onto the data.
@@ -190,7 +194,9 @@ def mass_within(
     lengths = np.asarray(bits, dtype=np.float64).ravel()
     mass = np.asarray(weights, dtype=np.float64).ravel()
     if not surprise.shape == lengths.shape == mass.shape:
-        raise ValueError(f"log2p, bits and weights must align, got {surprise.shape}, {lengths.shape}, {mass.shape}")
+        raise ValueError(
+            f"log2p, bits and weights must align, got {surprise.shape}, {lengths.shape}, {mass.shape}"
+        )
     if (mass < 0).any():
         raise ValueError("weights must be non-negative")
     total = float(mass.sum())

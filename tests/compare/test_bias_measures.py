@@ -136,9 +136,16 @@ def test_ones_and_entropy(batch):
     tables = tables_of(batch)
     counted = [s.count("1") for s in batch]
     assert ones(tables, size).tolist() == counted
-    expected = [0.0 if q in (0, 1) else -(q * math.log2(q) + (1 - q) * math.log2(1 - q)) for q in np.divide(counted, size)]
+    expected = [
+        0.0 if q in (0, 1) else -(q * math.log2(q) + (1 - q) * math.log2(1 - q))
+        for q in np.divide(counted, size)
+    ]
     assert entropy(tables, size) == pytest.approx(expected, abs=1e-12)
 
 
 def test_entropy_of_half_ones_is_one_bit():
-    assert entropy(tables_of(["0011", "0000", "0111"]), 4).tolist() == [1.0, 0.0, pytest.approx(0.8112781244591328)]
+    assert entropy(tables_of(["0011", "0000", "0111"]), 4).tolist() == [
+        1.0,
+        0.0,
+        pytest.approx(0.8112781244591328),
+    ]

@@ -34,7 +34,11 @@ def reference_pack(bits: list[int]) -> list[int]:
 def bit_tables(draw, points=None):
     points = draw(st.sampled_from(POINTS)) if points is None else points
     count = draw(st.integers(0, 6))
-    rows = draw(st.lists(st.lists(st.integers(0, 1), min_size=points, max_size=points), min_size=count, max_size=count))
+    rows = draw(
+        st.lists(
+            st.lists(st.integers(0, 1), min_size=points, max_size=points), min_size=count, max_size=count
+        )
+    )
     return points, rows
 
 
@@ -109,7 +113,11 @@ def test_counts_grow_past_many_table_resizes():
     counts = FunctionCounts(128)
     counts.add(batch)
     assert len(counts) == 30_000 and counts.total == 40_000
-    assert counts.count_of(tables[:3]).tolist() == [2, 2, 2] and counts.count_of(tables[-3:]).tolist() == [1, 1, 1]
+    assert counts.count_of(tables[:3]).tolist() == [2, 2, 2] and counts.count_of(tables[-3:]).tolist() == [
+        1,
+        1,
+        1,
+    ]
 
 
 def test_most_common_orders_by_count_then_table():
