@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.stats
+from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["Correlation", "UpperBound", "correlation", "mass_within", "upper_bound"]
 
 _METHODS = ("spearman", "pearson")
-_CHUNK = 1 << 22  # bootstrap values computed per block, to bound memory at 10^5 functions × 10^3 resamples
+_CHUNK = 1 << 22  # indices drawn per block, to bound memory at 10^5 functions × 10^3 resamples
 
 
 @dataclass(frozen=True)
@@ -36,51 +37,105 @@ class Correlation:
     reason: str = ""
 
 
-def _group_ranks(counts: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The average rank, within each resample, of every original value: counts (R, n) says how
-    often each of the n values was drawn; ties share the mean of their ranks, as rankdata's
-    'average'. No sort per resample: the values are grouped once, and a value's rank is the
-    number drawn below its group plus (drawn in its group + 1) / 2."""
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    starts = np.flatnonzero(np.diff(ordered, prepend=np.nan) != 0)
-    group = np.empty(values.shape[0], dtype=np.intp)
-    group[order] = np.cumsum(np.diff(ordered, prepend=np.nan) != 0) - 1
-    sizes = np.add.reduceat(counts[:, order], starts, axis=1)
-    ranks = np.cumsum(sizes, axis=1) - sizes + (sizes + 1) / 2
-    return ranks[:, group]
+@njit(inline="always")
+def _ties_sorted(values: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """The sort order of `values` and, per sorted position, whether a new tie group starts there."""
+    order = np.argsort(values, kind="mergesort")
+    starts = np.ones(values.shape[0], dtype=np.bool_)
+    for t in range(1, values.shape[0]):
+        starts[t] = values[order[t]] != values[order[t - 1]]
+    return order, starts
 
 
-def _weighted_pearson(
-    counts: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Pearson's r of each resample, given as counts (R, n) of the n pairs (a_i, b_i) (a and b:
-    (n,) or (R, n)); NaN where a resample's a or b is constant."""
-    total = counts.sum(axis=1, keepdims=True)
-    da = a - (counts * a).sum(axis=1, keepdims=True) / total
-    db = b - (counts * b).sum(axis=1, keepdims=True) / total
-    saa, sbb = (counts * da * da).sum(axis=1), (counts * db * db).sum(axis=1)
-    sab = (counts * da * db).sum(axis=1)
+@njit(inline="always")
+def _drawn_ranks(
+    order: NDArray[np.intp], starts: NDArray[np.bool_], drawn: NDArray[np.float64], rank: NDArray[np.float64]
+) -> None:
+    """rank[i] = the average rank (ties share the mean of their ranks, as rankdata's 'average')
+    of value i within a resample that drew it drawn[i] times: the number drawn below its tie
+    group plus (the number drawn in its group + 1) / 2. One pass in sorted order, no sort."""
+    n = order.shape[0]
+    below = 0.0
+    t = 0
+    while t < n:
+        u = t + 1
+        while u < n and not starts[u]:
+            u += 1
+        size = 0.0
+        for v in range(t, u):
+            size += drawn[order[v]]
+        for v in range(t, u):
+            rank[order[v]] = below + (size + 1.0) / 2.0
+        below += size
+        t = u
+
+
+@njit(inline="always")
+def _weighted_pearson(drawn: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    """Pearson's r of the pairs (a_i, b_i), each drawn[i] times; NaN if a or b is constant."""
+    total = mean_a = mean_b = 0.0
+    largest_a = largest_b = 0.0
+    for i in range(a.shape[0]):
+        total += drawn[i]
+        mean_a += drawn[i] * a[i]
+        mean_b += drawn[i] * b[i]
+        largest_a = max(largest_a, abs(a[i]))
+        largest_b = max(largest_b, abs(b[i]))
+    mean_a /= total
+    mean_b /= total
+    saa = sbb = sab = 0.0
+    for i in range(a.shape[0]):
+        da, db = a[i] - mean_a, b[i] - mean_b
+        saa += drawn[i] * da * da
+        sbb += drawn[i] * db * db
+        sab += drawn[i] * da * db
     # a constant resample leaves only rounding: deviations of a few ulps of the largest value
-    floor_a = total[:, 0] * (64 * np.finfo(float).eps * np.abs(a).max()) ** 2
-    floor_b = total[:, 0] * (64 * np.finfo(float).eps * np.abs(b).max()) ** 2
-    ok = (saa > floor_a) & (sbb > floor_b)
-    r = np.full(counts.shape[0], np.nan)
-    r[ok] = np.clip(sab[ok] / np.sqrt(saa[ok] * sbb[ok]), -1.0, 1.0)
-    return r
+    eps = 64 * 2.220446049250313e-16
+    if saa <= total * (eps * largest_a) ** 2 or sbb <= total * (eps * largest_b) ** 2:
+        return np.nan
+    return min(1.0, max(-1.0, sab / np.sqrt(saa * sbb)))
+
+
+def _bootstrap_kernel(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    ranked: bool,
+    picks: NDArray[np.int64],
+    out: NDArray[np.float64],
+) -> None:
+    """out[r] = the coefficient on the resample picks[r] (indices of the pairs drawn): Pearson's
+    on the values, or with `ranked` on the ranks within the resample (Spearman's)."""
+    n = x.shape[0]
+    order_x, starts_x = _ties_sorted(x)
+    order_y, starts_y = _ties_sorted(y)
+    drawn = np.zeros(n)
+    rank_x, rank_y = np.empty(n), np.empty(n)
+    for r in range(picks.shape[0]):
+        drawn[:] = 0.0
+        for t in range(n):
+            drawn[picks[r, t]] += 1.0
+        if ranked:
+            _drawn_ranks(order_x, starts_x, drawn, rank_x)
+            _drawn_ranks(order_y, starts_y, drawn, rank_y)
+            out[r] = _weighted_pearson(drawn, rank_x, rank_y)
+        else:
+            out[r] = _weighted_pearson(drawn, x, y)
+
+
+bootstrap_kernel = njit(_bootstrap_kernel, cache=True)
 
 
 def _resampled(
-    xs: NDArray[np.float64], ys: NDArray[np.float64], method: str, picks: NDArray[np.intp]
+    xs: NDArray[np.float64], ys: NDArray[np.float64], method: str, picks: NDArray[np.int64]
 ) -> NDArray[np.float64]:
     """The coefficient of each resample of the pairs, picks (R, n) the indices drawn: the same as
     scipy's on (xs[picks[r]], ys[picks[r]]), computed from how often each pair was drawn."""
-    rows, n = picks.shape
-    offsets = (picks + n * np.arange(rows)[:, None]).ravel()
-    counts = np.bincount(offsets, minlength=rows * n).reshape(rows, n).astype(np.float64)
+    out = np.empty(picks.shape[0])
     if method == "spearman":
-        return _weighted_pearson(counts, _group_ranks(counts, xs), _group_ranks(counts, ys))
-    return _weighted_pearson(counts, xs - xs.mean(), ys - ys.mean())
+        bootstrap_kernel(xs, ys, True, picks.astype(np.int64), out)
+    else:
+        bootstrap_kernel(xs - xs.mean(), ys - ys.mean(), False, picks.astype(np.int64), out)
+    return out
 
 
 def _undefined(method: str, n: int, level: float, reason: str) -> Correlation:

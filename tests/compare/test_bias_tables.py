@@ -168,3 +168,21 @@ def test_constant_share():
     small = FunctionCounts(8)
     small.add(np.array([[255], [255], [1], [0]], dtype=np.uint64))
     assert small.constant_share() == 0.75
+
+
+@pytest.mark.slow
+def test_ten_million_skewed_samples_match_numpys_unique():
+    # the scale the issue asks for: 10^7 draws from a Zipf-like set of 10^6 tables of 128 points,
+    # in batches of 10^5 (about 1 s of counting; `python -m pytest -m slow` to run)
+    rng = np.random.default_rng(0)
+    support = rng.integers(0, 2**63, size=(10**6, 2), dtype=np.uint64)
+    weights = 1.0 / np.arange(1, 10**6 + 1)
+    cdf = np.cumsum(weights / weights.sum())
+    drawn = support[np.minimum(np.searchsorted(cdf, rng.random(10**7)), 10**6 - 1)]
+    counts = FunctionCounts(128)
+    for start in range(0, drawn.shape[0], 10**5):
+        counts.add(drawn[start : start + 10**5])
+    # np.unique sorts rows lexicographically from column 0: give it word 1 first, the table order
+    unique, how_often = np.unique(drawn[:, ::-1], axis=0, return_counts=True)
+    assert counts.total == 10**7 and len(counts) == unique.shape[0]
+    assert np.array_equal(counts.tables[:, ::-1], unique) and np.array_equal(counts.counts, how_often)
