@@ -193,18 +193,21 @@ def _find_slot(keys: Tables, counts: NDArray[np.int64], tables: Tables, row: int
 
 
 def _insert_kernel(
-    keys: Tables, counts: NDArray[np.int64], tables: Tables, weights: NDArray[np.int64]
-) -> int:
-    """Add row r of `tables` with weight weights[r] (>= 1) for every r into the open-addressing
-    table (`keys`, `counts`), which has room for all of them; returns how many new keys went in."""
+    keys: Tables, counts: NDArray[np.int64], tables: Tables, weights: NDArray[np.int64], start: int, room: int
+) -> tuple[int, int]:
+    """Add rows start, start + 1, … of `tables`, row r with weight weights[r] (>= 1), into the
+    open-addressing table (`keys`, `counts`) until all are in or `room` new keys went in (the
+    caller then grows the table and goes on). Returns (the next row to add, the new keys)."""
     new = 0
-    for row in range(tables.shape[0]):
+    row = start
+    while row < tables.shape[0] and new < room:
         slot = _find_slot(keys, counts, tables, row)
         if counts[slot] == 0:
             keys[slot] = tables[row]
             new += 1
         counts[slot] += weights[row]
-    return new
+        row += 1
+    return row, new
 
 
 def _lookup_kernel(keys: Tables, counts: NDArray[np.int64], tables: Tables, out: NDArray[np.int64]) -> None:
@@ -221,7 +224,8 @@ class FunctionCounts:
     """The distinct tables of `points` points met so far and how often each was met.
 
     Counting is an open-addressing hash table in a Numba kernel (O(1) per sample, no Python
-    loop, load kept at most 1/2: about 4 W + 2 words per distinct table at worst). The sorted
+    loop), doubled whenever it is half full: between 2 (W + 1) and 4 (W + 1) words per distinct
+    table. The sorted
     view (`tables`, `counts`, in the table order) is built when first read after an `add`, with
     one sort of the D distinct rows, and kept until the next `add`.
     """
@@ -251,23 +255,23 @@ class FunctionCounts:
         self.total += other.total
 
     def _insert(self, tables: Tables, weights: NDArray[np.int64]) -> None:
-        if tables.shape[0] == 0:
-            return
-        self._reserve(self._distinct + tables.shape[0])
-        self._distinct += insert_kernel(self._keys, self._slot_counts, tables, weights)
+        row = 0
+        while row < tables.shape[0]:
+            room = self._keys.shape[0] // 2 - self._distinct
+            if room <= 0:
+                self._grow()
+                continue
+            row, new = insert_kernel(self._keys, self._slot_counts, tables, weights, row, room)
+            self._distinct += new
         self._sorted = None
 
-    def _reserve(self, distinct: int) -> None:
-        """Grow the table so that `distinct` keys keep the load at most 1/2."""
-        slots = self._keys.shape[0]
-        if 2 * distinct <= slots:
-            return
-        while 2 * distinct > slots:
-            slots *= 2
+    def _grow(self) -> None:
+        """Double the slots (the load stays at most 1/2 between growths)."""
         tables, counts = self._occupied()
+        slots = 2 * self._keys.shape[0]
         self._keys = np.zeros((slots, self.words), dtype=np.uint64)
         self._slot_counts = np.zeros(slots, dtype=np.int64)
-        insert_kernel(self._keys, self._slot_counts, tables, counts)
+        insert_kernel(self._keys, self._slot_counts, tables, counts, 0, slots)
 
     def _occupied(self) -> tuple[Tables, NDArray[np.int64]]:
         used = np.flatnonzero(self._slot_counts)
@@ -321,7 +325,7 @@ class FunctionCounts:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FunctionCounts:
-        """The counts that `to_dict` wrote (checked: the total matches, tables sorted and distinct)."""
+        """The counts that `to_dict` wrote (checked: positive counts that sum to the total, distinct tables)."""
         counts = cls(int(data["points"]))
         tables = tables_from_hex(data["tables"], counts.points).reshape(-1, counts.words)
         values = np.asarray(data["counts"], dtype=np.int64)
