@@ -35,7 +35,11 @@ from .tree import SoftTree, build_tree
 __all__ = ["BATCH_SEED_STRIDE", "pack_bits", "root_values", "sample_relaxed_tables", "soft_tables"]
 
 BATCH_SEED_STRIDE = 2**32  # batch k is seeded by seed + k · stride
-DEFAULT_BATCH = 4096  # samples per forward pass: 4096 × 128 points × 31 slots ≈ 130 MB at depth 4, 7 inputs
+DEFAULT_BATCH = 4096  # samples seeded together (the searcher's restarts)
+# Rows of one forward pass: its (rows, points) float64 tensors stay under glibc's mmap threshold
+# (128 KiB, which the searcher fixes: searcher._fix_mmap_threshold), so that they come from the heap;
+# at 4096 rows × 128 points each tensor was mmapped afresh and page-faulted in, 4× slower.
+FORWARD_BYTES = 96 * 1024
 
 
 def sample_relaxed_tables(
@@ -78,12 +82,17 @@ def soft_tables(tree: SoftTree, logits: list[Any], inputs: dict[str, Any], point
                 ) -> np.ndarray:  # fmt: skip
     """(R, W) uint64 tables of the soft tree at per-slot (R, A_s) `logits`: the root's value
     under softmax(logit_scale · logits) on the `points` points of `inputs` (float64 columns),
-    above 1/2."""
+    above 1/2; in chunks of rows (FORWARD_BYTES)."""
     import torch
 
+    rows = len(logits[0])
+    chunk = max(1, FORWARD_BYTES // (8 * points))
+    tables = []
     with torch.no_grad():
-        probabilities = [torch.softmax(logit_scale * t, dim=1) for t in logits]
-        return pack_bits((root_values(tree, probabilities, inputs, points) > 0.5).numpy())
+        for start in range(0, rows, chunk):
+            probabilities = [torch.softmax(logit_scale * t[start : start + chunk], dim=1) for t in logits]
+            tables.append(pack_bits((root_values(tree, probabilities, inputs, points) > 0.5).numpy()))
+    return np.concatenate(tables) if tables else np.zeros((0, max(1, -(-points // 64))), dtype=np.uint64)
 
 
 def root_values(tree: SoftTree, probabilities: list[Any], inputs: dict[str, Any], points: int) -> Any:
