@@ -96,6 +96,34 @@ def test_sampled_frequencies_match_the_exact_distribution_n3() -> None:
     assert chi_square(counts_of(sample.tables, 256), probabilities) > 1e-3
 
 
+IF_GRAMMAR = "bool -> x1, x2, true, not bool, if(bool, bool, bool) [0.3], bool != bool [0.5]"
+
+
+def test_three_holes_sampled_against_the_exact_distribution() -> None:
+    """`if` (3 holes, subcritical: 2.9 / 4.8): Newton's Jacobian over triples, against plain
+    iteration and against the sampler."""
+    task = boolean_task(2, IF_GRAMMAR)
+    _, probabilities = function_distribution(task)
+    assert probabilities.sum() == pytest.approx(1.0, abs=1e-12)
+    p = np.zeros(16)
+    f = np.arange(16)
+    c, a, b = np.meshgrid(f, f, f, indexing="ij")
+    g, h = np.meshgrid(f, f, indexing="ij")
+    for _ in range(300):
+        new = np.zeros(16)
+        new[[12, 10, 15]] += 1 / 4.8  # x1 is true at points 2, 3 (binary 10, 11), x2 at 1, 3; true
+        new[15 - f] += p / 4.8
+        triples = p[:, None, None] * p[None, :, None] * p[None, None, :] * 0.3 / 4.8
+        new += np.bincount(((c & a) | (~c & 15 & b)).ravel(), triples.ravel(), minlength=16)
+        new += np.bincount((g ^ h).ravel(), (np.outer(p, p) * 0.5 / 4.8).ravel(), minlength=16)
+        p = new
+    np.testing.assert_allclose(probabilities, p, rtol=1e-9, atol=1e-15)
+    sample = sample_programs(task, 100_000, seed=8)
+    assert chi_square(counts_of(sample.tables, 16), probabilities) > 1e-3
+    with pytest.raises(dsl.SearchError, match="at most 2 holes"):
+        function_distribution(task, max_nodes=10)
+
+
 def test_sampled_frequencies_match_the_exact_distribution_n2_critical() -> None:
     """n = 2 is critical: the cap matters, and the sample is the distribution up to it."""
     task = boolean_task(2)
