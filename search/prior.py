@@ -108,8 +108,9 @@ def sample_programs(
     """`samples` programs drawn from `task`'s grammar as a PCFG, conditioned on at most
     `max_nodes` nodes (module docstring): their truth tables on the task's points (canonical
     format; point p is the task's p-th point), their bits and the number of draws rejected.
-    Batch k of at most `batch` trees is drawn by `numpy.random.default_rng((seed, k))`: the same
-    seed and batch give the same sample."""
+    Batch k of min(batch, max(samples still needed, 1024)) trees is drawn by
+    `numpy.random.default_rng((seed, k))`: the same seed, samples and batch give the same sample.
+    About 4·10^6 samples per CPU-second for `boolean` on 7 inputs (2 nodes a draw on average)."""
     tables, bits, rejected = [], [], 0
     for batch_tables, batch_bits, batch_rejected, _ in _batches(task, samples, seed, max_nodes, batch):
         tables.append(batch_tables)
