@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import dsl
@@ -214,6 +216,32 @@ def test_least_fixed_point_against_plain_iteration() -> None:
         new += np.bincount((g | h).ravel(), pairs.ravel(), minlength=256)
         p = new
     np.testing.assert_allclose(function_distribution(task)[1], p, rtol=1e-9, atol=1e-15)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(0.2, 3.0), min_size=5, max_size=5))
+def test_least_fixed_point_of_any_weights_against_plain_iteration(weights: list[float]) -> None:
+    """Random weights on n = 2 (sub- or supercritical, not near critical, where plain iteration
+    crawls): Newton's least fixed point is plain iteration's limit, a sub-probability."""
+    x1, x2, negation, conjunction, disjunction = (w / sum(weights) for w in weights)
+    assume(abs(negation + 2 * (conjunction + disjunction) - 1) > 0.15)
+    grammar = "bool -> " + ", ".join(f"{text} [{w!r}]" for text, w in zip(
+        ["x1", "x2", "not bool", "bool and bool", "bool or bool"], weights))  # fmt: skip
+    f = np.arange(16)
+    g, h = np.meshgrid(f, f, indexing="ij")
+    p = np.zeros(16)
+    for _ in range(3000):
+        new = np.zeros(16)
+        new[12] += x1  # x1 is true at points 2, 3 (binary 10, 11), x2 at 1, 3
+        new[10] += x2
+        new[15 - f] += negation * p
+        pairs = np.outer(p, p).ravel()
+        new += np.bincount((g & h).ravel(), conjunction * pairs, minlength=16)
+        new += np.bincount((g | h).ravel(), disjunction * pairs, minlength=16)
+        p = new
+    _, exact = function_distribution(boolean_task(2, grammar))
+    np.testing.assert_allclose(exact, p, rtol=1e-8, atol=1e-13)
+    assert exact.sum() <= 1 + 1e-12
 
 
 def test_calibration_against_minimal_programs() -> None:
