@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,6 +34,7 @@ __all__ = ["Complexity", "boolean_task", "minimal_bits"]
 class Complexity:
     """Minimal bits of functions given as tables (one entry per table, in their order)."""
 
+    tables: np.ndarray = field(repr=False)  # (D, W) uint64: the functions
     bits: np.ndarray  # (D,) minimal bits where certified; else the lower bound `lower` (no shorter program exists)
     certified: np.ndarray  # (D,) bool: `bits` is the length of a shortest program
     lower: np.ndarray  # (D,) every program of at most these bits was tried and none computes the function
@@ -119,7 +120,7 @@ def minimal_bits(
             if result.certified:
                 certified[index], lower[index] = True, best.bits
     bits = np.where(certified, upper, lower)
-    return Complexity(bits=bits, certified=certified, lower=lower, upper=upper, programs=programs,
+    return Complexity(tables=tables, bits=bits, certified=certified, lower=lower, upper=upper, programs=programs,
                       covered_bits=covered, grammar=grammar, seconds=time.perf_counter() - started,
                       searched=searched)  # fmt: skip
 

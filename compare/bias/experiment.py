@@ -57,7 +57,7 @@ def _pcfg(config: BiasConfig, start: int) -> Iterator[np.ndarray]:
 
     task = boolean_task(config.inputs, grammar=config.grammar)
     for index, size in _batches(config, start):
-        yield sample_programs(task, size, seed=config.seed * 1_000_003 + index).tables
+        yield sample_programs(task, size, seed=_batch_seed(config.seed, index)).tables
 
 
 def _relaxed(config: BiasConfig, start: int) -> Iterator[np.ndarray]:
@@ -65,6 +65,11 @@ def _relaxed(config: BiasConfig, start: int) -> Iterator[np.ndarray]:
 
     task = boolean_task(config.inputs, grammar=config.grammar)
     return sample_relaxed_tables(task, config.samples, seed=config.seed, depth=config.relaxed_depth, batch=config.batch)
+
+
+def _batch_seed(seed: int, index: int) -> int:
+    """The seed of batch `index` of a run seeded `seed` (batches are independent streams)."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
 
 
 def _batches(config: BiasConfig, start: int) -> Iterator[tuple[int, int]]:
