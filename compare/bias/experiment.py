@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+import dsl
+
 from . import measures, stats
 from .complexity import Complexity, boolean_task, minimal_bits
 from .config import PRIORS, BiasConfig
@@ -151,6 +153,7 @@ def run_bias(config: BiasConfig | None = None, *, progress: Callable[[str, int, 
     sampling keeps what was counted (the row says `interrupted`), skips the other priors and the
     minimal-bits passes, and returns the measurements of what was counted."""
     config = replace(config or BiasConfig(), **overrides)
+    _check_grammar(config)
     started = time.perf_counter()
     rows: list[PriorRow] = []
     interrupted = False
@@ -164,6 +167,17 @@ def run_bias(config: BiasConfig | None = None, *, progress: Callable[[str, int, 
     for row in rows:
         row.analysis = analyse(row.counts, complexity, config)
     return BiasResult(config, rows, complexity, interrupted, time.perf_counter() - started)
+
+
+def _check_grammar(config: BiasConfig) -> None:
+    """The grammar is refused before any sampling, with the option named (dsl's message says
+    what is wrong in the grammar text)."""
+    try:
+        boolean_task(config.inputs, grammar=config.grammar)
+    except dsl.OccamError as error:
+        raise dsl.TaskError(f"the grammar {config.grammar!r} cannot be used on {config.inputs} Boolean inputs: "
+                            f"{error}", expected="boolean, boolean_xor, or grammar text over bool "
+                            "(e.g. 'bool -> not bool, bool and bool')") from None  # fmt: skip
 
 
 def _sample(name: str, config: BiasConfig, progress: Callable[[str, int, int], None] | None) -> PriorRow:

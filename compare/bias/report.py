@@ -155,7 +155,7 @@ def _scatter(axis: Any, x: np.ndarray, y: np.ndarray, bound: dict[str, float] | 
     if bound is not None and len(x):
         grid = np.linspace(float(np.min(x)), float(np.max(x)), 50)
         axis.plot(grid, -bound["a"] * grid + bound["b"], color="black", linewidth=1,
-                  label=f"log2 P ≤ −{bound['a']:.2f}·K + {bound['b']:.1f}")  # fmt: skip
+                  label=f"log2 P ≤ −{bound['a']:.2f}·K {'+' if bound['b'] >= 0 else '−'} {abs(bound['b']):.1f}")  # fmt: skip
         axis.legend(fontsize=7, loc="upper right")
 
 
