@@ -93,7 +93,8 @@ class _Contexts(NamedTuple):
 # --- what the hole needs --------------------------------------------------------------------------
 
 # (opcode, known operand on the left, target value, known value, ones) -> (needed value, whether
-# one exists): `_needed_integer` or `_needed_real`, compiled per dtype of the values, hence Any.
+# one exists), at one column: `_needed_integer` or `_needed_real`, compiled per dtype of the
+# values, hence Any.
 _Needed = Callable[[int, bool, Any, Any, int], tuple[Any, Any]]
 
 
@@ -101,7 +102,8 @@ _Needed = Callable[[int, bool, Any, Any, int], tuple[Any, Any]]
 def _needed_integer(op: int, known_is_left: bool, y: np.int64 | np.uint8, known: np.int64 | np.uint8,
                     ones: int) -> tuple[np.int64 | np.uint8, bool]:  # fmt: skip
     """The value the hole needs so that `left op right == y` (for a unary op, `op hole == y`),
-    and whether one exists. `ones` is a bool's true: 1, or all ones for truth-table words."""
+    and whether one exists. `ones` is a bool's true: 1, or for a truth-table word its bits at
+    the points (so that negations leave the bits past them zero)."""
     if op == _ADD_I:
         return y - known, True
     if op == _SUB_I:  # y = left - right
@@ -146,9 +148,9 @@ def _needed_real(op: int, known_is_left: bool, y: float, known: float, ones: int
 
 @njit(inline="always")
 def _fill_need(needed: _Needed, op: int, known_is_left: bool, target: np.ndarray, known: np.ndarray,
-               width: int, signed: bool, need: np.ndarray, is_real: bool, ones: int) -> bool:  # fmt: skip
+               width: int, signed: bool, need: np.ndarray, is_real: bool, ones: NDArray[np.int64]) -> bool:  # fmt: skip
     for q in range(need.shape[0]):
-        value, ok = needed(op, known_is_left, target[q], known[q], ones)
+        value, ok = needed(op, known_is_left, target[q], known[q], ones[q])
         if not ok:
             return False
         need[q] = value
@@ -161,13 +163,13 @@ def _fill_need(needed: _Needed, op: int, known_is_left: bool, target: np.ndarray
 @njit(inline="always")
 def _expand(needed: _Needed, is_real: bool, operations: _Operations, known: np.ndarray,
             known_bits: NDArray[np.float64], width: int, signed: bool, store: _Contexts, cutoff: float,
-            work: int, ones: int) -> int:  # fmt: skip
+            work: int, ones: NDArray[np.int64]) -> int:  # fmt: skip
     """Make every context costing at most `cutoff` bits that is not made yet, scanning the
     states in order (new ones included) and resuming each (state, operation) where it stopped:
     known programs come in order of bits, so each pair stops at the first too dear.
     `operations`: an `_Operations`; `store`: the `_Contexts`. Stops when the store is full or
     after `work` tries; returns how many it tried. The first context to need a vector of values
-    keeps it."""
+    keeps it. `ones`: per column, a bool's true (`_needed_integer`)."""
     needs, costs, parent_of, operation_of = store.needs, store.costs, store.parent, store.operation
     known_of, table, count, cursors = store.known, store.table, store.made, store.cursors
     points = needs.shape[1]
@@ -209,14 +211,16 @@ def _expand(needed: _Needed, is_real: bool, operations: _Operations, known: np.n
 
 @njit(cache=True, error_model="numpy")
 def _expand_integer(operations: _Operations, known: np.ndarray, known_bits: NDArray[np.float64], width: int,
-                    signed: bool, store: _Contexts, cutoff: float, work: int, ones: int) -> int:  # fmt: skip
+                    signed: bool, store: _Contexts, cutoff: float, work: int,
+                    ones: NDArray[np.int64]) -> int:  # fmt: skip
     return _expand(_needed_integer, False, operations, known, known_bits, width, signed, store, cutoff, work, ones)
 
 
 @njit(cache=True, error_model="numpy")
 def _expand_real(operations: _Operations, known: np.ndarray, known_bits: NDArray[np.float64],
                  store: _Contexts, cutoff: float, work: int) -> int:  # fmt: skip
-    return _expand(_needed_real, True, operations, known, known_bits, 64, False, store, cutoff, work, 0)
+    ones = np.zeros(store.needs.shape[1], dtype=np.int64)
+    return _expand(_needed_real, True, operations, known, known_bits, 64, False, store, cutoff, work, ones)
 
 
 @njit(cache=True)
@@ -294,7 +298,9 @@ class BackwardSearch:
         self.space, self.banks = space, banks
         output = space.output_index
         self.bank = banks[output]
-        self.columns = np.zeros(1, np.int64) if space.packed else np.flatnonzero(space.train).astype(np.int64)
+        # Truth tables: every word (the training points are all the points, or this is disabled).
+        self.columns = np.arange(space.row_width, dtype=np.int64) if space.packed else np.flatnonzero(
+            space.train).astype(np.int64)  # fmt: skip
         self.choices: list[tuple[Choice, bool]] = []
         for choice in space.choices:
             if not (choice.type_index == output and choice.is_simple and choice.op in INVERTIBLE
@@ -317,8 +323,10 @@ class BackwardSearch:
         type_ = self.bank.type
         self.is_real = type_.kind == "real"
         self.width = type_.width if type_.is_bitvector else 64
+        # a bool's true per column: for truth tables the points' bits (nothing to wrap then)
+        self.ones = space.full_mask if space.packed else np.ones(len(self.columns), dtype=np.int64)
         if space.packed:
-            self.width = space.n_points  # truth tables: wrap into the points' bits
+            self.width = 64
         row_bytes = len(self.columns) * np.dtype(self.bank.dtype).itemsize + 64
         states = max(16, min(max_states, max_bytes // (row_bytes + 32 + 8 * len(self.choices)))) if self.enabled else 1
         self.needs: np.ndarray = np.empty((states, len(self.columns)), dtype=self.bank.dtype)
@@ -343,7 +351,7 @@ class BackwardSearch:
             _expand_real(self.operations, known, bits, store, -1.0, 0)
         else:
             _expand_integer(self.operations, known, bits, self.width, self.bank.type.signed, store, -1.0, 0,
-                            -1 if self.space.packed else 1)  # fmt: skip
+                            self.ones)  # fmt: skip
         _probe(np.zeros(0, np.int64), self.needs, self.index.restricted, self.index.table, self.is_real,
                np.zeros(0, np.int64))  # fmt: skip
         if not self.index.own:
@@ -369,9 +377,8 @@ class BackwardSearch:
         if self.is_real:
             _expand_real(self.operations, known, known_bits, store, cutoff, work)
         else:
-            ones = -1 if self.space.packed else 1
             _expand_integer(self.operations, known, known_bits, self.width, self.bank.type.signed, store, cutoff,
-                            work, ones)  # fmt: skip
+                            work, self.ones)  # fmt: skip
         return self._lookups(bound)
 
     def _lookups(self, bound: float) -> list[tuple[Fraction, Expr]]:

@@ -249,7 +249,7 @@ def _train_index_fraction(space: SearchSpace) -> float:
     """Bytes the backward search's index takes per row of the output bank, as a fraction of the
     row's own: nothing when the training points are the equivalence points (the index is the
     bank itself), else a copy of the row at the training points and its table slots."""
-    columns = 1 if space.packed else int(np.count_nonzero(space.train))
+    columns = space.row_width if space.packed else int(np.count_nonzero(space.train))
     if columns == space.row_width:
         return 0.0
     output = space.output_index
