@@ -147,8 +147,8 @@ def _needed_real(op: int, known_is_left: bool, y: float, known: float, ones: int
 
 
 @njit(inline="always")
-def _fill_need(needed: _Needed, op: int, known_is_left: bool, target: np.ndarray, known: np.ndarray,
-               width: int, signed: bool, need: np.ndarray, is_real: bool, ones: NDArray[np.int64]) -> bool:  # fmt: skip
+def _fill_need(needed: _Needed, op: int, known_is_left: bool, target: np.ndarray, known: np.ndarray, width: int,
+               signed: bool, need: np.ndarray, is_real: bool, ones: NDArray[np.int64]) -> bool:  # fmt: skip
     for q in range(need.shape[0]):
         value, ok = needed(op, known_is_left, target[q], known[q], ones[q])
         if not ok:

@@ -122,8 +122,8 @@ class FunctionEnumeration:
         rows [0, len(self)) are the functions met, in order, each its values at the equivalence
         points (Boolean grammars of packable operations, `packed`: a truth table in
         W = ceil(n_points / 64) int64 words, bit p % 64 of word p // 64 = point p, the last
-        word's bits past the points zero); the rest is space the enumeration will write (a caller may use it as scratch
-        before iterating). Its dtype is the rows'."""
+        word's bits past the points zero); the rest is space the enumeration will write (a
+        caller may use it as scratch before iterating). Its dtype is the rows'."""
         return self._bank.values
 
     @property
@@ -158,8 +158,8 @@ class FunctionEnumeration:
         SearchError for an output type other than bool; IndexError unless 0 <= start <= end <=
         len(self)."""
         if self.task.output_type.kind != "bool":
-            raise SearchError(f"truth tables are of Boolean functions; this task's output is {self.task.output_type}",
-                              expected="a task whose output type is bool")  # fmt: skip
+            raise SearchError(f"truth tables are of Boolean functions, and this task's output is "
+                              f"{self.task.output_type}", expected="a task whose output type is bool")  # fmt: skip
         if not 0 <= start <= end <= len(self):
             raise IndexError(f"rows [{start}, {end}) are not among the {len(self)} rows met")
         rows = self._bank.values[start:end]
@@ -229,7 +229,8 @@ def enumerate_functions(
 @dataclass
 class FunctionTable:
     """Minimal programs by function. `functions` are the output bank's rows (truth tables in
-    int64 words for packed Boolean tasks, see `FunctionEnumeration.values`), in order of description length; `bits[i]` is row i's."""
+    int64 words for packed Boolean tasks, see `FunctionEnumeration.values`), in order of
+    description length; `bits[i]` is row i's."""
 
     task: Task
     functions: np.ndarray  # (n, columns): each function's values at the task's points

@@ -293,7 +293,7 @@ def _best_packed(rows, ends, level_bits, target, mask, table):
             level += 1
         wrong = np.uint64(0)  # (uint64 throughout: numba would mix in float64 otherwise)
         for w in range(rows.shape[1]):
-            wrong += _popcount(np.uint64((rows[r, w] ^ target[w]) & mask[w]))  # (int64 → uint64 keeps the bits)
+            wrong += _popcount(np.uint64((rows[r, w] ^ target[w]) & mask[w]))  # (int64 → uint64: the bits)
         total = level_bits[level] + table[wrong]
         if total < least:
             best, least = r, total
