@@ -18,11 +18,12 @@ from hypothesis import strategies as st
 import dsl
 import search
 from search import kernels
-from search.enumerate import _CheckTarget
+from search.enumerate import Budget, Enumerator, Stop, _CheckTarget
+from search.inverse import BackwardSearch
 from search.mdl import DataCode
 from search.space import build_space, pack, unpack, unpacked_rows, words_for
 
-from .cases import task_of
+from .cases import MEMORY, task_of
 
 SYNTH = {"max_seconds": 60.0, "max_memory_mb": 256.0}
 # with a composite choice: `(bool and bool) or x1`
@@ -356,3 +357,39 @@ def test_packed_mismatches_are_the_unpacked_ones(points, seed):
     packed = DataCode(task, train, pack(target[None, :])[0], packed=True).bits(pack(rows))
     np.testing.assert_array_equal(packed, unpacked)
     assert packed[0] == 0.0
+
+
+# --- the backward search ----------------------------------------------------------------------
+
+
+BACKWARD = ["not (x6 ^ ((x2 and x3) or (x4 and not x5)))", "x7 == (x1 or not (x2 ^ x4))"]
+
+
+@pytest.mark.parametrize("points", [128, 100])
+@pytest.mark.parametrize("target", BACKWARD)
+def test_the_backward_search_on_words_finds_what_it_finds_on_bools(target, points):
+    """Contexts (`not`, `^`, `==` with a known operand) from the target down, looked up among the
+    kept programs: the needs of two words, their bits past the points zero, meet the same rows
+    (100 points: of the domain, shuffled; the last word holds 36)."""
+    subset = np.random.default_rng(points).permutation(128)[:points]
+    env = {name: column[subset] for name, column in domain(7).items()}
+    planted = dsl.parse_program(target, {name: dsl.BOOL for name in env})
+    task = task_on(dsl.evaluate(planted, env), 7, grammar="boolean_xor", points=subset)
+    found = []
+    for packed in (True, False):
+        if packed:
+            space = build_space(task)
+        else:
+            with unpacked_rows():
+                space = build_space(task)
+        enumerator = Enumerator(space, Budget(max_bits=28.0, max_memory_bytes=MEMORY))
+        with pytest.raises(Stop):
+            for _ in enumerator.levels():
+                pass
+        backward = BackwardSearch(space, enumerator.banks)
+        assert backward.enabled and space.packed == packed
+        fits = backward.step(12.0)
+        found.append(sorted((probability, str(program)) for probability, program in fits))
+        for _, program in fits:
+            assert np.array_equal(dsl.evaluate(program, env), task.target_values), str(program)
+    assert found[0] == found[1] and found[0], "the same fits, and some"
