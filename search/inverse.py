@@ -35,7 +35,7 @@ from dsl.primitives import COMMUTATIVE
 from .bank import Bank
 from .hashtable import find, hash_of, key_of, put, slot_for
 from .kernels import wrap
-from .space import Choice, SearchSpace
+from .space import Choice, SearchSpace, pack
 
 __all__ = ["BackwardSearch", "INVERTIBLE"]
 
@@ -254,11 +254,12 @@ def _slots_for(count: int) -> int:
 
 class _TrainIndex:
     """The output bank's programs restricted to the training points, hashed. When the
-    equivalence points are the training points, that is the bank itself."""
+    equivalence points are the training points, that is the bank itself. Truth tables are
+    restricted by `mask`, their words with the training points' bits (the others zeroed)."""
 
-    def __init__(self, bank: Bank, columns: np.ndarray) -> None:
-        self.bank, self.columns = bank, columns
-        self.own = len(columns) == bank.space.row_width
+    def __init__(self, bank: Bank, columns: np.ndarray, mask: np.ndarray | None = None) -> None:
+        self.bank, self.columns, self.mask = bank, columns, mask
+        self.own = mask is None and len(columns) == bank.space.row_width
         self.count = 0
         self.restricted = bank.values if self.own else np.empty((0, len(columns)), dtype=bank.dtype)
         self.table = bank.table if self.own else np.zeros(2 * 16, dtype=np.int64)
@@ -278,7 +279,11 @@ class _TrainIndex:
             self.table = np.zeros(2 * _slots_for(2 * size), dtype=np.int64)
             self.count = 0
         is_real = self.bank.type.kind == "real"
-        _index_rows(self.bank.values, self.columns, self.count, size, self.table, is_real, self.restricted)
+        source = self.bank.values
+        if self.mask is not None:  # truth tables: masked here, then indexed in place
+            self.restricted[self.count : size] = source[self.count : size] & self.mask
+            source = self.restricted
+        _index_rows(source, self.columns, self.count, size, self.table, is_real, self.restricted)
         self.count = size
 
 
@@ -298,9 +303,10 @@ class BackwardSearch:
         self.space, self.banks = space, banks
         output = space.output_index
         self.bank = banks[output]
-        # Truth tables: every word (the training points are all the points, or this is disabled).
+        # Truth tables: every word, restricted to the training points' bits (`train_words`).
         self.columns = np.arange(space.row_width, dtype=np.int64) if space.packed else np.flatnonzero(
             space.train).astype(np.int64)  # fmt: skip
+        train_words = pack(space.train[None, :])[0] if space.packed else None
         self.choices: list[tuple[Choice, bool]] = []
         for choice in space.choices:
             if not (choice.type_index == output and choice.is_simple and choice.op in INVERTIBLE
@@ -309,28 +315,29 @@ class BackwardSearch:
             self.choices.append((choice, True))
             if len(choice.holes) == 2 and choice.op not in _COMMUTATIVE:
                 self.choices.append((choice, False))
-        # Packed truth tables index whole words: only when the training points are all the points.
-        packed_split = space.packed and not space.train.all()
-        self.enabled = bool(self.choices) and not packed_split
+        self.enabled = bool(self.choices)
         self.operations = _Operations(
             opcode=np.array([int(_op_of(choice)) for choice, _ in self.choices], dtype=np.int64),
             known_on_left=np.array([left for _, left in self.choices], dtype=np.bool_),
             arity=np.array([len(choice.holes) for choice, _ in self.choices], dtype=np.int64),
             bits=np.array([choice.bits for choice, _ in self.choices], dtype=np.float64),
         )
-        self.index = _TrainIndex(self.bank, self.columns)
+        split = train_words is not None and not space.train.all()
+        self.index = _TrainIndex(self.bank, self.columns, train_words if split else None)
         self.known_rows = known_rows
         type_ = self.bank.type
         self.is_real = type_.kind == "real"
         self.width = type_.width if type_.is_bitvector else 64
-        # a bool's true per column: for truth tables the points' bits (nothing to wrap then)
-        self.ones = space.full_mask if space.packed else np.ones(len(self.columns), dtype=np.int64)
+        # a bool's true per column: for truth tables the training points' bits (nothing to wrap then)
+        self.ones = train_words if train_words is not None else np.ones(len(self.columns), dtype=np.int64)
         if space.packed:
             self.width = 64
         row_bytes = len(self.columns) * np.dtype(self.bank.dtype).itemsize + 64
         states = max(16, min(max_states, max_bytes // (row_bytes + 32 + 8 * len(self.choices)))) if self.enabled else 1
         self.needs: np.ndarray = np.empty((states, len(self.columns)), dtype=self.bank.dtype)
         self.needs[0] = space.target[self.columns] if self.enabled else 0
+        if train_words is not None:
+            self.needs[0] &= train_words
         self.costs = np.zeros(states)
         self.parent = np.full(states, -1, dtype=np.int64)
         self.operation = np.full(states, -1, dtype=np.int64)

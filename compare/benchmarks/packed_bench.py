@@ -7,9 +7,10 @@ the same process: the median seconds of the enumeration (its kernels compiled be
 warm-up run of each, and not timed: `enumerate_functions` compiles them before its clock
 starts), candidates per second and the ratio. Seconds are CPU seconds of the process (the
 enumeration runs on one thread: on an idle machine they are its wall-clock seconds, and on a
-shared one they do not count the time others took); the wall-clock medians are in the rows too. Both must meet the same functions; the candidates
-are the same by construction. 7 inputs: two words a row; 6 inputs: one word, the case packed
-before truth tables grew past 64 points.
+shared one they do not count the time others took); the wall-clock medians are in the rows
+too. Both must meet the same functions (checked); the candidates are the same by construction.
+7 inputs: two words a row; 6 inputs: one word, the case packed before truth tables grew past
+64 points.
 
     python -m compare.benchmarks.packed_bench
 """

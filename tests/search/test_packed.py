@@ -365,16 +365,17 @@ def test_packed_mismatches_are_the_unpacked_ones(points, seed):
 BACKWARD = ["not (x6 ^ ((x2 and x3) or (x4 and not x5)))", "x7 == (x1 or not (x2 ^ x4))"]
 
 
-@pytest.mark.parametrize("points", [128, 100])
+@pytest.mark.parametrize("points, train", [(128, None), (100, None), (128, 90)])
 @pytest.mark.parametrize("target", BACKWARD)
-def test_the_backward_search_on_words_finds_what_it_finds_on_bools(target, points):
+def test_the_backward_search_on_words_finds_what_it_finds_on_bools(target, points, train):
     """Contexts (`not`, `^`, `==` with a known operand) from the target down, looked up among the
     kept programs: the needs of two words, their bits past the points zero, meet the same rows
-    (100 points: of the domain, shuffled; the last word holds 36)."""
+    (100 points: of the domain, shuffled, the last word holds 36; 90 training points: the rows
+    and the needs masked to their bits)."""
     subset = np.random.default_rng(points).permutation(128)[:points]
     env = {name: column[subset] for name, column in domain(7).items()}
     planted = dsl.parse_program(target, {name: dsl.BOOL for name in env})
-    task = task_on(dsl.evaluate(planted, env), 7, grammar="boolean_xor", points=subset)
+    task = task_on(dsl.evaluate(planted, env), 7, grammar="boolean_xor", train=train, points=subset)
     found = []
     for packed in (True, False):
         if packed:
@@ -391,5 +392,6 @@ def test_the_backward_search_on_words_finds_what_it_finds_on_bools(target, point
         fits = backward.step(12.0)
         found.append(sorted((probability, str(program)) for probability, program in fits))
         for _, program in fits:
-            assert np.array_equal(dsl.evaluate(program, env), task.target_values), str(program)
+            fitted = dsl.evaluate(program, task.env(task.train))
+            assert np.array_equal(fitted, task.target_values[task.train]), str(program)
     assert found[0] == found[1] and found[0], "the same fits, and some"
