@@ -31,7 +31,7 @@ from dsl.program import fill
 
 from .bank import Bank, Level
 from .kernels import BANK_STATE, EXACT, MASKED, TOLERANCE, RowRules, Sweep, check, combine, insert_rows
-from .space import Choice, SearchSpace, bits_of, holes_to_vars
+from .space import Choice, SearchSpace, bits_of, holes_to_vars, pack
 
 __all__ = ["Enumerator", "Budget", "Stop"]
 
@@ -313,7 +313,7 @@ class Enumerator:
         bank.state["candidates"] += len(rows)
         self.checked += len(rows)
         if target.mode == MASKED:
-            hit = ((rows[:, 0] ^ target.values[0]) & target.tolerance[0]) == 0
+            hit = np.all(((rows ^ target.values) & target.tolerance) == 0, axis=1)
         elif target.mode == TOLERANCE:
             with np.errstate(invalid="ignore"):
                 hit = np.all(np.abs(rows[:, target.columns] - target.values) <= target.tolerance, axis=1)
@@ -356,16 +356,14 @@ class Enumerator:
 
     def _rules_of(self, bank: Bank) -> RowRules:
         """Width and signedness to wrap results into: a bit-vector's, the points of a packed
-        truth table (64: nothing to wrap); NaN dropped at the training points (the check is
-        never run on bools)."""
+        truth table's last word (64: nothing to wrap); NaN dropped at the training points (never
+        for truth tables: they have none)."""
         space = self.space
-        nan_mask = np.ones(1, dtype=np.uint8) if space.packed else space.train.astype(np.uint8)
         if space.packed:
-            width, signed = space.n_points, False
-        else:
-            type_ = bank.type
-            width, signed = (type_.width, type_.signed) if type_.is_bitvector else (64, False)
-        return RowRules(int(width), bool(signed), bool(space.drop_nan), nan_mask)
+            return RowRules(space.tail_points, False, False, np.zeros(space.row_width, dtype=np.uint8), True)
+        type_ = bank.type
+        width, signed = (type_.width, type_.signed) if type_.is_bitvector else (64, False)
+        return RowRules(int(width), bool(signed), bool(space.drop_nan), space.train.astype(np.uint8))
 
     def _insert(self, bank: Bank, choice: Choice, rows: np.ndarray, origin: np.ndarray, probability: Fraction) -> None:
         """Keep the new functions among `rows`; `origin[r]` are row r's children (one column per
@@ -437,10 +435,9 @@ class _CheckTarget(NamedTuple):
 
     @classmethod
     def of(cls, space: SearchSpace) -> _CheckTarget:
-        if space.packed:
-            train = sum(1 << int(p) for p in np.flatnonzero(space.train))
-            word = np.array([train], dtype=np.uint64).view(np.int64)
-            return cls(np.zeros(1, np.int64), space.target.copy(), word, MASKED)
+        if space.packed:  # every word, compared on the training points' bits
+            words = pack(space.train[None, :])[0]
+            return cls(np.arange(space.row_width, dtype=np.int64), space.target.copy(), words, MASKED)
         columns = np.flatnonzero(space.train).astype(np.int64)
         values = np.ascontiguousarray(space.target[columns])
         if space.types[space.output_index].kind == "real":

@@ -35,7 +35,7 @@ from dsl.primitives import COMMUTATIVE
 from .bank import Bank
 from .hashtable import find, hash_of, key_of, put, slot_for
 from .kernels import wrap
-from .space import Choice, SearchSpace
+from .space import Choice, SearchSpace, pack
 
 __all__ = ["BackwardSearch", "INVERTIBLE"]
 
@@ -93,7 +93,8 @@ class _Contexts(NamedTuple):
 # --- what the hole needs --------------------------------------------------------------------------
 
 # (opcode, known operand on the left, target value, known value, ones) -> (needed value, whether
-# one exists): `_needed_integer` or `_needed_real`, compiled per dtype of the values, hence Any.
+# one exists), at one column: `_needed_integer` or `_needed_real`, compiled per dtype of the
+# values, hence Any.
 _Needed = Callable[[int, bool, Any, Any, int], tuple[Any, Any]]
 
 
@@ -101,7 +102,8 @@ _Needed = Callable[[int, bool, Any, Any, int], tuple[Any, Any]]
 def _needed_integer(op: int, known_is_left: bool, y: np.int64 | np.uint8, known: np.int64 | np.uint8,
                     ones: int) -> tuple[np.int64 | np.uint8, bool]:  # fmt: skip
     """The value the hole needs so that `left op right == y` (for a unary op, `op hole == y`),
-    and whether one exists. `ones` is a bool's true: 1, or all ones for truth-table words."""
+    and whether one exists. `ones` is a bool's true: 1, or for a truth-table word its bits at
+    the points (so that negations leave the bits past them zero)."""
     if op == _ADD_I:
         return y - known, True
     if op == _SUB_I:  # y = left - right
@@ -145,10 +147,10 @@ def _needed_real(op: int, known_is_left: bool, y: float, known: float, ones: int
 
 
 @njit(inline="always")
-def _fill_need(needed: _Needed, op: int, known_is_left: bool, target: np.ndarray, known: np.ndarray,
-               width: int, signed: bool, need: np.ndarray, is_real: bool, ones: int) -> bool:  # fmt: skip
+def _fill_need(needed: _Needed, op: int, known_is_left: bool, target: np.ndarray, known: np.ndarray, width: int,
+               signed: bool, need: np.ndarray, is_real: bool, ones: NDArray[np.int64]) -> bool:  # fmt: skip
     for q in range(need.shape[0]):
-        value, ok = needed(op, known_is_left, target[q], known[q], ones)
+        value, ok = needed(op, known_is_left, target[q], known[q], ones[q])
         if not ok:
             return False
         need[q] = value
@@ -161,13 +163,13 @@ def _fill_need(needed: _Needed, op: int, known_is_left: bool, target: np.ndarray
 @njit(inline="always")
 def _expand(needed: _Needed, is_real: bool, operations: _Operations, known: np.ndarray,
             known_bits: NDArray[np.float64], width: int, signed: bool, store: _Contexts, cutoff: float,
-            work: int, ones: int) -> int:  # fmt: skip
+            work: int, ones: NDArray[np.int64]) -> int:  # fmt: skip
     """Make every context costing at most `cutoff` bits that is not made yet, scanning the
     states in order (new ones included) and resuming each (state, operation) where it stopped:
     known programs come in order of bits, so each pair stops at the first too dear.
     `operations`: an `_Operations`; `store`: the `_Contexts`. Stops when the store is full or
     after `work` tries; returns how many it tried. The first context to need a vector of values
-    keeps it."""
+    keeps it. `ones`: per column, a bool's true (`_needed_integer`)."""
     needs, costs, parent_of, operation_of = store.needs, store.costs, store.parent, store.operation
     known_of, table, count, cursors = store.known, store.table, store.made, store.cursors
     points = needs.shape[1]
@@ -209,14 +211,16 @@ def _expand(needed: _Needed, is_real: bool, operations: _Operations, known: np.n
 
 @njit(cache=True, error_model="numpy")
 def _expand_integer(operations: _Operations, known: np.ndarray, known_bits: NDArray[np.float64], width: int,
-                    signed: bool, store: _Contexts, cutoff: float, work: int, ones: int) -> int:  # fmt: skip
+                    signed: bool, store: _Contexts, cutoff: float, work: int,
+                    ones: NDArray[np.int64]) -> int:  # fmt: skip
     return _expand(_needed_integer, False, operations, known, known_bits, width, signed, store, cutoff, work, ones)
 
 
 @njit(cache=True, error_model="numpy")
 def _expand_real(operations: _Operations, known: np.ndarray, known_bits: NDArray[np.float64],
                  store: _Contexts, cutoff: float, work: int) -> int:  # fmt: skip
-    return _expand(_needed_real, True, operations, known, known_bits, 64, False, store, cutoff, work, 0)
+    ones = np.zeros(store.needs.shape[1], dtype=np.int64)
+    return _expand(_needed_real, True, operations, known, known_bits, 64, False, store, cutoff, work, ones)
 
 
 @njit(cache=True)
@@ -250,11 +254,12 @@ def _slots_for(count: int) -> int:
 
 class _TrainIndex:
     """The output bank's programs restricted to the training points, hashed. When the
-    equivalence points are the training points, that is the bank itself."""
+    equivalence points are the training points, that is the bank itself. Truth tables are
+    restricted by `mask`, their words with the training points' bits (the others zeroed)."""
 
-    def __init__(self, bank: Bank, columns: np.ndarray) -> None:
-        self.bank, self.columns = bank, columns
-        self.own = len(columns) == bank.space.row_width
+    def __init__(self, bank: Bank, columns: np.ndarray, mask: np.ndarray | None = None) -> None:
+        self.bank, self.columns, self.mask = bank, columns, mask
+        self.own = mask is None and len(columns) == bank.space.row_width
         self.count = 0
         self.restricted = bank.values if self.own else np.empty((0, len(columns)), dtype=bank.dtype)
         self.table = bank.table if self.own else np.zeros(2 * 16, dtype=np.int64)
@@ -274,7 +279,11 @@ class _TrainIndex:
             self.table = np.zeros(2 * _slots_for(2 * size), dtype=np.int64)
             self.count = 0
         is_real = self.bank.type.kind == "real"
-        _index_rows(self.bank.values, self.columns, self.count, size, self.table, is_real, self.restricted)
+        source = self.bank.values
+        if self.mask is not None:  # truth tables: masked here, then indexed in place
+            self.restricted[self.count : size] = source[self.count : size] & self.mask
+            source = self.restricted
+        _index_rows(source, self.columns, self.count, size, self.table, is_real, self.restricted)
         self.count = size
 
 
@@ -294,7 +303,10 @@ class BackwardSearch:
         self.space, self.banks = space, banks
         output = space.output_index
         self.bank = banks[output]
-        self.columns = np.zeros(1, np.int64) if space.packed else np.flatnonzero(space.train).astype(np.int64)
+        # Truth tables: every word, restricted to the training points' bits (`train_words`).
+        self.columns = np.arange(space.row_width, dtype=np.int64) if space.packed else np.flatnonzero(
+            space.train).astype(np.int64)  # fmt: skip
+        train_words = pack(space.train[None, :])[0] if space.packed else None
         self.choices: list[tuple[Choice, bool]] = []
         for choice in space.choices:
             if not (choice.type_index == output and choice.is_simple and choice.op in INVERTIBLE
@@ -303,26 +315,29 @@ class BackwardSearch:
             self.choices.append((choice, True))
             if len(choice.holes) == 2 and choice.op not in _COMMUTATIVE:
                 self.choices.append((choice, False))
-        # Packed truth tables index whole words: only when the training points are all the points.
-        packed_split = space.packed and not space.train.all()
-        self.enabled = bool(self.choices) and not packed_split
+        self.enabled = bool(self.choices)
         self.operations = _Operations(
             opcode=np.array([int(_op_of(choice)) for choice, _ in self.choices], dtype=np.int64),
             known_on_left=np.array([left for _, left in self.choices], dtype=np.bool_),
             arity=np.array([len(choice.holes) for choice, _ in self.choices], dtype=np.int64),
             bits=np.array([choice.bits for choice, _ in self.choices], dtype=np.float64),
         )
-        self.index = _TrainIndex(self.bank, self.columns)
+        split = train_words is not None and not space.train.all()
+        self.index = _TrainIndex(self.bank, self.columns, train_words if split else None)
         self.known_rows = known_rows
         type_ = self.bank.type
         self.is_real = type_.kind == "real"
         self.width = type_.width if type_.is_bitvector else 64
+        # a bool's true per column: for truth tables the training points' bits (nothing to wrap then)
+        self.ones = train_words if train_words is not None else np.ones(len(self.columns), dtype=np.int64)
         if space.packed:
-            self.width = space.n_points  # truth tables: wrap into the points' bits
+            self.width = 64
         row_bytes = len(self.columns) * np.dtype(self.bank.dtype).itemsize + 64
         states = max(16, min(max_states, max_bytes // (row_bytes + 32 + 8 * len(self.choices)))) if self.enabled else 1
         self.needs: np.ndarray = np.empty((states, len(self.columns)), dtype=self.bank.dtype)
         self.needs[0] = space.target[self.columns] if self.enabled else 0
+        if train_words is not None:
+            self.needs[0] &= train_words
         self.costs = np.zeros(states)
         self.parent = np.full(states, -1, dtype=np.int64)
         self.operation = np.full(states, -1, dtype=np.int64)
@@ -343,7 +358,7 @@ class BackwardSearch:
             _expand_real(self.operations, known, bits, store, -1.0, 0)
         else:
             _expand_integer(self.operations, known, bits, self.width, self.bank.type.signed, store, -1.0, 0,
-                            -1 if self.space.packed else 1)  # fmt: skip
+                            self.ones)  # fmt: skip
         _probe(np.zeros(0, np.int64), self.needs, self.index.restricted, self.index.table, self.is_real,
                np.zeros(0, np.int64))  # fmt: skip
         if not self.index.own:
@@ -369,9 +384,8 @@ class BackwardSearch:
         if self.is_real:
             _expand_real(self.operations, known, known_bits, store, cutoff, work)
         else:
-            ones = -1 if self.space.packed else 1
             _expand_integer(self.operations, known, known_bits, self.width, self.bank.type.signed, store, cutoff,
-                            work, ones)  # fmt: skip
+                            work, self.ones)  # fmt: skip
         return self._lookups(bound)
 
     def _lookups(self, bound: float) -> list[tuple[Fraction, Expr]]:

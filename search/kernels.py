@@ -47,7 +47,8 @@ class BankArrays(NamedTuple):
     (`Bank.arrays`; a kernel stops when they are full). Row r is program r.
 
     values    (capacity, P) int64 | float64 | uint8  the program's values at the P equivalence
-                                                     points (a packed truth table: one int64 word)
+                                                     points (a packed truth table: its W int64
+                                                     words, space.py)
     hashes    (capacity,)   uint64   the hash of the row's equivalence key (hashtable.py)
     table     (2 * slots,)  int64    the hash table of the rows (layout: hashtable.py)
     choices   (capacity,)   int32    the grammar choice that made the program
@@ -103,17 +104,20 @@ class RowRules(NamedTuple):
     """What is done to a candidate's row before it is hashed (fixed per bank).
 
     width      integers wrap into `width` bits (`wrap`; 64: no wrapping); a packed truth table
-               passes its number of points
+               passes the points of its last word, whose bits past them are zeroed so
     signed     they wrap in two's complement (a signed bit-vector)
     check_nan  drop candidates that are NaN at a point where `nan_mask` is set (counted in
                the bank's `nan_dropped`); never set for bools
     nan_mask   (P,) uint8: 1 at the training points
+    wrap_last  only the row's last column wraps (a packed truth table's last word: the words
+               before it are full)
     """
 
     width: int
     signed: bool
     check_nan: bool
     nan_mask: np.ndarray
+    wrap_last: bool = False
 
 
 # --- scalar semantics ---------------------------------------------------------------------------
@@ -388,6 +392,7 @@ def _run(apply: _ScalarOp, op: int, is_real: bool, x: np.ndarray, y: np.ndarray,
     symmetric, start, stop = sweep.symmetric, sweep.start, sweep.stop
     width, signed, check_nan, nan_mask = rules.width, rules.signed, rules.check_nan, rules.nan_mask
     capacity, points = values.shape[0], values.shape[1]
+    wrapped = points - 1 if rules.wrap_last else 0  # the first column that wraps
     counts = state[0]
     kept, candidates, choice = counts.kept, counts.candidates, counts.choice
     rows = np.empty((_BATCH, points), dtype=values.dtype)
@@ -408,7 +413,7 @@ def _run(apply: _ScalarOp, op: int, is_real: bool, x: np.ndarray, y: np.ndarray,
                 for p in range(points):
                     row[p] = apply(op, a[p], b[p], d[p])
                 if not is_real and width < 64:
-                    for p in range(points):
+                    for p in range(wrapped, points):
                         row[p] = wrap(row[p], width, signed)
                 candidates += 1
                 if check_nan and _nan_at(row, nan_mask):
@@ -509,6 +514,7 @@ def _insert_rows(rows: np.ndarray, origin: NDArray[np.int64], is_real: bool, rul
     counts = state[0]
     kept, choice = counts.kept, counts.choice
     scratch = np.empty(values.shape[1], dtype=np.uint64)
+    wrapped = values.shape[1] - 1 if rules.wrap_last else 0  # the first column that wraps
     consumed = 0
     for r in range(rows.shape[0]):
         if kept >= values.shape[0]:
@@ -516,7 +522,7 @@ def _insert_rows(rows: np.ndarray, origin: NDArray[np.int64], is_real: bool, rul
         row = values[kept]
         row[:] = rows[r]
         if not is_real and width < 64:
-            for p in range(row.shape[0]):
+            for p in range(wrapped, row.shape[0]):
                 row[p] = wrap(row[p], width, signed)
         counts.candidates += 1
         consumed += 1
@@ -560,8 +566,9 @@ def _check(apply: _ScalarOp, op: int, x: np.ndarray, y: np.ndarray, z: np.ndarra
     """Like `_run`, but nothing is stored: each candidate is computed at the training columns
     only, point by point, and dropped at the first point where it misses the target (EXACT:
     equal; TOLERANCE: within `tolerance[q]`; MASKED: truth-table words equal on the bits of
-    `tolerance[q]`). Hits (i, j, k) go to `hits`. Returns (next flat index, hits, candidates).
-    Of `rules`, only the wrapping applies (nothing is dropped for NaN: it misses)."""
+    `tolerance[q]`, which has no bit past the points: no wrapping). Hits (i, j, k) go to
+    `hits`. Returns (next flat index, hits, candidates). Of `rules`, only the wrapping applies
+    (nothing is dropped for NaN: it misses)."""
     x0, y0, ny, z0, nz = sweep.x_start, sweep.y_start, sweep.y_count, sweep.z_start, sweep.z_count
     symmetric, start, stop = sweep.symmetric, sweep.start, sweep.stop
     width, signed = rules.width, rules.signed
@@ -582,14 +589,14 @@ def _check(apply: _ScalarOp, op: int, x: np.ndarray, y: np.ndarray, z: np.ndarra
                     if not abs(value - target[q]) <= tolerance[q]:  # NaN misses too
                         hit = False
                         break
+                elif mode == MASKED:
+                    if (np.int64(value) ^ np.int64(target[q])) & np.int64(tolerance[q]) != 0:
+                        hit = False
+                        break
                 else:
                     if width < 64:
                         value = wrap(value, width, signed)
-                    if mode == MASKED:
-                        if (np.int64(value) ^ np.int64(target[q])) & np.int64(tolerance[q]) != 0:
-                            hit = False
-                            break
-                    elif value != target[q]:
+                    if value != target[q]:
                         hit = False
                         break
             if hit:

@@ -29,6 +29,8 @@ from numba import njit
 
 from dsl import Task
 
+from .space import pack
+
 __all__ = ["DataCode"]
 
 
@@ -38,13 +40,14 @@ class DataCode:
     def __init__(self, task: Task, train: np.ndarray, target: np.ndarray, *, precision: float | None = None,
                  packed: bool = False) -> None:  # fmt: skip
         """`train` masks the points, `target` are the values at every point (the rows to score
-        have one column per point; `packed`: one truth-table word, and `target` is one too)."""
+        have one column per point; `packed`: the truth tables' W words, and `target` is W words
+        too)."""
         self.kind = task.output_type.kind
         self.packed = packed
         self.train = train
         self.columns = np.flatnonzero(train).astype(np.int64)
         if packed:
-            self.train_word = np.int64(sum(1 << int(p) for p in self.columns) - (1 << 64 if train[63:64].any() else 0))
+            self.train_words = pack(np.asarray(train, dtype=bool)[None, :])[0]
             self.target = np.ascontiguousarray(target)
         else:
             self.target = np.ascontiguousarray(target[train])
@@ -76,7 +79,7 @@ class DataCode:
             code = np.where(np.isfinite(variance), np.maximum(code, 0.0), np.inf)
             return np.where(np.isnan(code), 0.0, code)  # variance 0: log2(0) = -inf, times n/2
         if self.packed:
-            return self.exception_bits(_packed_mismatches(rows[:, 0], self.target[0], self.train_word))
+            return self.exception_bits(_packed_mismatches(rows, self.target, self.train_words))
         return self.exception_bits(_mismatches(rows, self.columns, self.target.astype(rows.dtype)))
 
     def exception_bits(self, wrong: np.ndarray) -> np.ndarray:
@@ -123,10 +126,13 @@ def _mean_squared_residual(rows: np.ndarray, columns: np.ndarray, target: np.nda
 
 
 @njit(cache=True)
-def _packed_mismatches(words: np.ndarray, target: np.int64, mask: np.int64) -> np.ndarray:
-    wrong = np.empty(words.shape[0], dtype=np.int64)
-    for r in range(words.shape[0]):
-        wrong[r] = _popcount(np.uint64((words[r] ^ target) & mask))
+def _packed_mismatches(rows: np.ndarray, target: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per (W,)-word truth table of `rows`, the training points (bits of `mask`) where it differs
+    from `target`."""
+    wrong = np.zeros(rows.shape[0], dtype=np.int64)
+    for r in range(rows.shape[0]):
+        for w in range(rows.shape[1]):
+            wrong[r] += _popcount(np.uint64((rows[r, w] ^ target[w]) & mask[w]))
     return wrong
 
 

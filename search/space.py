@@ -12,12 +12,16 @@ and how to compute its values from its children's:
 
 Values live on the *equivalence points* — the training points, or all points — as one row per
 program: int64 for integer types, float64 for reals, uint8 for bools (0/1). A grammar of bools
-alone over at most 64 points is *packed*: a program's row is one int64 whose bit p is its
-value at point p (a truth table), and the kernels work on whole words.
+alone, whose operations are all bools on bools (`PACKABLE`), is *packed*: a program's row is
+its truth table in W = ceil(P / 64) int64 words, bit p % 64 of word p // 64 its value at point
+p, and the kernels work on whole words. The last word's bits past the points are kept zero
+(the kernels mask that word after every operation), so rows compare, hash and count
+mismatches as whole words.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -28,7 +32,7 @@ from dsl import Apply, Expr, Grammar, Hole, Op, Task, Type, Var, evaluate
 from dsl.grammars import bits_of, choice_probability
 from dsl.primitives import COMMUTATIVE, PRIMITIVES
 
-__all__ = ["Choice", "SearchSpace", "STORAGE", "NAN_ABSORBING", "build_space", "pack", "unpack"]
+__all__ = ["Choice", "SearchSpace", "STORAGE", "NAN_ABSORBING", "build_space", "pack", "unpack", "words_for"]
 
 STORAGE = {"bool": np.uint8, "int": np.int64, "real": np.float64}
 
@@ -78,7 +82,7 @@ class SearchSpace:
     target: np.ndarray  # target values at the equivalence points (observed ones)
     output_index: int  # type index of the task's output type
     drop_nan: bool  # no NaN-absorbing operation: programs NaN at a training point are useless
-    packed: bool  # bools only, at most 64 points: rows are truth tables in one word
+    packed: bool  # bools only, packable operations: rows are truth tables in words
 
     @property
     def n_points(self) -> int:
@@ -86,13 +90,18 @@ class SearchSpace:
 
     @property
     def row_width(self) -> int:
-        """Columns of a bank row: one word when packed, else one per point."""
-        return 1 if self.packed else self.n_points
+        """Columns of a bank row: the truth table's words when packed, else one per point."""
+        return words_for(self.n_points) if self.packed else self.n_points
 
     @property
-    def full_mask(self) -> int:
-        """Packed: the word with a bit set for every point."""
-        return -1 if self.n_points == 64 else (1 << self.n_points) - 1
+    def tail_points(self) -> int:
+        """Packed: the points in the last word (1..64); its bits from there on are zero."""
+        return self.n_points - 64 * (self.row_width - 1)
+
+    @property
+    def full_mask(self) -> np.ndarray:
+        """Packed: the (W,) int64 words with a bit set for every point."""
+        return pack(np.ones((1, self.n_points), dtype=bool))[0]
 
     def storage(self, type_index: int) -> type:
         return np.int64 if self.packed else STORAGE[self.types[type_index].kind]
@@ -114,17 +123,41 @@ class SearchSpace:
         return values.astype(self.storage(choice.type_index))
 
 
+def words_for(points: int) -> int:
+    """W: the int64 words of a truth table of `points` points (at least one)."""
+    return max(1, -(-points // 64))
+
+
 def pack(values: np.ndarray) -> np.ndarray:
-    """(n, P ≤ 64) bools → (n, 1) int64 truth tables (bit p is the value at point p)."""
-    weights = np.left_shift(np.uint64(1), np.arange(values.shape[1], dtype=np.uint64))
-    words = (values.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
-    return words.view(np.int64).reshape(-1, 1)
+    """(n, P) bools → (n, W) int64 truth tables: bit p % 64 of word p // 64 is the value at
+    point p; the last word's bits past P are zero."""
+    n, points = values.shape
+    padded = np.zeros((n, 64 * words_for(points)), dtype=np.uint8)
+    padded[:, :points] = values
+    return np.packbits(padded, axis=1, bitorder="little").view("<u8").astype(np.uint64).view(np.int64)
 
 
 def unpack(words: np.ndarray, points: int) -> np.ndarray:
-    """(n, 1) int64 truth tables → (n, points) bools."""
-    bits = np.right_shift(words.view(np.uint64).reshape(-1, 1), np.arange(points, dtype=np.uint64))
-    return (bits & np.uint64(1)).astype(bool)
+    """(n, W) int64 truth tables → (n, points) bools ((n,) words: one word per row)."""
+    rows = np.ascontiguousarray(words).view(np.int64)
+    rows = rows[:, None] if rows.ndim == 1 else rows
+    as_bytes = np.ascontiguousarray(rows.astype("<i8", copy=False)).view(np.uint8)
+    return np.unpackbits(as_bytes, axis=1, count=points, bitorder="little").astype(bool)
+
+
+_packing = [True]  # whether build_space packs what it can: `unpacked_rows` turns it off
+
+
+@contextlib.contextmanager
+def unpacked_rows() -> Iterator[None]:
+    """Within it, `build_space` keeps packable grammars' rows unpacked, one uint8 per point, so
+    that every search (synthesize, enumerate_functions) runs unpacked: internal, for the tests
+    and the benchmark that compare the two representations."""
+    _packing.append(False)
+    try:
+        yield
+    finally:
+        _packing.pop()
 
 
 def build_space(task: Task, *, equivalence: str = "all") -> SearchSpace:
@@ -140,7 +173,7 @@ def build_space(task: Task, *, equivalence: str = "all") -> SearchSpace:
     index = {type_: i for i, type_ in enumerate(types)}
     templates = [alternative.template for rule in task.grammar.rules for alternative in rule.alternatives]
     ops = {node.op for template in templates for node in template.walk() if isinstance(node, Apply)}
-    packed = all(type_.kind == "bool" for type_ in types) and len(train) <= 64 and ops <= PACKABLE
+    packed = _packing[-1] and all(type_.kind == "bool" for type_ in types) and ops <= PACKABLE
 
     def rows(values: np.ndarray, kind: str) -> np.ndarray:
         """(n, P) values → bank rows: truth tables when packed, else the storage dtype."""

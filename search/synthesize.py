@@ -248,10 +248,11 @@ def memory_shares(budget_bytes: float, *, inverse: bool, index_fraction: float =
 def _train_index_fraction(space: SearchSpace) -> float:
     """Bytes the backward search's index takes per row of the output bank, as a fraction of the
     row's own: nothing when the training points are the equivalence points (the index is the
-    bank itself), else a copy of the row at the training points and its table slots."""
-    columns = 1 if space.packed else int(np.count_nonzero(space.train))
-    if columns == space.row_width:
+    bank itself), else a copy of the row at the training points (a truth table's words, masked to
+    them) and its table slots."""
+    if space.train.all():
         return 0.0
+    columns = space.row_width if space.packed else int(np.count_nonzero(space.train))
     output = space.output_index
     copied = columns * np.dtype(space.storage(output)).itemsize + 64
     return copied / Bank.row_bytes(space, output)

@@ -120,9 +120,10 @@ class FunctionEnumeration:
     def values(self) -> np.ndarray:
         """(capacity, columns) the output type's row array, reserved once for the memory budget:
         rows [0, len(self)) are the functions met, in order, each its values at the equivalence
-        points (Boolean grammars on at most 64 points: one int64 truth table per row, bit p =
-        point p); the rest is space the enumeration will write (a caller may use it as scratch
-        before iterating). Its dtype is the rows'."""
+        points (Boolean grammars of packable operations, `packed`: a truth table in
+        W = ceil(n_points / 64) int64 words, bit p % 64 of word p // 64 = point p, the last
+        word's bits past the points zero); the rest is space the enumeration will write (a
+        caller may use it as scratch before iterating). Its dtype is the rows'."""
         return self._bank.values
 
     @property
@@ -147,6 +148,23 @@ class FunctionEnumeration:
         """Row `index`'s values at every equivalence point (unpacked), a new array."""
         row = self._bank.values[index : index + 1]
         return self._space.unpack(row)[0] if self.packed else row[0].copy()
+
+    def truth_tables(self, start: int, end: int) -> np.ndarray:
+        """Rows [start, end) as truth tables, a new (end - start, W) uint64 array: bit p % 64 of
+        word p // 64 is the function's value at equivalence point p, W = max(1, ceil(n_points /
+        64)), the last word's bits past the points zero — packed rows or not. For a task on the
+        whole Boolean domain in binary-counting order (dsl's Bool domain, x1 the most
+        significant bit) with equivalence 'all', that is the canonical table of issue 12.
+        SearchError for an output type other than bool; IndexError unless 0 <= start <= end <=
+        len(self)."""
+        if self.task.output_type.kind != "bool":
+            raise SearchError(f"truth tables are of Boolean functions, and this task's output is "
+                              f"{self.task.output_type}", expected="a task whose output type is bool")  # fmt: skip
+        if not 0 <= start <= end <= len(self):
+            raise IndexError(f"rows [{start}, {end}) are not among the {len(self)} rows met")
+        rows = self._bank.values[start:end]
+        words = rows if self.packed else self._space.pack(rows.astype(bool))
+        return np.ascontiguousarray(words).view(np.uint64).copy()
 
     def program(self, index: int) -> Expr:
         """The shortest program of row `index`'s function."""
@@ -210,8 +228,9 @@ def enumerate_functions(
 
 @dataclass
 class FunctionTable:
-    """Minimal programs by function. `functions` are the output bank's rows (truth tables as
-    ints for packed Boolean tasks), in order of description length; `bits[i]` is row i's."""
+    """Minimal programs by function. `functions` are the output bank's rows (truth tables in
+    int64 words for packed Boolean tasks, see `FunctionEnumeration.values`), in order of
+    description length; `bits[i]` is row i's."""
 
     task: Task
     functions: np.ndarray  # (n, columns): each function's values at the task's points

@@ -33,6 +33,7 @@ from numba import njit
 
 from dsl import Expr, SearchError, Task
 from search import DataCode, FunctionLevel, enumerate_functions
+from search.space import pack
 
 from .agree import agrees
 
@@ -165,8 +166,8 @@ class Distiller:
         else:
             table = code.exception_bits(np.arange(code.n + 1))
             if enumeration.packed:
-                word = enumeration.pack(target[None, :])[0, 0]
-                best, total = _best_packed(rows[:count, 0], ends, self._level_bits, word,
+                words = enumeration.pack(target[None, :])[0]
+                best, total = _best_packed(rows[:count], ends, self._level_bits, words,
                                            _all_points(enumeration.n_points), table)  # fmt: skip
             else:
                 best, total = _best_discrete(rows[:count], ends, self._level_bits, target, table)
@@ -262,9 +263,9 @@ def check_distill_budget(*, seconds: float, memory_mb: float) -> None:
             raise SearchError(f"{name} = {value!r}", expected=f"a positive number of {unit} (inf: no limit)")
 
 
-def _all_points(points: int) -> np.int64:
-    """The truth-table word with a bit at each of `points` ≤ 64 points."""
-    return np.array([(1 << points) - 1], dtype=np.uint64).view(np.int64)[0]
+def _all_points(points: int) -> np.ndarray:
+    """The truth-table words (int64, as the rows) with a bit at each of `points` points."""
+    return pack(np.ones((1, points), dtype=bool))[0]
 
 
 _M1, _M2, _M4, _H01 = (np.uint64(m) for m in (0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F,
@@ -282,14 +283,17 @@ def _popcount(word):
 
 
 @njit(cache=True)
-def _best_packed(words, ends, level_bits, target, mask, table):
+def _best_packed(rows, ends, level_bits, target, mask, table):
     """The first row of least level bits + table[points where it differs from `target`], over
-    truth-table words; (index, total), (-1, inf) when none is finite."""
+    truth tables of W words (rows (n, W), target and mask (W,)); (index, total), (-1, inf) when
+    none is finite."""
     best, least, level = -1, np.inf, 0
-    for r in range(words.shape[0]):
+    for r in range(rows.shape[0]):
         while r >= ends[level]:
             level += 1
-        wrong = _popcount(np.uint64((words[r] ^ target) & mask))  # (int64 → uint64 keeps the bits)
+        wrong = np.uint64(0)  # (uint64 throughout: numba would mix in float64 otherwise)
+        for w in range(rows.shape[1]):
+            wrong += _popcount(np.uint64((rows[r, w] ^ target[w]) & mask[w]))  # (int64 → uint64: the bits)
         total = level_bits[level] + table[wrong]
         if total < least:
             best, least = r, total

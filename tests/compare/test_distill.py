@@ -22,6 +22,12 @@ BOOL6 = """task bool6 {
     grammar boolean_xor
     split   train 50% seed 0
 }"""
+BOOL7 = """task bool7 {
+    input   x0, x1, x2, x3, x4, x5, x6: bool
+    output  bool
+    target  (x0 and x1) ^ (x2 or x3) ^ (x5 and not x6)
+    grammar boolean_xor
+}"""  # 128 points: truth tables of two words
 MOD7 = """task mod7 {
     input   a, b: int 0..6
     output  int 0..6
@@ -55,7 +61,7 @@ def reference(distiller, task, function):
     return (str(distiller.program(best)), float(total[best])) if math.isfinite(total[best]) else None
 
 
-@pytest.mark.parametrize("source, max_bits", [(BOOL6, 30.0), (MOD7, 24.0), (LINE, 22.0)])
+@pytest.mark.parametrize("source, max_bits", [(BOOL6, 30.0), (BOOL7, 24.0), (MOD7, 24.0), (LINE, 22.0)])
 def test_distillation_is_the_least_two_part_code_among_the_candidates(source, max_bits):
     task = task_of(source)
     distiller = Distiller(task, max_bits=max_bits, tolerance=0.05)

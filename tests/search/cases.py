@@ -59,6 +59,15 @@ CASES = [
         grammar { bool -> a, b, c, d, e, f, not bool, bool and bool, bool or bool, bool ^ bool }
         split train 40 seed 1
     }"""),
+    # 128 points: truth tables of two words; on the 100 training points ('train') the last word
+    # holds 36 points, the bits past them zero.
+    Case("bool_128_points", 13.5, text="""task t {
+        input a, b, c, d, e, f, g: bool
+        output bool
+        target a and not g
+        grammar { bool -> a, b, c, d, e, f, g, not bool, bool and bool, bool or bool }
+        split train 100 seed 3
+    }"""),
     Case("int_ranges", 15.6, text="""task t {
         input x: int 0..5
         input y: int -3..2
@@ -254,12 +263,13 @@ def run_enumerator(task: dsl.Task, max_bits: float, equivalence: str = "all") ->
 
 
 def bank_values(space, rows: np.ndarray) -> np.ndarray:
-    """(n, P) values of bank rows: as stored, or unpacked from truth-table words (bit p is the
-    value at point p) when the space packs its bools."""
+    """(n, P) values of bank rows: as stored, or unpacked from truth-table words (bit p % 64 of
+    word p // 64 is the value at point p) when the space packs its bools."""
     if not getattr(space, "packed", False):
         return rows
-    words = np.ascontiguousarray(rows[:, 0]).view(np.uint64)[:, None]
-    return ((words >> np.arange(space.n_points, dtype=np.uint64)) & np.uint64(1)).astype(np.uint8)
+    points = np.arange(space.n_points)
+    words = np.ascontiguousarray(rows).view(np.uint64)[:, points // 64]
+    return ((words >> (points % 64).astype(np.uint64)) & np.uint64(1)).astype(np.uint8)
 
 
 def same_bits(a: float, b: float) -> bool:
