@@ -25,7 +25,7 @@ import numpy as np
 import dsl
 import search
 
-from .tables import pack_tables, unpack_tables
+from .tables import unpack_tables
 
 __all__ = ["Complexity", "boolean_task", "minimal_bits"]
 
@@ -138,7 +138,7 @@ def _enumerate(task: dsl.Task, tables: np.ndarray, bits: np.ndarray, programs: l
         for level in functions:
             if not level.size:
                 continue
-            met = _keys(_truth_tables(functions, level.start, level.end, task.n_points))
+            met = _keys(functions.truth_tables(level.start, level.end))
             where = np.searchsorted(unique, met)
             hit = (where < len(unique)) & (unique[np.minimum(where, len(unique) - 1)] == met)
             for row, key in zip(np.flatnonzero(hit), where[hit]):
@@ -168,13 +168,3 @@ def _keys(tables: np.ndarray) -> np.ndarray:
     tables = np.ascontiguousarray(tables, dtype=np.uint64)
     dtype = np.dtype([(f"w{i}", np.uint64) for i in range(tables.shape[1])])
     return tables.view(dtype).reshape(-1)
-
-
-def _truth_tables(functions: search.FunctionEnumeration, start: int, end: int, points: int) -> np.ndarray:
-    rows = functions.values[start:end]
-    return _mask(rows, points) if functions.packed else pack_tables(rows.astype(bool))
-
-
-def _mask(words: np.ndarray, points: int) -> np.ndarray:
-    mask = np.uint64(2**points - 1) if points < 64 else np.uint64(2**64 - 1)
-    return words.view(np.uint64) & mask
