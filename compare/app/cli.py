@@ -209,6 +209,8 @@ def _bias_options(bias: argparse.ArgumentParser) -> None:
                       help="correlations over the functions seen at least K times (default %(default)s)")
     bias.add_argument("--complexity-seconds", type=_positive, default=defaults.complexity_seconds, metavar="S",
                       help="the minimal-bits search, all priors together (default %(default)s)")
+    bias.add_argument("--max-memory-mb", type=_megabytes, default=defaults.max_memory_mb, metavar="MB",
+                      help="the minimal-bits search's banks (default %(default)s; the process needs about 1 GB more)")
     bias.add_argument("--bootstrap", type=_count, default=defaults.bootstrap, metavar="N",
                       help="bootstrap resamples of the correlations' intervals (default %(default)s)")
     bias.add_argument("--plot", metavar="PNG", help="write the figure (log2 P against minimal bits and LZ)")
@@ -822,7 +824,7 @@ def _bias(args: argparse.Namespace, console: Console) -> int:
     config = BiasConfig(inputs=args.inputs, samples=args.samples, seed=args.seed, priors=args.priors,
                         widths=args.widths, sigma_w=args.sigma_w, sigma_b=args.sigma_b, encoding=args.encoding,
                         grammar=args.grammar, min_count=args.min_count, complexity_seconds=args.complexity_seconds,
-                        bootstrap=args.bootstrap)  # fmt: skip
+                        bootstrap=args.bootstrap, max_memory_mb=args.max_memory_mb)  # fmt: skip
     screen = _screen(args, console)
     with SamplingProgress(screen) as progress:
         result = run_bias(config, progress=progress.update)

@@ -3,6 +3,7 @@ import), so that the command line builds its options without loading the experim
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import dsl
@@ -39,6 +40,7 @@ class BiasConfig:
     min_count: int = 5  # functions seen at least this often enter the correlations
     complexity_seconds: float = 300.0  # the minimal-bits passes, all priors together
     search_seconds: float = 2.0  # the second pass's search of one function
+    max_memory_mb: float = 2048.0  # the minimal-bits search's banks (the process needs about 1 GB more)
     bootstrap: int = 1000  # resamples for the correlations' intervals
     batch: int = 20_000  # samples per batch (a batch's seed is (seed, batch index))
     relaxed_depth: int = 4
@@ -55,6 +57,8 @@ class BiasConfig:
         for name in self.priors:
             if name not in PRIORS:
                 raise dsl.TaskError(f"unknown prior {name!r}", expected=f"one of {', '.join(PRIORS)}")
+        if not 0 < self.max_memory_mb < math.inf:
+            raise dsl.TaskError(f"max_memory_mb = {self.max_memory_mb} is out of range", expected="a finite number > 0")
         if self.encoding not in ("01", "pm1"):
             raise dsl.TaskError(f"encoding {self.encoding!r} is not known", expected="01 or pm1")
 

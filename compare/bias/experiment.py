@@ -208,7 +208,7 @@ def _complexity(rows: list[PriorRow], config: BiasConfig) -> Complexity:
     np.maximum.at(best, _index_of(unique, tables), share)
     order = np.argsort(-best, kind="stable")
     return minimal_bits(unique, config.inputs, grammar=config.grammar, max_seconds=config.complexity_seconds,
-                        search_seconds=config.search_seconds, order=order)  # fmt: skip
+                        search_seconds=config.search_seconds, order=order, max_memory_mb=config.max_memory_mb)  # fmt: skip
 
 
 def _words(config: BiasConfig) -> int:
