@@ -1,0 +1,344 @@
+"""The Bayesian prior of an infinitely wide MLP over Boolean functions: its NNGP kernel and the
+orthant probabilities of that Gaussian process, by expectation propagation (EP).
+
+Where it sits: issue 12 sets the functions SGD finds (P_SGD(f | S)) against the prior of randomly
+initialised networks restricted to a training set S (P_B(f | S)). Rejection sampling of random
+networks gives P_B(f | S) only while |S| is small; beyond, Mingard et al. (JMLR 2021, "Is SGD a
+Bayesian sampler? Well, almost") and Valle-Pérez et al. (ICLR 2019) used the Gaussian-process
+limit of the network and EP, as here.
+
+The maths, once:
+
+- An MLP with `depth` hidden layers, weights N(0, σ_w²/fan_in) and biases N(0, σ_b²) has, as the
+  widths go to infinity, a Gaussian-process output g with kernel K^(depth) (Neal 1996; Lee et al.
+  2018; Matthews et al. 2018): K^(0)(x, x') = σ_b² + σ_w² x·x'/n and
+  K^(l+1)(x, x') = σ_b² + σ_w² E[φ(u) φ(v)], (u, v) ~ N(0, K^(l) restricted to {x, x'}).
+- The network's Boolean function is the thresholded output, f(x) = [g(x) > 0]; so the prior
+  probability of a function f on points X is an orthant probability,
+  P_B(f) = P(s_i g_i > 0 for all i), g ~ N(0, K_XX), s_i = +1 where f(x_i) = 1 and −1 where 0.
+- EP approximates this with the Heaviside ("noise-free probit") likelihood ∏ H(s_i g_i); its
+  marginal-likelihood estimate is the orthant probability.
+- Mingard et al.'s P_B(f | S): for a function f on S ∪ E consistent with the labels on S,
+  P_B(f | S) = P_B(f on S ∪ E) / P_B(f on S) — both orthant probabilities, each by EP.
+
+Their code (guillefix/nn-pacbayes, GP_prob/GP_prob_gpy2.py) ran GPy's EP with GPy's Bernoulli
+likelihood, whose default link is the probit Φ(g), not the Heaviside step: P(y = 1 | g) = Φ(g) =
+P(g + ε > 0) with ε ~ N(0, 1), i.e. the orthant probability of K + I instead of K. Here
+`noise_variance` is that added variance: 0 (the default) is the network's own prior, 1 is their
+set-up on an unscaled kernel.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+from scipy.special import erf, log_ndtr, ndtr
+
+ACTIVATIONS = ("relu", "erf", "tanh", "gelu", "sigmoid")
+
+# Gauss–Hermite nodes per dimension for activations without a closed form: 2-D expectations of smooth
+# activations of O(1) pre-activations are then exact to ~1e-12 (tanh, sigmoid, gelu are analytic).
+QUADRATURE_NODES = 48
+
+# Jitter added to the kernel's diagonal, relative to its mean diagonal entry: it keeps the Cholesky of
+# B = I + S^½ K S^½ well defined when K is rank-deficient (it changes orthant probabilities by ~1e-9).
+DEFAULT_JITTER = 1e-9
+
+# Sweeps between recomputing EP's posterior covariance from the sites by a Cholesky factorisation (in
+# between: exact rank-one updates, O(m²) per site, whose rounding errors this bounds).
+RECOMPUTE_EVERY = 8
+
+
+def nngp_kernel(
+    x: np.ndarray, *, depth: int, activation: str = "relu", sigma_w: float = 1.0, sigma_b: float = 1.0
+) -> np.ndarray:
+    """The (m, m) NNGP kernel of the output pre-activation of an MLP at the m rows of `x` (m, n).
+
+    `depth` is the number of hidden layers (0: a linear model). relu uses the arc-cosine closed form
+    (Cho & Saul 2009), erf Williams's (1997) closed form, tanh, gelu (exact, x·Φ(x)) and sigmoid a
+    Gauss–Hermite quadrature of the 2-D Gaussian expectation, vectorised over all pairs. float64.
+    """
+    points = np.asarray(x, dtype=np.float64)
+    if points.ndim != 2:
+        raise ValueError(f"x must be a 2-D array (points, inputs), got shape {points.shape}")
+    if depth < 0:
+        raise ValueError(f"depth must be ≥ 0 (the number of hidden layers), got {depth}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; expected one of {', '.join(ACTIVATIONS)}")
+    kernel = sigma_b**2 + sigma_w**2 * (points @ points.T) / points.shape[1]
+    for _ in range(depth):
+        kernel = sigma_b**2 + sigma_w**2 * _activation_covariance(kernel, activation)
+    return (kernel + kernel.T) / 2
+
+
+def _activation_covariance(kernel: np.ndarray, activation: str) -> np.ndarray:
+    """E[φ(u) φ(v)] for every pair, (u, v) ~ N(0, [[K_ii, K_ij], [K_ij, K_jj]])."""
+    variance = np.diag(kernel)
+    scale = np.sqrt(np.outer(variance, variance))
+    if activation == "relu":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cosine = np.where(scale > 0, kernel / scale, 0.0)
+        cosine = np.clip(cosine, -1.0, 1.0)
+        angle = np.arccos(cosine)
+        return scale * (np.sin(angle) + (np.pi - angle) * cosine) / (2 * np.pi)
+    if activation == "erf":
+        denominator = np.sqrt(np.outer(1 + 2 * variance, 1 + 2 * variance))
+        return (2 / np.pi) * np.arcsin(np.clip(2 * kernel / denominator, -1.0, 1.0))
+    return _quadrature_covariance(kernel, _elementwise(activation))
+
+
+def _elementwise(activation: str):  # noqa: ANN202 - a numpy ufunc-like callable
+    if activation == "tanh":
+        return np.tanh
+    if activation == "gelu":
+        return lambda z: z * ndtr(z)
+    if activation == "sigmoid":
+        return lambda z: 0.5 * (1 + np.tanh(z / 2))
+    if activation == "erf":
+        return erf
+    return lambda z: np.maximum(z, 0.0)
+
+
+def _quadrature_covariance(kernel: np.ndarray, function) -> np.ndarray:  # noqa: ANN001
+    """Gauss–Hermite E[φ(u)φ(v)]: u = σ_i a, v = σ_j (ρ a + √(1−ρ²) b) with a, b iid N(0, 1).
+
+    φ(u) depends on (i, node a) only, so E = Σ_a w_a φ(σ_i t_a) Σ_b w_b φ(σ_j(ρ_ij t_a + √(1−ρ_ij²) t_b)):
+    the inner sum is the only part that needs every pair; it is done in row blocks to bound memory.
+    """
+    nodes, weights = np.polynomial.hermite_e.hermegauss(QUADRATURE_NODES)
+    weights = weights / math.sqrt(2 * math.pi)  # probabilists' Hermite weights sum to √(2π)
+    sigma = np.sqrt(np.maximum(np.diag(kernel), 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.where(np.outer(sigma, sigma) > 0, kernel / np.outer(sigma, sigma), 0.0)
+    rho = np.clip(rho, -1.0, 1.0)
+    orthogonal = np.sqrt(1 - rho**2)
+    outer = function(sigma[:, None] * nodes[None, :]) * weights  # (m, q): w_a φ(σ_i t_a)
+    m = kernel.shape[0]
+    result = np.empty_like(kernel)
+    block = max(1, 2_000_000 // (m * QUADRATURE_NODES**2))
+    for start in range(0, m, block):
+        rows = slice(start, min(m, start + block))
+        # v[i, j, a, b] = σ_j (ρ_ij t_a + √(1−ρ_ij²) t_b)
+        v = sigma[None, :, None, None] * (
+            rho[rows, :, None, None] * nodes[None, None, :, None]
+            + orthogonal[rows, :, None, None] * nodes[None, None, None, :]
+        )
+        inner = function(v) @ weights  # (rows, m, q)
+        result[rows] = np.einsum("ia,ija->ij", outer[rows], inner)
+    return result
+
+
+@dataclass(frozen=True)
+class OrthantResult:
+    """EP's estimate of log P(s_i g_i > 0 ∀i), g ~ N(0, K), and how it got there."""
+
+    log_probability: float  # natural log
+    iterations: int  # sweeps over all sites until the site parameters stopped moving
+    converged: bool
+
+
+def ep_orthant(
+    kernel: np.ndarray,
+    signs: np.ndarray,
+    *,
+    noise_variance: float = 0.0,
+    jitter: float = DEFAULT_JITTER,
+    max_iterations: int = 200,
+    tolerance: float = 1e-9,
+    damping: float = 1.0,
+) -> OrthantResult:
+    """EP (sequential site updates, Rasmussen & Williams 2006, §3.6) for the likelihood ∏ H(s_i g_i).
+
+    `signs` (m,) in {−1, +1} (or 0/1, read as 0 ↦ −1). `noise_variance` > 0 makes the likelihood the
+    probit Φ(s_i g_i / √noise_variance) (see the module docstring). `damping` ∈ (0, 1] is the share
+    of each new site value taken (1: undamped; the Heaviside likelihood is log-concave, so site
+    precisions stay ≥ 0 and plain sequential EP converges in practice). Converged when no site
+    parameter moved by more than `tolerance` (relative) in a sweep; Σ is recomputed from the sites
+    every `RECOMPUTE_EVERY` sweeps, so that rank-one update errors do not accumulate, and at the end.
+    """
+    covariance, sign = _validated(kernel, signs, jitter)
+    if not 0 < damping <= 1:
+        raise ValueError(f"damping must be in (0, 1], got {damping}")
+    m = covariance.shape[0]
+    site_precision = np.zeros(m)
+    site_shift = np.zeros(m)  # ν̃: site precision × site mean
+    sigma, mean = covariance.copy(), np.zeros(m)
+    iterations, converged = 0, False
+    for iterations in range(1, max_iterations + 1):
+        old_precision, old_shift = site_precision.copy(), site_shift.copy()
+        for i in range(m):
+            cavity_precision = 1 / sigma[i, i] - site_precision[i]
+            cavity_shift = mean[i] / sigma[i, i] - site_shift[i]
+            cavity_variance = 1 / cavity_precision
+            cavity_mean = cavity_shift * cavity_variance
+            hat_mean, hat_variance = _tilted_moments(sign[i], cavity_mean, cavity_variance, noise_variance)
+            new_precision = max(1 / hat_variance - cavity_precision, 0.0)
+            new_shift = hat_mean / hat_variance - cavity_shift
+            new_precision = damping * new_precision + (1 - damping) * site_precision[i]
+            new_shift = damping * new_shift + (1 - damping) * site_shift[i]
+            delta = new_precision - site_precision[i]
+            site_precision[i], site_shift[i] = new_precision, new_shift
+            column = sigma[:, i].copy()
+            sigma -= (delta / (1 + delta * column[i])) * np.outer(column, column)
+            mean = sigma @ site_shift
+        if iterations % RECOMPUTE_EVERY == 0:
+            sigma, mean, _ = _posterior(covariance, site_precision, site_shift)
+        moved = max(_relative_change(site_precision, old_precision), _relative_change(site_shift, old_shift))
+        if moved < tolerance:
+            converged = True
+            break
+    log_probability = _log_marginal(covariance, sign, site_precision, site_shift, noise_variance)
+    return OrthantResult(log_probability=log_probability, iterations=iterations, converged=converged)
+
+
+def log_orthant_probability(
+    kernel: np.ndarray,
+    signs: np.ndarray,
+    *,
+    noise_variance: float = 0.0,
+    jitter: float = DEFAULT_JITTER,
+    max_iterations: int = 200,
+    tolerance: float = 1e-9,
+    damping: float = 1.0,
+) -> float:
+    """ln P(s_i g_i > 0 ∀i), g ~ N(0, kernel), by EP (`ep_orthant`); raises if EP did not converge."""
+    result = ep_orthant(
+        kernel, signs, noise_variance=noise_variance, jitter=jitter, max_iterations=max_iterations,
+        tolerance=tolerance, damping=damping,
+    )  # fmt: skip
+    if not result.converged:
+        raise ValueError(
+            f"EP did not converge in {max_iterations} sweeps (tolerance {tolerance}); "
+            "try damping < 1 or more iterations"
+        )
+    return result.log_probability
+
+
+def _validated(kernel: np.ndarray, signs: np.ndarray, jitter: float) -> tuple[np.ndarray, np.ndarray]:
+    covariance = np.asarray(kernel, dtype=np.float64)
+    sign = np.asarray(signs)
+    if covariance.ndim != 2 or covariance.shape[0] != covariance.shape[1]:
+        raise ValueError(f"kernel must be a square matrix, got shape {covariance.shape}")
+    if sign.shape != (covariance.shape[0],):
+        raise ValueError(f"signs must have shape ({covariance.shape[0]},), got {sign.shape}")
+    if not np.all(np.isin(sign, (-1, 0, 1))):
+        raise ValueError("signs must be ±1 (or 0/1 outputs, 0 read as −1)")
+    diagonal = np.diag(covariance)
+    if np.any(diagonal <= 0):
+        # g_i = 0 surely: the network's output there is exactly 0, thresholded to 0 — not a
+        # Gaussian orthant (e.g. the all-zero input with σ_b = 0).
+        raise ValueError(f"kernel has a zero variance at point(s) {np.flatnonzero(diagonal <= 0).tolist()}")
+    covariance = (covariance + covariance.T) / 2 + jitter * diagonal.mean() * np.eye(covariance.shape[0])
+    return covariance, np.where(sign > 0, 1.0, -1.0)
+
+
+def _tilted_moments(sign: float, mean: float, variance: float, noise_variance: float) -> tuple[float, float]:
+    """Mean and variance of N(g | mean, variance) · Φ(sign · g / √noise) (a step at noise 0)."""
+    spread = math.sqrt(noise_variance + variance)
+    z = sign * mean / spread
+    ratio = math.exp(-0.5 * z * z - 0.5 * math.log(2 * math.pi) - float(log_ndtr(z)))  # N(z)/Φ(z), stable
+    hat_mean = mean + sign * variance * ratio / spread
+    hat_variance = variance - variance**2 * ratio * (z + ratio) / spread**2
+    return hat_mean, max(hat_variance, 1e-300)
+
+
+def _posterior(
+    covariance: np.ndarray, site_precision: np.ndarray, site_shift: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Σ = K − K S^½ B⁻¹ S^½ K and μ = Σ ν̃, with B = I + S^½ K S^½ (no K⁻¹ needed); also chol(B)."""
+    root = np.sqrt(site_precision)
+    b = np.eye(len(root)) + root[:, None] * covariance * root[None, :]
+    cholesky = scipy.linalg.cholesky(b, lower=True)
+    v = scipy.linalg.solve_triangular(cholesky, root[:, None] * covariance, lower=True)
+    sigma = covariance - v.T @ v
+    return sigma, sigma @ site_shift, cholesky
+
+
+def _log_marginal(
+    covariance: np.ndarray, sign: np.ndarray, site_precision: np.ndarray, site_shift: np.ndarray,
+    noise_variance: float,
+) -> float:  # fmt: skip
+    """EP's ln Z, written so that no 1/τ̃ appears (sites may have zero precision).
+
+    ln Z_EP = Σ ln Ẑ_i + ln N(μ̃ | 0, K + Σ̃) − Σ ln N(μ_−i | μ̃_i, σ²_−i + 1/τ̃_i); expanding,
+    = Σ ln Φ(z_i) + ½ Σ ln(1 + τ̃_i σ²_−i) − ½ ln|B| + ½ ν̃ᵀΣν̃
+      + Σ (τ̃_i μ²_−i − 2 μ_−i ν̃_i − ν̃_i² σ²_−i) / (2 (1 + τ̃_i σ²_−i)).
+    """
+    sigma, mean, cholesky = _posterior(covariance, site_precision, site_shift)
+    diagonal = np.diag(sigma)
+    cavity_precision = 1 / diagonal - site_precision
+    cavity_variance = 1 / cavity_precision
+    cavity_mean = (mean / diagonal - site_shift) * cavity_variance
+    z = sign * cavity_mean / np.sqrt(noise_variance + cavity_variance)
+    ratio = 1 + site_precision * cavity_variance
+    quadratic = (site_precision * cavity_mean**2 - 2 * cavity_mean * site_shift - site_shift**2 * cavity_variance)
+    return float(
+        np.sum(log_ndtr(z)) + 0.5 * np.sum(np.log(ratio)) - np.sum(np.log(np.diag(cholesky)))
+        + 0.5 * site_shift @ sigma @ site_shift + np.sum(quadratic / (2 * ratio))
+    )  # fmt: skip
+
+
+def _relative_change(new: np.ndarray, old: np.ndarray) -> float:
+    return float(np.max(np.abs(new - old) / np.maximum(1.0, np.abs(new))))
+
+
+def log2_prior_probability(
+    x: np.ndarray,
+    outputs: np.ndarray,
+    *,
+    depth: int,
+    activation: str = "relu",
+    sigma_w: float = 1.0,
+    sigma_b: float = 1.0,
+    noise_variance: float = 0.0,
+) -> float:
+    """log2 P_B(f): the NNGP prior probability that the network's thresholded output is `outputs`
+    (m,) 0/1 at the m rows of `x`, by EP."""
+    kernel = nngp_kernel(x, depth=depth, activation=activation, sigma_w=sigma_w, sigma_b=sigma_b)
+    return log_orthant_probability(kernel, _signs(outputs, len(kernel)), noise_variance=noise_variance) / math.log(2)
+
+
+def log2_conditional_probability(
+    x: np.ndarray,
+    outputs: np.ndarray,
+    train: np.ndarray,
+    *,
+    depth: int,
+    activation: str = "relu",
+    sigma_w: float = 1.0,
+    sigma_b: float = 1.0,
+    noise_variance: float = 0.0,
+) -> float:
+    """log2 P_B(f | S) = log2 P_B(f on all rows of x) − log2 P_B(f on S) (Mingard et al. 2021).
+
+    `outputs` (m,) 0/1 is f at every row of `x`; `train` is S, as row indices or an (m,) bool mask.
+    """
+    kernel = nngp_kernel(x, depth=depth, activation=activation, sigma_w=sigma_w, sigma_b=sigma_b)
+    return log2_conditional_from_kernel(kernel, outputs, train, noise_variance=noise_variance)
+
+
+def log2_conditional_from_kernel(
+    kernel: np.ndarray, outputs: np.ndarray, train: np.ndarray, *, noise_variance: float = 0.0
+) -> float:
+    """`log2_conditional_probability` on a kernel already computed (many functions, one kernel)."""
+    signs = _signs(outputs, len(kernel))
+    index = np.asarray(train)
+    if index.dtype == bool:
+        if index.shape != signs.shape:
+            raise ValueError(f"a train mask must have shape {signs.shape}, got {index.shape}")
+        index = np.flatnonzero(index)
+    if index.size == 0:
+        raise ValueError("the training set S is empty")
+    whole = log_orthant_probability(kernel, signs, noise_variance=noise_variance)
+    part = log_orthant_probability(kernel[np.ix_(index, index)], signs[index], noise_variance=noise_variance)
+    return (whole - part) / math.log(2)
+
+
+def _signs(outputs: np.ndarray, m: int) -> np.ndarray:
+    values = np.asarray(outputs)
+    if values.shape != (m,) or not np.all(np.isin(values, (0, 1))):
+        raise ValueError(f"outputs must be an ({m},) array of 0/1, got shape {values.shape}")
+    return np.where(values.astype(bool), 1.0, -1.0)
