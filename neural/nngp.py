@@ -31,17 +31,24 @@ set-up on an unscaled kernel.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
-from scipy.special import erf, log_ndtr, ndtr
+from scipy.special import log_ndtr, ndtr
 
 ACTIVATIONS = ("relu", "erf", "tanh", "gelu", "sigmoid")
+Activation = Callable[[np.ndarray], np.ndarray]
 
-# Gauss–Hermite nodes per dimension for activations without a closed form: 2-D expectations of smooth
-# activations of O(1) pre-activations are then exact to ~1e-12 (tanh, sigmoid, gelu are analytic).
-QUADRATURE_NODES = 48
+# Quadrature for activations without a closed form: the trapezoid rule on a uniform grid of the
+# standard normal variable over [-9, 9] (tail mass ~1e-19). For smooth integrands that decay like a
+# Gaussian it converges geometrically (Trefethen & Weideman 2014), and unlike Gauss–Hermite it keeps
+# resolving a saturating φ(σ t) whose transition narrows as 1/σ: measured against erf's closed form,
+# relative error < 1e-14 for pre-activation variances up to 10, ~1e-7 at 50 and ~1e-3 at 200, where 48
+# Gauss–Hermite nodes are off by 1e-5 already at variance 2.5 and by 1e-2 at 10.
+QUADRATURE_NODES = 201
+QUADRATURE_HALF_WIDTH = 9.0
 
 # Jitter added to the kernel's diagonal, relative to its mean diagonal entry: it keeps the Cholesky of
 # B = I + S^½ K S^½ well defined when K is rank-deficient (it changes orthant probabilities by ~1e-9).
@@ -59,7 +66,7 @@ def nngp_kernel(
 
     `depth` is the number of hidden layers (0: a linear model). relu uses the arc-cosine closed form
     (Cho & Saul 2009), erf Williams's (1997) closed form, tanh, gelu (exact, x·Φ(x)) and sigmoid a
-    Gauss–Hermite quadrature of the 2-D Gaussian expectation, vectorised over all pairs. float64.
+    quadrature of the 2-D Gaussian expectation, vectorised over the distinct pairs. float64.
     """
     points = np.asarray(x, dtype=np.float64)
     if points.ndim != 2:
@@ -90,44 +97,48 @@ def _activation_covariance(kernel: np.ndarray, activation: str) -> np.ndarray:
     return _quadrature_covariance(kernel, _elementwise(activation))
 
 
-def _elementwise(activation: str):  # noqa: ANN202 - a numpy ufunc-like callable
-    if activation == "tanh":
-        return np.tanh
-    if activation == "gelu":
-        return lambda z: z * ndtr(z)
-    if activation == "sigmoid":
-        return lambda z: 0.5 * (1 + np.tanh(z / 2))
-    if activation == "erf":
-        return erf
-    return lambda z: np.maximum(z, 0.0)
+def _elementwise(activation: str) -> Activation:
+    """φ for the activations that go through quadrature (gelu is the exact x·Φ(x), as torch's default)."""
+    return {
+        "tanh": np.tanh,
+        "gelu": lambda z: z * ndtr(z),
+        "sigmoid": lambda z: 0.5 * (1 + np.tanh(z / 2)),
+    }[activation]
 
 
-def _quadrature_covariance(kernel: np.ndarray, function) -> np.ndarray:  # noqa: ANN001
-    """Gauss–Hermite E[φ(u)φ(v)]: u = σ_i a, v = σ_j (ρ a + √(1−ρ²) b) with a, b iid N(0, 1).
+def _quadrature_covariance(kernel: np.ndarray, function: Activation) -> np.ndarray:
+    """E[φ(u)φ(v)] by quadrature: u = σ_i a, v = σ_j (ρ a + √(1−ρ²) b), a, b iid N(0, 1).
 
-    φ(u) depends on (i, node a) only, so E = Σ_a w_a φ(σ_i t_a) Σ_b w_b φ(σ_j(ρ_ij t_a + √(1−ρ_ij²) t_b)):
-    the inner sum is the only part that needs every pair; it is done in row blocks to bound memory.
+    E depends on a pair only through (K_ii, K_jj, K_ij): it is computed once per distinct triple (on a
+    Boolean domain there are O(n³) of them, not m²), and φ(σ_i a) only through (i, node a), so
+    E = Σ_a w_a φ(σ_i t_a) Σ_b w_b φ(σ_j(ρ t_a + √(1−ρ²) t_b)), in blocks of triples to bound memory.
     """
-    nodes, weights = np.polynomial.hermite_e.hermegauss(QUADRATURE_NODES)
-    weights = weights / math.sqrt(2 * math.pi)  # probabilists' Hermite weights sum to √(2π)
-    sigma = np.sqrt(np.maximum(np.diag(kernel), 0.0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rho = np.where(np.outer(sigma, sigma) > 0, kernel / np.outer(sigma, sigma), 0.0)
-    rho = np.clip(rho, -1.0, 1.0)
-    orthogonal = np.sqrt(1 - rho**2)
-    outer = function(sigma[:, None] * nodes[None, :]) * weights  # (m, q): w_a φ(σ_i t_a)
+    nodes = np.linspace(-QUADRATURE_HALF_WIDTH, QUADRATURE_HALF_WIDTH, QUADRATURE_NODES)
+    weights = np.exp(-(nodes**2) / 2)
+    weights /= weights.sum()
     m = kernel.shape[0]
+    first, second = np.triu_indices(m)
+    variance = np.diag(kernel)
+    low = np.minimum(variance[first], variance[second])  # E is symmetric in (u, v): order each pair
+    high = np.maximum(variance[first], variance[second])
+    triples = np.stack([low, high, kernel[first, second]], axis=1)
+    unique, inverse = np.unique(np.round(triples, 12), axis=0, return_inverse=True)
+    sigma_u, sigma_v = np.sqrt(np.maximum(unique[:, 0], 0.0)), np.sqrt(np.maximum(unique[:, 1], 0.0))
+    scale = sigma_u * sigma_v
+    rho = np.clip(np.divide(unique[:, 2], scale, out=np.zeros_like(scale), where=scale > 0), -1.0, 1.0)
+    orthogonal = np.sqrt(1 - rho**2)
+    values = np.empty(len(unique))
+    block = max(1, 4_000_000 // QUADRATURE_NODES**2)
+    for start in range(0, len(unique), block):
+        rows = slice(start, start + block)
+        outer = function(sigma_u[rows, None] * nodes[None, :]) * weights  # (block, q)
+        v = sigma_v[rows, None, None] * (
+            rho[rows, None, None] * nodes[None, :, None] + orthogonal[rows, None, None] * nodes[None, None, :]
+        )  # (block, q_a, q_b)
+        values[rows] = np.sum(outer * (function(v) @ weights), axis=1)
     result = np.empty_like(kernel)
-    block = max(1, 2_000_000 // (m * QUADRATURE_NODES**2))
-    for start in range(0, m, block):
-        rows = slice(start, min(m, start + block))
-        # v[i, j, a, b] = σ_j (ρ_ij t_a + √(1−ρ_ij²) t_b)
-        v = sigma[None, :, None, None] * (
-            rho[rows, :, None, None] * nodes[None, None, :, None]
-            + orthogonal[rows, :, None, None] * nodes[None, None, None, :]
-        )
-        inner = function(v) @ weights  # (rows, m, q)
-        result[rows] = np.einsum("ia,ija->ij", outer[rows], inner)
+    result[first, second] = values[inverse.ravel()]
+    result[second, first] = values[inverse.ravel()]
     return result
 
 
@@ -274,7 +285,9 @@ def _log_marginal(
     cavity_mean = (mean / diagonal - site_shift) * cavity_variance
     z = sign * cavity_mean / np.sqrt(noise_variance + cavity_variance)
     ratio = 1 + site_precision * cavity_variance
-    quadratic = (site_precision * cavity_mean**2 - 2 * cavity_mean * site_shift - site_shift**2 * cavity_variance)
+    quadratic = (
+        site_precision * cavity_mean**2 - 2 * cavity_mean * site_shift - site_shift**2 * cavity_variance
+    )
     return float(
         np.sum(log_ndtr(z)) + 0.5 * np.sum(np.log(ratio)) - np.sum(np.log(np.diag(cholesky)))
         + 0.5 * site_shift @ sigma @ site_shift + np.sum(quadratic / (2 * ratio))
@@ -298,7 +311,9 @@ def log2_prior_probability(
     """log2 P_B(f): the NNGP prior probability that the network's thresholded output is `outputs`
     (m,) 0/1 at the m rows of `x`, by EP."""
     kernel = nngp_kernel(x, depth=depth, activation=activation, sigma_w=sigma_w, sigma_b=sigma_b)
-    return log_orthant_probability(kernel, _signs(outputs, len(kernel)), noise_variance=noise_variance) / math.log(2)
+    return log_orthant_probability(
+        kernel, _signs(outputs, len(kernel)), noise_variance=noise_variance
+    ) / math.log(2)
 
 
 def log2_conditional_probability(
