@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import erf, log_ndtr
 from scipy.stats import multivariate_normal
 
@@ -13,6 +15,8 @@ from neural.nngp import (
     _ep_sweep,
     _ep_sweep_kernel,
     _mills_ratio,
+    _posterior_kernel,
+    _posterior_reference,
     _quadrature_covariance,
     ep_orthant,
     log2_conditional_from_kernel,
@@ -283,6 +287,36 @@ def test_compiled_sweep_matches_its_python_reference() -> None:
         states.append(state)
     for compiled, reference in zip(*states):
         assert np.allclose(compiled, reference, rtol=1e-12, atol=1e-12)
+
+
+def test_compiled_posterior_matches_lapack() -> None:
+    """Σ and chol(B) from the numba loops against scipy's Cholesky and triangular solve."""
+    rng = np.random.default_rng(4)
+    kernel = random_correlated_kernel(30, rng)
+    precision = rng.exponential(size=30) * (rng.random(30) < 0.8)  # some sites at zero precision
+    sigma, cholesky = _posterior_kernel(kernel, np.sqrt(precision))
+    expected_sigma, expected_cholesky = _posterior_reference(kernel, precision)
+    assert np.allclose(sigma, expected_sigma, rtol=1e-10, atol=1e-12)
+    assert np.allclose(cholesky, expected_cholesky, rtol=1e-12, atol=1e-14)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), m=st.integers(2, 12))
+def test_orthant_invariances(seed: int, m: int) -> None:
+    """Exact properties of the orthant probability that EP keeps (its fixed point does not depend on
+    the order of the sites, and its moment matching commutes with g ↦ −g and per-coordinate scaling):
+    P(s) = P(−s); permuting the points; K ↦ D K D for a positive diagonal D."""
+    rng = np.random.default_rng(seed)
+    kernel = random_correlated_kernel(m, rng)
+    signs = rng.choice([-1.0, 1.0], size=m)
+    reference = log_orthant_probability(kernel, signs)
+    assert log_orthant_probability(kernel, -signs) == pytest.approx(reference, abs=1e-9)
+    order = rng.permutation(m)
+    permuted = log_orthant_probability(kernel[np.ix_(order, order)], signs[order])
+    assert permuted == pytest.approx(reference, abs=1e-6)
+    scale = np.exp(rng.uniform(-2, 2, size=m))
+    scaled = log_orthant_probability(scale[:, None] * kernel * scale[None, :], signs)
+    assert scaled == pytest.approx(reference, abs=1e-6)
 
 
 def test_orthant_rejects_bad_input() -> None:
