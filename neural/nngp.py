@@ -24,8 +24,18 @@ The maths, once:
 Their code (guillefix/nn-pacbayes, GP_prob/GP_prob_gpy2.py) ran GPy's EP with GPy's Bernoulli
 likelihood, whose default link is the probit Φ(g), not the Heaviside step: P(y = 1 | g) = Φ(g) =
 P(g + ε > 0) with ε ~ N(0, 1), i.e. the orthant probability of K + I instead of K. Here
-`noise_variance` is that added variance: 0 (the default) is the network's own prior, 1 is their
-set-up on an unscaled kernel.
+`noise_variance` is that added variance: 0 (the default) is the network's own prior, 1 is the
+set-up of that code on an unscaled kernel (its `kernel_mult` defaults to 1).
+
+How good EP is here (measured; tests/neural/test_nngp.py). NNGP kernels of Boolean inputs are
+strongly correlated (0.95–1 between points of {0,1}^7 for depth 2 relu), where EP is known to be
+least accurate for orthant probabilities (Cunningham, Hennig & Lacoste-Julien 2011). On {0,1}^3 it is
+within 0.06 bits of the exact orthant for 90 % of the 256 functions (Spearman 0.999), but 0.27 bits
+low on the two constant functions; on {0,1}^7 it puts the constant function at 2^-2.07 ≈ 0.24
+where exact sampling of the GP gives 0.356 (0.58 bits low; Valle-Pérez et al. sampled ≈ 0.365 for
+width-40 networks), so EP's P_B(f) over all functions sums to less than 1. The conditional P_B(f | S),
+a ratio of two EP estimates, is better: within ~0.1 bits of exact GP sampling for |S| = 8, 16 and
+8 held-out points, and of rejection-sampled width-512 networks on {0,1}^3.
 """
 
 from __future__ import annotations
@@ -387,7 +397,8 @@ def log2_prior_probability(
     noise_variance: float = 0.0,
 ) -> float:
     """log2 P_B(f): the NNGP prior probability that the network's thresholded output is `outputs`
-    (m,) 0/1 at the m rows of `x`, by EP."""
+    (m,) 0/1 at the m rows of `x`, by EP. From a canonical packed table row t (issue 12's uint64
+    format), outputs[p] = (t[p // 64] >> (p % 64)) & 1 for the points p in binary-counting order."""
     kernel = nngp_kernel(x, depth=depth, activation=activation, sigma_w=sigma_w, sigma_b=sigma_b)
     return log_orthant_probability(
         kernel, _signs(outputs, len(kernel)), noise_variance=noise_variance
@@ -416,7 +427,11 @@ def log2_conditional_probability(
 def log2_conditional_from_kernel(
     kernel: np.ndarray, outputs: np.ndarray, train: np.ndarray, *, noise_variance: float = 0.0
 ) -> float:
-    """`log2_conditional_probability` on a kernel already computed (many functions, one kernel)."""
+    """`log2_conditional_probability` on a kernel already computed (many functions, one kernel).
+
+    The denominator P_B(f on S) is the same for every f that agrees with the labels on S: a caller
+    scoring many completions can compute it once with `log_orthant_probability` and subtract.
+    """
     signs = _signs(outputs, len(kernel))
     index = np.asarray(train)
     if index.dtype == bool:
@@ -425,6 +440,8 @@ def log2_conditional_from_kernel(
         index = np.flatnonzero(index)
     if index.size == 0:
         raise ValueError("the training set S is empty")
+    if len(np.unique(index)) != index.size or index.min() < 0 or index.max() >= len(signs):
+        raise ValueError(f"train must hold distinct row indices in 0..{len(signs) - 1}")
     whole = log_orthant_probability(kernel, signs, noise_variance=noise_variance)
     part = log_orthant_probability(kernel[np.ix_(index, index)], signs[index], noise_variance=noise_variance)
     return (whole - part) / math.log(2)

@@ -362,6 +362,10 @@ def test_conditional_mask_and_indices_agree() -> None:
     by_index = log2_conditional_probability(EIGHT_POINTS, TARGET, train, depth=2)
     by_mask = log2_conditional_probability(EIGHT_POINTS, TARGET, mask, depth=2)
     assert by_index == by_mask < 0
+    with pytest.raises(ValueError, match="distinct row indices"):
+        log2_conditional_probability(EIGHT_POINTS, TARGET, np.array([0, 0, 3]), depth=2)
+    with pytest.raises(ValueError, match="outputs"):
+        log2_conditional_probability(EIGHT_POINTS, TARGET[:7], train, depth=2)
 
 
 def rejection_sampled_conditional(
