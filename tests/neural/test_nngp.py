@@ -447,3 +447,42 @@ def test_conditional_on_128_points_against_sampling_the_gaussian_process() -> No
         standard_error = math.sqrt((1 - sampled) / counts[code]) / math.log(2)
         expected = log2_conditional_from_kernel(sub, outputs, np.arange(8))
         assert abs(math.log2(sampled) - expected) <= 4 * standard_error + 0.1
+
+
+def test_layerwise_sampler_is_the_network_with_explicit_weights() -> None:
+    """The test helper samples each layer from its conditional Gaussian instead of drawing weights;
+    the functions computed by 10,000 width-64 networks with explicit Gaussian weights and biases and
+    by 10,000 from the helper have the same distribution (two-sample chi-square over the functions
+    seen ≥ 10 times in total, p > 1e-3)."""
+    import torch
+    from scipy.stats import chi2_contingency
+
+    draws, width = 10_000, 64
+    generator = torch.Generator().manual_seed(5)
+    points = torch.as_tensor(EIGHT_POINTS)
+    hidden = torch.relu(
+        points @ torch.randn(draws, 3, width, generator=generator, dtype=torch.float64) / math.sqrt(3)
+        + torch.randn(draws, 1, width, generator=generator, dtype=torch.float64)
+    )
+    hidden = torch.relu(
+        hidden @ torch.randn(draws, width, width, generator=generator, dtype=torch.float64) / math.sqrt(width)
+        + torch.randn(draws, 1, width, generator=generator, dtype=torch.float64)
+    )
+    output = (
+        hidden @ torch.randn(draws, width, 1, generator=generator, dtype=torch.float64) / math.sqrt(width)
+    )
+    output = output + torch.randn(draws, 1, 1, generator=generator, dtype=torch.float64)
+    explicit = ((output[:, :, 0] > 0).long() * (1 << torch.arange(8))).sum(dim=1).numpy()
+    layered = network_outputs(EIGHT_POINTS, draws=draws, width=width, depth=2, activation="relu",
+                              sigma_w=1.0, sigma_b=1.0, seed=6)  # fmt: skip
+    layered_codes = (layered > 0).astype(np.int64) @ (1 << np.arange(8))
+    table = np.stack([np.bincount(explicit, minlength=256), np.bincount(layered_codes, minlength=256)])
+    table = table[:, table.sum(axis=0) >= 10]
+    assert table.shape[1] >= 10
+    assert chi2_contingency(table).pvalue > 1e-3
+    # and the same test tells σ_b = 0.5 from σ_b = 1 (it has the power to fail)
+    other = network_outputs(EIGHT_POINTS, draws=draws, width=width, depth=2, activation="relu",
+                            sigma_w=1.0, sigma_b=0.5, seed=7)  # fmt: skip
+    other_codes = (other > 0).astype(np.int64) @ (1 << np.arange(8))
+    table = np.stack([np.bincount(explicit, minlength=256), np.bincount(other_codes, minlength=256)])
+    assert chi2_contingency(table[:, table.sum(axis=0) >= 10]).pvalue < 1e-3
