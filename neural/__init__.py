@@ -8,20 +8,32 @@
     >>> neural.load_checkpoint("runs/gromov") # the network again
 
 encode.py (task types ↔ tensors), models.py (MLP, Nanda et al.'s transformer), train.py (the
-config and the loop), trace.py (function traces), checkpoint.py, presets.py (published set-ups).
+config and the loop), trace.py (function traces), checkpoint.py, presets.py (published set-ups),
+nngp.py (the infinite-width prior P_B(f) and P_B(f | S): NNGP kernel and EP orthant probabilities).
 See docs/neural.md.
 """
 
 from .checkpoint import Checkpoint, load_checkpoint, predict, save_checkpoint
 from .encode import Encoding, InputEncoding, OutputEncoding, encoding_for
 from .models import MLP, MLPConfig, Transformer, TransformerConfig
+from .nngp import (
+    OrthantResult,
+    ep_orthant,
+    log2_conditional_from_kernel,
+    log2_conditional_probability,
+    log2_prior_probability,
+    log_orthant_probability,
+    nngp_kernel,
+)
 from .presets import PRESETS, Preset, default_preset, get_preset, with_overrides
 from .trace import FunctionTrace, load_trace, probe_grid, save_trace, trace_schedule
 from .train import TrainConfig, TrainProgress, TrainResult, build_model, evaluate, learning_rate, train
 
 __all__ = [
-    "MLP", "PRESETS", "Checkpoint", "Encoding", "FunctionTrace", "InputEncoding", "MLPConfig", "OutputEncoding",
-    "Preset", "TrainConfig", "TrainProgress", "TrainResult", "Transformer", "TransformerConfig", "build_model",
-    "default_preset", "encoding_for", "evaluate", "get_preset", "learning_rate", "load_checkpoint", "load_trace",
-    "predict", "probe_grid", "save_checkpoint", "save_trace", "trace_schedule", "train", "with_overrides",
+    "MLP", "PRESETS", "Checkpoint", "Encoding", "FunctionTrace", "InputEncoding", "MLPConfig", "OrthantResult",
+    "OutputEncoding", "Preset", "TrainConfig", "TrainProgress", "TrainResult", "Transformer", "TransformerConfig",
+    "build_model", "default_preset", "encoding_for", "ep_orthant", "evaluate", "get_preset", "learning_rate",
+    "load_checkpoint", "load_trace", "log2_conditional_from_kernel", "log2_conditional_probability",
+    "log2_prior_probability", "log_orthant_probability", "nngp_kernel", "predict", "probe_grid", "save_checkpoint",
+    "save_trace", "trace_schedule", "train", "with_overrides",
 ]  # fmt: skip
