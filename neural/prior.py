@@ -34,6 +34,7 @@ Numerics (measured: docs in compare/benchmarks/prior_bench.py):
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -106,7 +107,7 @@ class MLPPrior:
     @property
     def parameter_count(self) -> int:
         sizes = self.sizes
-        weights = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
+        weights = sum(a * b for a, b in itertools.pairwise(sizes))
         return weights + (sum(sizes[1:]) if self.sigma_b > 0 else 0)
 
     @property
@@ -131,7 +132,12 @@ def _problems(prior: MLPPrior) -> Iterator[str]:
         yield f"activation = {prior.activation!r}; expected one of {', '.join(ACTIVATIONS)}"
     for name in ("sigma_w", "sigma_b"):
         value = getattr(prior, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+            or value < 0
+        ):
             yield f"{name} = {value!r}; expected a finite number ≥ 0"
     if isinstance(prior.sigma_w, (int, float)) and prior.sigma_w == 0:
         yield "sigma_w = 0; expected > 0 (zero weights make every network a constant)"
@@ -195,7 +201,7 @@ def draw_parameters(prior: MLPPrior, count: int, generator: np.random.Generator)
     (weights) or σ_b (biases)."""
     sizes = prior.sizes
     shapes, scales = [], []
-    for layer, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:], strict=False)):
+    for layer, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
         shapes.append((fan_in, count, fan_out) if layer == 0 else (count, fan_in, fan_out))
         scales.append(prior.sigma_w / math.sqrt(fan_in))
         if prior.sigma_b > 0:
@@ -248,7 +254,8 @@ def _chunk_outputs(prior: MLPPrior, parameters: Parameters, inputs: torch.Tensor
     dtype = inputs.dtype
     (first, first_bias), *rest = [(w.to(dtype), None if b is None else b.to(dtype)) for w, b in parameters]
     fan_in, count, fan_out = first.shape
-    hidden = (inputs @ first.reshape(fan_in, count * fan_out)).view(-1, count, fan_out)  # (points, count, out)
+    # (points, n) @ (n, count · out), viewed (points, count, out)
+    hidden = (inputs @ first.reshape(fan_in, count * fan_out)).view(-1, count, fan_out)
     if first_bias is not None:
         hidden += first_bias
     hidden = hidden.transpose(0, 1)  # (count, points, out): a strided view that bmm reads as it is
@@ -276,8 +283,8 @@ def sample_tables(prior: MLPPrior, samples: int, *, seed: int, batch: int = DEFA
     `start_batch = k` skips the first k batches (k · batch networks) and yields the rest exactly
     as the full run does. torch's threads and denormal flushing are set for each batch's
     computation only, so the caller's own torch code between batches runs under its settings."""
-    for name, value in (("samples", samples), ("batch", batch), ("start_batch", start_batch), ("threads", threads)):
-        least = 0 if name in ("samples", "start_batch") else 1
+    for name, value, least in (("samples", samples, 0), ("batch", batch, 1), ("start_batch", start_batch, 0),
+                               ("threads", threads, 1)):  # fmt: skip
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise PriorError(f"{name} = {value!r}; expected an integer ≥ {least}")
     batch_generator(seed, 0)  # validates the seed before the first batch is asked for
@@ -307,6 +314,7 @@ def precision_disagreement(prior: MLPPrior, count: int, *, seed: int) -> dict[st
 
 OPTIMIZERS = ("adam", "sgd")
 FIT_LOSSES = ("cross_entropy", "mse")
+FIT_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's and Keras's defaults
 
 
@@ -314,9 +322,13 @@ ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's and Keras's defa
 class FitResult:
     """Networks trained from their own random initializations until each classifies all of S."""
 
-    tables: np.ndarray  # (nets, W) uint64: each net's function on all 2^n points when it first fit S (zeros if never)
+    tables: (
+        np.ndarray
+    )  # (nets, W) uint64: each net's function on all 2^n points when it first fit S (zeros if never)
     converged: np.ndarray  # (nets,) bool: fit S within max_steps
-    steps: np.ndarray  # (nets,) int64: optimizer updates before it fit S (0: its initialization fits); max_steps if not
+    steps: (
+        np.ndarray
+    )  # (nets,) int64: optimizer updates before it fit S (0: its initialization fits); max_steps if not
 
     @property
     def converged_share(self) -> float:
@@ -325,7 +337,7 @@ class FitResult:
 
 def fit_tables(prior: MLPPrior, train_points: np.ndarray, train_labels: np.ndarray, nets: int, *, seed: int,
                optimizer: str = "adam", lr: float = 1e-3, max_steps: int = 10_000, batch_size: int | None = None,
-               loss: str = "cross_entropy", threads: int = 1) -> FitResult:  # fmt: skip
+               loss: str = "cross_entropy", dtype: str = "float32", threads: int = 1) -> FitResult:  # fmt: skip
     """Train `nets` networks of `prior`, each from its own initialization drawn from the prior
     (the same draw as `sample_tables(prior, nets, seed=seed, batch=nets)`'s first batch), on the
     points `train_points` (indices into the cube) with labels `train_labels` (bool), and record
@@ -336,18 +348,27 @@ def fit_tables(prior: MLPPrior, train_points: np.ndarray, train_labels: np.ndarr
     mean loss over its (mini)batch, so each net's gradient is its own, and Adam is elementwise.
     `batch_size` None is full-batch gradient descent; otherwise each net draws its own
     permutation of S each epoch (the epoch's last short batch dropped). `loss` "cross_entropy"
-    is the binary cross-entropy of the output as a logit; "mse" is (output − (±1))².
+    is the binary cross-entropy of the output as a logit; "mse" is (output − (±1))². `dtype`
+    "float64" trains in double precision (the initialization is the same float32 draw, cast).
     Mingard et al. 2021's own settings are discussed in compare/benchmarks/prior_bench.py."""
     points = np.asarray(train_points, dtype=np.int64).reshape(-1)
     labels = np.asarray(train_labels).reshape(-1)
-    for problem in _fit_problems(prior, points, labels, nets, optimizer, lr, max_steps, batch_size, loss, threads):
+    for problem in _fit_problems(
+        prior, points, labels, nets, optimizer, lr, max_steps, batch_size, loss, threads
+    ):
         raise PriorError(f"invalid fitting request: {problem}")
+    if dtype not in FIT_DTYPES:
+        raise PriorError(
+            f"invalid fitting request: dtype = {dtype!r}; expected one of {', '.join(FIT_DTYPES)}"
+        )
     with _torch_settings(threads, True):
         return _fit(prior, points, labels.astype(bool), nets, seed=seed, optimizer=optimizer, lr=lr,
-                    max_steps=max_steps, batch_size=batch_size, loss=loss)  # fmt: skip
+                    max_steps=max_steps, batch_size=batch_size, loss=loss, dtype=FIT_DTYPES[dtype])  # fmt: skip
 
 
-def _fit_problems(prior, points, labels, nets, optimizer, lr, max_steps, batch_size, loss, threads) -> Iterator[str]:
+def _fit_problems(
+    prior, points, labels, nets, optimizer, lr, max_steps, batch_size, loss, threads
+) -> Iterator[str]:
     if len(points) == 0 or len(points) != len(labels):
         yield f"{len(points)} training points and {len(labels)} labels; expected as many, at least one"
     elif points.min() < 0 or points.max() >= prior.points:
@@ -363,20 +384,23 @@ def _fit_problems(prior, points, labels, nets, optimizer, lr, max_steps, batch_s
         yield f"loss = {loss!r}; expected one of {', '.join(FIT_LOSSES)}"
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
         yield f"lr = {lr!r}; expected a positive number"
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+    ):
         yield f"batch_size = {batch_size!r}; expected a positive integer or None"
 
 
 def _fit(prior: MLPPrior, points: np.ndarray, labels: np.ndarray, nets: int, *, seed: int, optimizer: str,
-         lr: float, max_steps: int, batch_size: int | None, loss: str) -> FitResult:  # fmt: skip
-    cube = boolean_inputs(prior.inputs, prior.encoding)
+         lr: float, max_steps: int, batch_size: int | None, loss: str, dtype: torch.dtype) -> FitResult:  # fmt: skip
+    cube = boolean_inputs(prior.inputs, prior.encoding, dtype=dtype)
     inputs, targets = cube[torch.from_numpy(points)], torch.from_numpy(labels)
-    signs = targets.float() * 2 - 1
+    signs = targets.to(dtype) * 2 - 1
     # Leaf tensors, one row per net. The first layer is stored (nets, n, width) here: training
     # indexes nets (to drop the fitted ones), and its forward pass is small.
     drawn = draw_parameters(prior, nets, batch_generator(seed, 0))
-    leaves = [weights.transpose(0, 1).contiguous() if i == 0 else weights.clone() for i, (weights, _) in enumerate(drawn)]
-    leaves += [biases.clone() for _, biases in drawn if biases is not None]
+    leaves = [(weights.transpose(0, 1) if i == 0 else weights).to(dtype, copy=True, memory_format=torch.contiguous_format)
+              for i, (weights, _) in enumerate(drawn)]  # fmt: skip
+    leaves += [biases.to(dtype, copy=True) for _, biases in drawn if biases is not None]
     moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in leaves]
     shuffler = torch.Generator().manual_seed(int(np.random.SeedSequence((seed, 1)).generate_state(1)[0]))
 
@@ -459,5 +483,5 @@ def _update(leaves, gradients, moments, *, optimizer: str, lr: float, step: int)
     for p, g, (m, v) in zip(leaves, gradients, moments, strict=True):
         m.mul_(beta1).add_(g, alpha=1 - beta1)
         v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-        denominator = (v / correction2).sqrt_().add_(ADAM_EPS)
+        denominator = (v.sqrt() / math.sqrt(correction2)).add_(ADAM_EPS)  # torch.optim.Adam's rounding
         p.addcdiv_(m, denominator, value=-lr / correction1)
