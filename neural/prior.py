@@ -19,14 +19,17 @@ batch is drawn from its own generator, seeded by (seed, batch index) alone, so a
 `start_batch = k` yields what the uninterrupted run yields from batch k on; the tables depend on
 (prior, seed, batch), and `batch` is part of a run's identity.
 
-Numerics (measured: docs in compare/benchmarks/prior_bench.py):
-- float32 parameters and activations. The sign of the output is all that is kept; float32 flips
-  it only where |output| is within float32 rounding of 0, which `precision_disagreement`
-  measures against float64 on the same parameters (about 1 table in 10^4 differs for the
-  Valle-Pérez set-up) — far below the sampling noise of any count made from these tables.
-- Normal draws come from numpy's ziggurat on an SFC64 bit generator, in float32: at 2,001
-  draws per 7→40→40→1 network, the draws cost as much as the forward pass, and this is the
-  cheapest exact sampler measured here (torch.randn: 2× slower).
+Numerics (measured with compare/benchmarks/prior_bench.py):
+- float32 parameters and activations: half the memory traffic and twice the SIMD width of
+  float64. The sign of the output is all that is kept, and float32 flips it only where |output|
+  is within float32 rounding of 0; `precision_disagreement` measures it against float64 on the
+  same parameters: 0 of 200,000 tables differ for the Valle-Pérez set-up (0 of 100,000 without
+  biases; 1 of 50,000 for a chaotic 7→40×5→1 tanh net, σ_w = 4) — far below the sampling noise
+  of any count made from these tables.
+- Normal draws are numpy's float64 ziggurat on an SFC64 bit generator, called from a numba
+  kernel and rounded to float32: at 2,001 draws per 7→40→40→1 network the draws cost about a
+  third of the time, and this was the cheapest exact sampler measured here (3.7 ns a draw;
+  numpy's own float32 call 9 ns, torch.randn 13–16 ns).
 - `threads` (default 1) and denormal flushing are set around each batch and restored, as
   neural/train.py does, for the same reasons (one thread gives the fewest CPU-seconds on these
   2-core machines and bitwise reproducibility).
@@ -79,7 +82,7 @@ INPLACE_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 ENCODINGS = {"01": (0.0, 1.0), "pm1": (-1.0, 1.0)}  # the input value of a 0 bit and of a 1 bit
 ENCODING_NAMES = {"01": "{0,1}", "pm1": "{-1,+1}"}
 FORWARD_CHUNK = 64  # networks per forward pass (see network_outputs)
-DEFAULT_BATCH = 1024  # networks per batch (see the batch sweep in compare/benchmarks/prior_bench.py)
+DEFAULT_BATCH = 2048  # networks per batch: the fastest of 256 … 4096 (compare/benchmarks/prior_bench.py)
 MAX_INPUTS = 20  # 2^20 points per network is already 4 MB of outputs per network in float32
 
 
@@ -306,8 +309,8 @@ def precision_disagreement(prior: MLPPrior, count: int, *, seed: int) -> dict[st
         single = network_outputs(prior, parameters, inputs.float()) > 0
         double = network_outputs(prior, parameters, inputs) > 0
     differ = single != double
-    return {"networks": count, "tables_differ": float(differ.any(1).float().mean()),
-            "outputs_differ": float(differ.float().mean())}  # fmt: skip
+    return {"networks": count, "tables_differ": float(differ.any(1).double().mean()),
+            "outputs_differ": float(differ.double().mean())}  # fmt: skip
 
 
 # --- training to fit -----------------------------------------------------------------------------

@@ -16,6 +16,22 @@ Valle-Pérez et al.'s 2×10^5-sample figures; and batched fitting (Mingard et al
   lr 1e-3, full batch, binary cross-entropy, until each net fits S: CPU and wall seconds, the
   converged share, the median steps.
 
+Measured on this project's 2-core machine (load ≈ 4 from other sessions, one thread), 2 Dec 2026:
+- throughput (200,000 nets, median of 3): batch 256: 34,200, 512: 32,500, 1,024: 40,700,
+  2,048: 44,100, 4,096: 43,800 nets per CPU-second; the naive loop 10,600 (4.1× slower); 10^7
+  nets ≈ 227 CPU-s at batch 2,048 (target ≤ 300). 10^6 nets in one process (`--part sample
+  --samples 1000000`, /usr/bin/time -v): 24.3 CPU-s in the loop, 27.2 CPU-s in all with imports,
+  peak RSS 392 MB.
+- Valle-Pérez, 200,000 samples: seeds 0 … 3 give 48,501 / 48,397 / 48,634 / 48,437 distinct
+  functions and constant shares 36.4 + 36.3, 36.5 + 36.3, 36.3 + 36.4, 36.5 + 36.4 %; the naive
+  loop (torch.randn, independent code) gives 48,407 and 36.3 + 36.4 %. REFERENCES.md's 47,832
+  and 36.6 + 36.5 % lie ≈ 6 standard deviations (seed to seed: ≈ 100 functions, 0.1 % of share)
+  away from both, so that measurement's set-up differed slightly from this one (which follows
+  nn-pacbayes: N(0, σ_w²/fan_in) weights, N(0, σ_b²) biases, 0/1 inputs, output > 0).
+- fitting, 1,000 nets, |S| = 32 (seed 0), Adam lr 1e-3 full batch: parity of the 7 inputs
+  10.9 CPU-s, 100 % converged, median 282 steps, 970 distinct functions; x1 ∨ x3 4.7 CPU-s,
+  100 %, median 126 steps, 749 distinct functions.
+
 Mingard et al. 2021's settings for the Boolean experiments could not be checked against their
 paper's text from here; their code (guillefix/nn-pacbayes) trains with Adam and cross-entropy by
 default (its SGD-vs-Bayes scripts: `--optimizer adam --loss ce`, stopping at 100 % training
