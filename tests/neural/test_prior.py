@@ -280,6 +280,30 @@ def test_batched_fitting_equals_each_net_trained_alone_by_torch_adam():
             np.testing.assert_array_equal(unpack_tables(result.tables[net : net + 1], 16)[0], table.numpy())
 
 
+def test_fitting_starts_from_the_samplers_first_batch():
+    """With no update allowed, the nets that fit S at their initialization are recorded with the
+    sampler's tables of the same nets (the first batch of the same seed, batch = nets)."""
+    prior = MLPPrior(inputs=5, widths=(16,))
+    (sampled,) = sample_tables(prior, 400, seed=9, batch=400)
+    points, labels = np.array([0, 31]), np.array([False, True])
+    result = fit_tables(prior, points, labels, 400, seed=9, max_steps=0)
+    expected = unpack_tables(sampled, 32)[:, points] == labels
+    np.testing.assert_array_equal(result.converged, expected.all(1))
+    assert 0 < result.converged.sum() < 400 and (result.steps[result.converged] == 0).all()
+    np.testing.assert_array_equal(result.tables[result.converged], sampled[result.converged])
+
+
+@pytest.mark.slow
+def test_valle_perez_figures_are_reproduced():
+    """2×10^5 samples of the 7→40→40→1 prior: REFERENCES.md's 47,832 distinct functions and
+    73.1 % constant, to within what the figure's slightly different set-up leaves (measured
+    here: 48,400–48,700 and 72.6–72.8 % over five seeds; see compare/benchmarks/prior_bench.py)."""
+    tables = np.concatenate(list(sample_tables(VALLE_PEREZ, 200_000, seed=0)))
+    functions, counts = np.unique(tables, axis=0, return_counts=True)
+    constant = counts[(functions == 0).all(1) | (functions == np.uint64(2**64 - 1)).all(1)].sum() / 200_000
+    assert abs(len(functions) / 47_832 - 1) < 0.03 and abs(constant - 0.731) < 0.01
+
+
 def test_fitting_requests_are_checked():
     points, labels = xor_task(8, seed=0)
     with pytest.raises(PriorError, match="indices 0 … 31"):
