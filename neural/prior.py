@@ -378,9 +378,9 @@ def _fit_problems(
         yield f"training points from {points.min()} to {points.max()}; expected indices 0 … {prior.points - 1}"
     elif len(np.unique(points)) != len(points):
         yield "repeated training points; expected distinct indices"
-    for name, value in (("nets", nets), ("max_steps", max_steps), ("threads", threads)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "max_steps" else 1):
-            yield f"{name} = {value!r}; expected a positive integer"
+    for name, value, least in (("nets", nets, 1), ("max_steps", max_steps, 0), ("threads", threads, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            yield f"{name} = {value!r}; expected an integer ≥ {least}"
     if optimizer not in OPTIMIZERS:
         yield f"optimizer = {optimizer!r}; expected one of {', '.join(OPTIMIZERS)}"
     if loss not in FIT_LOSSES:
