@@ -41,10 +41,10 @@ def sequential_outputs(prior: MLPPrior, parameters, net: int) -> torch.Tensor:
     """One network's outputs on the cube through torch.nn (float64), from the batched parameters."""
     layers = []
     for layer, (weights, biases) in enumerate(parameters):
-        w = weights[:, net] if layer == 0 else weights[net]  # (fan_in, fan_out)
-        linear = torch.nn.Linear(w.shape[0], w.shape[1], bias=biases is not None, dtype=torch.float64)
+        w = weights[net]  # (fan_out, fan_in), as nn.Linear's
+        linear = torch.nn.Linear(w.shape[1], w.shape[0], bias=biases is not None, dtype=torch.float64)
         with torch.no_grad():
-            linear.weight.copy_(w.T)
+            linear.weight.copy_(w)
             if biases is not None:
                 linear.bias.copy_(biases[net])
         layers.append(linear)
@@ -129,8 +129,8 @@ def test_drawn_parameters_have_the_prior_scales():
     prior = MLPPrior(inputs=7, widths=(40,), sigma_w=2.0, sigma_b=0.5)
     (w1, b1), (w2, b2) = draw_parameters(prior, 4000, batch_generator(0, 0))
     assert (
-        w1.shape == (7, 4000, 40)
-        and w2.shape == (4000, 40, 1)
+        w1.shape == (4000, 40, 7)
+        and w2.shape == (4000, 1, 40)
         and b1.shape == (4000, 40)
         and b2.shape == (4000, 1)
     )
@@ -259,7 +259,7 @@ def test_batched_fitting_equals_each_net_trained_alone_by_torch_adam():
     signs = torch.from_numpy(labels).double() * 2 - 1
     (w1, b1), (w2, b2) = draw_parameters(prior, nets, batch_generator(2, 0))
     for net in range(nets):
-        params = [t.double().clone().requires_grad_() for t in (w1[:, net], b1[net], w2[net], b2[net])]
+        params = [t.double().clone().requires_grad_() for t in (w1[net].T, b1[net], w2[net].T, b2[net])]
         adam = torch.optim.Adam(params, lr=lr)
         fitted_at = None
         for step in range(801):
