@@ -23,8 +23,8 @@ Numerics (measured with compare/benchmarks/prior_bench.py):
 - float32 parameters and activations: half the memory traffic and twice the SIMD width of
   float64. The sign of the output is all that is kept, and float32 flips it only where |output|
   is within float32 rounding of 0; `precision_disagreement` measures it against float64 on the
-  same parameters: 0 of 200,000 tables differ for the Valle-Pérez set-up (0 of 100,000 without
-  biases; 1 of 50,000 for a chaotic 7→40×5→1 tanh net, σ_w = 4) — far below the sampling noise
+  same parameters: 1 of 200,000 tables differs for the Valle-Pérez set-up (0 of 100,000 without
+  biases; 2 of 50,000 for a chaotic 7→40×5→1 tanh net, σ_w = 4) — far below the sampling noise
   of any count made from these tables.
 - Normal draws are numpy's float64 ziggurat on an SFC64 bit generator, called from a numba
   kernel and rounded to float32: at 2,001 draws per 7→40→40→1 network the draws cost about a

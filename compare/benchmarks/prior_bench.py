@@ -10,32 +10,34 @@ Valle-Pérez et al.'s 2×10^5-sample figures; and batched fitting (Mingard et al
   networks per CPU-second.
 - Precision: the share of tables (and of outputs) whose sign differs between the float32 forward
   pass and float64 on the same parameters.
-- Valle-Pérez reproduction: distinct functions among `vp_samples` tables (np.unique on the rows),
+- Valle-Pérez reproduction: distinct functions among `samples` tables (np.unique on the rows),
   the shares of the two constant functions; REFERENCES.md's figures beside.
-- Fitting: `fit_tables` on `fit_nets` nets, |S| = `fit_train` random points of a target, Adam
+- Fitting: `fit_tables` on `nets` nets, |S| = `train_size` random points of a target, Adam
   lr 1e-3, full batch, binary cross-entropy, until each net fits S: CPU and wall seconds, the
   converged share, the median steps.
 
-Measured on this project's 2-core machine (load ≈ 4 from other sessions, one thread), 2 Dec 2026:
-- throughput (200,000 nets, median of 3): batch 256: 34,200, 512: 32,500, 1,024: 40,700,
-  2,048: 44,100, 4,096: 43,800 nets per CPU-second; the naive loop 10,600 (4.1× slower); 10^7
-  nets ≈ 227 CPU-s at batch 2,048 (target ≤ 300). 10^6 nets in one process (`--part sample
-  --samples 1000000`, /usr/bin/time -v): 24.3 CPU-s in the loop, 27.2 CPU-s in all with imports,
-  peak RSS 392 MB.
-- Valle-Pérez, 200,000 samples: seeds 0 … 3 give 48,501 / 48,397 / 48,634 / 48,437 distinct
-  functions and constant shares 36.4 + 36.3, 36.5 + 36.3, 36.3 + 36.4, 36.5 + 36.4 %; the naive
+Measured on this project's 2-core machine (shared with other sessions, one thread), 2 Dec 2026:
+- throughput (200,000 nets, median of 3, load ≈ 2.7): batch 256: 52,600, 512: 54,400, 1,024:
+  59,400, 2,048: 60,600, 4,096: 71,200 nets per CPU-second; the naive loop 17,900 (4.0× slower
+  than the best); 10^7 nets ≈ 140–180 CPU-s (target ≤ 300). 10^6 nets in one process (`--part
+  sample --samples 1000000 --batch 2048`, /usr/bin/time -v): 18.1 CPU-s in the loop (55,300
+  nets per CPU-second), 21.1 CPU-s with the imports, peak RSS 381 MB; batch 4,096: 18.2 CPU-s,
+  399 MB. float32 against float64: 1 table of 200,000 differs.
+- Valle-Pérez, 200,000 samples: seeds 0 … 3 give 48,625 / 48,687 / 48,307 / 48,271 distinct
+  functions and constant shares 72.6, 72.7, 72.8, 72.8 % (each constant ≈ 36.3–36.6 %); the naive
   loop (torch.randn, independent code) gives 48,407 and 36.3 + 36.4 %. REFERENCES.md's 47,832
-  and 36.6 + 36.5 % lie ≈ 6 standard deviations (seed to seed: ≈ 100 functions, 0.1 % of share)
-  away from both, so that measurement's set-up differed slightly from this one (which follows
+  and 36.6 + 36.5 % lie ≈ 3.5 and ≈ 5 standard deviations away (seed to seed: ≈ 190 functions,
+  0.08 % of constant share), so that measurement's set-up differed slightly from this one (which follows
   nn-pacbayes: N(0, σ_w²/fan_in) weights, N(0, σ_b²) biases, 0/1 inputs, output > 0). What
   moves the figures (200,000 samples, another seed): σ_b = 1.025 gives 47,686 and 36.6 + 36.6 %
   — REFERENCES.md's figures —, σ_b = 1.05 gives 46,725 and 73.7 %, weights σ_w/√(fan_in + 1)
   45,256 and 74.5 %, ±1 inputs 85,114 and 51.9 %. So the reference is this set-up with biases
-  about 2.5 % larger relative to the weights (or an equivalent change of scale); float32 and the
-  threshold (> 0 or ≥ 0) change nothing measurable, 0/1 inputs are right.
+  about 2.5 % larger relative to the weights (or an equivalent change of scale). float32 changes
+  1 table in 200,000; the threshold (> 0 or ≥ 0) cannot matter when σ_b > 0 (an output is exactly
+  0 with probability 0); 0/1 inputs are right.
 - fitting, 1,000 nets, |S| = 32 (seed 0), Adam lr 1e-3 full batch: parity of the 7 inputs
-  10.9 CPU-s, 100 % converged, median 282 steps, 970 distinct functions; x1 ∨ x3 4.7 CPU-s,
-  100 %, median 126 steps, 749 distinct functions.
+  9.2 CPU-s (11.8 CPU-s and 493 MB peak RSS for the process), 100 % converged, median 285 steps,
+  979 distinct functions; x1 ∨ x3 4.5 CPU-s, 100 %, median 123 steps, 721 distinct functions.
 
 Mingard et al. 2021's settings for the Boolean experiments could not be checked against their
 paper's text from here; their code (guillefix/nn-pacbayes) trains with Adam and cross-entropy by

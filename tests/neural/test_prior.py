@@ -297,7 +297,7 @@ def test_fitting_starts_from_the_samplers_first_batch():
 def test_valle_perez_figures_are_reproduced():
     """2×10^5 samples of the 7→40→40→1 prior: REFERENCES.md's 47,832 distinct functions and
     73.1 % constant, to within what the figure's slightly different set-up leaves (measured
-    here: 48,400–48,700 and 72.6–72.8 % over five seeds; see compare/benchmarks/prior_bench.py)."""
+    here: 48,270–48,690 and 72.6–72.8 % over seeds 0–3; see compare/benchmarks/prior_bench.py)."""
     tables = np.concatenate(list(sample_tables(VALLE_PEREZ, 200_000, seed=0)))
     functions, counts = np.unique(tables, axis=0, return_counts=True)
     constant = counts[(functions == 0).all(1) | (functions == np.uint64(2**64 - 1)).all(1)].sum() / 200_000
