@@ -52,8 +52,8 @@ from dsl import TrainingError
 from .train import _torch_settings
 
 __all__ = [
-    "ACTIVATIONS", "ENCODINGS", "FitResult", "MLPPrior", "PriorError", "boolean_inputs", "draw_parameters",
-    "fit_tables", "forward", "network_outputs", "pack_outputs", "precision_disagreement", "sample_batch", "sample_tables",
+    "ACTIVATIONS", "ENCODINGS", "FitResult", "MLPPrior", "PriorError", "boolean_inputs", "chunk_size",
+    "draw_parameters", "fit_tables", "forward", "network_outputs", "pack_outputs", "precision_disagreement", "sample_batch", "sample_tables",
     "unpack_tables",
 ]  # fmt: skip
 
@@ -235,18 +235,28 @@ _fill_normals = numba.njit(_fill_normals_kernel, cache=True)
 
 
 def network_outputs(prior: MLPPrior, parameters: Parameters, inputs: torch.Tensor, *,
-                    chunk: int = FORWARD_CHUNK) -> torch.Tensor:  # fmt: skip
+                    chunk: int | None = None) -> torch.Tensor:  # fmt: skip
     """The networks' outputs (count, points) on `inputs` (points, n), in the inputs' dtype
-    (parameters are cast to it), `chunk` networks at a time: at 64 the 7→40→40→1 activations
-    (64 × 40 × 128 floats, 1.3 MB) stay in cache, and the pass costs 40 % less per network than
-    at 1,024 (measured)."""
+    (parameters are cast to it), `chunk` networks at a time (default `chunk_size(points)`)."""
     count = parameters[0][0].shape[0]
     outputs = torch.empty(count, inputs.shape[0], dtype=inputs.dtype)
-    for start in range(0, count, chunk):
-        part = [(weights[start : start + chunk], None if biases is None else biases[start : start + chunk])
-                for weights, biases in parameters]  # fmt: skip
-        outputs[start : start + chunk] = forward(prior, part, inputs)
+    for start, part in _chunks(parameters, chunk or chunk_size(inputs.shape[0])):
+        outputs[start : start + len(part[0][0])] = forward(prior, part, inputs)
     return outputs
+
+
+def chunk_size(points: int) -> int:
+    """Networks per forward pass: 64 on 128 points, fewer on more points. At 64 the 7→40→40→1
+    activations (64 × 40 × 128 floats, 1.3 MB) stay in cache, and the pass costs 40 % less per
+    network than at 1,024 (measured); on 2^20 points one network's are already 160 MB."""
+    return max(1, FORWARD_CHUNK * 128 // points)
+
+
+def _chunks(parameters: Parameters, chunk: int) -> Iterator[tuple[int, Parameters]]:
+    count = parameters[0][0].shape[0]
+    for start in range(0, count, chunk):
+        yield start, [(weights[start : start + chunk], None if biases is None else biases[start : start + chunk])
+                      for weights, biases in parameters]  # fmt: skip
 
 
 def forward(
@@ -279,8 +289,12 @@ def forward(
 def sample_batch(prior: MLPPrior, count: int, generator: np.random.Generator) -> np.ndarray:
     """`count` networks drawn from `generator`: their tables (count, W)."""
     parameters = draw_parameters(prior, count, generator)
-    outputs = network_outputs(prior, parameters, boolean_inputs(prior.inputs, prior.encoding))
-    return pack_outputs(outputs > 0)
+    inputs = boolean_inputs(prior.inputs, prior.encoding)
+    tables = np.empty((count, max(1, -(-prior.points // 64))), dtype=np.uint64)
+    # packed chunk by chunk: never (count, 2^n) floats at once
+    for start, part in _chunks(parameters, chunk_size(prior.points)):
+        tables[start : start + len(part[0][0])] = pack_outputs(forward(prior, part, inputs) > 0)
+    return tables
 
 
 def sample_tables(prior: MLPPrior, samples: int, *, seed: int, batch: int = DEFAULT_BATCH, start_batch: int = 0,

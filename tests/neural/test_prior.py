@@ -149,6 +149,16 @@ def test_sampled_tables_are_the_thresholded_float64_networks():
     np.testing.assert_array_equal(tables, reference_pack(reference))
 
 
+@pytest.mark.parametrize("inputs", [1, 10])
+def test_tables_of_small_and_larger_cubes_are_the_packed_outputs(inputs):
+    """One point per table (a word mostly zero) and 1,024 points (16 words, 8 networks a chunk)."""
+    prior = MLPPrior(inputs=inputs, widths=(5,), activation="tanh")
+    (tables,) = sample_tables(prior, 37, seed=2, batch=37)
+    parameters = draw_parameters(prior, 37, batch_generator(2, 0))
+    outputs = network_outputs(prior, parameters, boolean_inputs(inputs, "01"), chunk=5)
+    np.testing.assert_array_equal(tables, reference_pack(outputs.numpy() > 0))
+
+
 def test_resumed_run_continues_the_uninterrupted_one_and_seeds_matter():
     prior = MLPPrior(inputs=5, widths=(8,))
     full = list(sample_tables(prior, 1000, seed=3, batch=128))
