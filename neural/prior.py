@@ -53,8 +53,8 @@ from .train import _torch_settings
 
 __all__ = [
     "ACTIVATIONS", "ENCODINGS", "FitResult", "MLPPrior", "PriorError", "boolean_inputs", "chunk_size",
-    "draw_parameters", "fit_tables", "forward", "network_outputs", "pack_outputs", "precision_disagreement", "sample_batch", "sample_tables",
-    "unpack_tables",
+    "draw_parameters", "fit_tables", "forward", "network_outputs", "pack_outputs", "precision_disagreement",
+    "sample_batch", "sample_tables", "unpack_tables",
 ]  # fmt: skip
 
 
@@ -81,7 +81,7 @@ INPLACE_ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }  # fmt: skip
 ENCODINGS = {"01": (0.0, 1.0), "pm1": (-1.0, 1.0)}  # the input value of a 0 bit and of a 1 bit
 ENCODING_NAMES = {"01": "{0,1}", "pm1": "{-1,+1}"}
-FORWARD_CHUNK = 64  # networks per forward pass (see network_outputs)
+FORWARD_CHUNK = 64  # networks per forward pass on 128 points (see chunk_size)
 DEFAULT_BATCH = 2048  # networks per batch: the fastest of 256 … 4096 (compare/benchmarks/prior_bench.py)
 MAX_INPUTS = 20  # 2^20 points per network is already 4 MB of outputs per network in float32
 

@@ -162,7 +162,8 @@ def valle_perez_figures(*, samples: int = 200_000, seed: int = 0, batch: int | N
     }
     result = {"prior": prior.name, "samples": samples, "seed": seed, "distinct_functions": len(functions),
               "constant_share": share["0"] + share["1"], "share_false": share["0"], "share_true": share["1"],
-              "seen_at_least_5": int((counts >= 5).sum()), "cpu_s": cpu, "wall_s": wall, "reference": REFERENCE}  # fmt: skip
+              "seen_at_least_5": int((counts >= 5).sum()), "cpu_s": cpu, "wall_s": wall,
+              "reference": REFERENCE}  # fmt: skip
     if print_rows:
         print(f"Valle-Pérez set-up, {samples:,} samples, seed {seed}: {len(functions):,} distinct functions "
               f"(reference {REFERENCE['distinct_functions']:,}); constant 0: {share['0']:.1%}, constant 1: "
@@ -184,13 +185,16 @@ def run_fit_bench(*, nets: int = 1000, train_size: int = 32, target: str = "pari
     functions = unpack_tables(result.tables[result.converged], prior.points)
     assert (functions[:, points] == labels).all()
     distinct = len(np.unique(result.tables[result.converged], axis=0))
+    fitted_steps = result.steps[result.converged]
     row = {"prior": prior.name, "nets": nets, "train_size": train_size, "target": target, "optimizer": "adam",
            "lr": 1e-3, "batch_size": None, "loss": "cross_entropy", "cpu_s": cpu, "wall_s": wall,
-           "converged_share": result.converged_share, "median_steps": float(np.median(result.steps[result.converged]))
-           if result.converged.any() else None, "max_steps": int(result.steps.max()), "distinct_functions": distinct}  # fmt: skip
+           "converged_share": result.converged_share,
+           "median_steps": float(np.median(fitted_steps)) if len(fitted_steps) else None,
+           "max_steps": int(result.steps.max()), "distinct_functions": distinct}  # fmt: skip
     if print_rows:
         print(f"fit_tables: {nets} nets, |S| = {train_size} of {target}: {cpu:.1f} CPU-s ({wall:.1f} s wall), "
-              f"{row['converged_share']:.1%} converged, median {row['median_steps']} steps, {distinct} distinct functions")  # fmt: skip
+              f"{row['converged_share']:.1%} converged, median {row['median_steps']} steps, "
+              f"{distinct} distinct functions")  # fmt: skip
     return row
 
 
