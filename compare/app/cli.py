@@ -154,9 +154,12 @@ def _parser() -> argparse.ArgumentParser:
     _json_option(diff)
     diff.set_defaults(run=_diff)
 
-    bench = commands.add_parser("bench", help="benchmarks that print numbers (synth, search, train, startup, relaxed)")
-    bench.add_argument("suite", choices=("synth", "search", "train", "startup", "relaxed"),
-                       help="which benchmark (relaxed: the relaxed searcher's step, batched against a loop)")
+    bench = commands.add_parser("bench", help="benchmarks that print numbers (synth, search, train, startup, relaxed, "
+                                              "packed, prior, nngp)")  # fmt: skip
+    bench.add_argument("suite", choices=("synth", "search", "train", "startup", "relaxed", "packed", "prior", "nngp"),
+                       help="which benchmark (relaxed: the relaxed searcher's step, batched against a loop; packed: "
+                            "truth tables in words against a byte per point; prior: random networks sampled per "
+                            "CPU-second against a naive loop; nngp: the NNGP kernel and EP)")  # fmt: skip
     bench.add_argument("tasks", nargs="*", metavar="TASK",
                        help="search: task files or built-in tasks (default: the Boolean, bit-vector, modular "
                             "and Nguyen tasks of the library)")  # fmt: skip
@@ -773,7 +776,9 @@ def _bench(args: argparse.Namespace, console: Console) -> int:
     if args.tasks or args.methods or args.restarts is not None or args.max_seconds is not None:
         raise dsl.SearchError(f"TASK, --methods, --restarts and --max-seconds are settings of `occam bench search`, "
                               f"not of `occam bench {args.suite}`", expected=f"occam bench {args.suite} [--quick] [--json PATH]")  # fmt: skip
-    if args.suite == "relaxed":
+    if args.suite in ("packed", "prior", "nngp"):
+        report = _bench_bias_parts(args.suite, quick=args.quick, show=args.json != "-")
+    elif args.suite == "relaxed":
         from ..benchmarks.relaxed_bench import bench_relaxed
         from .terminal import print_relaxed_bench_row
 
@@ -788,6 +793,29 @@ def _bench(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         _write_json(report, args.json, screen)
     return 0
+
+
+def _bench_bias_parts(suite: str, *, quick: bool, show: bool) -> dict[str, Any]:
+    """The benchmarks of issue 12's parts; they print plain lines on standard output (not with --json -)."""
+    if suite == "packed":
+        from ..benchmarks.packed_bench import print_packed_bench, run_packed_bench
+
+        report = run_packed_bench(repeats=1 if quick else 3)
+        if show:
+            print_packed_bench(report)
+        return report
+    if suite == "prior":
+        from ..benchmarks.prior_bench import run_prior_bench
+
+        return run_prior_bench(samples=50_000 if quick else 200_000, repeats=1 if quick else 3, print_rows=show)
+    from ..benchmarks.nngp_bench import rows
+
+    report = {"rows": rows(1 if quick else 5)}
+    if show:
+        for row in report["rows"]:
+            print("  ".join(f"{key} {value:.3g}" if isinstance(value, float) else f"{key} {value}"
+                            for key, value in row.items()))  # fmt: skip
+    return report
 
 
 def _bench_search(args: argparse.Namespace, screen: Console) -> int:

@@ -105,7 +105,10 @@ def run_packed_bench(inputs: Sequence[int] = (7, 6), *, max_bits: dict[int, floa
 
 
 def main() -> None:
-    report = run_packed_bench()
+    print_packed_bench(run_packed_bench())
+
+
+def print_packed_bench(report: dict[str, Any]) -> None:
     print("the boolean grammar on 2^n points, enumerate_functions to a bound: median CPU seconds of "
           f"{report['rows'][0]['repeats']} runs each (wall-clock medians in brackets)")  # fmt: skip
     print(f"{'inputs':>6} {'words':>5} {'bits':>6} {'candidates':>11} {'functions':>10} {'packed s':>16} "

@@ -139,14 +139,14 @@ def _bayes(prior: Any, config: SGDConfig, target: np.ndarray, train: np.ndarray,
 
 
 def _bayes_ep(prior: Any, tables: np.ndarray, train: np.ndarray, points: int) -> np.ndarray:
-    from neural.nngp import log2_conditional_probability
+    from neural.nngp import log2_conditional_from_kernel, nngp_kernel
     from neural.prior import boolean_inputs
 
     x = boolean_inputs(prior.inputs, prior.encoding).double().numpy()
-    ones = unpack_tables(tables, points)
+    kernel = nngp_kernel(x, depth=len(prior.widths), activation=prior.activation, sigma_w=prior.sigma_w,
+                         sigma_b=prior.sigma_b)  # fmt: skip
     mask = np.isin(np.arange(points), train)
-    return np.array([log2_conditional_probability(x, row, mask, depth=len(prior.widths), activation=prior.activation,
-                                                  sigma_w=prior.sigma_w, sigma_b=prior.sigma_b) for row in ones])  # fmt: skip
+    return np.array([log2_conditional_from_kernel(kernel, row, mask) for row in unpack_tables(tables, points)])
 
 
 def _correlate(config: SGDConfig) -> Callable[[np.ndarray, np.ndarray], dict[str, Any]]:

@@ -14,7 +14,8 @@ program drawn slot by slot from these probabilities is true there; the table is 
 vote: bit p is set when the value exceeds 1/2 (a value of exactly 1/2 reads as false). At one-hot
 logits and a large scale the soft tree is the discrete program, whose table this then is.
 
-Batch k of `sample_relaxed_tables` is the searcher's initialization with seed `seed + k · 2^32`:
+Batch k of `sample_relaxed_tables` is the searcher's initialization with seed `batch_seed(seed, k)`
+(torch's generator keeps only 32 bits of a seed, so batches get seeds drawn from (seed, k)):
 batch 0 is exactly the step-0 logits of `relaxed_search` with `relaxed_seed = seed` and as many
 restarts. torch is imported inside the functions, as elsewhere in search/relaxed.
 """
@@ -32,9 +33,17 @@ from .searcher import _initial_logits, _torch_settings
 from .soft import soft_value
 from .tree import SoftTree, build_tree
 
-__all__ = ["BATCH_SEED_STRIDE", "pack_bits", "root_values", "sample_relaxed_tables", "soft_tables"]
+__all__ = [
+    "BATCH_SEED_STRIDE", "batch_seed", "pack_bits", "root_values", "sample_relaxed_tables", "soft_tables",
+]  # fmt: skip
 
-BATCH_SEED_STRIDE = 2**32  # batch k is seeded by seed + k · stride
+BATCH_SEED_STRIDE = 2**32  # seeds are below it: torch's CPU generator keeps 32 bits of a seed
+
+
+def batch_seed(seed: int, k: int) -> int:
+    """The seed of batch k: `seed` itself for batch 0 (the searcher's own start), else one drawn
+    from (seed, k) — not seed + k · 2^32, which torch's generator would read as `seed`."""
+    return seed if k == 0 else int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
 DEFAULT_BATCH = 4096  # samples seeded together (the searcher's restarts)
 # Rows of one forward pass: its (rows, points) float64 tensors stay under glibc's mmap threshold
 # (128 KiB, which the searcher fixes: searcher._fix_mmap_threshold), so that they come from the heap;
@@ -53,7 +62,7 @@ def sample_relaxed_tables(
 ) -> Iterator[np.ndarray]:
     """Truth tables of `samples` soft programs of random logits (module docstring), in batches:
     yields (b, W) uint64 canonical tables (bit p % 64 of word p // 64 is the value at the task's
-    point p), batch k from the searcher's initialization with seed `seed + k · 2^32`. SearchError
+    point p), batch k from the searcher's initialization with seed `batch_seed(seed, k)`. SearchError
     for a task without a bool output, or a grammar the relaxed searcher does not cover."""
     import torch
 
@@ -71,7 +80,7 @@ def sample_relaxed_tables(
     while left > 0:
         size = min(batch, left)
         with _torch_settings(torch):
-            logits = [t.detach() for t in _initial_logits(torch, tree, size, seed + k * BATCH_SEED_STRIDE)]
+            logits = [t.detach() for t in _initial_logits(torch, tree, size, batch_seed(seed, k))]
             tables = soft_tables(tree, logits, inputs, task.n_points, logit_scale=logit_scale)
         yield tables
         left -= size
