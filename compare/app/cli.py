@@ -217,6 +217,13 @@ def _bias_options(bias: argparse.ArgumentParser) -> None:
     bias.add_argument("--bootstrap", type=_count, default=defaults.bootstrap, metavar="N",
                       help="bootstrap resamples of the correlations' intervals (default %(default)s)")
     bias.add_argument("--plot", metavar="PNG", help="write the figure (log2 P against minimal bits and LZ)")
+    sgd = bias.add_argument_group("--sgd: SGD against the Bayesian prior and occam's posterior (Mingard et al. 2021)")
+    sgd.add_argument("--sgd", action="store_true", help="run the SGD experiment instead of the priors' table")
+    sgd.add_argument("--target", default=None, metavar="PROGRAM",
+                     help="the target function, a program over x1..xN (default: x1 and x2 or x3 and not x4)")
+    sgd.add_argument("--train-sizes", type=_widths, default=None, metavar="N,...",
+                     help="training-set sizes (default 16,32,64)")
+    sgd.add_argument("--nets", type=_count, default=None, metavar="N", help="networks trained per set (default 1000)")
     bias.add_argument("--html", metavar="PATH", help="write a self-contained HTML page of the results")
 
 
@@ -849,6 +856,9 @@ def _bias(args: argparse.Namespace, console: Console) -> int:
     from ..bias.experiment import run_bias
     from ..bias.report import SamplingProgress, bias_figure, print_bias, write_bias_html
 
+    if args.sgd:
+        return _bias_sgd(args, console)
+
     config = BiasConfig(inputs=args.inputs, samples=args.samples, seed=args.seed, priors=args.priors,
                         widths=args.widths, sigma_w=args.sigma_w, sigma_b=args.sigma_b, encoding=args.encoding,
                         grammar=args.grammar, min_count=args.min_count, complexity_seconds=args.complexity_seconds,
@@ -867,6 +877,24 @@ def _bias(args: argparse.Namespace, console: Console) -> int:
     if args.json:
         _write_json(report, args.json, screen)
     return 130 if result.interrupted else 0
+
+
+def _bias_sgd(args: argparse.Namespace, console: Console) -> int:
+    """`occam bias --sgd`: a line per training set as it is done, then the table."""
+    from ..bias.report import print_sgd
+    from ..bias.sgd import SGDConfig, run_sgd
+
+    given = {"target": args.target, "train_sizes": args.train_sizes, "nets": args.nets}
+    config = SGDConfig(inputs=args.inputs, seed=args.seed, widths=args.widths, sigma_w=args.sigma_w,
+                       sigma_b=args.sigma_b, encoding=args.encoding, grammar=args.grammar, bootstrap=args.bootstrap,
+                       max_memory_mb=args.max_memory_mb,
+                       **{name: value for name, value in given.items() if value is not None})  # fmt: skip
+    screen = _screen(args, console)
+    report = run_sgd(config, log=lambda line: screen.print(_escape(line)))
+    print_sgd(report, screen)
+    if args.json:
+        _write_json(report, args.json, screen)
+    return 0
 
 
 # --- occam primitives ------------------------------------------------------------------------

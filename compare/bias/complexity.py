@@ -53,12 +53,14 @@ class Complexity:
         return float(self.certified.mean()) if len(self) else math.nan
 
 
-def boolean_task(inputs: int, ones: np.ndarray | None = None, *, grammar: str = "boolean") -> dsl.Task:
-    """The Boolean task on all 2^inputs points (binary counting, x1 the most significant bit)
-    whose target is `ones` (a (2^inputs,) bool array; default: false everywhere)."""
+def boolean_task(inputs: int, ones: np.ndarray | None = None, *, grammar: str = "boolean",
+                 points: np.ndarray | None = None) -> dsl.Task:  # fmt: skip
+    """The Boolean task on the 2^inputs points (binary counting, x1 the most significant bit), or
+    on the sorted indices `points` of some of them (a partial function), whose target is `ones`
+    (a bool array, one per point; default: false everywhere)."""
     if not 1 <= inputs <= 16:
         raise dsl.TaskError(f"inputs = {inputs} is out of range", expected="1 to 16 Boolean inputs")
-    point = np.arange(2**inputs)
+    point = np.arange(2**inputs) if points is None else np.asarray(points, np.int64)
     columns = {f"x{i}": ((point >> (inputs - i)) & 1).astype(bool) for i in range(1, inputs + 1)}
     target = np.zeros(len(point), bool) if ones is None else np.asarray(ones, bool)
     return dsl.Task.from_arrays(columns, target, grammar=grammar, name=f"boolean{inputs}")
@@ -77,9 +79,11 @@ def minimal_bits(
     max_searches: int | None = None,
     max_memory_mb: float = 4096.0,
     stop: Callable[[], bool] | None = None,
+    points: np.ndarray | None = None,
 ) -> Complexity:
     """The minimal bits under `grammar` of each function in `tables` ((D, W) uint64 canonical
-    truth tables on the 2^inputs points).
+    truth tables on the 2^inputs points, or on the sorted point indices `points`: then the bits
+    of the shortest program that agrees with each partial function there).
 
     The enumeration gets `enumeration_share` of `max_seconds`, `max_memory_mb`, and at most
     `enumeration_bits` of description length; the second
@@ -94,7 +98,7 @@ def minimal_bits(
     bits = np.full(count, math.nan)
     upper = np.full(count, math.inf)
     programs: list[str | None] = [None] * count
-    task = boolean_task(inputs, grammar=grammar)
+    task = boolean_task(inputs, grammar=grammar, points=points)
     covered = _enumerate(task, tables, bits, programs, max_seconds * enumeration_share, enumeration_bits,
                          max_memory_mb, stop)
     certified = ~np.isnan(bits)
@@ -108,7 +112,8 @@ def minimal_bits(
         if out_of_searches or remaining < min(search_seconds, 0.5) or (stop is not None and stop()):
             break
         try:
-            result = _search_one(inputs, tables[index], grammar, min(search_seconds, remaining), max_memory_mb)
+            result = _search_one(inputs, tables[index], grammar, min(search_seconds, remaining), max_memory_mb,
+                                 points)
         except KeyboardInterrupt:
             break
         searched += 1
@@ -156,10 +161,10 @@ def _enumerate(task: dsl.Task, tables: np.ndarray, bits: np.ndarray, programs: l
     return functions.covered_bits
 
 
-def _search_one(inputs: int, table: np.ndarray, grammar: str, max_seconds: float,
-                max_memory_mb: float) -> search.SynthesisResult:  # fmt: skip
-    ones = unpack_tables(table[None, :], 2**inputs)[0]
-    return search.synthesize(boolean_task(inputs, ones, grammar=grammar), max_seconds=max_seconds,
+def _search_one(inputs: int, table: np.ndarray, grammar: str, max_seconds: float, max_memory_mb: float,
+                points: np.ndarray | None) -> search.SynthesisResult:  # fmt: skip
+    ones = unpack_tables(table[None, :], 2**inputs if points is None else len(points))[0]
+    return search.synthesize(boolean_task(inputs, ones, grammar=grammar, points=points), max_seconds=max_seconds,
                              max_memory_mb=max_memory_mb)  # fmt: skip
 
 

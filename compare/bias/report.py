@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["SamplingProgress", "bias_figure", "print_bias", "write_bias_html"]
+__all__ = ["SamplingProgress", "bias_figure", "print_bias", "print_sgd", "write_bias_html"]
 
 
 class SamplingProgress:
@@ -95,6 +95,27 @@ def print_bias(report: dict[str, Any], console: Console, *, top: int = 8) -> Non
         console.print(listing)
     console.print("ρ: Spearman; K: minimal bits (certified functions only; 'ρ(LZ) same f' is LZ's on those same "
                   "functions); '+': a lower bound")  # fmt: skip
+
+
+def print_sgd(report: dict[str, Any], console: Console) -> None:
+    """`occam bias --sgd`'s table: per training set, the three correlations of log-probabilities
+    over the functions SGD found, and which prior SGD follows more closely."""
+    config = report["config"]
+    console.print(f"[bold]SGD against the priors[/]: target {escape(config['target'])} on {config['inputs']} inputs, "
+                  f"{config['nets']:,} networks {config['activation']} {'-'.join(map(str, config['widths']))} per "
+                  f"training set, {escape(config['optimizer'])} to zero training error; Pearson of log2 P over the "
+                  f"functions SGD found ≥ {config['min_count']} times (95 % bootstrap intervals)")  # fmt: skip
+    table = Table(box=None, pad_edge=False)
+    for header in ("|S|", "|E|", "fit", "functions", "P_B by", "SGD~B", "SGD~occam", "B~occam", "closer", "certified"):
+        table.add_column(header, justify="left" if header in ("P_B by", "closer") else "right")
+    for row in report["rows"]:
+        table.add_row(str(row["train_size"]), str(row["test_size"]), f"{row['converged']:,}", f"{row['functions']:,}",
+                      escape(row["p_b_method"]), _interval(row["sgd_vs_bayes"]), _interval(row["sgd_vs_occam"]),
+                      _interval(row["bayes_vs_occam"]), row.get("closer_prior", "—"),
+                      _percent(row["certified_share"]))  # fmt: skip
+    console.print(table)
+    console.print("B: the random-initialisation prior given S (rejection sampling, or the NNGP with EP); occam: "
+                  "2^-bits of the shortest program agreeing on S ∪ E, normalised over the functions found")  # fmt: skip
 
 
 def _interval(correlation: dict[str, Any] | None) -> str:

@@ -117,3 +117,19 @@ def test_the_second_pass_follows_the_order_given() -> None:
     assert complexity.certified.tolist() == [False, False, True]
     assert complexity.lower[:2] == pytest.approx([3 * NODE_BITS] * 2)
     assert complexity.upper[:2].tolist() == [math.inf, math.inf]
+
+
+def test_partial_functions_get_the_shortest_program_that_agrees_on_their_points() -> None:
+    """On the points where x1 = 1, 'x1 and x2' and 'x2' agree: the partial function's minimal
+    bits are those of x2 (1 node), and a function's bits on a subset never exceed its bits on all."""
+    points = np.array([p for p in range(POINTS) if p >> (N - 1) & 1])  # x1 = 1
+    ints = sorted(SIZES)
+    full = tables_of(ints)
+    from compare.bias.tables import unpack_tables
+
+    partial = pack_tables(unpack_tables(full, POINTS)[:, points])
+    complexity = minimal_bits(partial, N, points=points, max_seconds=60)
+    assert complexity.certified.all()
+    x1_and_x2 = next(value for value in ints if all(((value >> p) & 1) == ((p >> 2) & (p >> 1) & 1) for p in range(8)))
+    assert complexity.bits[ints.index(x1_and_x2)] == pytest.approx(NODE_BITS)
+    assert (complexity.bits <= np.array([SIZES[value] * NODE_BITS for value in ints]) + 1e-9).all()
