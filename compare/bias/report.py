@@ -127,7 +127,10 @@ def _interval(correlation: dict[str, Any] | None) -> str:
 
 
 def _percent(value: float | None) -> str:
-    return "—" if value is None or not math.isfinite(value) else f"{100 * value:.1f}%"
+    """A share as a percentage, with three significant digits below 1 % (rare functions)."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{100 * value:.1f}%" if value >= 0.01 or value == 0 else f"{100 * value:.3g}%"
 
 
 # --- the figure -----------------------------------------------------------------------------
