@@ -15,6 +15,7 @@ grammar and the numbers change (docs/bias.md). They are found in two passes:
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from collections.abc import Callable
@@ -101,6 +102,7 @@ def minimal_bits(
     task = boolean_task(inputs, grammar=grammar, points=points)
     covered = _enumerate(task, tables, bits, programs, max_seconds * enumeration_share, enumeration_bits,
                          max_memory_mb, stop)
+    gc.collect()  # the first pass's banks, held in reference cycles, go before the second pass reserves its own
     certified = ~np.isnan(bits)
     upper[certified] = bits[certified]
     lower = np.where(certified, bits, covered)
