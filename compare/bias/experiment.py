@@ -234,6 +234,7 @@ def analyse(counts: FunctionCounts, complexity: Complexity | None, config: BiasC
     out["spearman_lz"] = correlate(lz, log2p, "spearman")
     out["pearson_lz"] = correlate(lz, log2p, "pearson")
     out["bound_lz"] = _bound(lz, log2p)
+    out["spearman_entropy"] = correlate(measures.entropy(tables, points), log2p, "spearman")  # sees only the ones
     if complexity is None:
         return out | {"spearman_minimal_bits": None, "certified_share": 0.0, "top": _top(counts, None, config)}
     where = _lookup(complexity, tables)

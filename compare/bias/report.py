@@ -72,7 +72,7 @@ def print_bias(report: dict[str, Any], console: Console, *, top: int = 8) -> Non
                       f"{_percent(complexity['certified_share'])} certified, {complexity['seconds']:.0f} s")  # fmt: skip
     table = Table(box=None, pad_edge=False, title_justify="left")
     for header in ("prior", "distinct", "constants", f"≥{config['min_count']}", "ρ(LZ, log P)",
-                   "ρ(K, log P)", "ρ(LZ) same f", "slope a (K)", "certified"):  # fmt: skip
+                   "ρ(K, log P)", "ρ(LZ) same f", "ρ(H, log P)", "slope a (K)", "certified"):  # fmt: skip
         table.add_column(header, justify="left" if header == "prior" else "right")
     for row in report["rows"]:
         slope = row.get("slope_minimal_bits")
@@ -80,7 +80,7 @@ def print_bias(report: dict[str, Any], console: Console, *, top: int = 8) -> Non
                       f"{row['distinct_functions']:,}", _percent(row["constant_share"]),
                       f"{row['functions_min_count']:,}", _interval(row.get("spearman_lz")),
                       _interval(row.get("spearman_minimal_bits")), _interval(row.get("spearman_lz_certified")),
-                      "—" if slope is None else f"{slope:.2f}", _percent(row.get("certified_share")))  # fmt: skip
+                      _value(row.get("spearman_entropy")), "—" if slope is None else f"{slope:.2f}", _percent(row.get("certified_share")))  # fmt: skip
     console.print(table)
     if report["rows"]:
         first = report["rows"][0]
@@ -94,7 +94,7 @@ def print_bias(report: dict[str, Any], console: Console, *, top: int = 8) -> Non
             listing.add_row(_percent(entry["share"]), f"{entry['lz']:.1f}", shown, escape(entry["program"] or "—"))
         console.print(listing)
     console.print("ρ: Spearman; K: minimal bits (certified functions only; 'ρ(LZ) same f' is LZ's on those same "
-                  "functions); '+': a lower bound")  # fmt: skip
+                  "functions); H: the entropy of the share of ones; '+': a lower bound")  # fmt: skip
 
 
 def print_sgd(report: dict[str, Any], console: Console) -> None:
@@ -116,6 +116,10 @@ def print_sgd(report: dict[str, Any], console: Console) -> None:
     console.print(table)
     console.print("B: the random-initialisation prior given S (rejection sampling, or the NNGP with EP); occam: "
                   "2^-bits of the shortest program agreeing on S ∪ E, normalised over the functions found")  # fmt: skip
+
+
+def _value(correlation: dict[str, Any] | None) -> str:
+    return "—" if not correlation or correlation.get("value") is None else f"{correlation['value']:.2f}"
 
 
 def _interval(correlation: dict[str, Any] | None) -> str:
@@ -190,11 +194,11 @@ def write_bias_html(report: dict[str, Any], png: bytes, path: str | os.PathLike)
     """The page: the settings, the comparison table, the figure, each prior's frequent functions."""
     config = report["config"]
     header = ["prior", "samples", "distinct", "constants", f"seen ≥ {config['min_count']}", "ρ(LZ, log P)",
-              "ρ(K, log P)", "ρ(LZ, log P), same f", "slope a (K)", "certified"]  # fmt: skip
+              "ρ(K, log P)", "ρ(LZ, log P), same f", "ρ(entropy, log P)", "slope a (K)", "certified"]  # fmt: skip
     rows = [[row["prior"], f"{row['samples']:,}", f"{row['distinct_functions']:,}", _percent(row["constant_share"]),
              f"{row['functions_min_count']:,}", _interval(row.get("spearman_lz")),
              _interval(row.get("spearman_minimal_bits")), _interval(row.get("spearman_lz_certified")),
-             "—" if row.get("slope_minimal_bits") is None else f"{row['slope_minimal_bits']:.2f}",
+             _interval(row.get("spearman_entropy")), "—" if row.get("slope_minimal_bits") is None else f"{row['slope_minimal_bits']:.2f}",
              _percent(row.get("certified_share"))] for row in report["rows"]]  # fmt: skip
     sections = [f"<h1>Simplicity bias on {config['inputs']} Boolean inputs</h1>",
                 f"<p>{_e(_settings(config))}</p>", _table(header, rows),

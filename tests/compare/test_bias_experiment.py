@@ -41,7 +41,8 @@ def test_the_report_holds_the_fields_the_issue_names(small) -> None:
     assert report["constant_share"] == first["constant_share"]
     assert [row["prior"] for row in report["rows"]] == list(SMALL.priors)
     for row in report["rows"]:
-        for key in ("prior", "spearman_lz", "spearman_minimal_bits", "slope_minimal_bits", "certified_share"):
+        for key in ("prior", "spearman_lz", "spearman_minimal_bits", "slope_minimal_bits", "certified_share",
+                    "spearman_entropy"):
             assert key in row, key
         assert 0 <= row["certified_share"] <= 1
         assert sum(entry["share"] for entry in row["top"]) <= 1 + 1e-12
@@ -130,3 +131,24 @@ def test_bad_settings_are_refused_with_a_message(capsys, argv, says) -> None:
                   else ["bias", "--samples", "100", *argv])  # fmt: skip
     assert status == 1
     assert says in capsys.readouterr().err
+
+
+def test_the_correlations_are_the_measures_against_the_counts(small) -> None:
+    """Recomputed from the counts here: Spearman of LZ and of the entropy of the share of ones
+    (both written out in the test) against log2 of the count, over functions seen ≥ min_count."""
+    from scipy.stats import spearmanr
+
+    from compare.bias.measures import lz76_phrases
+
+    row, counts = small.to_json()["rows"][0], small.rows[0].counts
+    keep = counts.counts >= SMALL.min_count
+    ones = unpack_tables(counts.tables[keep], 8)
+    log2p = np.log2(counts.counts[keep])
+    share = ones.mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = np.nan_to_num(-(share * np.log2(share) + (1 - share) * np.log2(1 - share)))
+    constant = ones.all(axis=1) | ~ones.any(axis=1)
+    phrases = (lz76_phrases(counts.tables[keep], 8) + lz76_phrases(counts.tables[keep], 8, reverse=True)) / 2
+    lz = np.where(constant, 3.0, 3.0 * phrases)  # log2 L = 3 for L = 8 points
+    assert row["spearman_lz"]["value"] == pytest.approx(spearmanr(lz, log2p)[0])
+    assert row["spearman_entropy"]["value"] == pytest.approx(spearmanr(entropy, log2p)[0])
