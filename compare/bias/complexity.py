@@ -100,6 +100,9 @@ def minimal_bits(
     upper = np.full(count, math.inf)
     programs: list[str | None] = [None] * count
     task = boolean_task(inputs, grammar=grammar, points=points)
+    if not count:  # nothing to measure: no enumeration
+        return Complexity(tables=tables, bits=bits, certified=np.zeros(0, bool), lower=bits, upper=upper, programs=[],
+                          covered_bits=0.0, grammar=grammar, seconds=time.perf_counter() - started, searched=0)  # fmt: skip
     covered = _enumerate(task, tables, bits, programs, max_seconds * enumeration_share, enumeration_bits,
                          max_memory_mb, stop)
     gc.collect()  # the first pass's banks, held in reference cycles, go before the second pass reserves its own

@@ -125,7 +125,11 @@ class BiasResult:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON of `occam bias --json`: the first prior's headline numbers at the top
-        (`samples`, `distinct_functions`, `constant_share`), then one row per prior."""
+        (`samples`, `distinct_functions`, `constant_share`), then one row per prior. A number
+        that is not defined (a share of no functions, a correlation of fewer than 3) is null."""
+        return _defined(self._json())
+
+    def _json(self) -> dict[str, Any]:
         first = self.rows[0].to_json() if self.rows else {}
         complexity = self.complexity
         return {
@@ -288,6 +292,17 @@ def _top(counts: FunctionCounts, complexity: Complexity | None, config: BiasConf
                      "certified": bool(complexity.certified[where[i]]) if known else False,  # type: ignore[union-attr]
                      "program": complexity.programs[where[i]] if known else None})  # type: ignore[union-attr]  # fmt: skip
     return rows
+
+
+def _defined(value: Any) -> Any:
+    """`value` with every NaN or infinite float in it replaced by None (JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {key: _defined(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_defined(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _finite(value: float) -> float | None:

@@ -152,3 +152,20 @@ def test_the_correlations_are_the_measures_against_the_counts(small) -> None:
     lz = np.where(constant, 3.0, 3.0 * phrases)  # log2 L = 3 for L = 8 points
     assert row["spearman_lz"]["value"] == pytest.approx(spearmanr(lz, log2p)[0])
     assert row["spearman_entropy"]["value"] == pytest.approx(spearmanr(entropy, log2p)[0])
+
+
+def test_undefined_numbers_are_null_in_the_json() -> None:
+    """No function is seen min_count times: no correlation, no share of certified functions —
+    null in the JSON (which has no NaN), and the table still prints."""
+    from rich.console import Console
+
+    from compare.bias.report import print_bias
+
+    result = run_bias(SMALL, priors=("pcfg",), samples=500, batch=500, min_count=10**6)
+    report = json.loads(json.dumps(result.to_json(), allow_nan=False))
+    row = report["rows"][0]
+    assert row["functions_min_count"] == 0
+    assert row["spearman_lz"]["value"] is None and row["certified_share"] is None
+    console = Console(file=__import__("io").StringIO(), width=200)
+    print_bias(report, console)
+    assert "pcfg" in console.file.getvalue()
