@@ -103,14 +103,14 @@ def minimal_bits(
     if not count:  # nothing to measure: no enumeration
         return Complexity(tables=tables, bits=bits, certified=np.zeros(0, bool), lower=bits, upper=upper, programs=[],
                           covered_bits=0.0, grammar=grammar, seconds=time.perf_counter() - started, searched=0)  # fmt: skip
-    covered = _enumerate(task, tables, bits, programs, max_seconds * enumeration_share, enumeration_bits,
-                         max_memory_mb, stop)
+    covered, exhausted = _enumerate(task, tables, bits, programs, max_seconds * enumeration_share, enumeration_bits,
+                                    max_memory_mb, stop)  # fmt: skip
     gc.collect()  # the first pass's banks, held in reference cycles, go before the second pass reserves its own
     certified = ~np.isnan(bits)
     upper[certified] = bits[certified]
-    lower = np.where(certified, bits, covered)
+    lower = np.where(certified, bits, math.inf if exhausted else covered)  # exhausted: the rest is not expressible
     searched = 0
-    pending = [int(i) for i in (np.arange(count) if order is None else order) if not certified[i]]
+    pending = [] if exhausted else [int(i) for i in (np.arange(count) if order is None else order) if not certified[i]]
     for index in pending:
         remaining = deadline - time.perf_counter()
         out_of_searches = max_searches is not None and searched >= max_searches
@@ -136,9 +136,10 @@ def minimal_bits(
 
 
 def _enumerate(task: dsl.Task, tables: np.ndarray, bits: np.ndarray, programs: list[str | None], max_seconds: float,
-               max_bits: float, max_memory_mb: float, stop: Callable[[], bool] | None) -> float:  # fmt: skip
+               max_bits: float, max_memory_mb: float, stop: Callable[[], bool] | None) -> tuple[float, bool]:  # fmt: skip
     """The first pass: fill `bits` (and `programs`) of every table the enumeration meets; returns
-    the bits it covered completely."""
+    the bits it covered completely, and whether it exhausted the grammar (then a function it did
+    not meet has no program at all)."""
     unique, first, inverse = np.unique(_keys(tables), return_index=True, return_inverse=True)
     met_bits = np.full(len(unique), math.nan)
     functions = search.enumerate_functions(task, max_seconds=max_seconds, max_bits=max_bits, max_memory_mb=max_memory_mb,
@@ -163,7 +164,7 @@ def _enumerate(task: dsl.Task, tables: np.ndarray, bits: np.ndarray, programs: l
     bits[:] = met_bits[inverse.reshape(-1)]
     for index, key in enumerate(inverse.reshape(-1)):
         programs[index] = programs[first[key]]
-    return functions.covered_bits
+    return functions.covered_bits, functions.status == "exhausted"
 
 
 def _search_one(inputs: int, table: np.ndarray, grammar: str, max_seconds: float, max_memory_mb: float,

@@ -176,12 +176,16 @@ def run_bias(config: BiasConfig | None = None, *, progress: Callable[[str, int, 
 def _check_grammar(config: BiasConfig) -> None:
     """The grammar is refused before any sampling, with the option named (dsl's message says
     what is wrong in the grammar text)."""
+    expected = "boolean, boolean_xor, or grammar text over bool naming the inputs (e.g. 'bool -> x1, x2, not bool')"
     try:
-        boolean_task(config.inputs, grammar=config.grammar)
+        task = boolean_task(config.inputs, grammar=config.grammar)
     except dsl.OccamError as error:
         raise dsl.TaskError(f"the grammar {config.grammar!r} cannot be used on {config.inputs} Boolean inputs: "
-                            f"{error}", expected="boolean, boolean_xor, or grammar text over bool "
-                            "(e.g. 'bool -> not bool, bool and bool')") from None  # fmt: skip
+                            f"{error}", expected=expected) from None  # fmt: skip
+    templates = [alternative.template for rule in task.grammar.rules for alternative in rule.alternatives]
+    if not any(isinstance(node, dsl.Var) for template in templates for node in template.walk()):
+        raise dsl.TaskError(f"the grammar {config.grammar!r} names none of the inputs x1 … x{config.inputs}: it "
+                            "derives constants only", expected=expected)  # fmt: skip
 
 
 def _sample(name: str, config: BiasConfig, progress: Callable[[str, int, int], None] | None) -> PriorRow:

@@ -133,3 +133,15 @@ def test_partial_functions_get_the_shortest_program_that_agrees_on_their_points(
     x1_and_x2 = next(value for value in ints if all(((value >> p) & 1) == ((p >> 2) & (p >> 1) & 1) for p in range(8)))
     assert complexity.bits[ints.index(x1_and_x2)] == pytest.approx(NODE_BITS)
     assert (complexity.bits <= np.array([SIZES[value] * NODE_BITS for value in ints]) + 1e-9).all()
+
+
+def test_functions_a_grammar_cannot_express_have_no_finite_bound() -> None:
+    """A grammar of x1 and `not` alone, exhausted: x2 is not expressible (bits inf), x1 is."""
+    from compare.bias.complexity import boolean_task as task_of
+
+    task = task_of(2)
+    x = {name: np.asarray(values, bool) for name, values in task.points.items()}
+    tables = pack_tables(np.array([x["x1"], ~x["x1"], x["x2"]]))
+    complexity = minimal_bits(tables, 2, grammar="bool -> x1, not bool")
+    assert complexity.certified.tolist() == [True, True, False]
+    assert complexity.bits[2] == math.inf and complexity.lower[2] == math.inf and complexity.searched == 0
