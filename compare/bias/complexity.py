@@ -45,6 +45,7 @@ class Complexity:
     grammar: str
     seconds: float
     searched: int  # functions searched one by one (the second pass)
+    interrupted: bool = False  # Ctrl-C ended a pass early (what was found is kept)
 
     def __len__(self) -> int:
         return len(self.bits)
@@ -103,7 +104,7 @@ def minimal_bits(
     if not count:  # nothing to measure: no enumeration
         return Complexity(tables=tables, bits=bits, certified=np.zeros(0, bool), lower=bits, upper=upper, programs=[],
                           covered_bits=0.0, grammar=grammar, seconds=time.perf_counter() - started, searched=0)  # fmt: skip
-    covered, exhausted = _enumerate(task, tables, bits, programs, max_seconds * enumeration_share, enumeration_bits,
+    covered, exhausted, interrupted = _enumerate(task, tables, bits, programs, max_seconds * enumeration_share, enumeration_bits,
                                     max_memory_mb, stop)  # fmt: skip
     gc.collect()  # the first pass's banks, held in reference cycles, go before the second pass reserves its own
     certified = ~np.isnan(bits)
@@ -114,12 +115,13 @@ def minimal_bits(
     for index in pending:
         remaining = deadline - time.perf_counter()
         out_of_searches = max_searches is not None and searched >= max_searches
-        if out_of_searches or remaining < min(search_seconds, 0.5) or (stop is not None and stop()):
+        if interrupted or out_of_searches or remaining < min(search_seconds, 0.5) or (stop is not None and stop()):
             break
         try:
             result = _search_one(inputs, tables[index], grammar, min(search_seconds, remaining), max_memory_mb,
                                  points)
         except KeyboardInterrupt:
+            interrupted = True
             break
         searched += 1
         if result.stats.covered_bits is not None:
@@ -132,19 +134,21 @@ def minimal_bits(
     bits = np.where(certified, upper, lower)
     return Complexity(tables=tables, bits=bits, certified=certified, lower=lower, upper=upper, programs=programs,
                       covered_bits=covered, grammar=grammar, seconds=time.perf_counter() - started,
-                      searched=searched)  # fmt: skip
+                      searched=searched, interrupted=interrupted)  # fmt: skip
 
 
 def _enumerate(task: dsl.Task, tables: np.ndarray, bits: np.ndarray, programs: list[str | None], max_seconds: float,
-               max_bits: float, max_memory_mb: float, stop: Callable[[], bool] | None) -> tuple[float, bool]:  # fmt: skip
+               max_bits: float, max_memory_mb: float,
+               stop: Callable[[], bool] | None) -> tuple[float, bool, bool]:  # fmt: skip
     """The first pass: fill `bits` (and `programs`) of every table the enumeration meets; returns
-    the bits it covered completely, and whether it exhausted the grammar (then a function it did
-    not meet has no program at all)."""
+    the bits it covered completely, whether it exhausted the grammar (then a function it did not
+    meet has no program at all), and whether Ctrl-C stopped it."""
     unique, first, inverse = np.unique(_keys(tables), return_index=True, return_inverse=True)
     met_bits = np.full(len(unique), math.nan)
     functions = search.enumerate_functions(task, max_seconds=max_seconds, max_bits=max_bits, max_memory_mb=max_memory_mb,
                                            stop=(lambda: "stopped" if stop() else None) if stop else None)  # fmt: skip
     found = 0
+    interrupted = False
     try:
         for level in functions:
             if not level.size:
@@ -160,11 +164,11 @@ def _enumerate(task: dsl.Task, tables: np.ndarray, bits: np.ndarray, programs: l
             if found == len(unique):
                 break
     except KeyboardInterrupt:
-        pass
+        interrupted = True
     bits[:] = met_bits[inverse.reshape(-1)]
     for index, key in enumerate(inverse.reshape(-1)):
         programs[index] = programs[first[key]]
-    return functions.covered_bits, functions.status == "exhausted"
+    return functions.covered_bits, functions.status == "exhausted", interrupted
 
 
 def _search_one(inputs: int, table: np.ndarray, grammar: str, max_seconds: float, max_memory_mb: float,

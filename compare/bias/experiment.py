@@ -140,7 +140,7 @@ class BiasResult:
             "complexity": None if complexity is None else {
                 "grammar": complexity.grammar, "functions": len(complexity), "covered_bits": complexity.covered_bits,
                 "certified_share": complexity.certified_share, "searched": complexity.searched,
-                "seconds": complexity.seconds,
+                "seconds": complexity.seconds, "interrupted": complexity.interrupted,
             },
             "rows": [row.to_json() for row in self.rows],
             "interrupted": self.interrupted,
@@ -155,7 +155,8 @@ def run_bias(config: BiasConfig | None = None, *, progress: Callable[[str, int, 
              **overrides: Any) -> BiasResult:  # fmt: skip
     """Run the experiment. `progress(prior, counted, samples)` after every batch. Ctrl-C while
     sampling keeps what was counted (the row says `interrupted`), skips the other priors and the
-    minimal-bits passes, and returns the measurements of what was counted."""
+    minimal-bits passes, and returns the measurements of what was counted; Ctrl-C in the
+    minimal-bits passes keeps what they found. Either way `interrupted` is set."""
     config = replace(config or BiasConfig(), **overrides)
     _check_grammar(config)
     started = time.perf_counter()
@@ -168,8 +169,12 @@ def run_bias(config: BiasConfig | None = None, *, progress: Callable[[str, int, 
             interrupted = True
             break
     complexity = None if interrupted else _complexity(rows, config)
-    for row in rows:
-        row.analysis = analyse(row.counts, complexity, config)
+    interrupted = interrupted or (complexity is not None and complexity.interrupted)
+    try:
+        for row in rows:
+            row.analysis = analyse(row.counts, complexity, config)
+    except KeyboardInterrupt:  # the counts stand; the rows not analysed say so
+        interrupted = True
     return BiasResult(config, rows, complexity, interrupted, time.perf_counter() - started)
 
 

@@ -78,7 +78,7 @@ def print_bias(report: dict[str, Any], console: Console, *, top: int = 8) -> Non
         slope = row.get("slope_minimal_bits")
         table.add_row(escape(row["prior"]) + (" (interrupted)" if row["interrupted"] else ""),
                       f"{row['distinct_functions']:,}", _percent(row["constant_share"]),
-                      f"{row['functions_min_count']:,}", _interval(row.get("spearman_lz")),
+                      f"{row.get('functions_min_count', 0):,}", _interval(row.get("spearman_lz")),
                       _interval(row.get("spearman_minimal_bits")), _interval(row.get("spearman_lz_certified")),
                       _value(row.get("spearman_entropy")), "—" if slope is None else f"{slope:.2f}", _percent(row.get("certified_share")))  # fmt: skip
     console.print(table)
@@ -88,7 +88,7 @@ def print_bias(report: dict[str, Any], console: Console, *, top: int = 8) -> Non
                         title_justify="left")  # fmt: skip
         for header in ("share", "LZ", "bits", "shortest program"):
             listing.add_column(header, justify="left" if header == "shortest program" else "right")
-        for entry in first["top"][:top]:
+        for entry in first.get("top", [])[:top]:
             bits = entry["minimal_bits"]
             shown = "—" if bits is None else f"{bits:.1f}" + ("" if entry["certified"] else "+")
             listing.add_row(_percent(entry["share"]), f"{entry['lz']:.1f}", shown, escape(entry["program"] or "—"))
@@ -196,7 +196,7 @@ def write_bias_html(report: dict[str, Any], png: bytes, path: str | os.PathLike)
     header = ["prior", "samples", "distinct", "constants", f"seen ≥ {config['min_count']}", "ρ(LZ, log P)",
               "ρ(K, log P)", "ρ(LZ, log P), same f", "ρ(entropy, log P)", "slope a (K)", "certified"]  # fmt: skip
     rows = [[row["prior"], f"{row['samples']:,}", f"{row['distinct_functions']:,}", _percent(row["constant_share"]),
-             f"{row['functions_min_count']:,}", _interval(row.get("spearman_lz")),
+             f"{row.get('functions_min_count', 0):,}", _interval(row.get("spearman_lz")),
              _interval(row.get("spearman_minimal_bits")), _interval(row.get("spearman_lz_certified")),
              _interval(row.get("spearman_entropy")), "—" if row.get("slope_minimal_bits") is None else f"{row['slope_minimal_bits']:.2f}",
              _percent(row.get("certified_share"))] for row in report["rows"]]  # fmt: skip
@@ -208,7 +208,7 @@ def write_bias_html(report: dict[str, Any], png: bytes, path: str | os.PathLike)
         entries = [[_percent(entry["share"]), f"{entry['lz']:.1f}",
                     "—" if entry["minimal_bits"] is None else f"{entry['minimal_bits']:.1f}"
                     + ("" if entry["certified"] else "+"), entry["program"] or "—", entry["table"]]
-                   for entry in row["top"]]  # fmt: skip
+                   for entry in row.get("top", [])]  # fmt: skip
         sections += [f"<h2>{_e(row['prior'])}: {_e(row['description'])}</h2>",
                      _table(["share", "LZ", "minimal bits", "shortest program", "truth table"], entries)]  # fmt: skip
     page = ("<!doctype html><html><head><meta charset='utf-8'><title>occam bias</title><style>"

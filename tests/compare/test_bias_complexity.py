@@ -145,3 +145,20 @@ def test_functions_a_grammar_cannot_express_have_no_finite_bound() -> None:
     complexity = minimal_bits(tables, 2, grammar="bool -> x1, not bool")
     assert complexity.certified.tolist() == [True, True, False]
     assert complexity.bits[2] == math.inf and complexity.lower[2] == math.inf and complexity.searched == 0
+
+
+def test_ctrl_c_in_the_enumeration_keeps_what_it_found() -> None:
+    calls = iter(range(10**9))
+
+    def ctrl_c_after_a_few_kernel_calls() -> bool:
+        if next(calls) >= 12:
+            raise KeyboardInterrupt
+        return False
+
+    ints = sorted(SIZES)
+    complexity = minimal_bits(tables_of(ints), N, stop=ctrl_c_after_a_few_kernel_calls)
+    truth = np.array([SIZES[value] * NODE_BITS for value in ints])
+    assert complexity.interrupted and complexity.searched == 0
+    assert complexity.certified.any() and not complexity.certified.all()
+    np.testing.assert_allclose(complexity.bits[complexity.certified], truth[complexity.certified], rtol=1e-12)
+    assert (complexity.lower <= truth + 1e-9).all()

@@ -169,3 +169,23 @@ def test_undefined_numbers_are_null_in_the_json() -> None:
     console = Console(file=__import__("io").StringIO(), width=200)
     print_bias(report, console)
     assert "pcfg" in console.file.getvalue()
+
+
+def test_ctrl_c_in_the_minimal_bits_search_is_reported(monkeypatch) -> None:
+    real = experiment.minimal_bits
+
+    def interrupted(*args, **kwargs):
+        calls = iter(range(10**9))
+
+        def ctrl_c() -> bool:
+            if next(calls) >= 3:
+                raise KeyboardInterrupt
+            return False
+
+        return real(*args, **kwargs, stop=ctrl_c)
+
+    monkeypatch.setattr(experiment, "minimal_bits", interrupted)
+    result = run_bias(SMALL, priors=("pcfg",))
+    assert result.interrupted and result.complexity is not None and result.complexity.interrupted
+    report = json.loads(json.dumps(result.to_json(), allow_nan=False))
+    assert report["interrupted"] and report["rows"][0]["samples"] == SMALL.samples
