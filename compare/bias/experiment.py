@@ -249,7 +249,7 @@ def analyse(counts: FunctionCounts, complexity: Complexity | None, config: BiasC
     out["bound_lz"] = _bound(lz, log2p)
     out["spearman_entropy"] = correlate(measures.entropy(tables, points), log2p, "spearman")  # sees only the ones
     if complexity is None:
-        return out | {"spearman_minimal_bits": None, "certified_share": 0.0, "top": _top(counts, None, config)}
+        return out | {"spearman_minimal_bits": None, "certified_share": None, "top": _top(counts, None, config)}
     where = _lookup(complexity, tables)
     assert (where >= 0).all(), "every function seen min_count times has its minimal bits measured"
     bits, certified = complexity.bits[where], complexity.certified[where]
