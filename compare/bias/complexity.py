@@ -28,7 +28,7 @@ import search
 
 from .tables import unpack_tables
 
-__all__ = ["Complexity", "boolean_task", "minimal_bits"]
+__all__ = ["Complexity", "boolean_task", "index_in", "minimal_bits"]
 
 
 @dataclass
@@ -53,6 +53,21 @@ class Complexity:
     @property
     def certified_share(self) -> float:
         return float(self.certified.mean()) if len(self) else math.nan
+
+    def index_of(self, tables: np.ndarray) -> np.ndarray:
+        """The entry of each of `tables` ((n, W) uint64), −1 for a table not measured here."""
+        return index_in(self.tables, tables)
+
+
+def index_in(reference: np.ndarray, tables: np.ndarray) -> np.ndarray:
+    """The row of `reference` ((D, W) uint64) equal to each of `tables`, −1 where none is."""
+    keys, wanted = _keys(reference), _keys(tables)
+    if not len(keys):
+        return np.full(len(wanted), -1, np.int64)
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    where = np.minimum(np.searchsorted(sorted_keys, wanted), len(keys) - 1)
+    return np.where(sorted_keys[where] == wanted, order[where], -1)
 
 
 def boolean_task(inputs: int, ones: np.ndarray | None = None, *, grammar: str = "boolean",
@@ -82,6 +97,7 @@ def minimal_bits(
     max_memory_mb: float = 4096.0,
     stop: Callable[[], bool] | None = None,
     points: np.ndarray | None = None,
+    wanted: np.ndarray | None = None,
 ) -> Complexity:
     """The minimal bits under `grammar` of each function in `tables` ((D, W) uint64 canonical
     truth tables on the 2^inputs points, or on the sorted point indices `points`: then the bits
@@ -91,7 +107,9 @@ def minimal_bits(
     `enumeration_bits` of description length; the second
     pass searches the functions it did not meet one by one, `search_seconds` each, in `order`
     (indices into `tables`, most important first, e.g. by count; default: their order), until
-    `max_seconds` is spent, `max_searches` were run or `stop()` is true. Ctrl-C ends either pass early and keeps what is
+    `max_seconds` is spent, `max_searches` were run or `stop()` is true. With `wanted` (a bool
+    mask over `tables`), the enumeration may stop once every wanted function is met, and only
+    wanted ones are searched one by one: the others get bits where the enumeration met them. Ctrl-C ends either pass early and keeps what is
     known: every function keeps a sound lower bound."""
     started = time.perf_counter()
     deadline = started + max_seconds
@@ -104,14 +122,15 @@ def minimal_bits(
     if not count:  # nothing to measure: no enumeration
         return Complexity(tables=tables, bits=bits, certified=np.zeros(0, bool), lower=bits, upper=upper, programs=[],
                           covered_bits=0.0, grammar=grammar, seconds=time.perf_counter() - started, searched=0)  # fmt: skip
-    covered, exhausted, interrupted = _enumerate(task, tables, bits, programs, max_seconds * enumeration_share, enumeration_bits,
-                                    max_memory_mb, stop)  # fmt: skip
+    wanted = np.ones(count, bool) if wanted is None else np.asarray(wanted, bool)
+    covered, exhausted, interrupted = _enumerate(task, tables, wanted, bits, programs, max_seconds * enumeration_share,
+                                                 enumeration_bits, max_memory_mb, stop)  # fmt: skip
     gc.collect()  # the first pass's banks, held in reference cycles, go before the second pass reserves its own
     certified = ~np.isnan(bits)
     upper[certified] = bits[certified]
     lower = np.where(certified, bits, math.inf if exhausted else covered)  # exhausted: the rest is not expressible
     searched = 0
-    pending = [] if exhausted else [int(i) for i in (np.arange(count) if order is None else order) if not certified[i]]
+    pending = [] if exhausted else [int(i) for i in (np.arange(count) if order is None else order) if not certified[i] and wanted[i]]
     for index in pending:
         remaining = deadline - time.perf_counter()
         out_of_searches = max_searches is not None and searched >= max_searches
@@ -137,7 +156,8 @@ def minimal_bits(
                       searched=searched, interrupted=interrupted)  # fmt: skip
 
 
-def _enumerate(task: dsl.Task, tables: np.ndarray, bits: np.ndarray, programs: list[str | None], max_seconds: float,
+def _enumerate(task: dsl.Task, tables: np.ndarray, wanted: np.ndarray, bits: np.ndarray, programs: list[str | None],
+               max_seconds: float,
                max_bits: float, max_memory_mb: float,
                stop: Callable[[], bool] | None) -> tuple[float, bool, bool]:  # fmt: skip
     """The first pass: fill `bits` (and `programs`) of every table the enumeration meets; returns
@@ -145,9 +165,11 @@ def _enumerate(task: dsl.Task, tables: np.ndarray, bits: np.ndarray, programs: l
     meet has no program at all), and whether Ctrl-C stopped it."""
     unique, first, inverse = np.unique(_keys(tables), return_index=True, return_inverse=True)
     met_bits = np.full(len(unique), math.nan)
+    unique_wanted = np.zeros(len(unique), bool)
+    unique_wanted[inverse.reshape(-1)[wanted]] = True
+    left = int(unique_wanted.sum())  # wanted functions not met yet
     functions = search.enumerate_functions(task, max_seconds=max_seconds, max_bits=max_bits, max_memory_mb=max_memory_mb,
                                            stop=(lambda: "stopped" if stop() else None) if stop else None)  # fmt: skip
-    found = 0
     interrupted = False
     try:
         for level in functions:
@@ -160,8 +182,8 @@ def _enumerate(task: dsl.Task, tables: np.ndarray, bits: np.ndarray, programs: l
                 if math.isnan(met_bits[key]):  # the first level that meets a function is its shortest
                     met_bits[key] = level.bits  # a level cut short met its functions at its bits too
                     programs[first[key]] = str(functions.program(level.start + int(row)))
-                    found += 1
-            if found == len(unique):
+                    left -= int(unique_wanted[key])
+            if not left:
                 break
     except KeyboardInterrupt:
         interrupted = True

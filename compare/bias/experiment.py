@@ -25,7 +25,7 @@ import numpy as np
 import dsl
 
 from . import measures, stats
-from .complexity import Complexity, boolean_task, minimal_bits
+from .complexity import Complexity, boolean_task, index_in, minimal_bits
 from .config import PRIORS, BiasConfig
 from .tables import FunctionCounts, table_strings
 
@@ -208,30 +208,26 @@ def _sample(name: str, config: BiasConfig, progress: Callable[[str, int, int], N
 
 
 def _complexity(rows: list[PriorRow], config: BiasConfig) -> Complexity:
-    """Minimal bits of every function seen at least `min_count` times in some prior, the most
-    frequent (by its largest share in any prior) searched first."""
-    frequent = [row.counts.tables[row.counts.counts >= config.min_count] for row in rows]
-    shares = [row.counts.counts[row.counts.counts >= config.min_count] / row.counts.total for row in rows]
-    tables = np.concatenate(frequent) if frequent else np.empty((0, _words(config)), np.uint64)
-    share = np.concatenate(shares) if shares else np.empty(0)
+    """Minimal bits of every function met by some prior. The enumeration runs until every
+    function seen at least `min_count` times in some prior is met (or its budget runs out);
+    those it did not meet are searched one by one, the most frequent (by the largest share in
+    any prior) first."""
     merged = FunctionCounts(config.points)
-    merged.add(tables)
+    for row in rows:
+        merged.add(row.counts.tables)
     unique = merged.tables
     best = np.zeros(len(unique))
-    np.maximum.at(best, _index_of(unique, tables), share)
+    for row in rows:
+        frequent = row.counts.counts >= config.min_count
+        np.maximum.at(best, index_in(unique, row.counts.tables[frequent]), row.counts.counts[frequent] / row.counts.total)
     order = np.argsort(-best, kind="stable")
     return minimal_bits(unique, config.inputs, grammar=config.grammar, max_seconds=config.complexity_seconds,
-                        search_seconds=config.search_seconds, order=order, max_memory_mb=config.max_memory_mb)  # fmt: skip
+                        search_seconds=config.search_seconds, order=order, max_memory_mb=config.max_memory_mb,
+                        wanted=best > 0)  # fmt: skip
 
 
 def _words(config: BiasConfig) -> int:
     return max(1, math.ceil(config.points / 64))
-
-
-def _index_of(unique: np.ndarray, tables: np.ndarray) -> np.ndarray:
-    """Row indices into `unique` (sorted as FunctionCounts sorts) of each of `tables`."""
-    keys = {row.tobytes(): index for index, row in enumerate(unique)}
-    return np.array([keys[row.tobytes()] for row in tables], dtype=np.int64)
 
 
 def analyse(counts: FunctionCounts, complexity: Complexity | None, config: BiasConfig) -> dict[str, Any]:
@@ -250,11 +246,13 @@ def analyse(counts: FunctionCounts, complexity: Complexity | None, config: BiasC
     out["spearman_entropy"] = correlate(measures.entropy(tables, points), log2p, "spearman")  # sees only the ones
     if complexity is None:
         return out | {"spearman_minimal_bits": None, "certified_share": None, "top": _top(counts, None, config)}
-    where = _lookup(complexity, tables)
+    where = complexity.index_of(tables)
     assert (where >= 0).all(), "every function seen min_count times has its minimal bits measured"
     bits, certified = complexity.bits[where], complexity.certified[where]
-    out["certified_share"] = float(certified.mean()) if len(certified) else math.nan
-    out["certified_mass"] = float(seen[certified].sum() / seen.sum()) if seen.sum() else math.nan
+    every = complexity.certified[complexity.index_of(counts.tables)]  # all the functions counted
+    out["certified_share"] = float(every.mean()) if len(every) else math.nan
+    out["certified_mass"] = float(counts.counts[every].sum() / counts.total) if counts.total else math.nan
+    out["certified_share_min_count"] = float(certified.mean()) if len(certified) else math.nan
     out["spearman_minimal_bits"] = correlate(bits[certified], log2p[certified], "spearman")
     out["pearson_minimal_bits"] = correlate(bits[certified], log2p[certified], "pearson")
     out["spearman_lz_certified"] = correlate(lz[certified], log2p[certified], "spearman")  # the same functions
@@ -283,16 +281,11 @@ def _bound(complexity: np.ndarray, log2p: np.ndarray) -> dict[str, float] | None
     return {"a": bound.a, "b": bound.b}
 
 
-def _lookup(complexity: Complexity, tables: np.ndarray) -> np.ndarray:
-    known = {row.tobytes(): index for index, row in enumerate(complexity.tables)}
-    return np.array([known.get(row.tobytes(), -1) for row in tables], dtype=np.int64)
-
-
 def _top(counts: FunctionCounts, complexity: Complexity | None, config: BiasConfig) -> list[dict[str, Any]]:
     tables, seen = counts.most_common(TOP)
     strings = table_strings(tables, config.points)
     lz = measures.lz_complexity(tables, config.points)
-    where = _lookup(complexity, tables) if complexity is not None else np.full(len(tables), -1)
+    where = complexity.index_of(tables) if complexity is not None else np.full(len(tables), -1)
     rows = []
     for i, (string, count) in enumerate(zip(strings, seen)):
         known = where[i] >= 0

@@ -72,7 +72,8 @@ def print_bias(report: dict[str, Any], console: Console, *, top: int = 8) -> Non
                       f"{_percent(complexity['certified_share'])} certified, {complexity['seconds']:.0f} s")  # fmt: skip
     table = Table(box=None, pad_edge=False, title_justify="left")
     for header in ("prior", "distinct", "constants", f"≥{config['min_count']}", "ρ(LZ, log P)",
-                   "ρ(K, log P)", "ρ(LZ) same f", "ρ(H, log P)", "slope a (K)", "certified"):  # fmt: skip
+                   "ρ(K, log P)", "ρ(LZ) same f", "ρ(H, log P)", "slope a (K)", f"certified ≥{config['min_count']}",
+                   "certified all"):  # fmt: skip
         table.add_column(header, justify="left" if header == "prior" else "right")
     for row in report["rows"]:
         slope = row.get("slope_minimal_bits")
@@ -80,7 +81,8 @@ def print_bias(report: dict[str, Any], console: Console, *, top: int = 8) -> Non
                       f"{row['distinct_functions']:,}", _percent(row["constant_share"]),
                       f"{row.get('functions_min_count', 0):,}", _interval(row.get("spearman_lz")),
                       _interval(row.get("spearman_minimal_bits")), _interval(row.get("spearman_lz_certified")),
-                      _value(row.get("spearman_entropy")), "—" if slope is None else f"{slope:.2f}", _percent(row.get("certified_share")))  # fmt: skip
+                      _value(row.get("spearman_entropy")), "—" if slope is None else f"{slope:.2f}",
+                      _percent(row.get("certified_share_min_count")), _percent(row.get("certified_share")))  # fmt: skip
     console.print(table)
     if report["rows"]:
         first = report["rows"][0]
@@ -162,8 +164,7 @@ def bias_figure(result: Any, path: str | os.PathLike | None = None) -> bytes:
         _scatter(right, measures.lz_complexity(tables, config.points), log2p, row.analysis.get("bound_lz"))
         right.set_xlabel("Lempel-Ziv complexity (Valle-Pérez et al.)")
         if complexity is not None:
-            known = {table.tobytes(): i for i, table in enumerate(complexity.tables)}
-            where = np.array([known[table.tobytes()] for table in tables], dtype=np.int64)
+            where = complexity.index_of(tables)
             certified = complexity.certified[where]
             _scatter(left, complexity.bits[where][certified], log2p[certified], row.analysis.get("bound_minimal_bits"))
         left.set_xlabel(f"minimal bits under {config.grammar} (certified)")
@@ -194,12 +195,13 @@ def write_bias_html(report: dict[str, Any], png: bytes, path: str | os.PathLike)
     """The page: the settings, the comparison table, the figure, each prior's frequent functions."""
     config = report["config"]
     header = ["prior", "samples", "distinct", "constants", f"seen ≥ {config['min_count']}", "ρ(LZ, log P)",
-              "ρ(K, log P)", "ρ(LZ, log P), same f", "ρ(entropy, log P)", "slope a (K)", "certified"]  # fmt: skip
+              "ρ(K, log P)", "ρ(LZ, log P), same f", "ρ(entropy, log P)", "slope a (K)",
+              f"certified, seen ≥ {config['min_count']}", "certified, all"]  # fmt: skip
     rows = [[row["prior"], f"{row['samples']:,}", f"{row['distinct_functions']:,}", _percent(row["constant_share"]),
              f"{row.get('functions_min_count', 0):,}", _interval(row.get("spearman_lz")),
              _interval(row.get("spearman_minimal_bits")), _interval(row.get("spearman_lz_certified")),
              _interval(row.get("spearman_entropy")), "—" if row.get("slope_minimal_bits") is None else f"{row['slope_minimal_bits']:.2f}",
-             _percent(row.get("certified_share"))] for row in report["rows"]]  # fmt: skip
+             _percent(row.get("certified_share_min_count")), _percent(row.get("certified_share"))] for row in report["rows"]]  # fmt: skip
     sections = [f"<h1>Simplicity bias on {config['inputs']} Boolean inputs</h1>",
                 f"<p>{_e(_settings(config))}</p>", _table(header, rows),
                 f'<img alt="log2 P(f) against minimal bits and Lempel-Ziv" src="data:image/png;base64,'

@@ -162,3 +162,14 @@ def test_ctrl_c_in_the_enumeration_keeps_what_it_found() -> None:
     assert complexity.certified.any() and not complexity.certified.all()
     np.testing.assert_allclose(complexity.bits[complexity.certified], truth[complexity.certified], rtol=1e-12)
     assert (complexity.lower <= truth + 1e-9).all()
+
+
+def test_only_wanted_functions_hold_the_enumeration_and_get_searched() -> None:
+    """Wanted: two 3-node functions. The enumeration stops at their level; an unwanted 2-node
+    function met before is certified, an unwanted 7-node one is neither met nor searched."""
+    by_size = {size: [value for value in sorted(SIZES) if SIZES[value] == size] for size in (2, 3, 7)}
+    ints = by_size[3][:2] + by_size[2][:1] + by_size[7][:1]
+    complexity = minimal_bits(tables_of(ints), N, wanted=np.array([True, True, False, False]))
+    assert complexity.certified.tolist() == [True, True, True, False]
+    assert complexity.searched == 0
+    assert complexity.lower[3] <= SIZES[ints[3]] * NODE_BITS

@@ -42,6 +42,7 @@ def test_the_report_holds_the_fields_the_issue_names(small) -> None:
     assert [row["prior"] for row in report["rows"]] == list(SMALL.priors)
     for row in report["rows"]:
         for key in ("prior", "spearman_lz", "spearman_minimal_bits", "slope_minimal_bits", "certified_share",
+                    "certified_share_min_count",
                     "spearman_entropy"):
             assert key in row, key
         assert 0 <= row["certified_share"] <= 1
@@ -165,7 +166,7 @@ def test_undefined_numbers_are_null_in_the_json() -> None:
     report = json.loads(json.dumps(result.to_json(), allow_nan=False))
     row = report["rows"][0]
     assert row["functions_min_count"] == 0
-    assert row["spearman_lz"]["value"] is None and row["certified_share"] is None
+    assert row["spearman_lz"]["value"] is None and row["certified_share_min_count"] is None
     console = Console(file=__import__("io").StringIO(), width=200)
     print_bias(report, console)
     assert "pcfg" in console.file.getvalue()
