@@ -26,7 +26,8 @@ Where each field comes from (all paths in the public repository `ejmichaud/neura
   `note` says so:
   Div_3/Div_5/Div_7 (output delayed by one step), Prev4 (zero for the first four steps),
   Diff_Last2/Abs_Diff/Diff_Abs_Values (the first output uses a previous input of 0, and no int8
-  wrap-around) and Previous_Equals_Current (the first step compares with 0).
+  wrap-around), Previous_Equals_Current (the first step compares with 0) and Max_Seen (inputs 0..9,
+  not 0..99).
 - `output`: the exact range of the rule over the alphabets where it is easy to state, else a bound
   (Newton_Spring, Newton_Magnetic: the sum of the absolute impulse responses times 10).
 - `gpt4` and `mips`: columns 2 and 3 of `gpt4/task_results.csv` (its header names only "Result").
@@ -219,8 +220,10 @@ CATALOG: tuple[MipsTask, ...] = (
                   "follows."),
     MipsTask("Min_Seen", (_digits(10),), _digits(10), "The smallest input so far.",
              _generator("rnn_min_numerical"), gpt4=True, mips=False),
-    MipsTask("Max_Seen", (PERCENT,), PERCENT, "The largest input so far.",
-             _generator("rnn_max_numerical"), gpt4=True, mips=False),
+    MipsTask("Max_Seen", (_digits(10),), _digits(10), "The largest input so far.",
+             _generator("rnn_max_numerical"), gpt4=True, mips=False,
+             note="The stored generator draws from [0, 100), but the data used is over 0..9: the example "
+                  "table's 100 inputs are all below 10 (and are the same sequences as Min_Seen's)."),
     _majority(1, gpt4=True), _majority(2, gpt4=False), _majority(3, gpt4=False),
     MipsTask("Evens_Detector", (_digits(10),), BIT, "1 when the current input is even.",
              _generator("rnn_evens_detector_numerical"), gpt4=True, mips=False),
