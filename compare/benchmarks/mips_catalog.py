@@ -1,17 +1,18 @@
 """The 62 tasks of the MIPS benchmark (Michaud et al. 2024, arXiv 2402.05110), as facts, not as code.
 
-One frozen record per task, in the order of the paper's results table, holding what a re-implementation
-needs: each per-step input's alphabet, the output's range, the sequence length, how many sequences
-their generator draws, the train share, the seed, one sentence of the rule, the generator it was read
-from, and the two published outcomes. The occam tasks of issue 13 (`occam bench mips`) are built from
+One frozen record per task, in the order of the repository's results table (below), holding what a
+re-implementation needs: each per-step input's alphabet, the output's range, the sequence length, how
+many sequences their generator draws, the train share, the seed, one sentence of the rule, the
+generator it was read from, and the two published outcomes. The occam tasks of issue 13 (`occam bench mips`) are built from
 these records; `tests/compare/mips_rules.py` holds an independent plain-Python implementation of every
 rule, and `tests/compare/test_mips_catalog.py` checks the two against each other and against examples
 from the public repository.
 
 Where each field comes from (all paths in the public repository `ejmichaud/neural-verification`):
 
-- `name` and order: the rows of `gpt4/task_results.csv`, which lists exactly the paper's 62 tasks in
-  the order of its table. `first_paper_final_renamed.yaml` has the same names plus `Base_8_Addition`
+- `name` and order: the rows of `gpt4/task_results.csv`, which lists exactly the paper's 62 tasks
+  (grouped as the paper groups them; that its order is the paper's table order is assumed, not
+  checked against the PDF). `first_paper_final_renamed.yaml` has the same names plus `Base_8_Addition`
   (63 entries); the paper and the CSV leave Base_8_Addition out, and so do we.
 - `inputs`, `outputs`, `length`, `sequences`, `split`, `seed`: the task's generator, `source`
   (`tasks/<old name>/create_dataset.py`; the yaml `first_paper_final.yaml` and
@@ -34,7 +35,7 @@ Where each field comes from (all paths in the public repository `ejmichaud/neura
 - `gpt4` and `mips`: columns 2 and 3 of `gpt4/task_results.csv` (its header names only "Result").
   They are read as GPT-4 and MIPS because their totals are the paper's: 30 and 32 of 62, with 13
   tasks solved by MIPS and not by GPT-4, exactly as the paper states, and because the GPT-4 column
-  agrees with every GPT-4 failure the paper names. No task is left unknown. (The per-attempt
+  agrees with every GPT-4 failure that /work/shared/REFERENCES.md quotes from the paper. No task is left unknown. (The per-attempt
   transcripts under `gpt4/<name>/{0,1,2}/` are not re-graded here: a task counts as solved by GPT-4
   when one of its three attempts was, so attempt 0 alone can disagree, e.g. Bitwise_Not.)
 """
