@@ -5,8 +5,8 @@ re-implementation needs: each per-step input's alphabet, the output's range, the
 many sequences their generator draws, the train share, the seed, one sentence of the rule, the
 generator it was read from, and the two published outcomes. The occam tasks of issue 13
 (`occam bench mips`) are built from these records; `tests/compare/mips_rules.py` holds an independent
-plain-Python implementation of every rule, and `tests/compare/test_mips_catalog.py` checks the two against each other and against examples
-from the public repository.
+plain-Python implementation of every rule, and `tests/compare/test_mips_catalog.py` checks the two
+against each other and against examples from the public repository.
 
 Where each field comes from (all paths in the public repository `ejmichaud/neural-verification`):
 
@@ -36,8 +36,9 @@ Where each field comes from (all paths in the public repository `ejmichaud/neura
   They are read as GPT-4 and MIPS because their totals are the paper's: 30 and 32 of 62, with 13
   tasks solved by MIPS and not by GPT-4, exactly as the paper states, and because the GPT-4 column
   agrees with every GPT-4 failure that /work/shared/REFERENCES.md quotes from the paper. No task is
-  left unknown. (The per-attempt transcripts under `gpt4/<name>/{0,1,2}/` are not re-graded here: a task counts as solved by GPT-4
-  when one of its three attempts was, so attempt 0 alone can disagree, e.g. Bitwise_Not.)
+  left unknown. (The per-attempt transcripts under `gpt4/<name>/{0,1,2}/` are not re-graded here: a
+  task counts as solved by GPT-4 when one of its three attempts was, so attempt 0 alone can disagree,
+  e.g. Bitwise_Not.)
 """
 
 from __future__ import annotations
