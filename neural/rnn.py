@@ -253,6 +253,8 @@ def train_rnn(
         _check_data(config, test[0], test[1], "test inputs")
         test = (test[0].to(torch.float32), test[1])
     _check_counts(seed=seed, steps=steps, batch=batch, eval_every=eval_every)
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise TrainingError(f"lr = {lr!r}", expected="a positive number")
     init_seed, batch_seed = (int(s) for s in np.random.SeedSequence(seed).generate_state(2))
     model = build_rnn(config, seed=init_seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)

@@ -2,6 +2,8 @@
 checkpoint round trip, and learning the running sum mod 3 (MIPS's Add_Mod_3)."""
 
 import dataclasses
+import os
+import signal
 
 import pytest
 import torch
@@ -108,12 +110,25 @@ def test_interrupt_returns_what_was_trained():
     assert run.interrupted and run.steps_run == 3 and run.eval_steps == [0, 3] and len(run.losses) == 3
 
 
+def test_ctrl_c_ends_the_run_after_the_step():
+    def press_ctrl_c(progress):
+        if progress.step == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # deferred by train_rnn: the step's loop finishes first
+
+    data = running_sum_mod_3(50, 4, seed=0)
+    run = train_rnn(config("mips"), *data, seed=0, steps=100, eval_every=10, progress=press_ctrl_c)
+    assert run.interrupted and run.steps_run == 2 and run.eval_steps == [0, 2]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
 def test_bad_data_is_refused():
     x, y = running_sum_mod_3(10, 4, seed=0)
     with pytest.raises(TrainingError, match="classes 0..1"):
         train_rnn(dataclasses.replace(config("mips"), outputs=2), x, y, seed=0, steps=1)
     with pytest.raises(TrainingError, match="shape"):
         train_rnn(config("mips"), x[:, :, :2], y, seed=0, steps=1)
+    with pytest.raises(TrainingError, match="lr"):
+        train_rnn(config("mips"), x, y, seed=0, steps=1, lr=0.0)
     with pytest.raises(TrainingError, match="kind"):
         RNNConfig(kind="transformer")
 
