@@ -24,10 +24,10 @@ def speed(steps: int) -> None:
         config = RNNConfig(kind=kind, inputs=3, outputs=3, hidden=16, mlp_width=32)
         train_rnn(config, *data, seed=0, steps=5, eval_every=10**9)  # warm-up
         started = time.perf_counter()
-        run = train_rnn(config, *data, seed=0, steps=steps, eval_every=10**9)  # evaluates at 0 and the end only
+        run = train_rnn(config, *data, seed=0, steps=steps, eval_every=10**9)  # evaluated at 0 and the end
         seconds = time.perf_counter() - started
-        print(f"{kind}: {steps / seconds:.1f} steps/s ({1000 * seconds / steps:.1f} ms/step, batch 4096, length 10, "
-              f"1 thread, 2 evaluations of 8192 sequences included; cpu {run.cpu_seconds:.2f} s)")
+        print(f"{kind}: {steps / seconds:.1f} steps/s ({1000 * seconds / steps:.1f} ms/step, batch 4096, "
+              f"length 10, 1 thread, 2 evaluations of 8192 sequences included; cpu {run.cpu_seconds:.2f} s)")
 
 
 def mod3(lr: float, n_train: int, max_steps: int, seeds: int) -> None:
@@ -35,10 +35,11 @@ def mod3(lr: float, n_train: int, max_steps: int, seeds: int) -> None:
     for kind in KINDS:
         for seed in range(seeds):
             config = RNNConfig(kind=kind, inputs=3, outputs=3, hidden=16, mlp_width=32)
-            run = train_rnn(config, *train, seed=seed, steps=max_steps, lr=lr, test=test, eval_every=50, stop_at=1.0)
-            reached = run.test_accuracy[-1] == 1.0
-            print(f"{kind} seed {seed}: {'100 % test at step' if reached else 'not 100 % by step'} {run.steps_run}, "
-                  f"{run.seconds:.1f} s; test {run.test_accuracy[-1]:.4f}, 99 % at step {run.first_step('test', 0.99)}")
+            run = train_rnn(config, *train, seed=seed, steps=max_steps, lr=lr, test=test, eval_every=50,
+                            stop_at=1.0)  # fmt: skip
+            reached = "100 % test at step" if run.test_accuracy[-1] == 1.0 else "not 100 % by step"
+            print(f"{kind} seed {seed}: {reached} {run.steps_run}, {run.seconds:.1f} s; "
+                  f"test {run.test_accuracy[-1]:.4f}, 99 % at step {run.first_step('test', 0.99)}")
 
 
 if __name__ == "__main__":

@@ -135,7 +135,8 @@ def test_bad_data_is_refused():
 
 def test_mips_learns_running_sum_mod_3_fast():
     """At lr 1e-2 (ten times MIPS's) the default-sized mips RNN reaches ≥ 99 % per-step test
-    accuracy in a few hundred full-batch steps (measured: 100 % at step 200, 2 s on one thread)."""
+    accuracy in a few hundred full-batch steps (measured: 100 % at step 200, 2 s on one thread;
+    seeds 1 and 2: 99 % at steps 50 and 400)."""
     train, test = running_sum_mod_3(1600, 10, seed=0), running_sum_mod_3(400, 10, seed=1)
     cfg = RNNConfig(kind="mips", inputs=3, outputs=3)
     assert per_step_accuracy(build_rnn(cfg, seed=0), *test) < 0.6
@@ -147,8 +148,10 @@ def test_mips_learns_running_sum_mod_3_fast():
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_running_sum_mod_3_at_mips_learning_rate(kind):
-    """MIPS's lr 1e-3: 100 % test accuracy within 4,000 steps (measured: mips 3,000+, gru 650, lstm 600)."""
+    """MIPS's lr 1e-3, 1,600 training sequences: ≥ 99 % test within 4,000 steps (measured, seed 0: 99 %
+    at step mips 1,750, gru 550, lstm 600; 100 % at gru 650, lstm 600, while mips stalls at 99.88 %
+    through 20,000 steps — with 16,000 training sequences it reaches 100 % at step 5,000)."""
     train, test = running_sum_mod_3(1600, 10, seed=0), running_sum_mod_3(400, 10, seed=1)
-    run = train_rnn(RNNConfig(kind=kind, inputs=3, outputs=3), *train, seed=0, steps=6000, test=test,
-                    eval_every=50, stop_at=1.0)  # fmt: skip
+    run = train_rnn(RNNConfig(kind=kind, inputs=3, outputs=3), *train, seed=0, steps=4000, test=test,
+                    eval_every=50, stop_at=0.99)  # fmt: skip
     assert run.test_accuracy[-1] >= 0.99
