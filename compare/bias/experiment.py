@@ -36,7 +36,7 @@ TOP = 20  # the most frequent functions listed per prior
 
 # --- the priors -----------------------------------------------------------------------------
 
-Sampler = Callable[[BiasConfig, int], Iterator[np.ndarray]]  # (config, start batch) → batches of tables
+Sampler = Callable[[BiasConfig], Iterator[np.ndarray]]  # config → its prior's batches of tables
 
 
 def _network(activation: str, *, bias: bool = True, hidden: bool = True) -> Sampler:
@@ -46,23 +46,23 @@ def _network(activation: str, *, bias: bool = True, hidden: bool = True) -> Samp
         return MLPPrior(inputs=config.inputs, widths=config.widths if hidden else (), activation=activation,
                         sigma_w=config.sigma_w, sigma_b=config.sigma_b if bias else 0.0, encoding=config.encoding)  # fmt: skip
 
-    def sample(config: BiasConfig, start: int) -> Iterator[np.ndarray]:
+    def sample(config: BiasConfig) -> Iterator[np.ndarray]:
         from neural.prior import sample_tables
 
-        return sample_tables(prior(config), config.samples, seed=config.seed, batch=config.batch, start_batch=start)
+        return sample_tables(prior(config), config.samples, seed=config.seed, batch=config.batch)
 
     return sample
 
 
-def _pcfg(config: BiasConfig, start: int) -> Iterator[np.ndarray]:
+def _pcfg(config: BiasConfig) -> Iterator[np.ndarray]:
     from search.prior import sample_programs
 
     task = boolean_task(config.inputs, grammar=config.grammar)
-    for index, size in _batches(config, start):
+    for index, size in _batches(config):
         yield sample_programs(task, size, seed=_batch_seed(config.seed, index)).tables
 
 
-def _relaxed(config: BiasConfig, start: int) -> Iterator[np.ndarray]:
+def _relaxed(config: BiasConfig) -> Iterator[np.ndarray]:
     from search.relaxed.prior import sample_relaxed_tables
 
     task = boolean_task(config.inputs, grammar=config.grammar)
@@ -74,10 +74,10 @@ def _batch_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
 
 
-def _batches(config: BiasConfig, start: int) -> Iterator[tuple[int, int]]:
-    """(batch index, its size) from batch `start` on."""
+def _batches(config: BiasConfig) -> Iterator[tuple[int, int]]:
+    """(batch index, its size) of every batch."""
     count = math.ceil(config.samples / config.batch)
-    for index in range(start, count):
+    for index in range(count):
         yield index, min(config.batch, config.samples - index * config.batch)
 
 
@@ -198,7 +198,7 @@ def _sample(name: str, config: BiasConfig, progress: Callable[[str, int, int], N
     counts = FunctionCounts(config.points)
     started = time.perf_counter()
     try:
-        for tables in sampler(config, 0):
+        for tables in sampler(config):
             counts.add(tables)
             if progress is not None:
                 progress(name, counts.total, config.samples)
@@ -224,10 +224,6 @@ def _complexity(rows: list[PriorRow], config: BiasConfig) -> Complexity:
     return minimal_bits(unique, config.inputs, grammar=config.grammar, max_seconds=config.complexity_seconds,
                         search_seconds=config.search_seconds, order=order, max_memory_mb=config.max_memory_mb,
                         wanted=best > 0)  # fmt: skip
-
-
-def _words(config: BiasConfig) -> int:
-    return max(1, math.ceil(config.points / 64))
 
 
 def analyse(counts: FunctionCounts, complexity: Complexity | None, config: BiasConfig) -> dict[str, Any]:

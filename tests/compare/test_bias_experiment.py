@@ -93,8 +93,8 @@ def test_the_pcfg_row_follows_the_exact_distribution() -> None:
 def test_ctrl_c_keeps_what_was_counted(monkeypatch) -> None:
     real = experiment.SAMPLERS["pcfg"]
 
-    def two_batches_then_ctrl_c(config, start):
-        batches = real(config, start)
+    def two_batches_then_ctrl_c(config):
+        batches = real(config)
         yield next(batches)
         yield next(batches)
         raise KeyboardInterrupt
