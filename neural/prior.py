@@ -164,7 +164,8 @@ def boolean_inputs(n: int, encoding: str = "01", *, dtype: torch.dtype = torch.f
 
 def pack_outputs(ones: torch.Tensor | np.ndarray) -> np.ndarray:
     """(N, L) bool → (N, W) uint64 canonical tables: bit p % 64 of word p // 64 is column p,
-    unused bits of the last word zero."""
+    unused bits of the last word zero — search.space.pack's layout, written again here only
+    because neural/ does not import search (a test checks the two agree)."""
     ones = ones.numpy() if isinstance(ones, torch.Tensor) else np.asarray(ones)
     if ones.ndim != 2:
         raise PriorError(f"pack_outputs takes a (N, L) array; got shape {ones.shape}")

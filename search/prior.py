@@ -44,6 +44,8 @@ from dsl import Apply, Expr, Hole, Lit, Op, SearchError, Task, Var, evaluate
 from dsl.grammars import bits_of, choice_probability
 from dsl.program import fill
 
+from .space import pack, words_for
+
 __all__ = [
     "ProgramSample",
     "branching_factor",
@@ -159,11 +161,11 @@ def _pcfg(task: Task) -> _Pcfg:
         raise SearchError(f"the grammar of {task.name} has no leaf (an input or a constant): no draw terminates",
                           expected="an alternative without holes")  # fmt: skip
     points = task.n_points
-    width = max(1, -(-points // 64))
+    width = words_for(points)
     mask = np.full(width, np.uint64(2**64 - 1), dtype=np.uint64)
     if points % 64:
         mask[-1] = np.uint64((1 << (points % 64)) - 1)
-    columns = {name: _pack_row(np.asarray(values, dtype=bool), width) for name, values in task.points.items()}
+    columns = {name: _pack_row(np.asarray(values, dtype=bool)) for name, values in task.points.items()}
     templates = tuple(alternative.template for alternative in rule.alternatives)
     exact = [choice_probability(rule, alternative) for alternative in rule.alternatives]
     probabilities = np.array([float(p) for p in exact])
@@ -184,12 +186,9 @@ def _handled(node: Expr, output: object) -> bool:
     return isinstance(node, Apply) and node.op in BOOLEAN_OPS
 
 
-def _pack_row(values: np.ndarray, width: int) -> np.ndarray:
-    """(P,) bools → (W,) uint64 words, bit p % 64 of word p // 64 = values[p]."""
-    padded = np.zeros(width * 64, dtype=np.uint64)
-    padded[: len(values)] = values
-    shifts = np.arange(64, dtype=np.uint64)
-    return np.bitwise_or.reduce(padded.reshape(width, 64) << shifts, axis=1)
+def _pack_row(values: np.ndarray) -> np.ndarray:
+    """(P,) bools → (W,) uint64 words: search.space's packing, as canonical uint64."""
+    return pack(values[None, :])[0].view(np.uint64)
 
 
 def _apply(template: Expr, children: Iterator[np.ndarray], columns: dict[str, np.ndarray], mask: np.ndarray
@@ -454,4 +453,4 @@ def reference_table(task: Task, program: Expr) -> np.ndarray:
     """(W,) uint64: `program`'s canonical table on the task's points by the reference evaluator
     (for checking the packed tables)."""
     values = evaluate(program, task.points, size=task.n_points).astype(bool)
-    return _pack_row(values, max(1, -(-task.n_points // 64)))
+    return _pack_row(values)

@@ -263,9 +263,7 @@ def analyse(counts: FunctionCounts, complexity: Complexity | None, config: BiasC
 
 def _correlate(config: BiasConfig) -> Callable[[np.ndarray, np.ndarray, str], dict[str, Any]]:
     def correlate(x: np.ndarray, y: np.ndarray, method: str) -> dict[str, Any]:
-        result = stats.correlation(x, y, method=method, bootstrap=config.bootstrap, seed=config.seed)
-        return {"value": _finite(result.value), "low": _finite(result.low), "high": _finite(result.high),
-                "n": result.n, "level": result.level}  # fmt: skip
+        return stats.correlation(x, y, method=method, bootstrap=config.bootstrap, seed=config.seed).to_json()
 
     return correlate
 
@@ -301,7 +299,3 @@ def _defined(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None

@@ -25,7 +25,13 @@ class SamplingProgress:
     """A progress bar per prior while it is sampled (`update` is run_bias's `progress`)."""
 
     def __init__(self, console: Console) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
         from rich.progress import Progress as ProgressBar
 
         self._progress = ProgressBar(TextColumn("[bold]{task.description}[/]"), BarColumn(bar_width=24),

@@ -18,7 +18,6 @@ intervals) say which prior SGD follows more closely.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -180,8 +179,6 @@ def _bayes_ep(prior: Any, tables: np.ndarray, on_train: np.ndarray, seen_points:
 
 def _correlate(config: SGDConfig) -> Callable[[np.ndarray, np.ndarray], dict[str, Any]]:
     def correlate(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-        result = stats.correlation(x, y, method="pearson", bootstrap=config.bootstrap, seed=config.seed)
-        finite = [None if not math.isfinite(v) else float(v) for v in (result.value, result.low, result.high)]
-        return {"value": finite[0], "low": finite[1], "high": finite[2], "n": result.n}
+        return stats.correlation(x, y, method="pearson", bootstrap=config.bootstrap, seed=config.seed).to_json()
 
     return correlate

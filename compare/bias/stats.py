@@ -11,6 +11,7 @@ statistic that is undefined comes back as NaN with the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.stats
@@ -35,6 +36,14 @@ class Correlation:
     n: int
     level: float
     reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """value, low, high (None where not finite: JSON has no NaN), n and level."""
+        def finite(x: float) -> float | None:
+            return float(x) if np.isfinite(x) else None
+
+        return {"value": finite(self.value), "low": finite(self.low), "high": finite(self.high), "n": self.n,
+                "level": self.level}  # fmt: skip
 
 
 @njit(inline="always")

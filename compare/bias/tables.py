@@ -25,6 +25,8 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from search import space
+
 __all__ = [
     "FunctionCounts",
     "checked_tables",
@@ -42,10 +44,10 @@ Tables = NDArray[np.uint64]
 
 
 def words_for(points: int) -> int:
-    """W, the number of 64-bit words a table of `points` points takes."""
+    """W, the number of 64-bit words a table of `points` points takes (search.space's rule)."""
     if points < 1:
         raise ValueError(f"a truth table needs at least 1 point, got {points}")
-    return max(1, -(-points // 64))
+    return space.words_for(points)
 
 
 def pack_tables(ones: np.ndarray) -> Tables:
@@ -53,23 +55,13 @@ def pack_tables(ones: np.ndarray) -> Tables:
     ones = np.asarray(ones, dtype=bool)
     if ones.ndim != 2:
         raise ValueError(f"pack_tables wants an (N, L) array, got shape {ones.shape}")
-    count, points = ones.shape
-    words = words_for(points)
-    padded = np.zeros((count, words * 64), dtype=bool)
-    padded[:, :points] = ones
-    # packbits little-endian: bit j of byte b is point 8 b + j; eight such bytes, read as one
-    # little-endian word, put point 64 w + j at bit j of word w.
-    packed = np.packbits(padded.reshape(count, words, 64), axis=-1, bitorder="little")
-    return np.ascontiguousarray(packed).view("<u8").reshape(count, words).astype(np.uint64)
+    words_for(ones.shape[1])
+    return space.pack(ones).view(np.uint64)  # the enumerator's own layout: one rule for both
 
 
 def unpack_tables(tables: np.ndarray, points: int) -> NDArray[np.bool_]:
     """(N, W) uint64 → (N, L) bool, point 0 first."""
-    tables = checked_tables(tables, points)
-    count, words = tables.shape
-    as_bytes = np.ascontiguousarray(tables.astype("<u8")).view(np.uint8).reshape(count, words * 8)
-    bits = np.unpackbits(as_bytes, axis=-1, bitorder="little")
-    return bits[:, :points].astype(bool)
+    return space.unpack(checked_tables(tables, points), points)
 
 
 def table_strings(tables: np.ndarray, points: int) -> list[str]:

@@ -29,6 +29,7 @@ import numpy as np
 
 from dsl import SearchError, Task
 
+from ..space import pack
 from .searcher import _initial_logits, _torch_settings
 from .soft import soft_value
 from .tree import SoftTree, build_tree
@@ -137,9 +138,6 @@ def root_values(tree: SoftTree, probabilities: list[Any], inputs: dict[str, Any]
 
 
 def pack_bits(bits: np.ndarray) -> np.ndarray:
-    """(R, P) bools → (R, W) uint64 canonical tables (unused bits of the last word zero)."""
-    rows, points = bits.shape
-    width = max(1, -(-points // 64))
-    padded = np.zeros((rows, width * 64), dtype=np.uint64)
-    padded[:, :points] = bits
-    return np.bitwise_or.reduce(padded.reshape(rows, width, 64) << np.arange(64, dtype=np.uint64), axis=2)
+    """(R, P) bools → (R, W) uint64 canonical tables (unused bits of the last word zero):
+    search.space's packing, viewed unsigned."""
+    return pack(bits).view(np.uint64)

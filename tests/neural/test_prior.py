@@ -322,3 +322,12 @@ def test_fitting_requests_are_checked():
         fit_tables(SMALL, points, labels, 4, seed=0, optimizer="rmsprop")
     with pytest.raises(PriorError, match="labels"):
         fit_tables(SMALL, points, labels[:-1], 4, seed=0)
+
+
+@pytest.mark.parametrize("points", [1, 8, 63, 64, 65, 128, 200])
+def test_pack_outputs_is_the_enumerators_layout(points: int) -> None:
+    """neural/ packs on its own (it does not import search): the same words as search.space.pack."""
+    from search.space import pack
+
+    ones = np.random.default_rng(points).random((17, points)) < 0.5
+    np.testing.assert_array_equal(pack_outputs(ones), pack(ones).view(np.uint64))
