@@ -105,6 +105,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="the searcher: %(choices)s (search.SEARCHERS, docs/search.md); enumerate searches by "
                             "description length and certifies its best, relaxed fits the grammar relaxed to a "
                             "soft derivation tree by gradient descent (default %(default)s)")  # fmt: skip
+    synth.add_argument("--max-states", type=_natural, metavar="K",
+                       help="sequence tasks: state variables at most (default 2; search.RecurrentConfig)")
     _relaxed_options(synth)
     _json_option(synth)
     synth.set_defaults(run=_synth)
@@ -142,6 +144,8 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--distill-memory-mb", type=_megabytes, default=1024.0, metavar="M",
                          help="the distillation's memory budget: its candidate programs (default 1024)")  # fmt: skip
     compare.add_argument("--out", metavar="DIR", help="where to write the run (default runs/compare-TASK-PRESET-SEED[-Nsteps])")
+    compare.add_argument("--max-states", type=_natural, metavar="K",
+                         help="sequence tasks: state variables at most (default 2; search.RecurrentConfig)")
     _learner_options(compare)
     _json_option(compare)
     compare.set_defaults(run=_compare)
@@ -504,7 +508,7 @@ def _probe_folder(folder: Path, what: str, *, create: bool) -> None:
 def _tasks(args: argparse.Namespace, console: Console) -> int:
     from .terminal import print_tasks
 
-    summaries = [task_summary(dsl.load_task(name)) for name in dsl.builtin_task_names()]
+    summaries = [task_summary(dsl.load_any_task(name)) for name in dsl.builtin_task_names()]
     if args.json:
         _write_json(summaries, args.json, console)
         return 0
@@ -527,7 +531,12 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
 
     from .terminal import SynthesisProgress, print_synthesis, simplifier
 
-    task = dsl.load_task(args.source)
+    task = dsl.load_any_task(args.source)
+    if isinstance(task, dsl.SequenceTask):
+        from . import sequences
+
+        return sequences.synth(args, task, console)
+    _refuse_max_states(args, task)
     screen = _screen(args, console)
     deadline = args.started + args.max_seconds
     reserve = min(5.0, max(0.5, 0.1 * args.max_seconds))
@@ -547,6 +556,12 @@ def _synth(args: argparse.Namespace, console: Console) -> int:
     if result.status == "interrupted":
         return 130
     return 0 if _succeeded(result) else 2
+
+
+def _refuse_max_states(args: argparse.Namespace, task: dsl.Task) -> None:
+    if args.max_states is not None:
+        raise dsl.SearchError(f"--max-states: a setting of the recurrent search, and {task.name} is not a sequence task",
+                              expected="a sequence task, or no --max-states")  # fmt: skip
 
 
 def _search_config(args: argparse.Namespace, max_seconds: float) -> Any:
@@ -595,14 +610,19 @@ def _train(args: argparse.Namespace, console: Console) -> int:
 
     from .terminal import TrainingProgress, print_training
 
-    preset = neural.get_preset(args.preset) if args.preset is not None else None
+    sequence_preset = args.preset is not None and args.preset in neural.SEQUENCE_PRESETS
+    preset = neural.get_preset(args.preset) if args.preset is not None and not sequence_preset else None
     source = args.source if args.source is not None else preset.task if preset is not None else None
     if source is None:
         raise dsl.TrainingError(
             "no task to train on" + (f": preset `{preset.name}` names none" if preset is not None else ""),
             expected="occam train SOURCE [--preset NAME] (SOURCE: a .task file or a built-in task)",
         )
-    task = dsl.load_task(source)
+    task = dsl.load_any_task(source)
+    if isinstance(task, dsl.SequenceTask):
+        from . import sequences
+
+        return sequences.train(args, task, console)
     preset = preset or neural.default_preset(task)
     config = neural.with_overrides(preset, model=args.model, steps=args.steps, device=args.device)
     out = Path(args.out) if args.out else Path("runs") / f"{task.name}-{preset.name}-{args.seed}"
@@ -630,9 +650,14 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     from .terminal import (DistillationProgress, SynthesisProgress, TrainingProgress, print_learners_summary,
                            print_reused, print_stage, print_summary)
 
+    task = dsl.load_any_task(args.source)
+    if isinstance(task, dsl.SequenceTask):
+        from . import sequences
+
+        return sequences.compare(args, task, console)
+    _refuse_max_states(args, task)
     learners = parse_learners(args.learner)
     _check_learner_options(args, learners)
-    task = dsl.load_task(args.source)
     relaxed = _relaxed_config(args) if "relaxed" in learners else None
     preset = None
     if "network" in learners:
@@ -721,7 +746,11 @@ def _diff(args: argparse.Namespace, console: Console) -> int:
     from ..analysis.harness import agreement, disagreements
     from .terminal import print_diff
 
-    task = dsl.load_task(args.source)
+    task = dsl.load_any_task(args.source)
+    if isinstance(task, dsl.SequenceTask):
+        from . import sequences
+
+        return sequences.diff(args, task, console)
     program = dsl.parse_program(args.program, task, expected=task.output_type)
     checkpoint = load_checkpoint(args.model)
     if checkpoint.fingerprint != task.fingerprint:
@@ -923,13 +952,13 @@ def _check(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _load_all(source: str) -> list[dsl.Task]:
+def _load_all(source: str) -> list[dsl.Task | dsl.SequenceTask]:
     """Every task a SOURCE names: one built-in task or PATH:NAME, or all tasks of a file."""
     from pathlib import Path
 
     if Path(source).is_file():
-        return dsl.load_tasks(source)
-    return [dsl.load_task(source)]
+        return dsl.load_any_tasks(source)
+    return [dsl.load_any_task(source)]
 
 
 if __name__ == "__main__":

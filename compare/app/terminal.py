@@ -920,13 +920,17 @@ def print_task_summary(summary: dict[str, Any], console: Console) -> None:
     named = f"{output['name']}: " if output["name"] != "output" else ""
     range_ = f" {_range_text(output['range'])}" if output["range"] else ""
     grid.add_row("output", escape(f"{named}{output['type']}{range_}"))
-    grid.add_row("points", f"{summary['points']:,} — train {summary['train_points']:,}, test {summary['test_points']:,}")
+    unit = f"sequences of {summary['length']} steps" if summary.get("kind") == "sequence" else "points"
+    grid.add_row(unit.split()[0], f"{summary['points']:,} {unit} — train {summary['train_points']:,}, "
+                                  f"test {summary['test_points']:,}")  # fmt: skip
     grid.add_row("", escape(summary["sampling"]))
     if summary["noise"]:
         grid.add_row("noise", escape(summary["noise"]))
     if summary["target"] is not None:
-        grid.add_row("target", f"[bold]{escape(summary['target'])}[/]")
-        grid.add_row("LaTeX", escape(summary["target_latex"]))
+        lines = summary.get("target_lines") or [summary["target"]]
+        grid.add_row("target", "\n".join(f"[bold]{escape(line)}[/]" for line in lines))
+        if summary["target_latex"] is not None:
+            grid.add_row("LaTeX", escape(summary["target_latex"]))
         if summary["target_bits"] is not None:
             grid.add_row("bits", f"{summary['target_bits']:.2f} under the task's grammar")
         else:

@@ -1,0 +1,158 @@
+"""The comparison on sequence tasks: did the RNN learn the minimal recurrent program, when, and where not?
+
+`compare_sequences(task, synthesis, trace, ...)` sets an RNN's function trace over the held-out
+sequences (its per-step outputs at log-spaced training steps, neural/sequence.py) beside the
+shortest recurrent program that fits the training sequences (search/recurrent/), and computes:
+
+- per recorded step: accuracy against the targets and agreement with the minimal program over
+  every held-out (sequence, step) output, the share of held-out sequences the two agree on
+  entirely, and the agreement per position t = 0 … L-1 (where in a sequence the network departs);
+- `program_found_step`: the first recorded step from which the network agrees with the minimal
+  program on every held-out output at every later recorded step too (None if never);
+- the distilled program: the shortest recurrent program that reproduces the network's outputs on
+  the training sequences at the end of training (`synthesize_recurrent` on them), and whether it
+  is correct on every held-out sequence of the true task;
+- the probe (neural/): how well a linear read-out of the network's hidden state recovers each state
+  variable of the minimal program on held-out sequences.
+
+A `SequenceComparison` is a value: `to_json` / `from_json` round-trip (format
+`occam-sequence-comparison/1`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from dsl import Recurrence, SequenceTask
+
+__all__ = ["FORMAT", "SequenceComparison", "SequenceSnapshot", "compare_sequences", "distilled_task"]
+
+FORMAT = "occam-sequence-comparison/1"
+
+
+@dataclass(frozen=True)
+class SequenceSnapshot:
+    """The comparison at one recorded step, over the held-out sequences (None: none held out)."""
+
+    step: int
+    test_accuracy: float | None  # outputs equal to the targets
+    agreement_minimal: float | None  # outputs equal to the minimal program's
+    sequences_agreeing: float | None  # held-out sequences on which the two agree at every step
+    agreement_by_position: list[float] | None  # agreement with the minimal program at position t
+
+
+@dataclass
+class SequenceComparison:
+    task: str
+    fingerprint: str
+    length: int
+    minimal_program: str | None
+    minimal_bits: float | None
+    minimal_certified: bool
+    program_found_step: int | None
+    distilled_program: str | None  # from the network's outputs on the training sequences, at the end
+    distilled_bits: float | None
+    distilled_correct: bool | None  # the distilled program is right on every held-out sequence
+    distilled_equals_minimal: bool | None  # and computes the minimal program's outputs there
+    probe: dict[str, float]  # state variable of the minimal program -> held-out probe score
+    snapshots: list[SequenceSnapshot]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["format"] = FORMAT
+        return _finite(data)
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> SequenceComparison:
+        if data.get("format") != FORMAT:
+            raise ValueError(f"not an {FORMAT} report (format {data.get('format')!r})")
+        fields = {key: value for key, value in data.items() if key != "format"}
+        fields["snapshots"] = [SequenceSnapshot(**snapshot) for snapshot in data["snapshots"]]
+        return SequenceComparison(**fields)
+
+    @property
+    def final(self) -> SequenceSnapshot | None:
+        return self.snapshots[-1] if self.snapshots else None
+
+
+def compare_sequences(
+    task: SequenceTask, minimal: Recurrence | None, minimal_bits: float | None, minimal_certified: bool,
+    steps: np.ndarray, test_outputs: np.ndarray, *, distilled: tuple[Recurrence, float] | None = None,
+    probe: Mapping[str, float] | None = None, settings: Mapping[str, Any] | None = None,
+) -> SequenceComparison:  # fmt: skip
+    """The comparison of a network's recorded outputs on the held-out sequences, `test_outputs`
+    (recorded steps, held-out sequences, L) at `steps`, with the minimal program `minimal` (None
+    when the search found none) and the distilled program `distilled` (program, bits)."""
+    test = task.test
+    targets = task.target_values[test]
+    expected_shape = (len(steps), int(test.sum()), task.length)
+    if test_outputs.shape != expected_shape:
+        raise ValueError(f"test outputs of shape {test_outputs.shape}, expected {expected_shape}")
+    minimal_values = task.run(minimal, test).outputs if minimal is not None else None
+    snapshots = [_snapshot(int(step), outputs, targets, minimal_values) for step, outputs in zip(steps, test_outputs)]
+    distilled_correct = distilled_equals = None
+    if distilled is not None:
+        values = task.run(distilled[0], test).outputs
+        distilled_correct = bool(np.array_equal(values, targets))
+        distilled_equals = bool(np.array_equal(values, minimal_values)) if minimal_values is not None else None
+    return SequenceComparison(
+        task=task.name, fingerprint=task.fingerprint, length=task.length,
+        minimal_program=str(minimal) if minimal is not None else None, minimal_bits=minimal_bits,
+        minimal_certified=minimal_certified,
+        program_found_step=_first_step_of_last_run(snapshots, lambda s: s.agreement_minimal == 1.0),
+        distilled_program=str(distilled[0]) if distilled is not None else None,
+        distilled_bits=distilled[1] if distilled is not None else None, distilled_correct=distilled_correct,
+        distilled_equals_minimal=distilled_equals, probe=dict(probe or {}), snapshots=snapshots,
+        settings=dict(settings or {}),
+    )  # fmt: skip
+
+
+def distilled_task(task: SequenceTask, outputs: np.ndarray) -> SequenceTask:
+    """The task whose targets are a network's outputs (N, L) over all sequences: what distillation
+    searches (on its training sequences, as the minimal program's search does on the data)."""
+    if outputs.shape != task.target_values.shape:
+        raise ValueError(f"network outputs of shape {outputs.shape}, expected {task.target_values.shape}")
+    values = np.ascontiguousarray(outputs, dtype=task.target_values.dtype)
+    values.flags.writeable = False
+    return replace(task, name=f"{task.name} (network)", target_values=values, target=None)
+
+
+def _snapshot(step: int, outputs: np.ndarray, targets: np.ndarray, minimal: np.ndarray | None) -> SequenceSnapshot:
+    if outputs.shape[0] == 0:
+        return SequenceSnapshot(step, None, None, None, None)
+    agree = outputs == minimal if minimal is not None else None
+    return SequenceSnapshot(
+        step=step,
+        test_accuracy=float(np.mean(outputs == targets)),
+        agreement_minimal=float(np.mean(agree)) if agree is not None else None,
+        sequences_agreeing=float(np.mean(agree.all(axis=1))) if agree is not None else None,
+        agreement_by_position=[float(v) for v in agree.mean(axis=0)] if agree is not None else None,
+    )
+
+
+def _first_step_of_last_run(snapshots: list[SequenceSnapshot], holds: Callable[[SequenceSnapshot], bool]) -> int | None:
+    """The step from which `holds` is true at every later recorded step (None if not at the last)."""
+    first = None
+    for snapshot in snapshots:
+        if holds(snapshot):
+            first = snapshot.step if first is None else first
+        else:
+            first = None
+    return first
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no inf or NaN: null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
