@@ -138,6 +138,13 @@ def build_sequence_task(syntax: TaskSyntax, source: Source, base: Path, root: Pa
                 if keyword != "noise" else "a sequence task without noise (its outputs are the target's)",
             )
     inputs = _inputs(fields.inputs, syntax, source)
+    if fields.get("data") is None:
+        for input_ in inputs:
+            if not input_.is_finite:
+                raise TaskError(
+                    f"the input `{input_.name}` has no finite range to draw its steps from", source=source,
+                    span=input_.span, expected="a per-step input of type bool, a bit-vector type or int lo..hi",
+                )
     output: OutputSyntax | None = fields.get("output")
     if output is None:
         raise TaskError(f"task `{name}` has no `output`", source=source, span=syntax.name.span,
@@ -185,12 +192,6 @@ def _generated(sequence: SequenceSyntax, target_field: Field, fields: _Fields, c
             f"{sequence.count:,} sequences of {sequence.length:,} steps are {values:,} input values", source=source,
             span=sequence.span, expected=f"at most {MAX_SEQUENCE_VALUES:,} (sequences × steps × inputs)",
         )
-    for input_ in inputs:
-        if not input_.is_finite:
-            raise TaskError(
-                f"the input `{input_.name}` has no finite range to draw its steps from", source=source,
-                span=input_.span, expected="a per-step input of type bool, a bit-vector type or int lo..hi",
-            )
     types = {input_.name: input_.type for input_ in inputs}
     output_type: Type = common["output_type"]
     try:
