@@ -53,7 +53,9 @@ from .syntax import (
     Num,
     OutputSyntax,
     RangeSyntax,
+    RecurrenceSyntax,
     SampleSyntax,
+    SequenceSyntax,
     SplitSyntax,
     TaskSyntax,
     parse_expression,
@@ -331,7 +333,16 @@ def load_task(source: str | os.PathLike, *, name: str | None = None,
     """One task: `source` is a path to a task file (`name` picks a task when it holds several;
     `path:name` does the same) or the name of a built-in task (`occam tasks` lists them).
     Only that task is built. Its data file, if any, must lie inside `data_root` (default:
-    $OCCAM_DATA_ROOT, else the task file's folder)."""
+    $OCCAM_DATA_ROOT, else the task file's folder). A sequence task is refused (TaskError):
+    `dsl.load_any_task` and `dsl.load_sequence_task` load those."""
+    path, source_text, chosen = _locate(source, name)
+    (task,) = parse_tasks(source_text, source_name=str(path), base_dir=path.parent, names=[chosen],
+                          data_root=data_root)
+    return task
+
+
+def _locate(source: str | os.PathLike, name: str | None) -> tuple[Path, str, str]:
+    """The task file, its text and the name of the task that `load_task(source, name=name)` means."""
     from .library import builtin_task_file, builtin_task_names, find_builtin_task
 
     text = str(source)
@@ -366,9 +377,7 @@ def load_task(source: str | os.PathLike, *, name: str | None = None,
             expected="one of " + ", ".join(names),
             hint=did_you_mean(name, names),
         )
-    (task,) = parse_tasks(source_text, source_name=str(path), base_dir=path.parent, names=[name or names[0]],
-                          data_root=data_root)
-    return task
+    return path, source_text, name or names[0]
 
 
 def parse_program(text: str, task: Task | Mapping[str, Type], *, expected: Type | None = None) -> Expr:
@@ -385,7 +394,7 @@ def parse_program(text: str, task: Task | Mapping[str, Type], *, expected: Type 
 
 # --- building one task -----------------------------------------------------------------------
 
-_SINGLE_FIELDS = ("doc", "output", "target", "data", "grammar", "split", "sample", "test", "noise")
+_SINGLE_FIELDS = ("doc", "output", "target", "data", "grammar", "split", "sample", "test", "noise", "sequence")
 
 
 @dataclass
@@ -427,6 +436,8 @@ def _keyword(item: Any) -> str:
             return keyword
         case NoiseSyntax():
             return "noise"
+        case SequenceSyntax():
+            return "sequence"
     raise TypeError(f"unknown field {item!r}")
 
 
@@ -450,6 +461,18 @@ def _build(syntax: TaskSyntax, source: Source, base: Path, root: Path, read_data
     field names) gives a data task's points and output values, checked against the inputs."""
     name = syntax.name.name
     fields = _collect(syntax, source)
+    if fields.get("sequence") is not None:
+        raise TaskError(
+            f"task `{name}` is a sequence task", source=source, span=fields.get("sequence").span,
+            expected="`dsl.load_any_task`, `dsl.load_sequence_task` or `dsl.parse_any_tasks` to load it "
+                     "(`load_task`, `load_tasks` and `parse_tasks` build scalar tasks only)",
+        )
+    target_syntax = fields.get("target")
+    if target_syntax is not None and isinstance(target_syntax.value, RecurrenceSyntax):
+        raise TaskError(
+            f"task `{name}` has a recurrent target but no `sequence` field", source=source, span=target_syntax.span,
+            expected="`sequence length L count N seed S` to make it a sequence task, or `target EXPRESSION`",
+        )
     inputs = _inputs(fields.inputs, syntax, source)
     output: OutputSyntax | None = fields.get("output")
     if output is None:
