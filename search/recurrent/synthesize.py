@@ -117,8 +117,12 @@ class _Bank:
         self.status: str | None = None
 
     def pull(self) -> bool:
-        """One more non-empty level; False when the enumeration has ended (`status` says why)."""
+        """One more non-empty level; False when the enumeration has ended (`status` says why),
+        or when it has met every function there is (a bool bank of 2^P rows)."""
         if self.done:
+            return False
+        if self.enumeration.task.output_type.kind == "bool" and len(self.enumeration) >= 2**self.enumeration.n_points:
+            self.done, self.status = True, "exhausted"
             return False
         for level in self._levels_iter:
             if not level.complete:
@@ -269,7 +273,7 @@ class _Class:
         task, config = search.task, search.config
         self.k = k = len(types)
         self.types = types
-        universes = [state_universe(t, task, config.max_state_values) for t in types]
+        universes = [state_universe(t, task, config.max_state_values[k - 1]) for t in types]
         names = _state_names(k, {input_.name for input_ in task.inputs})
         self.universes = [u for u in universes if u is not None]
         self.states = [State(name, t, Range(low, low + size - 1) if t.kind == "int" and not t.is_bitvector else None,
@@ -481,7 +485,7 @@ class _Search:
         grammar_types = list(self.task.grammar.types)
         if self.config.state_types is None:
             chosen = [t for t in grammar_types if t.kind == "bool" or (t.kind == "int" and (
-                not t.is_bitvector or 2**t.width <= self.config.max_state_values))]  # fmt: skip
+                not t.is_bitvector or 2**t.width <= max(self.config.max_state_values)))]  # fmt: skip
         else:
             chosen = []
             for name in self.config.state_types:
