@@ -85,8 +85,6 @@ def synth(args: argparse.Namespace, task: SequenceTask, console: Console) -> int
 
 def print_recurrent_synthesis(task: SequenceTask, result: Any, console: Console) -> None:
     """The best recurrent program, a line per statement, its bits and what they certify."""
-    import search
-
     console.print(f"[bold]{escape(task.name)}[/]: {task.n_train:,} training sequences of {task.length} steps "
                   f"({task.n_test:,} held out)")  # fmt: skip
     best = result.best
@@ -100,15 +98,15 @@ def print_recurrent_synthesis(task: SequenceTask, result: Any, console: Console)
         if test.any():
             correct = float(np.mean(task.run(best.program, test).outputs == task.target_values[test]))
         accuracy = f"; held-out accuracy {100 * correct:.2f} %" if correct is not None else ""
-        console.print(f"{best.bits:.2f} bits ({len(best.program.states)} state variables){accuracy}")
-    meaning = search.STATUSES.get(result.status, result.status)
+        console.print(f"{best.bits:.2f} bits ({_states(len(best.program.states))}){accuracy}")
+    meaning = result.describe
     console.print(f"status [bold]{escape(result.status)}[/]: {escape(meaning)}")
-    if getattr(result, "certified_text", None):
-        console.print(escape(result.certified_text))
-    stats = result.stats if isinstance(result.stats, dict) else getattr(result.stats, "__dict__", {})
-    shown = {key: value for key, value in stats.items() if isinstance(value, int | float) and not isinstance(value, bool)}
-    if shown:
-        console.print("[dim]" + escape(", ".join(f"{key} {_short(value)}" for key, value in shown.items())) + "[/]")
+    console.print(("[green]certified[/]: " if result.certified else "[yellow]not certified[/]: ")
+                  + escape(result.certificate))  # fmt: skip
+    for sub in result.stats.subsearches:
+        console.print(f"[dim]  {sub.states} states over {', '.join(sub.universes) or 'the inputs'}: "
+                      f"{sub.table_points:,} table points{'' if sub.exact else ' (sampled)'}, {sub.updates:,} "
+                      f"updates, {sub.simulations:,} simulations, {sub.status}, {sub.cpu_seconds:.2f} CPU s[/]")  # fmt: skip
 
 
 def _short(value: float) -> str:
@@ -367,3 +365,7 @@ def _json_ready(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _json_ready(item) for key, item in value.items()}
     return value
+
+
+def _states(count: int) -> str:
+    return "no state" if count == 0 else "1 state variable" if count == 1 else f"{count} state variables"
