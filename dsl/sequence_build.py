@@ -46,7 +46,19 @@ from .recurrent_check import check_recurrence, parse_recurrence_syntax, recurren
 from .sequences import MAX_SEQUENCE_VALUES, SequenceTask, _readonly
 from .splits import _split
 from .syntax import Field, OutputSyntax, RecurrenceSyntax, SequenceSyntax, TaskSyntax
-from .task import Input, Task, _build, _check_name, _collect, _Fields, _inputs, _locate, _parse_file, _read, _typed_range
+from .task import (
+    Input,
+    Task,
+    _build,
+    _check_name,
+    _collect,
+    _Fields,
+    _inputs,
+    _locate,
+    _parse_file,
+    _read,
+    _typed_range,
+)
 from .types import INT, Range, Type
 
 __all__ = [
@@ -200,7 +212,7 @@ def _generated(sequence: SequenceSyntax, target_field: Field, fields: _Fields, c
         else:
             target = recurrence_of_expression(target_field.value, types, output_type)
     except OccamError as error:
-        raise error.located(source) from None
+        raise error.located(source, target_field.span) from None  # `target { }`: at the field
     task = SequenceTask.generate(target=target, length=sequence.length, count=sequence.count, seed=sequence.seed,
                                  **common)
     _check_outputs(task, target_field, source)

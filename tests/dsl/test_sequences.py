@@ -280,6 +280,11 @@ def test_malformed_sequence_fields_are_refused(kwargs, message):
     assert message in error_of(task_text(**kwargs))
 
 
+def test_an_empty_program_is_refused_at_its_target():
+    message = error_of(task_text("{ }"), TaskError)
+    assert "the program has no `output`" in message and place(message) == (5, 5)
+
+
 def test_a_recurrent_target_needs_a_sequence_field():
     text = "task t {\n input x: int 0..2\n output int\n target { output x }\n grammar { int -> x }\n}"
     with pytest.raises(TaskError, match="recurrent target but no `sequence` field"):
