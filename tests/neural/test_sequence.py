@@ -11,7 +11,7 @@ import torch
 
 from dsl import TrainingError
 from dsl.recurrent import run
-from neural.probe import probe_states
+from neural.probe import probe_states, states_after_step
 from neural.sequence import (
     SEQUENCE_PRESETS,
     SequenceEncoding,
@@ -238,6 +238,16 @@ def test_probe_on_a_trained_network_sees_the_running_sum_mod_3(mod3):
     assert score.kind == "accuracy" and score.score > 0.95
     shuffled = np.random.default_rng(0).permutation(states["s"].reshape(-1)).reshape(states["s"].shape)
     assert probe_states(result.hidden_states(mod3.test), {"s": shuffled})["s"].score < 0.6
+
+
+def test_states_after_step_of_a_mealy_program(sum3):
+    """Sum_Last3 reads its output before its updates (a = x_{t-1}); after step t, a = x_t, b = x_{t-1}."""
+    after = states_after_step(sum3.target, sum3.env())
+    x = sum3.sequences["x"]
+    assert np.array_equal(after["a"], x) and np.array_equal(after["b"][:, 1:], x[:, :-1])
+    assert np.all(after["b"][:, 0] == 0)
+    read = run(sum3.target, sum3.env()).states  # at the read-out: one step behind
+    assert np.array_equal(read["a"][:, 1:], x[:, :-1])
 
 
 def test_probe_refuses_bad_shapes():
