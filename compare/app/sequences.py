@@ -239,7 +239,7 @@ def compare(args: argparse.Namespace, task: SequenceTask, console: Console) -> i
     import search
 
     from ..analysis.sequences import compare_sequences, distilled_task
-    from neural import probe_states
+    from neural import probe_states, states_after_step
 
     if args.learner != "network":
         raise dsl.SearchError(f"--learner {args.learner}: sequence tasks compare the network only",
@@ -265,7 +265,8 @@ def compare(args: argparse.Namespace, task: SequenceTask, console: Console) -> i
     probe: dict[str, float] = {}
     if minimal is not None and minimal.states and task.n_test >= 2:
         console.print("[dim]4/4 probe: the minimal program's state read linearly off the hidden state[/]")
-        scores = probe_states(training.hidden_states(task.test), task.run(minimal, task.test).states)
+        # h_t holds the state after step t's updates: the probe's target, wherever the program reads its output
+        scores = probe_states(training.hidden_states(task.test), states_after_step(minimal, task.env(task.test)))
         probe = {name: score.score for name, score in scores.items()}
     comparison = compare_sequences(
         task, minimal, synthesis.best.bits if synthesis.best is not None else None, synthesis.certified,
