@@ -26,7 +26,8 @@ __all__ = [
     "Num", "Name", "Operation", "Call", "SurfaceExpr",
     "TaskSyntax", "InputSyntax", "OutputSyntax", "RangeSyntax", "RuleSyntax", "AlternativeSyntax",
     "GrammarSyntax", "SplitSyntax", "SampleSyntax", "NoiseSyntax", "Field",
-    "parse_task_file", "parse_expression", "parse_rules", "MAX_NESTING", "read_integer",
+    "SequenceSyntax", "StateSyntax", "UpdateSyntax", "ReadOutSyntax", "RecurrenceSyntax",
+    "parse_task_file", "parse_recurrence_text", "parse_expression", "parse_rules", "MAX_NESTING", "read_integer",
 ]  # fmt: skip
 
 # How deeply a program may nest (operations within operations; parentheses do not count). The
@@ -175,6 +176,56 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
+class SequenceSyntax:
+    """`sequence length L count N seed S` (generated sequences), or a bare `sequence` (with
+    `data`: the sequences are read from a file); `length` and `count` are None when not given."""
+
+    length: int | None
+    count: int | None
+    seed: int
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class StateSyntax:
+    """`state NAME: TYPE [range] = VALUE`: the start value as written, an integer literal
+    (`negative` for `-3`), a real one (refused by the checker), or a name (`true`, `false`)."""
+
+    name: Name
+    type_name: Name
+    range: RangeSyntax | None
+    value: Num | Name
+    negative: bool
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateSyntax:
+    """`update NAME = expr`."""
+
+    name: Name
+    expr: SurfaceExpr
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOutSyntax:
+    """`output expr` inside a recurrent program: the step's output, read at its line."""
+
+    expr: SurfaceExpr
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class RecurrenceSyntax:
+    """A recurrent program as written: its statements in order (`target { … }`, or the text of
+    `dsl.parse_recurrence`)."""
+
+    statements: tuple[StateSyntax | UpdateSyntax | ReadOutSyntax, ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class TaskSyntax:
     name: Name
     fields: tuple[Any, ...]
@@ -191,7 +242,7 @@ def _parser() -> Lark:
         rel_to=__file__,
         parser="lalr",
         propagate_positions=True,
-        start=["start", "expr", "rules_only"],
+        start=["start", "expr", "rules_only", "recurrence"],
         maybe_placeholders=True,
         cache=_parser_cache(),
     )
@@ -255,7 +306,12 @@ def _unquote(token: Token) -> str:
 
 @v_args(meta=True)
 class _ToSyntax(Transformer[Token, Any]):
-    """Lark tree → surface dataclasses, one method per aliased rule."""
+    """Lark tree → surface dataclasses, one method per aliased rule. `text` is the source text
+    (to tell whether two statements of a recurrent program are on one line)."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self.text = text
 
     # expressions
     def int_literal(self, meta: Meta, children: list[Any]) -> Num:
@@ -329,6 +385,64 @@ class _ToSyntax(Transformer[Token, Any]):
 
     def target(self, meta: Meta, children: list[Any]) -> Field:
         return Field("target", children[0], _meta_span(meta))
+
+    def target_program(self, meta: Meta, children: list[Any]) -> Field:
+        return Field("target", children[0], _meta_span(meta))
+
+    def sequence(self, meta: Meta, children: list[Any]) -> SequenceSyntax:
+        length_word, length, count_word, count, seed = children
+        for word, wanted in ((length_word, "length"), (count_word, "count")):
+            if word is not None and str(word) != wanted:
+                raise OccamSyntaxError(f"unexpected {str(word)!r}", span=_token_span(word),
+                                       expected=f"`{wanted}`, as in `sequence length 10 count 1000 seed 0`")
+        return SequenceSyntax(None if length is None else read_integer(length),
+                              None if count is None else read_integer(count), seed or 0, _meta_span(meta))
+
+    # recurrent programs
+    def recurrence(self, meta: Meta, children: list[Any]) -> RecurrenceSyntax:
+        return children[0]
+
+    def statements(self, meta: Meta, children: list[Any]) -> RecurrenceSyntax:
+        statements: list[Any] = []
+        separated = True  # a `;` (or the start) since the last statement
+        for child in children:
+            if isinstance(child, Token):
+                separated = True
+                continue
+            if statements and not separated and not self._newline_between(statements[-1], child):
+                raise OccamSyntaxError(
+                    "two statements on one line", span=child.span,
+                    expected="a `;` or a new line between the statements",
+                )
+            statements.append(child)
+            separated = False
+        return RecurrenceSyntax(tuple(statements), _meta_span(meta))
+
+    def _newline_between(self, first: Any, second: Any) -> bool:
+        if first.span is None or second.span is None:
+            return True
+        return "\n" in self.text[first.span.end:second.span.start]
+
+    def state(self, meta: Meta, children: list[Any]) -> StateSyntax:
+        name, type_name, range_, value = children
+        value, negative = value
+        return StateSyntax(Name(str(name), _token_span(name)), Name(str(type_name), _token_span(type_name)), range_,
+                           value, negative, _meta_span(meta))
+
+    def state_value(self, meta: Meta, children: list[Any]) -> tuple[Num | Name, bool]:
+        (child,) = children
+        if isinstance(child, tuple):
+            return child
+        if child.type == "NAME":
+            return Name(str(child), _token_span(child)), False
+        return self._number(child), False
+
+    def update(self, meta: Meta, children: list[Any]) -> UpdateSyntax:
+        name, expr = children
+        return UpdateSyntax(Name(str(name), _token_span(name)), expr, _meta_span(meta))
+
+    def read_out(self, meta: Meta, children: list[Any]) -> ReadOutSyntax:
+        return ReadOutSyntax(children[0], _meta_span(meta))
 
     def data(self, meta: Meta, children: list[Any]) -> Field:
         return Field("data", _unquote(children[0]), _meta_span(meta))
@@ -424,7 +538,7 @@ _TERMINAL_NAMES = {
     "MULTIPLICATIVE": "an operator", "UNARY": "a unary operator", "POWER": "**", "PERCENT": "%",
     "NOISE_KIND": "a noise kind (label, gaussian)", "LPAR": "(", "RPAR": ")", "LBRACE": "{", "RBRACE": "}",
     "LSQB": "[", "RSQB": "]", "COMMA": ",", "COLON": ":", "MINUS": "-", "VBAR": "|",
-    "CIRCUMFLEX": "^", "AMPERSAND": "&", "__ANON_0": "..", "$END": "the end of the text",
+    "CIRCUMFLEX": "^", "AMPERSAND": "&", "EQUAL": "=", "SEMICOLON": ";", "$END": "the end of the text",
 }  # fmt: skip
 
 
@@ -436,6 +550,8 @@ def _describe_terminal(name: str) -> str:
         for terminal in _parser().terminals:
             if terminal.name == name and terminal.pattern.type == "str":
                 described = terminal.pattern.value
+            elif terminal.name == name and name.startswith("__ANON") and re.fullmatch(r"(\\\W|\w)+", terminal.pattern.value):
+                described = re.sub(r"\\(.)", r"\1", terminal.pattern.value)  # a literal Lark escaped: `..`, `->`
     is_phrase = " " in described or described.startswith(("a ", "an "))
     return described if is_phrase else f"`{described}`"
 
@@ -530,7 +646,7 @@ def _nesting(expression: Tree) -> int:
 
 def _transform(tree: Tree, source: Source) -> Any:
     try:
-        return _ToSyntax().transform(tree)
+        return _ToSyntax(source.text).transform(tree)
     except VisitError as error:
         if isinstance(error.orig_exc, OccamError):
             raise error.orig_exc.located(source) from None
@@ -545,6 +661,11 @@ def parse_task_file(text: str, source: Source) -> list[TaskSyntax]:
 def parse_expression(text: str, source: Source) -> SurfaceExpr:
     """One program, as written."""
     return _parse(text, source, "expr")
+
+
+def parse_recurrence_text(text: str, source: Source) -> RecurrenceSyntax:
+    """A recurrent program's statements, as written (`dsl.parse_recurrence` checks them)."""
+    return _parse(text, source, "recurrence")
 
 
 def parse_rules(text: str, source: Source) -> tuple[RuleSyntax, ...]:

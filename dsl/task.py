@@ -53,7 +53,9 @@ from .syntax import (
     Num,
     OutputSyntax,
     RangeSyntax,
+    RecurrenceSyntax,
     SampleSyntax,
+    SequenceSyntax,
     SplitSyntax,
     TaskSyntax,
     parse_expression,
@@ -385,7 +387,7 @@ def parse_program(text: str, task: Task | Mapping[str, Type], *, expected: Type 
 
 # --- building one task -----------------------------------------------------------------------
 
-_SINGLE_FIELDS = ("doc", "output", "target", "data", "grammar", "split", "sample", "test", "noise")
+_SINGLE_FIELDS = ("doc", "output", "target", "data", "grammar", "split", "sample", "test", "noise", "sequence")
 
 
 @dataclass
@@ -427,6 +429,8 @@ def _keyword(item: Any) -> str:
             return keyword
         case NoiseSyntax():
             return "noise"
+        case SequenceSyntax():
+            return "sequence"
     raise TypeError(f"unknown field {item!r}")
 
 
@@ -450,6 +454,18 @@ def _build(syntax: TaskSyntax, source: Source, base: Path, root: Path, read_data
     field names) gives a data task's points and output values, checked against the inputs."""
     name = syntax.name.name
     fields = _collect(syntax, source)
+    if fields.get("sequence") is not None:
+        raise TaskError(
+            f"task `{name}` is a sequence task", source=source, span=fields.get("sequence").span,
+            expected="`dsl.load_any_task`, `dsl.load_sequence_task` or `dsl.parse_any_tasks` to load it "
+                     "(`load_task`, `load_tasks` and `parse_tasks` build scalar tasks only)",
+        )
+    target_syntax = fields.get("target")
+    if target_syntax is not None and isinstance(target_syntax.value, RecurrenceSyntax):
+        raise TaskError(
+            f"task `{name}` has a recurrent target but no `sequence` field", source=source, span=target_syntax.span,
+            expected="`sequence length L count N seed S` to make it a sequence task, or `target EXPRESSION`",
+        )
     inputs = _inputs(fields.inputs, syntax, source)
     output: OutputSyntax | None = fields.get("output")
     if output is None:

@@ -87,7 +87,7 @@ BEFORE_CONSTANTS = frozenset({"true", "false", "pi"})
 BEFORE_TRANSCENDENTAL = frozenset({Op.SIN, Op.COS, Op.TAN, Op.EXP, Op.LOG, Op.TANH, Op.POW_R})
 BEFORE_KEYWORDS = frozenset(
     "task doc input output target data grammar split train sample test range seed noise uniform "
-    "grid label gaussian and or not".split()
+    "grid label gaussian and or not sequence state update".split()
 )
 BEFORE_OPS = frozenset(op for ops in BEFORE_KERNEL_CLASSES.values() for op in ops) | {Op.PI}
 
