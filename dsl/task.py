@@ -333,7 +333,16 @@ def load_task(source: str | os.PathLike, *, name: str | None = None,
     """One task: `source` is a path to a task file (`name` picks a task when it holds several;
     `path:name` does the same) or the name of a built-in task (`occam tasks` lists them).
     Only that task is built. Its data file, if any, must lie inside `data_root` (default:
-    $OCCAM_DATA_ROOT, else the task file's folder)."""
+    $OCCAM_DATA_ROOT, else the task file's folder). A sequence task is refused (TaskError):
+    `dsl.load_any_task` and `dsl.load_sequence_task` load those."""
+    path, source_text, chosen = _locate(source, name)
+    (task,) = parse_tasks(source_text, source_name=str(path), base_dir=path.parent, names=[chosen],
+                          data_root=data_root)
+    return task
+
+
+def _locate(source: str | os.PathLike, name: str | None) -> tuple[Path, str, str]:
+    """The task file, its text and the name of the task that `load_task(source, name=name)` means."""
     from .library import builtin_task_file, builtin_task_names, find_builtin_task
 
     text = str(source)
@@ -368,9 +377,7 @@ def load_task(source: str | os.PathLike, *, name: str | None = None,
             expected="one of " + ", ".join(names),
             hint=did_you_mean(name, names),
         )
-    (task,) = parse_tasks(source_text, source_name=str(path), base_dir=path.parent, names=[name or names[0]],
-                          data_root=data_root)
-    return task
+    return path, source_text, name or names[0]
 
 
 def parse_program(text: str, task: Task | Mapping[str, Type], *, expected: Type | None = None) -> Expr:
