@@ -17,6 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from .config import SearchConfig
 from .mdl import DataCode
+from .recurrent import (
+    RecurrentCandidate, RecurrentConfig, RecurrentPosteriorEntry, RecurrentProgress, RecurrentResult, RecurrentStats,
+    synthesize_recurrent,
+)  # fmt: skip
 from .result import STATUSES, Candidate, Posterior, PosteriorEntry, SearchStats, SynthesisResult
 from .synthesize import SEARCHERS, Progress, Searcher, synthesize
 from .tables import FunctionEnumeration, FunctionLevel, FunctionTable, enumerate_functions, minimal_programs
@@ -25,6 +29,8 @@ __all__ = [
     "STATUSES", "SEARCHERS", "Candidate", "DataCode", "FunctionEnumeration", "FunctionLevel", "FunctionTable",
     "Posterior", "PosteriorEntry", "Progress", "SearchConfig", "SearchStats", "Searcher", "SynthesisResult",
     "enumerate_functions", "minimal_programs", "synthesize",
+    "RecurrentCandidate", "RecurrentConfig", "RecurrentPosteriorEntry", "RecurrentProgress", "RecurrentResult",
+    "RecurrentStats", "synthesize_recurrent",
 ]  # fmt: skip
 
 # The estimators need scikit-learn: they are imported when first asked for, not with search.

@@ -1,0 +1,642 @@
+"""Synthesis of recurrent programs without being told the state (docs/search.md, "Recurrent
+programs: what is certified").
+
+For every class of programs — k = 0 … max_states state variables, of the tried types, in
+update order — the update of a state is a function over the table D = U_1 × … × U_k × X (each
+state's universe U_j, X the step's input values). One enumeration of the grammar with the
+states added (`with_states`), over every point of D, with observational equivalence, meets
+each such function once, through its shortest expression, in order of bits (search/tables.py).
+Tuples of update functions (one per state, the j-th reading the states updated before it with
+their new values) are taken in order of their total bits; each is simulated (kernels.py), for
+every start value and every output position, over the training sequences, stopping at the
+first step where the output is not a function of the read-out's point (the state at the
+output's position and the inputs). A survivor's read-out is the first — shortest — function of
+the output type's bank that agrees with the outputs at the points visited. A class is done
+when the least bits any of its remaining tuples could give (the declarations' least bits, the
+tuple's, the cheapest read-out's) exceed the best found; the classes run interleaved, the one
+of least bound first, so the order over all of them is exact.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dsl import Expr, Input, SearchError, Task, Type
+from dsl.grammars import Grammar
+from dsl.recurrent import Recurrence, State, Update, elias_gamma_bits, run, state_bits, with_states
+from dsl.sequences import SequenceTask
+from dsl.types import Range
+
+from ..space import unpack
+from ..tables import FunctionEnumeration, enumerate_functions
+from .config import RecurrentConfig
+from .kernels import first_consistent, partial_table, simulate
+from .result import RecurrentCandidate, RecurrentPosteriorEntry, RecurrentResult, RecurrentStats, SubsearchStats
+
+__all__ = ["synthesize_recurrent", "RecurrentProgress", "state_universe"]
+
+PROGRESS_SECONDS = 0.25
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class RecurrentProgress:
+    """Where a recurrent search stands (passed to `progress` now and then)."""
+
+    seconds: float
+    states: int  # the class being searched: its state count
+    types: tuple[str, ...]
+    bound: float  # the least bits its next update tuple could give
+    best_bits: float  # inf: none found yet
+    simulations: int  # over all classes so far
+
+
+# --- universes and tables -----------------------------------------------------------------------
+
+
+def state_universe(type_: Type, task: SequenceTask, min_values: int) -> tuple[int, int] | None:
+    """(low, size) of the values a state of `type_` may take: 0..1 for bool; for an integer
+    type the hull of 0, every integer input's range and the output's range, widened upwards to
+    `min_values` values (a bit-vector's: clipped to its type's range). None: not finite."""
+    if type_.kind == "bool":
+        return 0, 2
+    if type_.kind != "int":
+        return None
+    low, high = 0, 0
+    for input_ in task.inputs:
+        bounds = input_.bounds
+        if bounds is None or input_.type.kind == "real":
+            return None
+        low, high = min(low, int(bounds.low)), max(high, int(bounds.high))
+    out = task.output_domain
+    if out is not None and task.output_type.kind != "real":
+        low, high = min(low, int(out.low)), max(high, int(out.high))
+    high = max(high, low + min_values - 1)
+    if type_.is_bitvector:
+        type_low, type_high = type_.bounds  # type: ignore[misc]
+        low, high = max(low, type_low), min(high, type_high)
+    return low, high - low + 1
+
+
+def _input_axes(task: SequenceTask) -> list[tuple[Input, int, int]]:
+    """Per input: (input, low, size) of its values."""
+    axes = []
+    for input_ in task.inputs:
+        bounds = input_.bounds
+        if bounds is None or input_.type.kind == "real":
+            raise SearchError(f"input `{input_.name}` has no finite range", expected="finite per-step inputs")
+        axes.append((input_, int(bounds.low), int(bounds.high) - int(bounds.low) + 1))
+    return axes
+
+
+def _state_names(k: int, taken: set[str]) -> list[str]:
+    if k == 0:
+        return []
+    pools = [["s"], ["q"], ["h"]] if k == 1 else [[f"s{i + 1}" for i in range(k)], [f"q{i + 1}" for i in range(k)]]
+    for names in pools:
+        if not taken & set(names):
+            return names
+    return [f"state_{i + 1}_" for i in range(k)]
+
+
+class _Bank:
+    """An enumeration pulled level by level on demand: levels (bits, start, end) of its rows."""
+
+    def __init__(self, enumeration: FunctionEnumeration) -> None:
+        self.enumeration = enumeration
+        self._levels_iter: Iterator = iter(enumeration)
+        self.levels: list[tuple[float, int, int]] = []
+        self.done = False
+        self.status: str | None = None
+
+    def pull(self) -> bool:
+        """One more non-empty level; False when the enumeration has ended (`status` says why)."""
+        if self.done:
+            return False
+        for level in self._levels_iter:
+            if not level.complete:
+                self.done = True
+            if level.size:
+                self.levels.append((level.bits, level.start, level.end))
+                return True
+            if self.done:
+                break
+        self.done = True
+        self.status = self.enumeration.status or "exhausted"
+        return bool(False)
+
+    def rows(self, start: int, end: int) -> np.ndarray:
+        """Rows [start, end) unpacked, as int64 values per point."""
+        values = self.enumeration.values[start:end]
+        if self.enumeration.packed:
+            values = unpack(values, self.enumeration.n_points)
+        return np.ascontiguousarray(values, dtype=np.int64)
+
+    def program(self, row: int) -> Expr:
+        return self.enumeration.program(row)
+
+
+class _Grown:
+    """A (rows, columns) array grown by doubling."""
+
+    def __init__(self, columns: int, dtype: type) -> None:
+        self.array = np.empty((16, columns), dtype=dtype)
+        self.size = 0
+
+    def extend(self, rows: np.ndarray) -> None:
+        need = self.size + len(rows)
+        if need > len(self.array):
+            grown = np.empty((max(need, 2 * len(self.array)), self.array.shape[1]), dtype=self.array.dtype)
+            grown[: self.size] = self.array[: self.size]
+            self.array = grown
+        self.array[self.size : need] = rows
+        self.size = need
+
+
+class _Updates:
+    """A state type's update functions: the bank's rows as universe indices (-1 outside the
+    universe), distinct once so mapped, in levels of bits."""
+
+    def __init__(self, bank: _Bank, low: int, size: int, columns: int) -> None:
+        self.bank, self.low, self.size = bank, low, size
+        self.rows = _Grown(columns, np.int64)
+        self.source: list[int] = []  # bank row of each kept row
+        self.levels: list[tuple[float, int, int]] = []
+        self._seen: set[bytes] = set()
+        self._mapped = 0  # bank levels mapped
+
+    def level(self, index: int) -> bool:
+        """Make level `index` available; False when the bank has no more."""
+        while len(self.levels) <= index:
+            while self._mapped >= len(self.bank.levels):
+                if not self.bank.pull():
+                    return False
+            bits, start, end = self.bank.levels[self._mapped]
+            self._mapped += 1
+            values = self.bank.rows(start, end) - self.low
+            values[(values < 0) | (values >= self.size)] = -1
+            keep = []
+            for i, row in enumerate(values):
+                if row.max() < 0:
+                    continue
+                key = row.tobytes()
+                if key not in self._seen:
+                    self._seen.add(key)
+                    keep.append(i)
+            if keep:
+                first = self.rows.size
+                self.rows.extend(values[keep])
+                self.source.extend(start + i for i in keep)
+                self.levels.append((bits, first, self.rows.size))
+        return True
+
+
+class _Readouts:
+    """The output type's functions over the read-out's table, in levels of bits."""
+
+    def __init__(self, bank: _Bank, columns: int) -> None:
+        self.bank = bank
+        self.rows = _Grown(columns, np.int64)
+        self.levels: list[tuple[float, int, int, int]] = []  # bits, first, end, bank start
+        self._mapped = 0
+
+    def level(self, index: int) -> bool:
+        while len(self.levels) <= index:
+            while self._mapped >= len(self.bank.levels):
+                if not self.bank.pull():
+                    return False
+            bits, start, end = self.bank.levels[self._mapped]
+            self._mapped += 1
+            first = self.rows.size
+            self.rows.extend(self.bank.rows(start, end))
+            self.levels.append((bits, first, self.rows.size, start))
+        return True
+
+    def least_bits(self) -> float:
+        return self.levels[0][0] if self.level(0) else math.inf
+
+    def find(self, points: np.ndarray, values: np.ndarray, max_bits: float) -> tuple[Expr, float] | None:
+        """The shortest function agreeing with `values` at `points`, of at most `max_bits` bits."""
+        index = 0
+        while self.level(index):
+            bits, first, end, start = self.levels[index]
+            if bits > max_bits + _EPS:
+                return None
+            row = first_consistent(self.rows.array, first, end, points, values)
+            if row >= 0:
+                return self.bank.program(start + row - first), bits
+            index += 1
+        return None
+
+
+def _table_task(name: str, states: Sequence[State], universes: Sequence[tuple[int, int]],
+                axes: Sequence[tuple[Input, int, int]], output_type: Type, grammar: Grammar) -> Task:  # fmt: skip
+    """The scalar task whose points are every point of D (states first, in the kernels' order)."""
+    columns = [np.arange(low, low + size) for low, size in universes] + [np.arange(low, low + size)
+                                                                         for _, low, size in axes]  # fmt: skip
+    grids = np.meshgrid(*columns, indexing="ij") if columns else []
+    names = [state.name for state in states] + [input_.name for input_, _, _ in axes]
+    types = [state.type for state in states] + [input_.type for input_, _, _ in axes]
+    points = {n: np.ascontiguousarray(g.ravel()).astype(t.dtype) for n, g, t in zip(names, grids, types)}
+    count = int(np.prod([len(c) for c in columns])) if columns else 1
+    inputs = tuple(Input(state.name, state.type, Range(low, low + size - 1))
+                   for state, (low, size) in zip(states, universes)) + tuple(input_ for input_, _, _ in axes)  # fmt: skip
+    zeros = np.zeros(count, dtype=output_type.dtype)
+    for array in (*points.values(), zeros):
+        array.flags.writeable = False
+    train = np.ones(count, dtype=bool)
+    return Task(name=name, doc="", inputs=inputs, output_type=output_type, output_range=None, output_name="y",
+                points=points, train=train, target_values=zeros, clean_values=zeros, target=None,
+                grammar=grammar)  # fmt: skip
+
+
+# --- one class of programs ----------------------------------------------------------------------
+
+
+class _Class:
+    """The programs of k states of given types (in update order): a best-first walk over tuples
+    of update levels."""
+
+    def __init__(self, search: _Search, types: tuple[Type, ...]) -> None:
+        self.search = search
+        task, config = search.task, search.config
+        self.k = k = len(types)
+        self.types = types
+        universes = [state_universe(t, task, config.max_state_values) for t in types]
+        names = _state_names(k, {input_.name for input_ in task.inputs})
+        self.universes = [u for u in universes if u is not None]
+        self.states = [State(name, t, Range(low, low + size - 1) if t.kind == "int" and not t.is_bitvector else None,
+                             low) for name, t, (low, size) in zip(names, types, self.universes)]  # fmt: skip
+        sizes = [size for _, size in self.universes]
+        self.n_points = int(np.prod(sizes)) * search.n_inputs
+        self.stats = SubsearchStats(k, tuple(str(t) for t in types),
+                                    tuple(f"{low}..{low + size - 1}" for low, size in self.universes),
+                                    self.n_points, self.n_points <= config.max_table_points)  # fmt: skip
+        self.bound = math.inf
+        self.done = False
+        if not self.stats.exact:
+            self.stats.status = "skipped"
+            self.done = True
+            return
+        self.grammar = with_states(task.grammar, self.states)
+        ntypes = math.log2(max(1, len(task.grammar.types)))
+        self.decl_base = elias_gamma_bits(k + 1) + math.log2(k + 1) + k * ntypes
+        self.decl_min = self.decl_base + sum(_least_state_bits(s, u) for s, u in zip(self.states, self.universes))
+        strides = [search.n_inputs] * k
+        for j in range(k - 2, -1, -1):
+            strides[j] = strides[j + 1] * sizes[j + 1]
+        self.strides = np.array(strides, dtype=np.int64)
+        starts = list(itertools.product(*[range(s) for s in sizes]))
+        self.starts = np.array(starts, dtype=np.int64).reshape(len(starts), k)
+        self.positions = np.arange(k + 1, dtype=np.int64)
+        self.stamp = np.zeros(self.n_points, dtype=np.int64)
+        self.table = np.zeros(self.n_points, dtype=np.int64)
+        self.epoch = 0
+        banks: dict[Type, _Bank] = {}
+        for t in {*types, task.output_type}:
+            banks[t] = search.bank(_table_task(f"{task.name}/{k}", self.states, self.universes, search.axes, t,
+                                               self.grammar))  # fmt: skip
+        self.banks = banks
+        self.updates = {t: _Updates(banks[t], low, size, self.n_points) for t, (low, size) in zip(types, self.universes)}
+        self.readouts = _Readouts(banks[task.output_type], self.n_points)
+        self.readout_min = self.readouts.least_bits()
+        self.heap: list[tuple[float, tuple[int, ...]]] = []
+        self.pushed: set[tuple[int, ...]] = set()
+        self._push((0,) * k)
+        self.current: tuple[float, tuple[int, ...], int, int] | None = None  # bits, levels, position, total
+        self._refresh()
+
+    # the walk over level tuples
+
+    def _tuple_bits(self, levels: tuple[int, ...]) -> float | None:
+        bits = 0.0
+        for t, level in zip(self.types, levels):
+            updates = self.updates[t]
+            if not updates.level(level):
+                return None
+            bits += updates.levels[level][0]
+        return bits
+
+    def _push(self, levels: tuple[int, ...]) -> None:
+        if levels in self.pushed:
+            return
+        self.pushed.add(levels)
+        bits = self._tuple_bits(levels)
+        if bits is not None:
+            heapq.heappush(self.heap, (bits, levels))
+
+    def _refresh(self) -> None:
+        if self.current is not None:
+            bits = self.current[0]
+        elif self.heap:
+            bits = self.heap[0][0]
+        else:
+            self.bound = math.inf
+            self.done = True
+            if self.stats.status == "pending":
+                self.stats.status = self._ended()
+            return
+        self.bound = self.decl_min + bits + self.readout_min
+
+    def _ended(self) -> str:
+        """Why the walk ran out of tuples: the banks' enumerations ended."""
+        reasons = {bank.status for bank in self.banks.values() if bank.status not in (None, "exhausted")}
+        if reasons:
+            self.stats.complete = False
+            return sorted(reasons)[0]
+        self.stats.complete = True
+        return "exhausted"
+
+    def step(self, sims: int) -> None:
+        """Simulate about `sims` (update tuple, start, position) triples of the next tuple."""
+        if self.current is None:
+            bits, levels = heapq.heappop(self.heap)
+            for j in range(self.k):
+                self._push(levels[:j] + (levels[j] + 1,) + levels[j + 1 :])
+            total = math.prod(self.updates[t].levels[level][2] - self.updates[t].levels[level][1]
+                              for t, level in zip(self.types, levels))  # fmt: skip
+            self.current = (bits, levels, 0, total)
+        bits, levels, position, total = self.current
+        per = max(1, len(self.starts) * len(self.positions))
+        count = max(1, min(total - position, sims // per))
+        sizes, firsts = [], []
+        offsets = self._offsets()
+        for t, level in zip(self.types, levels):
+            _, first, end = self.updates[t].levels[level]
+            sizes.append(end - first)
+            firsts.append(first + offsets[t])
+        flat = np.arange(position, position + count, dtype=np.int64)
+        if self.k:
+            combos = np.stack(np.unravel_index(flat, sizes), axis=1).astype(np.int64) + np.array(firsts, np.int64)
+        else:
+            combos = np.zeros((count, 0), dtype=np.int64)
+        matrix = self._matrix()
+        hits = np.empty((count * per, 3), dtype=np.int64)
+        search = self.search
+        n_hits, self.epoch, steps = simulate(matrix, combos, self.starts, self.strides, self.positions, search.xs,
+                                             search.ys, self.stamp, self.table, self.epoch, hits)  # fmt: skip
+        self.stats.tuples += count
+        self.stats.simulations += count * per
+        self.stats.steps += int(steps)
+        self.stats.survivors += int(n_hits)
+        search.simulations += count * per
+        for c, s, at in hits[:n_hits]:
+            self._survivor(bits, matrix, combos[c], self.starts[s], int(at))
+        position += count
+        self.stats.covered_bits = max(self.stats.covered_bits, bits) if position >= total else self.stats.covered_bits
+        self.current = None if position >= total else (bits, levels, position, total)
+        self._refresh()
+        self.stats.updates = sum(u.rows.size for u in self.updates.values())
+
+    def _survivor(self, bits: float, matrix: np.ndarray, rows: np.ndarray, start: np.ndarray, at: int) -> None:
+        search = self.search
+        defined, values, low, high = partial_table(matrix, rows, start, self.strides, at, search.xs, search.ys,
+                                                   self.n_points)  # fmt: skip
+        states = []
+        for state, (ulow, _size), lo, hi, s0 in zip(self.states, self.universes, low, high, start):
+            if state.type.kind == "int" and not state.type.is_bitvector:
+                states.append(State(state.name, state.type, Range(ulow + int(lo), ulow + int(hi)), ulow + int(s0)))
+            else:
+                states.append(State(state.name, state.type, None, ulow + int(s0)))
+        declaration = self.decl_base + sum(state_bits(s) for s in states)
+        limit = search.limit()
+        room = limit - declaration - bits
+        if room < self.readout_min - _EPS:
+            return
+        points = np.flatnonzero(defined).astype(np.int64)
+        found = self.readouts.find(points, values[points], room)
+        if found is None:
+            return
+        output, output_bits = found
+        updates = []
+        offsets = self._offsets()
+        for state, t, row in zip(states, self.types, rows):
+            u = self.updates[t]
+            updates.append(Update(state.name, u.bank.program(u.source[int(row) - offsets[t]])))
+        program = Recurrence(tuple(states), tuple(updates), output, at)
+        search.consider(program, declaration + bits + output_bits)
+
+    def _offsets(self) -> dict[Type, int]:
+        """Where each type's rows start in `_matrix()`."""
+        offsets: dict[Type, int] = {}
+        for t in self.types:
+            if t not in offsets:
+                offsets[t] = sum(self.updates[u].rows.size for u in offsets)
+        return offsets
+
+    def _matrix(self) -> np.ndarray:
+        """Every state type's update rows, one matrix (types in first-use order)."""
+        if not self.k:
+            return np.zeros((1, 1), np.int64)
+        kinds = list(dict.fromkeys(self.types))
+        if len(kinds) == 1:
+            return self.updates[kinds[0]].rows.array
+        return np.concatenate([self.updates[t].rows.array[: self.updates[t].rows.size] for t in kinds])
+
+
+def _least_state_bits(state: State, universe: tuple[int, int]) -> float:
+    """The least bits of a state's declaration whose range lies within its universe."""
+    if state.type.kind != "int" or state.type.is_bitvector:
+        return state_bits(state)
+    low, size = universe
+    return min(state_bits(State(state.name, state.type, Range(v, v), v)) for v in range(low, low + size))
+
+
+# --- the search ---------------------------------------------------------------------------------
+
+
+class _Search:
+    def __init__(self, task: SequenceTask, config: RecurrentConfig,
+                 progress: Callable[[RecurrentProgress], None] | None) -> None:  # fmt: skip
+        self.task, self.config, self.progress = task, config, progress
+        self.started = time.perf_counter()
+        self.cpu_started = time.process_time()
+        self.axes = _input_axes(task)
+        self.n_inputs = int(np.prod([size for _, _, size in self.axes])) if self.axes else 1
+        train = np.asarray(task.train)
+        codes = np.zeros((int(train.sum()), task.length), dtype=np.int64)
+        for input_, low, size in self.axes:
+            codes = codes * size + (np.asarray(task.sequences[input_.name])[train].astype(np.int64) - low)
+        self.xs = np.ascontiguousarray(codes)
+        self.ys = np.ascontiguousarray(np.asarray(task.target_values)[train].astype(np.int64))
+        self.simulations = 0
+        self.best: RecurrentCandidate | None = None
+        self.front: list[RecurrentCandidate] = []
+        self.fitting: list[RecurrentCandidate] = []
+        self.verify_failures = 0
+        self._enumerations: list[FunctionEnumeration] = []
+        self._memory_share = config.max_memory_mb / max(1, 2 * (config.max_states + 1) * len(self.state_types()))
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+    def state_types(self) -> list[Type]:
+        grammar_types = list(self.task.grammar.types)
+        if self.config.state_types is None:
+            chosen = [t for t in grammar_types if t.kind == "bool" or (t.kind == "int" and (
+                not t.is_bitvector or 2**t.width <= self.config.max_state_values))]  # fmt: skip
+        else:
+            chosen = []
+            for name in self.config.state_types:
+                t = Type.named(name)
+                if t is None or t.kind == "real":
+                    raise SearchError(f"state type {name!r} is not a finite type", expected="bool, int, uN or iN")
+                if t in grammar_types:
+                    chosen.append(t)
+        return chosen
+
+    def bank(self, table: Task) -> _Bank:
+        remaining = max(1e-3, self.config.max_seconds - self.seconds())
+        enumeration = enumerate_functions(table, max_bits=self.config.max_bits, max_seconds=remaining,
+                                          max_memory_mb=self._memory_share)  # fmt: skip
+        self._enumerations.append(enumeration)
+        return _Bank(enumeration)
+
+    def limit(self) -> float:
+        best = self.best.bits if self.best is not None else math.inf
+        return min(self.config.max_bits, best + self.config.posterior_window)
+
+    def consider(self, program: Recurrence, bits: float) -> None:
+        if bits > self.limit() + _EPS:
+            return
+        exact = program.bits(self.task.grammar)
+        outputs = run(program, self.task.env(self.task.train)).outputs
+        if not np.array_equal(outputs.astype(np.int64), self.ys) or abs(exact - bits) > 1e-6:
+            self.verify_failures += 1
+            return
+        candidate = RecurrentCandidate(program, exact, True)
+        self.fitting.append(candidate)
+        if self.best is None or exact < self.best.bits - _EPS:
+            self.best = candidate
+            self.front.append(candidate)
+
+    def run(self) -> RecurrentResult:
+        config = self.config
+        classes: list[_Class] = []
+        status: str | None = None
+        last_report = -math.inf
+        try:
+            types = self.state_types()
+            for k in range(config.max_states + 1):
+                for combo in itertools.product(types, repeat=k):
+                    if self.seconds() > config.max_seconds:
+                        raise _Budget("time")
+                    classes.append(_Class(self, combo))
+            while True:
+                live = [c for c in classes if not c.done]
+                if not live:
+                    break
+                current = min(live, key=lambda c: c.bound)
+                limit = self.limit()
+                if current.bound > limit + _EPS or (config.posterior_window == 0 and self.best is not None
+                                                    and current.bound >= limit - _EPS):  # fmt: skip
+                    for c in live:
+                        c.stats.status, c.stats.complete = "bound", True
+                    break
+                if current.bound > config.max_bits:
+                    break
+                if self.seconds() > config.max_seconds:
+                    raise _Budget("time")
+                clock, cpu = time.perf_counter(), time.process_time()
+                current.step(config.combos_per_call)
+                current.stats.wall_seconds += time.perf_counter() - clock
+                current.stats.cpu_seconds += time.process_time() - cpu
+                if self.progress is not None and self.seconds() - last_report >= PROGRESS_SECONDS:
+                    last_report = self.seconds()
+                    self.progress(RecurrentProgress(last_report, current.k, current.stats.types, current.bound,
+                                                    self.best.bits if self.best else math.inf, self.simulations))
+        except _Budget as stop:
+            status = stop.reason
+        except KeyboardInterrupt:
+            status = "interrupted"
+        return self._result(classes, status)
+
+    def _result(self, classes: list[_Class], stopped: str | None) -> RecurrentResult:
+        config = self.config
+        for c in classes:
+            if c.stats.status == "pending":
+                c.stats.status = stopped or ("bits" if c.bound > config.max_bits else "pending")
+        searched_all = len(classes) == sum(1 for _ in self._all_classes())
+        exact = all(c.stats.exact for c in classes)
+        complete = all(c.stats.complete for c in classes) and searched_all
+        certified = self.best is not None and exact and complete and stopped is None
+        if stopped is not None:
+            status = stopped
+        elif certified:
+            status = "solved"
+        elif complete and self.best is None:
+            status = "exhausted"
+        else:
+            reasons = sorted({c.stats.status for c in classes if not c.stats.complete} - {"skipped", "bound"})
+            status = reasons[0] if reasons and reasons[0] in ("time", "memory", "bits") else ("bits" if config.max_bits
+                                                                                              < math.inf else "exhausted")
+        ranges = ", ".join(f"{c.stats.types}: {c.stats.universes}" for c in classes if c.k)
+        if certified:
+            certificate = (f"no recurrent program of at most {config.max_states} states of types "
+                           f"{', '.join(map(str, self.state_types())) or '-'} (each within its universe on the training "
+                           f"sequences: {ranges or 'none'}) is shorter than {self.best.bits:.4f} bits")  # type: ignore[union-attr]
+        else:
+            certificate = "not certified: " + "; ".join(
+                f"{c.k} states {c.stats.types} {c.stats.status}" for c in classes if not c.stats.complete) or "-"
+        why = None
+        if self.best is None:
+            skipped = [c for c in classes if not c.stats.exact]
+            if status in ("time", "memory", "interrupted"):
+                why = f"budget: {status} ({STATUS_WORDS.get(status, status)}) before any program fit"
+            elif skipped:
+                why = (f"state too large: the tables of {', '.join(f'{c.k} states {c.stats.types} ({c.n_points:,} points)' for c in skipped)} "
+                       f"pass max_table_points = {config.max_table_points:,}, and no smaller class fits")
+            else:
+                why = "not expressible: no program of the classes searched fits the training sequences"
+        stats = RecurrentStats([c.stats for c in classes], time.process_time() - self.cpu_started, self.seconds(),
+                               self.verify_failures)  # fmt: skip
+        return RecurrentResult(task=self.task, best=self.best, status=status, certified=certified,
+                               certificate=certificate, front=self.front, posterior=self._posterior(), stats=stats,
+                               config=config, why=why)  # fmt: skip
+
+    def _all_classes(self) -> Iterator[tuple[Type, ...]]:
+        for k in range(self.config.max_states + 1):
+            yield from itertools.product(self.state_types(), repeat=k)
+
+    def _posterior(self) -> list[RecurrentPosteriorEntry]:
+        if self.best is None:
+            return []
+        within = sorted((c for c in self.fitting if c.bits <= self.best.bits + self.config.posterior_window + _EPS),
+                        key=lambda c: c.bits)  # fmt: skip
+        seen: dict[bytes, RecurrentCandidate] = {}
+        for candidate in within:
+            key = run(candidate.program, self.task.env()).outputs.astype(np.int64).tobytes()
+            seen.setdefault(key, candidate)
+            if len(seen) >= self.config.max_posterior:
+                break
+        members = list(seen.values())
+        weights = np.array([2.0 ** -(c.bits - self.best.bits) for c in members])
+        weights /= weights.sum()
+        return [RecurrentPosteriorEntry(c.program, c.bits, float(w)) for c, w in zip(members, weights)]
+
+
+STATUS_WORDS = {"time": "max_seconds", "memory": "max_memory_mb", "interrupted": "Ctrl-C"}
+
+
+class _Budget(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def synthesize_recurrent(task: SequenceTask, config: RecurrentConfig | None = None, *,
+                         progress: Callable[[RecurrentProgress], None] | None = None) -> RecurrentResult:  # fmt: skip
+    """The shortest recurrent program (`Recurrence.bits` under the task's grammar) that
+    reproduces the training sequences, the state not given: see the module docstring and
+    docs/search.md. Ctrl-C returns what was found (status "interrupted")."""
+    config = config or RecurrentConfig()
+    if task.output_type.kind == "real":
+        raise SearchError(f"task `{task.name}` has a real output", expected="a bool or integer per-step output")
+    return _Search(task, config, progress).run()
