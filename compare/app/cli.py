@@ -24,7 +24,7 @@ import dsl
 from dsl import OccamError
 from dsl.errors import OutputError
 
-from .describe import task_summary
+from .describe import sequence_task_summary, task_summary
 
 __all__ = ["main", "EXIT_STATUSES"]
 
@@ -507,7 +507,8 @@ def _probe_folder(folder: Path, what: str, *, create: bool) -> None:
 def _tasks(args: argparse.Namespace, console: Console) -> int:
     from .terminal import print_tasks
 
-    summaries = [task_summary(dsl.load_task(name)) for name in dsl.builtin_task_names()]
+    tasks = [dsl.load_any_task(name) for name in dsl.builtin_task_names()]
+    summaries = [sequence_task_summary(t) if isinstance(t, dsl.SequenceTask) else task_summary(t) for t in tasks]
     if args.json:
         _write_json(summaries, args.json, console)
         return 0

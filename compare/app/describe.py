@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dsl import GrammarError, Task, description_length
+from dsl import GrammarError, SequenceTask, Task, description_length
 
-__all__ = ["task_summary"]
+__all__ = ["sequence_task_summary", "task_summary"]
 
 
 def task_summary(task: Task) -> dict[str, Any]:
@@ -32,6 +32,34 @@ def task_summary(task: Task) -> dict[str, Any]:
         "noise": str(task.noise) if task.noise else None,
         "target": str(task.target) if task.target is not None else None,
         "target_latex": task.target.to_latex() if task.target is not None else None,
+        "target_bits": bits,
+        "target_not_derivable": why_not,
+        "grammar": str(task.grammar),
+        "grammar_builtin": task.grammar.name,
+    }
+
+
+def sequence_task_summary(task: SequenceTask) -> dict[str, Any]:
+    """`task_summary`'s fields for a sequence task: `points` count sequences (of `length` steps)."""
+    bits, why_not = None, None
+    if task.target is not None:
+        try:
+            bits = task.target.bits(task.grammar)
+        except (GrammarError, ValueError) as error:
+            why_not = getattr(error, "message", str(error))
+    return {
+        "name": task.name,
+        "kind": "sequence",
+        "doc": task.doc,
+        "source": f"{task.source}:{task.line}",
+        "inputs": [{"name": i.name, "type": str(i.type), "range": _range(i.range)} for i in task.inputs],
+        "output": {"name": task.output_name, "type": str(task.output_type), "range": _range(task.output_range)},
+        "points": task.n_sequences,
+        "train_points": task.n_train,
+        "test_points": task.n_test,
+        "length": task.length,
+        "sampling": task.sampling,
+        "target": str(task.target) if task.target is not None else None,
         "target_bits": bits,
         "target_not_derivable": why_not,
         "grammar": str(task.grammar),
