@@ -9,6 +9,8 @@
 
 encode.py (task types ↔ tensors), models.py (MLP, Nanda et al.'s transformer), train.py (the
 config and the loop), trace.py (function traces), checkpoint.py, presets.py (published set-ups),
+sequence.py (recurrent networks on sequence tasks: train_sequence, its presets, checkpoints,
+the small-first size search), probe.py (linear probes from hidden states to program states),
 nngp.py (the infinite-width prior P_B(f) and P_B(f | S): NNGP kernel and EP orthant probabilities).
 See docs/neural.md.
 """
@@ -26,14 +28,32 @@ from .nngp import (
     nngp_kernel,
 )
 from .presets import PRESETS, Preset, default_preset, get_preset, with_overrides
+from .probe import ProbeScore, probe_states
+from .sequence import (
+    SEQUENCE_PRESETS,
+    SequenceEncoding,
+    SequencePreset,
+    SequenceProgress,
+    SequenceTrace,
+    SequenceTrainConfig,
+    SequenceTraining,
+    SizeSearch,
+    fit_small_first,
+    get_sequence_preset,
+    load_sequence_checkpoint,
+    train_sequence,
+)
 from .trace import FunctionTrace, load_trace, probe_grid, save_trace, trace_schedule
 from .train import TrainConfig, TrainProgress, TrainResult, build_model, evaluate, learning_rate, train
 
 __all__ = [
-    "MLP", "PRESETS", "Checkpoint", "Encoding", "FunctionTrace", "InputEncoding", "MLPConfig", "OrthantResult",
-    "OutputEncoding", "Preset", "TrainConfig", "TrainProgress", "TrainResult", "Transformer", "TransformerConfig",
-    "build_model", "default_preset", "encoding_for", "ep_orthant", "evaluate", "get_preset", "learning_rate",
-    "load_checkpoint", "load_trace", "log2_conditional_from_kernel", "log2_conditional_probability",
-    "log2_prior_probability", "log_orthant_probability", "nngp_kernel", "predict", "probe_grid", "save_checkpoint",
-    "save_trace", "trace_schedule", "train", "with_overrides",
+    "MLP", "PRESETS", "SEQUENCE_PRESETS", "Checkpoint", "Encoding", "FunctionTrace", "InputEncoding",
+    "MLPConfig", "OrthantResult", "OutputEncoding", "Preset", "ProbeScore", "SequenceEncoding",
+    "SequencePreset", "SequenceProgress", "SequenceTrace", "SequenceTrainConfig", "SequenceTraining",
+    "SizeSearch", "TrainConfig", "TrainProgress", "TrainResult", "Transformer", "TransformerConfig",
+    "build_model", "default_preset", "encoding_for", "ep_orthant", "evaluate", "fit_small_first",
+    "get_preset", "get_sequence_preset", "learning_rate", "load_checkpoint", "load_sequence_checkpoint",
+    "load_trace", "log2_conditional_from_kernel", "log2_conditional_probability", "log2_prior_probability",
+    "log_orthant_probability", "nngp_kernel", "predict", "probe_grid", "probe_states", "save_checkpoint",
+    "save_trace", "trace_schedule", "train", "train_sequence", "with_overrides",
 ]  # fmt: skip
