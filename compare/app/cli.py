@@ -159,22 +159,25 @@ def _parser() -> argparse.ArgumentParser:
     diff.set_defaults(run=_diff)
 
     bench = commands.add_parser("bench", help="benchmarks that print numbers (synth, search, train, startup, relaxed, "
-                                              "packed, prior, nngp)")  # fmt: skip
-    bench.add_argument("suite", choices=("synth", "search", "train", "startup", "relaxed", "packed", "prior", "nngp"),
+                                              "packed, prior, nngp, mips)")  # fmt: skip
+    bench.add_argument("suite", choices=("synth", "search", "train", "startup", "relaxed", "packed", "prior", "nngp",
+                                         "mips"),
                        help="which benchmark (relaxed: the relaxed searcher's step, batched against a loop; packed: "
                             "truth tables in words against a byte per point; prior: random networks sampled per "
-                            "CPU-second against a naive loop; nngp: the NNGP kernel and EP)")  # fmt: skip
+                            "CPU-second against a naive loop; nngp: the NNGP kernel and EP; mips: occam, from the "
+                            "data and from an RNN's behaviour, on the 62 MIPS tasks beside MIPS and GPT-4)")  # fmt: skip
     bench.add_argument("tasks", nargs="*", metavar="TASK",
                        help="search: task files or built-in tasks (default: the Boolean, bit-vector, modular "
-                            "and Nguyen tasks of the library)")  # fmt: skip
+                            "and Nguyen tasks of the library); mips: MIPS task names (default: all 62)")  # fmt: skip
     bench.add_argument("--quick", action="store_true",
                        help="synth: a short version (about a minute); search: 8 small tasks, 2 s and 8 runs each; "
-                            "relaxed: 5 timed steps per case instead of 20")
+                            "relaxed: 5 timed steps per case instead of 20; mips: a fixed dozen tasks, smaller budgets")
     bench.add_argument("--methods", metavar="M,...", help="search: the methods (default: every registered one)")
     bench.add_argument("--restarts", type=_count, default=None, metavar="N",
                        help="search: runs of a stochastic method per task, seeds 0 … N-1 (default: 20, --quick: 8)")
     bench.add_argument("--max-seconds", type=_positive, default=None, metavar="S",
-                       help="search: wall-clock budget of one run (default: 60, --quick: 2)")
+                       help="search: wall-clock budget of one run (default: 60, --quick: 2); mips: of one "
+                            "recurrent search (default: 15, --quick: 8)")
     _json_option(bench)
     bench.set_defaults(run=_bench)
 
@@ -809,6 +812,8 @@ def _bench(args: argparse.Namespace, console: Console) -> int:
     screen = _screen(args, console)
     if args.suite == "search":
         return _bench_search(args, screen)
+    if args.suite == "mips":
+        return _bench_mips(args, screen)
     if args.tasks or args.methods or args.restarts is not None or args.max_seconds is not None:
         raise dsl.SearchError(f"TASK, --methods, --restarts and --max-seconds are settings of `occam bench search`, "
                               f"not of `occam bench {args.suite}`", expected=f"occam bench {args.suite} [--quick] [--json PATH]")  # fmt: skip
@@ -870,6 +875,21 @@ def _bench_search(args: argparse.Namespace, screen: Console) -> int:
     )  # fmt: skip
     report["quick"] = args.quick
     print_search_bench_table(report, screen)
+    if args.json:
+        _write_json(report, args.json, screen)
+    return 130 if report["interrupted"] else 0
+
+
+def _bench_mips(args: argparse.Namespace, screen: Console) -> int:
+    """`occam bench mips`: a line per task as it finishes, then the table (compare/benchmarks/mips_bench.py)."""
+    from ..benchmarks import mips_bench
+
+    if args.methods or args.restarts is not None:
+        raise dsl.SearchError("--methods and --restarts are settings of `occam bench search`, not of `occam bench mips`",
+                              expected="occam bench mips [TASK ...] [--quick] [--max-seconds S] [--json PATH]")  # fmt: skip
+    report = mips_bench.bench_mips(args.tasks or None, quick=args.quick, search_seconds=args.max_seconds,
+                                   log=lambda row: screen.print(_escape(mips_bench.row_line(row))))  # fmt: skip
+    mips_bench.print_mips_table(report, screen)
     if args.json:
         _write_json(report, args.json, screen)
     return 130 if report["interrupted"] else 0

@@ -47,8 +47,8 @@ def _sequence_summary(task: SequenceTask) -> dict[str, Any]:
     if task.target is not None:
         try:
             bits = task.target.bits(task.grammar)
-        except GrammarError as error:
-            why_not = error.message
+        except (GrammarError, ValueError) as error:  # ValueError: a state without a finite range
+            why_not = getattr(error, "message", str(error))
     return {
         "name": task.name,
         "doc": task.doc,
