@@ -684,13 +684,16 @@ class _Search:
                 if not live:
                     break
                 current = min(live, key=lambda c: c.bound)
-                limit = self.limit()
-                if current.bound > limit + _EPS or (config.posterior_window == 0 and self.best is not None
-                                                    and current.bound >= limit - _EPS):  # fmt: skip
+                window = self.best.bits + config.posterior_window if self.best is not None else math.inf
+                beaten = self.best is not None and (current.bound > window + _EPS or (
+                    config.posterior_window == 0 and current.bound >= window - _EPS))  # fmt: skip
+                if beaten:
                     for c in live:
                         c.stats.status, c.stats.complete = "bound", True
                     break
                 if current.bound > config.max_bits:
+                    for c in live:
+                        c.stats.status = "bits"
                     break
                 if self.seconds() > config.max_seconds:
                     raise _Budget("time")
