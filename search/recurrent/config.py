@@ -39,6 +39,8 @@ class RecurrentConfig:
     # An exact table of an update is over U^k × (input values); past this many points the
     # state count is searched on a seeded sample instead (not certified).
     max_table_points: int = 4096
+    # Past max_table_points: search the class on a sample (True) or skip it (False).
+    sampled: bool = True
     sample_points: int = 512  # the sample's size (observational equivalence of updates)
     sample_seed: int = 0
     max_seconds: float = 30.0  # wall clock of the whole search; inf: none
