@@ -23,7 +23,15 @@ from .errors import OccamError, OccamTypeError, Source, TaskError, did_you_mean
 from .program import Expr
 from .recurrent import Recurrence, State, Update
 from .sampling import value_domain
-from .syntax import Name, ReadOutSyntax, RecurrenceSyntax, StateSyntax, SurfaceExpr, UpdateSyntax, parse_recurrence_text
+from .syntax import (
+    Name,
+    ReadOutSyntax,
+    RecurrenceSyntax,
+    StateSyntax,
+    SurfaceExpr,
+    UpdateSyntax,
+    parse_recurrence_text,
+)
 from .types import BOOL, Range, Type
 
 __all__ = ["check_recurrence", "recurrence_of_expression", "parse_recurrence_syntax"]

@@ -46,7 +46,19 @@ from .recurrent_check import check_recurrence, parse_recurrence_syntax, recurren
 from .sequences import MAX_SEQUENCE_VALUES, SequenceTask, _readonly
 from .splits import _split
 from .syntax import Field, OutputSyntax, RecurrenceSyntax, SequenceSyntax, TaskSyntax
-from .task import Input, Task, _build, _check_name, _collect, _Fields, _inputs, _locate, _parse_file, _read, _typed_range
+from .task import (
+    Input,
+    Task,
+    _build,
+    _check_name,
+    _collect,
+    _Fields,
+    _inputs,
+    _locate,
+    _parse_file,
+    _read,
+    _typed_range,
+)
 from .types import INT, Range, Type
 
 __all__ = [
@@ -138,6 +150,13 @@ def build_sequence_task(syntax: TaskSyntax, source: Source, base: Path, root: Pa
                 if keyword != "noise" else "a sequence task without noise (its outputs are the target's)",
             )
     inputs = _inputs(fields.inputs, syntax, source)
+    if fields.get("data") is None:
+        for input_ in inputs:
+            if not input_.is_finite:
+                raise TaskError(
+                    f"the input `{input_.name}` has no finite range to draw its steps from", source=source,
+                    span=input_.span, expected="a per-step input of type bool, a bit-vector type or int lo..hi",
+                )
     output: OutputSyntax | None = fields.get("output")
     if output is None:
         raise TaskError(f"task `{name}` has no `output`", source=source, span=syntax.name.span,
@@ -185,12 +204,6 @@ def _generated(sequence: SequenceSyntax, target_field: Field, fields: _Fields, c
             f"{sequence.count:,} sequences of {sequence.length:,} steps are {values:,} input values", source=source,
             span=sequence.span, expected=f"at most {MAX_SEQUENCE_VALUES:,} (sequences × steps × inputs)",
         )
-    for input_ in inputs:
-        if not input_.is_finite:
-            raise TaskError(
-                f"the input `{input_.name}` has no finite range to draw its steps from", source=source,
-                span=input_.span, expected="a per-step input of type bool, a bit-vector type or int lo..hi",
-            )
     types = {input_.name: input_.type for input_ in inputs}
     output_type: Type = common["output_type"]
     try:
@@ -199,7 +212,7 @@ def _generated(sequence: SequenceSyntax, target_field: Field, fields: _Fields, c
         else:
             target = recurrence_of_expression(target_field.value, types, output_type)
     except OccamError as error:
-        raise error.located(source) from None
+        raise error.located(source, target_field.span) from None  # `target { }`: at the field
     task = SequenceTask.generate(target=target, length=sequence.length, count=sequence.count, seed=sequence.seed,
                                  **common)
     _check_outputs(task, target_field, source)

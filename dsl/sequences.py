@@ -8,7 +8,7 @@ current inputs alone is one with no state), or None for sequences read from a da
 
 `SequenceTask.generate` draws the sequences as MIPS's generators do (each input uniform over its
 range at every step, seeded) and runs the target over them with the reference evaluator; task
-files build their sequence tasks through it (dsl/task.py).
+files build their sequence tasks through it (dsl/sequence_build.py).
 """
 
 from __future__ import annotations
