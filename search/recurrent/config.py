@@ -33,11 +33,14 @@ class RecurrentConfig:
     # grammar that is bool, int or a bit-vector of at most max_state_values values.
     state_types: tuple[str, ...] | None = None
     # An int state's universe U: the hull of 0, the inputs' ranges and the output's range,
-    # widened upwards to at least this many values (docs/search.md).
-    max_state_values: int = 4
+    # widened upwards to at least max_state_values[k - 1] values in a class of k states
+    # (docs/search.md): one state gets a wide universe (its table is small), several a narrow one.
+    max_state_values: tuple[int, ...] = (16, 4, 4)
     # An exact table of an update is over U^k × (input values); past this many points the
     # state count is searched on a seeded sample instead (not certified).
     max_table_points: int = 4096
+    # Past max_table_points: search the class on a sample (True) or skip it (False).
+    sampled: bool = True
     sample_points: int = 512  # the sample's size (observational equivalence of updates)
     sample_seed: int = 0
     max_seconds: float = 30.0  # wall clock of the whole search; inf: none
@@ -49,7 +52,12 @@ class RecurrentConfig:
 
     def __post_init__(self) -> None:
         check_budgets(max_seconds=self.max_seconds, max_bits=self.max_bits, max_memory_mb=self.max_memory_mb)
-        for name, low in (("max_states", 0), ("max_state_values", 2), ("max_table_points", 1), ("sample_points", 1),
+        values = tuple(self.max_state_values) if isinstance(self.max_state_values, (tuple, list)) else ()
+        if len(values) != 3 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 2 for v in values):
+            raise SearchError(f"max_state_values = {self.max_state_values!r} is out of range",
+                              expected="three integers >= 2: the least universe of a state in a class of 1, 2, 3 states")
+        object.__setattr__(self, "max_state_values", values)
+        for name, low in (("max_states", 0), ("max_table_points", 1), ("sample_points", 1),
                           ("max_posterior", 1), ("combos_per_call", 1), ("sample_seed", 0)):  # fmt: skip
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -93,4 +101,6 @@ class RecurrentConfig:
                 values[name] = math.inf
         if values.get("state_types") is not None:
             values["state_types"] = tuple(values["state_types"])
+        if "max_state_values" in values:
+            values["max_state_values"] = tuple(values["max_state_values"])
         return cls(**values)

@@ -28,13 +28,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dsl import Expr, Input, SearchError, Task, Type
+from dsl import Expr, Input, Lit, SearchError, Task, Type, evaluate
 from dsl.grammars import Grammar
 from dsl.recurrent import Recurrence, State, Update, elias_gamma_bits, run, state_bits, with_states
 from dsl.sequences import SequenceTask
 from dsl.types import Range
 
+from ..config import SearchConfig
 from ..space import unpack
+from ..synthesize import synthesize
 from ..tables import FunctionEnumeration, enumerate_functions
 from .config import RecurrentConfig
 from .kernels import first_consistent, partial_table, simulate
@@ -117,8 +119,12 @@ class _Bank:
         self.status: str | None = None
 
     def pull(self) -> bool:
-        """One more non-empty level; False when the enumeration has ended (`status` says why)."""
+        """One more non-empty level; False when the enumeration has ended (`status` says why),
+        or when it has met every function there is (a bool bank of 2^P rows)."""
         if self.done:
+            return False
+        if self.enumeration.task.output_type.kind == "bool" and len(self.enumeration) >= 2**self.enumeration.n_points:
+            self.done, self.status = True, "exhausted"
             return False
         for level in self._levels_iter:
             if not level.complete:
@@ -164,8 +170,8 @@ class _Updates:
     """A state type's update functions: the bank's rows as universe indices (-1 outside the
     universe), distinct once so mapped, in levels of bits."""
 
-    def __init__(self, bank: _Bank, low: int, size: int, columns: int) -> None:
-        self.bank, self.low, self.size = bank, low, size
+    def __init__(self, bank: _Bank, low: int, size: int, columns: int, *, exact: bool = True) -> None:
+        self.bank, self.low, self.size, self.exact = bank, low, size, exact
         self.rows = _Grown(columns, np.int64)
         self.source: list[int] = []  # bank row of each kept row
         self.levels: list[tuple[float, int, int]] = []
@@ -180,6 +186,12 @@ class _Updates:
                     return False
             bits, start, end = self.bank.levels[self._mapped]
             self._mapped += 1
+            if not self.exact:  # on a sample: the rows as they are, checked by simulation
+                first = len(self.source)
+                self.source.extend(range(start, end))
+                self.rows.size = len(self.source)
+                self.levels.append((bits, first, len(self.source)))
+                continue
             values = self.bank.rows(start, end) - self.low
             values[(values < 0) | (values >= self.size)] = -1
             keep = []
@@ -196,6 +208,9 @@ class _Updates:
                 self.source.extend(start + i for i in keep)
                 self.levels.append((bits, first, self.rows.size))
         return True
+
+    def program(self, row: int) -> Expr:
+        return self.bank.program(self.source[row])
 
 
 class _Readouts:
@@ -237,15 +252,20 @@ class _Readouts:
 
 
 def _table_task(name: str, states: Sequence[State], universes: Sequence[tuple[int, int]],
-                axes: Sequence[tuple[Input, int, int]], output_type: Type, grammar: Grammar) -> Task:  # fmt: skip
-    """The scalar task whose points are every point of D (states first, in the kernels' order)."""
-    columns = [np.arange(low, low + size) for low, size in universes] + [np.arange(low, low + size)
-                                                                         for _, low, size in axes]  # fmt: skip
-    grids = np.meshgrid(*columns, indexing="ij") if columns else []
+                axes: Sequence[tuple[Input, int, int]], output_type: Type, grammar: Grammar, *,
+                sample: tuple[np.random.Generator, int] | None = None) -> Task:  # fmt: skip
+    """The scalar task whose points are every point of D (states first, in the kernels' order),
+    or `sample` = (rng, count): that many points of D drawn uniformly (each coordinate)."""
+    ranges = [(low, size) for low, size in universes] + [(low, size) for _, low, size in axes]
+    if sample is None:
+        grids = np.meshgrid(*[np.arange(low, low + size) for low, size in ranges], indexing="ij") if ranges else []
+        count = int(np.prod([size for _, size in ranges])) if ranges else 1
+    else:
+        rng, count = sample
+        grids = [rng.integers(low, low + size, size=count) for low, size in ranges]
     names = [state.name for state in states] + [input_.name for input_, _, _ in axes]
     types = [state.type for state in states] + [input_.type for input_, _, _ in axes]
     points = {n: np.ascontiguousarray(g.ravel()).astype(t.dtype) for n, g, t in zip(names, grids, types)}
-    count = int(np.prod([len(c) for c in columns])) if columns else 1
     inputs = tuple(Input(state.name, state.type, Range(low, low + size - 1))
                    for state, (low, size) in zip(states, universes)) + tuple(input_ for input_, _, _ in axes)  # fmt: skip
     zeros = np.zeros(count, dtype=output_type.dtype)
@@ -254,6 +274,18 @@ def _table_task(name: str, states: Sequence[State], universes: Sequence[tuple[in
     train = np.ones(count, dtype=bool)
     return Task(name=name, doc="", inputs=inputs, output_type=output_type, output_range=None, output_name="y",
                 points=points, train=train, target_values=zeros, clean_values=zeros, target=None,
+                grammar=grammar)  # fmt: skip
+
+
+def _points_task(task: SequenceTask, states: Sequence[State], points: dict[str, np.ndarray], target: np.ndarray,
+                 grammar: Grammar) -> Task:  # fmt: skip
+    """The scalar task of a read-out: the points a program visits (states, inputs) and their outputs."""
+    inputs = tuple(Input(s.name, s.type, None) for s in states) + tuple(task.inputs)
+    for array in (*points.values(), target):
+        array.flags.writeable = False
+    return Task(name=f"{task.name}/readout", doc="", inputs=inputs, output_type=task.output_type,
+                output_range=task.output_range, output_name="y", points=points,
+                train=np.ones(len(target), dtype=bool), target_values=target, clean_values=target, target=None,
                 grammar=grammar)  # fmt: skip
 
 
@@ -269,7 +301,7 @@ class _Class:
         task, config = search.task, search.config
         self.k = k = len(types)
         self.types = types
-        universes = [state_universe(t, task, config.max_state_values) for t in types]
+        universes = [state_universe(t, task, config.max_state_values[k - 1]) for t in types]
         names = _state_names(k, {input_.name for input_ in task.inputs})
         self.universes = [u for u in universes if u is not None]
         self.states = [State(name, t, Range(low, low + size - 1) if t.kind == "int" and not t.is_bitvector else None,
@@ -281,7 +313,8 @@ class _Class:
                                     self.n_points, self.n_points <= config.max_table_points)  # fmt: skip
         self.bound = math.inf
         self.done = False
-        if not self.stats.exact:
+        self.sampled = not self.stats.exact
+        if self.sampled and not config.sampled:
             self.stats.status = "skipped"
             self.done = True
             return
@@ -293,19 +326,30 @@ class _Class:
         for j in range(k - 2, -1, -1):
             strides[j] = strides[j + 1] * sizes[j + 1]
         self.strides = np.array(strides, dtype=np.int64)
-        starts = list(itertools.product(*[range(s) for s in sizes]))
+        if self.sampled:  # a few start values: 0, the universe's ends, the grammar's constants
+            constants = {int(a.template.value) for rule in task.grammar.rules for a in rule.alternatives
+                         if isinstance(a.template, Lit) and a.template.type.kind != "real"}  # fmt: skip
+            per_state = [sorted(v - low for v in {0, low, low + size - 1, *constants} if low <= v < low + size)
+                         for low, size in self.universes]  # fmt: skip
+            starts = list(itertools.product(*per_state))
+        else:
+            starts = list(itertools.product(*[range(s) for s in sizes]))
         self.starts = np.array(starts, dtype=np.int64).reshape(len(starts), k)
         self.positions = np.arange(k + 1, dtype=np.int64)
-        self.stamp = np.zeros(self.n_points, dtype=np.int64)
-        self.table = np.zeros(self.n_points, dtype=np.int64)
+        table_points = min(self.n_points, config.sample_points) if self.sampled else self.n_points
+        self.stamp = np.zeros(self.n_points if not self.sampled else 1, dtype=np.int64)
+        self.table = np.zeros(self.n_points if not self.sampled else 1, dtype=np.int64)
         self.epoch = 0
         banks: dict[Type, _Bank] = {}
-        for t in {*types, task.output_type}:
-            banks[t] = search.bank(_table_task(f"{task.name}/{k}", self.states, self.universes, search.axes, t,
-                                               self.grammar))  # fmt: skip
+        rng = np.random.default_rng(config.sample_seed)
+        for t in dict.fromkeys((*types, task.output_type)):
+            table = _table_task(f"{task.name}/{k}", self.states, self.universes, search.axes, t, self.grammar,
+                                sample=(rng, table_points) if self.sampled else None)  # fmt: skip
+            banks[t] = search.bank(table)
         self.banks = banks
-        self.updates = {t: _Updates(banks[t], low, size, self.n_points) for t, (low, size) in zip(types, self.universes)}
-        self.readouts = _Readouts(banks[task.output_type], self.n_points)
+        self.updates = {t: _Updates(banks[t], low, size, table_points, exact=not self.sampled)
+                        for t, (low, size) in zip(types, self.universes)}  # fmt: skip
+        self.readouts = _Readouts(banks[task.output_type], table_points)
         self.readout_min = self.readouts.least_bits()
         self.heap: list[tuple[float, tuple[int, ...]]] = []
         self.pushed: set[tuple[int, ...]] = set()
@@ -356,6 +400,8 @@ class _Class:
 
     def step(self, sims: int) -> None:
         """Simulate about `sims` (update tuple, start, position) triples of the next tuple."""
+        if self.sampled:
+            sims = max(1, sims // 256)  # each simulation runs the reference evaluator
         if self.current is None:
             bits, levels = heapq.heappop(self.heap)
             for j in range(self.k):
@@ -377,6 +423,15 @@ class _Class:
             combos = np.stack(np.unravel_index(flat, sizes), axis=1).astype(np.int64) + np.array(firsts, np.int64)
         else:
             combos = np.zeros((count, 0), dtype=np.int64)
+        if self.sampled:
+            self._step_sampled(bits, combos - np.array([offsets[t] for t in self.types], np.int64).reshape(1, -1))
+            position += count
+            if position >= total:
+                self.stats.covered_bits = max(self.stats.covered_bits, bits)
+            self.current = None if position >= total else (bits, levels, position, total)
+            self._refresh()
+            self.stats.updates = sum(u.rows.size for u in self.updates.values())
+            return
         matrix = self._matrix()
         hits = np.empty((count * per, 3), dtype=np.int64)
         search = self.search
@@ -418,10 +473,104 @@ class _Class:
         updates = []
         offsets = self._offsets()
         for state, t, row in zip(states, self.types, rows):
-            u = self.updates[t]
-            updates.append(Update(state.name, u.bank.program(u.source[int(row) - offsets[t]])))
+            updates.append(Update(state.name, self.updates[t].program(int(row) - offsets[t])))
         program = Recurrence(tuple(states), tuple(updates), output, at)
         search.consider(program, declaration + bits + output_bits)
+
+    def _step_sampled(self, bits: float, combos: np.ndarray) -> None:
+        """Simulate each update tuple (rows of each type's own updates) with the reference
+        evaluator, from each start, over the training sequences."""
+        search = self.search
+        n, length = search.ys.shape
+        k = self.k
+        for rows in combos:
+            exprs = [self.updates[t].program(int(row)) for t, row in zip(self.types, rows)]
+            for start in self.starts:
+                self.stats.simulations += k + 1
+                search.simulations += k + 1
+                snaps = self._trajectory(exprs, start, n, length)
+                if snaps is None:
+                    continue
+                self.stats.steps += n * length
+                for at in range(k + 1):
+                    first = self._functional(snaps[at])
+                    if first is None:
+                        continue
+                    self.stats.survivors += 1
+                    self._survivor_sampled(bits, exprs, start, at, snaps, first)
+            self.stats.tuples += 1
+
+    def _trajectory(self, exprs: list[Expr], start: np.ndarray, n: int, length: int) -> np.ndarray | None:
+        """(k + 1, k, n, L) universe indices of the states at each output position, each step
+        (the reference evaluator); None when a state leaves its universe."""
+        k = self.k
+        inputs = self.search.train_inputs
+        snaps = np.empty((k + 1, k, n, length), dtype=np.int64)
+        state = [np.full(n, int(s0), dtype=np.int64) for s0 in start]  # indices
+        for t in range(length):
+            env = {name: values[:, t] for name, values in inputs.items()}
+            for j in range(k + 1):
+                for i in range(k):
+                    snaps[j, i, :, t] = state[i]
+                if j < k:
+                    for i, (st, (low, _)) in enumerate(zip(self.states, self.universes)):
+                        env[st.name] = (state[i] + low).astype(st.type.dtype)
+                    value = np.asarray(evaluate(exprs[j], env, size=n)).astype(np.int64) - self.universes[j][0]
+                    if value.min() < 0 or value.max() >= self.universes[j][1]:
+                        return None
+                    state[j] = value
+        return snaps
+
+    def _functional(self, snap: np.ndarray) -> np.ndarray | None:
+        """Whether the outputs are a function of (the state indices `snap` (k, n, L), the
+        inputs): the flat index (over n × L) of each distinct point's first occurrence; None
+        at a conflict."""
+        search = self.search
+        keys = search.xs.copy()
+        scale = search.n_inputs
+        for i in range(self.k - 1, -1, -1):
+            keys = keys + snap[i] * scale
+            scale *= self.universes[i][1]
+        flat, ys = keys.ravel(), search.ys.ravel()
+        order = np.argsort(flat, kind="stable")
+        ks, yy = flat[order], ys[order]
+        same = ks[1:] == ks[:-1]
+        if np.any(same & (yy[1:] != yy[:-1])):
+            return None
+        return order[np.concatenate([[True], ~same])]
+
+    def _survivor_sampled(self, bits: float, exprs: list[Expr], start: np.ndarray, at: int, snaps: np.ndarray,
+                          first: np.ndarray) -> None:  # fmt: skip
+        """The read-out of a sampled class's survivor: a scalar search over the points visited."""
+        search = self.search
+        states = []
+        for i, (state, (ulow, _)) in enumerate(zip(self.states, self.universes)):
+            lo = min(int(snaps[:, i].min()), int(start[i]))
+            hi = max(int(snaps[:, i].max()), int(start[i]))
+            if state.type.kind == "int" and not state.type.is_bitvector:
+                states.append(State(state.name, state.type, Range(ulow + lo, ulow + hi), ulow + int(start[i])))
+            else:
+                states.append(State(state.name, state.type, None, ulow + int(start[i])))
+        declaration = self.decl_base + sum(state_bits(s) for s in states)
+        room = search.limit() - declaration - bits
+        remaining = search.config.max_seconds - search.seconds()
+        if room < self.readout_min - _EPS or remaining <= 0.05:
+            return
+        points = {}
+        for i, (state, (ulow, _)) in enumerate(zip(self.states, self.universes)):
+            points[state.name] = (snaps[at, i].ravel()[first] + ulow).astype(state.type.dtype)
+        for name, values in search.train_inputs.items():
+            points[name] = np.ascontiguousarray(values.ravel()[first])
+        target = search.ys.ravel()[first].astype(search.task.output_type.dtype)
+        task = _points_task(search.task, self.states, points, target, self.grammar)
+        bound = room if math.isfinite(room) else math.inf
+        result = synthesize(task, SearchConfig(max_seconds=min(remaining, 10.0), max_bits=bound,
+                                               max_memory_mb=min(512.0, search.config.max_memory_mb)))  # fmt: skip
+        best = result.best
+        if best is None or not best.fits_train or best.bits > room + _EPS:
+            return
+        updates = [Update(state.name, expr) for state, expr in zip(states, exprs)]
+        search.consider(Recurrence(tuple(states), tuple(updates), best.program, at), declaration + bits + best.bits)
 
     def _offsets(self) -> dict[Type, int]:
         """Where each type's rows start in `_matrix()`."""
@@ -466,6 +615,7 @@ class _Search:
             codes = codes * size + (np.asarray(task.sequences[input_.name])[train].astype(np.int64) - low)
         self.xs = np.ascontiguousarray(codes)
         self.ys = np.ascontiguousarray(np.asarray(task.target_values)[train].astype(np.int64))
+        self.train_inputs = {name: np.ascontiguousarray(np.asarray(values)[train]) for name, values in task.sequences.items()}
         self.simulations = 0
         self.best: RecurrentCandidate | None = None
         self.front: list[RecurrentCandidate] = []
@@ -481,7 +631,7 @@ class _Search:
         grammar_types = list(self.task.grammar.types)
         if self.config.state_types is None:
             chosen = [t for t in grammar_types if t.kind == "bool" or (t.kind == "int" and (
-                not t.is_bitvector or 2**t.width <= self.config.max_state_values))]  # fmt: skip
+                not t.is_bitvector or 2**t.width <= max(self.config.max_state_values)))]  # fmt: skip
         else:
             chosen = []
             for name in self.config.state_types:
