@@ -28,7 +28,7 @@ from .nngp import (
     nngp_kernel,
 )
 from .presets import PRESETS, Preset, default_preset, get_preset, with_overrides
-from .probe import ProbeScore, probe_states
+from .probe import ProbeScore, probe_states, states_after_step
 from .sequence import (
     SEQUENCE_PRESETS,
     SequenceEncoding,
@@ -55,5 +55,5 @@ __all__ = [
     "get_preset", "get_sequence_preset", "learning_rate", "load_checkpoint", "load_sequence_checkpoint",
     "load_trace", "log2_conditional_from_kernel", "log2_conditional_probability", "log2_prior_probability",
     "log_orthant_probability", "nngp_kernel", "predict", "probe_grid", "probe_states", "save_checkpoint",
-    "save_trace", "trace_schedule", "train", "train_sequence", "with_overrides",
+    "save_trace", "states_after_step", "trace_schedule", "train", "train_sequence", "with_overrides",
 ]  # fmt: skip

@@ -3,7 +3,8 @@
 Where it sits: `SequenceTraining.hidden_states(mask)` gives (n, L, H) arrays, the hidden state
 after each step; `dsl.recurrent.run(program, ...).states` gives each state's value (n, L) when a
 step's output is read (for a program whose output reads the new state, the state after the
-step; for a Mealy program, `output_at = 0`, the state before it — align before probing).
+step; for a Mealy program, `output_at = 0`, the state before it). `states_after_step` gives the
+values after every update of each step, which is what h_t, the state after step t, should hold.
 `probe_states` fits, per state, a linear read-out from the hidden state on a seeded half of the
 sequences and scores it on the other half (every step of a sequence stays on its side, so the
 score is on sequences the read-out never saw):
@@ -21,12 +22,22 @@ hidden units are dead or collinear. numpy only (scikit-learn is an optional depe
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ProbeScore", "probe_states"]
+from dsl.recurrent import Recurrence, run
+
+__all__ = ["ProbeScore", "probe_states", "states_after_step"]
+
+
+def states_after_step(program: Recurrence, env: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each state's value (n, L) after all the updates of each step, over the sequences of `env`
+    (the reference evaluator, with the read-out moved after the last update)."""
+    moved = dataclasses.replace(program, output_at=len(program.updates))
+    return {name: np.asarray(values) for name, values in run(moved, env).states.items()}
 
 
 @dataclass(frozen=True)

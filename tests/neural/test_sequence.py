@@ -11,7 +11,7 @@ import torch
 
 from dsl import TrainingError
 from dsl.recurrent import run
-from neural.probe import probe_states
+from neural.probe import probe_states, states_after_step
 from neural.sequence import (
     SEQUENCE_PRESETS,
     SequenceEncoding,
@@ -71,6 +71,15 @@ def test_encoding_one_hot_small_numeric_wide(mod3, sum3, adder):
     )
 
 
+def test_scaled_numbers_round_trip(sum3):
+    scaled = SequenceEncoding.of(sum3, 32, scale_numbers=True)
+    assert scaled.inputs[0].scale == 99 and scaled.scale == 297
+    features = scaled.features(sum3.env()).numpy()[..., 0]
+    assert features.max() <= 1 and np.allclose(features * 99, sum3.sequences["x"], atol=1e-4)
+    assert np.array_equal(scaled.decode(scaled.targets(sum3.target_values)[..., None]), sum3.target_values)
+    assert SequenceEncoding.from_json(scaled.to_json()) == scaled
+
+
 def test_config_is_validated():
     for bad in ({"kind": "rnn"}, {"hidden": 0}, {"learning_rate": -1.0}, {"target_accuracy": 1.5},
                 {"stop_on": "val"}, {"regression_loss": "l1"}, {"steps": True}, {"categorical_limit": 1}):  # fmt: skip
@@ -104,9 +113,11 @@ def test_trace_shapes_and_final_outputs(mod3, kind):
     assert hidden.shape == (mod3.n_test, mod3.length, FAST.hidden) and hidden.dtype == np.float32
 
 
-def test_same_seed_same_run_other_seed_another(mod3):
-    a, b = (train_sequence(mod3, FAST) for _ in range(2))
-    c = train_sequence(mod3, dataclasses.replace(FAST, seed=1))
+@pytest.mark.parametrize("kind", ["mips", "gru"])
+def test_same_seed_same_run_other_seed_another(mod3, kind):
+    config = dataclasses.replace(FAST, kind=kind, schedule="cosine")
+    a, b = (train_sequence(mod3, config) for _ in range(2))
+    c = train_sequence(mod3, dataclasses.replace(config, seed=1))
     assert a.losses == b.losses and np.array_equal(a.trace.outputs, b.trace.outputs)
     for (name, p), q in zip(a.model.state_dict().items(), b.model.state_dict().values()):
         assert torch.equal(p, q), name
@@ -150,6 +161,9 @@ def test_ctrl_c_signal_ends_at_a_step_boundary(mod3):
 def test_checkpoint_round_trip_and_refusals(mod3, sum3, tmp_path):
     result = train_sequence(mod3, FAST)
     path = result.save(tmp_path / "run.pt")
+    scaled = train_sequence(sum3, dataclasses.replace(FAST, kind="lstm", scale_numbers=True))
+    reloaded = load_sequence_checkpoint(scaled.save(tmp_path / "sum3.pt"), sum3)
+    assert reloaded.encoding.scale == 297 and np.array_equal(reloaded.final_outputs, scaled.final_outputs)
     loaded = load_sequence_checkpoint(path, mod3)
     assert np.array_equal(loaded.final_outputs, result.final_outputs)
     assert np.array_equal(loaded.trace.outputs, result.trace.outputs)
@@ -224,6 +238,16 @@ def test_probe_on_a_trained_network_sees_the_running_sum_mod_3(mod3):
     assert score.kind == "accuracy" and score.score > 0.95
     shuffled = np.random.default_rng(0).permutation(states["s"].reshape(-1)).reshape(states["s"].shape)
     assert probe_states(result.hidden_states(mod3.test), {"s": shuffled})["s"].score < 0.6
+
+
+def test_states_after_step_of_a_mealy_program(sum3):
+    """Sum_Last3 reads its output before its updates (a = x_{t-1}); after step t, a = x_t, b = x_{t-1}."""
+    after = states_after_step(sum3.target, sum3.env())
+    x = sum3.sequences["x"]
+    assert np.array_equal(after["a"], x) and np.array_equal(after["b"][:, 1:], x[:, :-1])
+    assert np.all(after["b"][:, 0] == 0)
+    read = run(sum3.target, sum3.env()).states  # at the read-out: one step behind
+    assert np.array_equal(read["a"][:, 1:], x[:, :-1])
 
 
 def test_probe_refuses_bad_shapes():
