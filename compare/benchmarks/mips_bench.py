@@ -172,7 +172,9 @@ def totals(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "gpt4": sum(bool(r["gpt4"]) for r in rows),
         "mips_published_total": f"{MIPS_TOTAL}/{SUITE_SIZE}",
         "gpt4_published_total": f"{GPT4_TOTAL}/{SUITE_SIZE}",
-        "cpu_seconds": sum(r["cpu_seconds"] + r["cpu_seconds_network"] + (r["rnn_cpu_seconds"] or 0.0) for r in rows),
+        "cpu_seconds": sum(
+            r["cpu_seconds"] + r["cpu_seconds_network"] + (r["rnn_cpu_seconds"] or 0.0) for r in rows
+        ),
     }
 
 
@@ -183,7 +185,11 @@ def bench_mips(names: Sequence[str] | None = None, *, quick: bool = False, searc
     the RNN columns when neural.train_sequence exists; `count`: sequences per task (default the task
     file's 10,000). Ctrl-C stops after the rows done so far (`interrupted`)."""
     names = list(names) if names else list(QUICK_TASKS if quick else (t.name for t in CATALOG))
-    seconds = search_seconds if search_seconds is not None else (QUICK_SEARCH_SECONDS if quick else FULL_SEARCH_SECONDS)
+    seconds = (
+        search_seconds
+        if search_seconds is not None
+        else (QUICK_SEARCH_SECONDS if quick else FULL_SEARCH_SECONDS)
+    )
     missing = _rnn_available()
     if rnn is None:
         rnn = missing is None
@@ -209,8 +215,13 @@ def bench_mips(names: Sequence[str] | None = None, *, quick: bool = False, searc
         "quick": quick,
         "rnn": rnn,
         "rnn_note": None if rnn else (missing or "RNN columns switched off"),
-        "settings": {"search_seconds": seconds, "max_states": max_states, "rnn_steps": steps, "count": count,
-                     "seed": seed},  # fmt: skip
+        "settings": {
+            "search_seconds": seconds,
+            "max_states": max_states,
+            "rnn_steps": steps,
+            "count": count,
+            "seed": seed,
+        },
         "tasks": rows,
         "totals": totals(rows),
         "wall_seconds": time.perf_counter() - started,
@@ -258,7 +269,13 @@ def print_mips_table(report: dict[str, Any], console: Any = None) -> None:
         program = row["program_from_data"] or ""
         if not row["solved_from_data"] and row.get("why"):
             program = f"{program}  [{row['why']}]" if program else f"[{row['why']}]"
-        cells = [row["name"], _mark(row["solved_from_data"]), escape(program), bits, f"{row['cpu_seconds']:.1f}"]
+        cells = [
+            row["name"],
+            _mark(row["solved_from_data"]),
+            escape(program),
+            bits,
+            f"{row['cpu_seconds']:.1f}",
+        ]
         if rnn:
             accuracy = row["rnn_test_accuracy"]
             cells += ["" if accuracy is None else f"{accuracy:.3f}", _mark(row["solved_from_network"])]
@@ -279,7 +296,9 @@ def print_mips_table(report: dict[str, Any], console: Any = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("tasks", nargs="*", help="MIPS task names (default: all 62, or the quick dozen)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--max-seconds", type=float, default=None, help="one search's wall-clock budget")

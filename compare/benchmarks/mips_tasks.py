@@ -30,7 +30,9 @@ def builtin_names() -> list[str]:
     return [task.name for task in CATALOG if task.name not in MIPS_UNEXPRESSIBLE]
 
 
-def load(name: str, *, count: int | None = None, length: int | None = None, seed: int | None = None) -> SequenceTask:
+def load(
+    name: str, *, count: int | None = None, length: int | None = None, seed: int | None = None
+) -> SequenceTask:
     """The built-in task `name`, or its data re-drawn with another `count`, `length` or `seed`."""
     import dsl
 

@@ -45,7 +45,10 @@ def test_report_has_the_columns_and_round_trips_as_strict_json(report: dict[str,
 
 def test_solved_means_right_on_every_test_sequence(report: dict[str, Any]) -> None:
     for row in report["tasks"][:2]:
-        for key, program in (("solved_from_data", "program_from_data"), ("solved_from_network", "program_from_network")):
+        for key, program in (
+            ("solved_from_data", "program_from_data"),
+            ("solved_from_network", "program_from_network"),
+        ):
             if row[program] is not None:
                 assert row[key] == _right_on_test(row[program], row["name"], 400)
             else:
@@ -60,7 +63,9 @@ def test_solved_means_right_on_every_test_sequence(report: dict[str, Any]) -> No
 
 def test_the_unexpressible_task_is_a_row_not_solved_with_its_reason(report: dict[str, Any]) -> None:
     row = report["tasks"][2]
-    assert row["built_in"] is False and row["solved_from_data"] is False and row["solved_from_network"] is False
+    assert (
+        row["built_in"] is False and row["solved_from_data"] is False and row["solved_from_network"] is False
+    )
     assert MIPS_UNEXPRESSIBLE["Newton_Magnetic"] in row["why"]
     assert row["gpt4"] is False and row["mips"] is False  # as published
 
@@ -87,7 +92,8 @@ def test_a_program_wrong_on_test_is_not_solved() -> None:
     assert mips_bench.wrong_test_sequences(right, task) == 0
     # a failure of a task whose target has more states than the bound says so
     nothing = SimpleNamespace(best=None, status="time", why="budget: time")
-    assert "state too large" in mips_bench._judge(nothing, load("Prev5", count=50), 2)[2]
+    why_not = mips_bench._judge(nothing, load("Prev5", count=50), 2)[2]
+    assert why_not is not None and "state too large" in why_not
 
 
 def test_quick_is_a_fixed_dozen_of_built_in_tasks() -> None:

@@ -80,7 +80,10 @@ def test_fields_are_the_catalogues(name: str, tasks: dict[str, SequenceTask]) ->
         values = task.sequences[input_.name]
         assert values.min() == alphabet.low and values.max() == alphabet.high  # the whole alphabet is drawn
     assert task.output_type.kind == "int" and task.output_range is not None
-    assert (int(task.output_range.low), int(task.output_range.high)) == (record.output.low, record.output.high)
+    assert (int(task.output_range.low), int(task.output_range.high)) == (
+        record.output.low,
+        record.output.high,
+    )
     assert task.target_values.min() >= record.output.low and task.target_values.max() <= record.output.high
     assert task.length == record.length
     assert task.n_sequences == 10_000
@@ -92,9 +95,13 @@ def test_fields_are_the_catalogues(name: str, tasks: dict[str, SequenceTask]) ->
 
 
 @pytest.mark.parametrize("name", BUILTIN)
-def test_grammar_follows_the_one_policy_and_derives_the_target(name: str, tasks: dict[str, SequenceTask]) -> None:
+def test_grammar_follows_the_one_policy_and_derives_the_target(
+    name: str, tasks: dict[str, SequenceTask]
+) -> None:
     task = tasks[name]
-    rules = {str(rule.type): [str(alternative) for alternative in rule.alternatives] for rule in task.grammar.rules}
+    rules = {
+        str(rule.type): [str(alternative) for alternative in rule.alternatives] for rule in task.grammar.rules
+    }
     assert set(rules) == {"int", "bool"}
     assert rules["bool"] == OPERATORS["bool"]
     int_rule = task.grammar.rules[0]
@@ -122,7 +129,9 @@ def test_the_built_in_data_is_the_rule_on_the_same_draw(name: str, tasks: dict[s
 
 
 @pytest.mark.parametrize("name", BUILTIN)
-def test_target_reproduces_the_rule_on_other_seeds_and_longer_sequences(name: str, tasks: dict[str, SequenceTask]) -> None:
+def test_target_reproduces_the_rule_on_other_seeds_and_longer_sequences(
+    name: str, tasks: dict[str, SequenceTask]
+) -> None:
     task, record = tasks[name], by_name(name)
     for seed in (1, 2, 3):
         for length in (record.length, 3 * record.length):
@@ -131,6 +140,7 @@ def test_target_reproduces_the_rule_on_other_seeds_and_longer_sequences(name: st
             want = rule_outputs(name, dict(again.sequences))
             assert np.array_equal(again.target_values, want), (seed, length)
     # and the reference evaluator directly, on extreme sequences: every step the alphabet's low, or its high
+    assert task.target is not None
     for pick in ("low", "high"):
         sequences = {input_.name: np.full((1, 2 * record.length), getattr(alphabet, pick), dtype=np.int64)
                      for input_, alphabet in zip(task.inputs, record.inputs, strict=True)}  # fmt: skip
