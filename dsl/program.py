@@ -389,6 +389,10 @@ def latex_precedence(op: Op) -> LatexPrecedence:
     if op in _EQUIVALENCES:
         return LatexPrecedence.IFF
     delimited = row.fixity == "infix" and len(row.latex_delimited) == row.arity
+    if row.fixity == "call" and "^{{" in row.latex:
+        # a call shown as a power (exp: e^{x}) binds as one: as a base it is parenthesized,
+        # since e^{x}^{y} is a double superscript, not (e^x)^y
+        return LatexPrecedence.POWER
     if row.fixity in ("call", "constant") or delimited:
         return LatexPrecedence.ATOM
     return _LATEX_PRECEDENCE[row.precedence]

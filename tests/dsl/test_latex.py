@@ -48,3 +48,11 @@ def test_the_reader_reads_by_convention():
 def test_latex_reads_back_as_the_program(program):
     latex = program.to_latex()
     assert read(latex) == shape(program), latex
+
+
+@pytest.mark.parametrize("text", ["exp(0.0) ** pi", "exp(x) ** 2.0", "exp(exp(x)) ** x"])
+def test_exp_as_a_base_is_parenthesized(text):
+    # e^{0}^{\pi} was a double superscript (a TeX error, not (e^0)^π): found by the property below
+    program = dsl.parse_program(text, NAMES)
+    assert program.to_latex().startswith(r"\left(e^{")
+    assert read(program.to_latex()) == shape(program)
