@@ -118,6 +118,10 @@ class SequenceTrainConfig:
         1.0  # stop once the per-step accuracy on `stop_on` reaches it (None: never)
     )
     stop_on: str = "train"  # "train" or "test"
+    class_margin: float = 0.0  # the early stop also needs each right class's logit ahead of the others by this
+    regression_margin: float = 0.0  # ... and each regressed output within 0.5 - this of its target (value units)
+    polish_steps: int = 0  # L-BFGS iterations on the whole training set after `steps`, when the target is not met
+    restarts: int = 0  # further runs (seeds seed+1, ...) when a run ends without reaching the target
     preset: str | None = None  # the preset this config came from (recorded, not used)
 
     def __post_init__(self) -> None:
@@ -160,6 +164,14 @@ def _problems(config: SequenceTrainConfig) -> Iterable[str]:
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             yield f"{name} = {value!r}; expected a positive integer"
+    for name in ("polish_steps", "restarts"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            yield f"{name} = {value!r}; expected an integer ≥ 0"
+    for name, high in (("class_margin", math.inf), ("regression_margin", 0.5)):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < high:
+            yield f"{name} = {value!r}; expected a number in [0, {high})"
     if isinstance(config.steps, int) and config.steps > MAX_STEPS:
         yield f"steps = {config.steps!r}; expected at most {MAX_STEPS:,}"
     limit = config.categorical_limit
@@ -207,6 +219,8 @@ SEQUENCE_PRESETS: dict[str, SequencePreset] = {
                 batch_size=256,
                 weight_decay=0.0,
                 regression_loss="log",
+                class_margin=2.0,
+                polish_steps=200,
                 preset="mips",
             ),
             "Michaud et al. 2024 (MIPS, arXiv 2402.05110; ejmichaud/neural-verification, scripts/rnn_train.py "
@@ -220,7 +234,11 @@ SEQUENCE_PRESETS: dict[str, SequencePreset] = {
             "a constant 3e-3), one network of hidden 16 and MLPs of depth 2 and width 32 (fit_small_first "
             "searches sizes), one seed, cross-entropy for outputs of < 32 values, stopping once every training "
             "step is right. The trade-off: tasks MIPS train 20,000 steps on 900,000 sequences may not reach "
-            "100 % here",
+            "100 % here. Two additions of ours for exact outputs (distillation needs every training step right): "
+            "the stop needs every right class's logit 2 ahead of the others (test misses on Base_4_Addition "
+            "and Min_Seen went away), and a run that ends short of 100 % is polished by up to 200 L-BFGS "
+            "iterations with MSE on the whole training set (Sum_All 94.5 % -> 99.98 %, Sum_Last3 99.87 % -> "
+            "100 % train and test)",
         ),
         SequencePreset(
             "gru",
@@ -448,12 +466,14 @@ class SequenceTraining:
     def hidden_states(self, mask: np.ndarray | None = None) -> np.ndarray:
         """(n, L, H) float32: the hidden state after each step (h_1 … h_L; the LSTM's h, not its
         cell) of the sequences selected by `mask` (default all), for a probe."""
-        _, hidden = _forward(self.model, self.encoding.features(self.task.env(mask)))
+        with _torch_settings(self.config.threads, self.config.flush_denormal):
+            _, hidden = _forward(self.model, self.encoding.features(self.task.env(mask)))
         return hidden.numpy()
 
     def outputs(self, mask: np.ndarray | None = None) -> np.ndarray:
         """(n, L) int64: the network's decoded outputs now on the sequences selected by `mask`."""
-        outputs, _ = _forward(self.model, self.encoding.features(self.task.env(mask)))
+        with _torch_settings(self.config.threads, self.config.flush_denormal):
+            outputs, _ = _forward(self.model, self.encoding.features(self.task.env(mask)))
         return self.encoding.decode(outputs)
 
     def metrics(self) -> dict[str, Any]:
@@ -593,7 +613,48 @@ def train_sequence(
     *,
     progress: Callable[[SequenceProgress], None] | None = None,
 ) -> SequenceTraining:
-    """Train `config`'s network on `task`'s training sequences (module docstring)."""
+    """Train `config`'s network on `task`'s training sequences (module docstring). With
+    `config.restarts`, a run that ends without reaching the target is followed by one with the
+    next seed, up to `restarts` more; the first that reaches it is returned, else the most accurate
+    (on `stop_on`; the earliest among equals). The returned run's config holds the seed it used."""
+    best: SequenceTraining | None = None
+    for offset in range(config.restarts + 1):
+        run_config = config if offset == 0 else dataclasses.replace(config, seed=config.seed + offset)
+        run = _train_once(task, run_config, progress=progress)
+        if run.reached_target or run.interrupted:
+            return run
+        if best is None or _score(run) > _score(best):
+            best = run
+    assert best is not None
+    return best
+
+
+def _score(run: SequenceTraining) -> float:
+    accuracy = run.test_accuracy if run.config.stop_on == "test" and run.task.n_test else run.train_accuracy
+    return float(accuracy)
+
+
+def _margins_met(outputs: torch.Tensor, targets: torch.Tensor, encoding: SequenceEncoding,
+                 config: SequenceTrainConfig) -> bool:  # fmt: skip
+    """Whether every output is right with the config's margin (outputs and targets of the same sequences)."""
+    if encoding.head == "classes":
+        if config.class_margin <= 0:
+            return True
+        right = outputs.gather(-1, targets.unsqueeze(-1))[..., 0]
+        others = outputs.scatter(-1, targets.unsqueeze(-1), -math.inf).amax(dim=-1)
+        return bool(torch.all(right - others >= config.class_margin))
+    if config.regression_margin <= 0:
+        return True
+    error = (outputs[..., 0].double() - targets.double()).abs() * encoding.scale
+    return bool(torch.all(error <= 0.5 - config.regression_margin))
+
+
+def _train_once(
+    task: SequenceTask,
+    config: SequenceTrainConfig,
+    *,
+    progress: Callable[[SequenceProgress], None] | None = None,
+) -> SequenceTraining:
     if task.n_train == 0:
         raise TrainingError(f"sequence task `{task.name}` has no training sequences")
     encoding = SequenceEncoding.of(task, config.categorical_limit, scale_numbers=config.scale_numbers)
@@ -632,11 +693,14 @@ def train_sequence(
         test_accuracy = float(right[test_index].mean()) if len(test_index) else math.nan
         state.update(train_accuracy=train_accuracy, test_accuracy=test_accuracy, evaluated=step)
         final[:] = [decoded]
+        on_train = config.stop_on == "train" or not len(test_index)
         reached = (
             config.target_accuracy is not None
-            and (train_accuracy if config.stop_on == "train" or not len(test_index) else test_accuracy)
-            >= config.target_accuracy
+            and (train_accuracy if on_train else test_accuracy) >= config.target_accuracy
         )
+        if reached:
+            index = train_index if on_train else torch.from_numpy(test_index)
+            reached = _margins_met(outputs[index], targets[index], encoding, config)
         if record or reached:
             recorded["steps"].append(step)
             recorded["outputs"].append(decoded[test_index])
@@ -678,6 +742,8 @@ def train_sequence(
                                               state["test_accuracy"]))  # fmt: skip
                 if interrupt.requested:
                     raise KeyboardInterrupt
+            if not reached and config.polish_steps:
+                reached = _polish(model, train_inputs, train_targets, encoding, config, state, observe, interrupt)
         except KeyboardInterrupt:
             interrupted = True
         if state["evaluated"] != state["step"] or recorded["steps"][-1:] != [state["step"]]:
@@ -693,6 +759,44 @@ def train_sequence(
     )
     return SequenceTraining(task, config, encoding, model, trace, final[0], state["step"], interrupted, reached,
                             seconds, cpu_seconds, losses)  # fmt: skip
+
+
+POLISH_CHUNK = 25  # L-BFGS iterations between evaluations
+
+
+def _polish(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, encoding: SequenceEncoding,
+            config: SequenceTrainConfig, state: dict[str, Any], observe: Callable[..., bool],
+            interrupt: Any) -> bool:  # fmt: skip
+    """L-BFGS (strong Wolfe line search) on the whole training set, the loss cross-entropy or
+    mean squared error (the `log` loss equals it near 0 and flattens a quadratic's curvature
+    away from it), in chunks of POLISH_CHUNK iterations, each followed by an evaluation; stops
+    at the target, after `polish_steps` iterations, or when a chunk no longer lowers the loss.
+    Each iteration counts as one step. True when the target is reached."""
+    optimizer = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=POLISH_CHUNK, history_size=50,
+                                  tolerance_grad=0.0, tolerance_change=0.0, line_search_fn="strong_wolfe")  # fmt: skip
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad(set_to_none=True)
+        outputs, _ = model(inputs)
+        loss = _loss(outputs, targets, encoding.head, "mse")
+        loss.backward()
+        return loss
+
+    done, previous = 0, math.inf
+    while done < config.polish_steps:
+        chunk = min(POLISH_CHUNK, config.polish_steps - done)
+        optimizer.param_groups[0]["max_iter"] = chunk
+        loss = float(optimizer.step(closure).detach())
+        done += chunk
+        state["step"] += chunk
+        if observe(state["step"], record=True):
+            return True
+        if interrupt.requested:
+            raise KeyboardInterrupt
+        if not math.isfinite(loss) or loss >= previous:
+            break
+        previous = loss
+    return False
 
 
 # --- small-first size search -------------------------------------------------------------------

@@ -263,3 +263,22 @@ def test_mips_preset_learns(name):
     task = mips_task(name, count=2000)
     result = train_sequence(task, get_sequence_preset("mips").config)
     assert result.test_accuracy >= 0.99, result.metrics()
+
+
+def test_margins_polish_and_restarts_are_validated_and_work(mod3, sum3):
+    for bad in ({"class_margin": -1.0}, {"regression_margin": 0.5}, {"polish_steps": -1}, {"restarts": True}):
+        with pytest.raises(TrainingError):
+            dataclasses.replace(FAST, **bad)
+    # a margin can only delay the stop: the same seed stops no earlier with it
+    plain = train_sequence(mod3, dataclasses.replace(FAST, steps=400, target_accuracy=1.0))
+    strict = train_sequence(mod3, dataclasses.replace(FAST, steps=400, target_accuracy=1.0, class_margin=3.0))
+    assert strict.steps_run >= plain.steps_run
+    # polishing runs after the Adam steps, counted as steps, and lowers the error of a regression
+    base = dataclasses.replace(FAST, steps=40, target_accuracy=1.0)
+    rough = train_sequence(sum3, base)
+    polished = train_sequence(sum3, dataclasses.replace(base, polish_steps=50))
+    assert polished.steps_run > rough.steps_run == 40
+    assert polished.train_accuracy >= rough.train_accuracy
+    # restarts: a run that cannot reach the target is retried with the next seed; the best is kept
+    tried = train_sequence(sum3, dataclasses.replace(base, steps=5, restarts=1))
+    assert tried.config.seed in (base.seed, base.seed + 1) and not tried.reached_target
