@@ -15,7 +15,7 @@ __all__ = ["simulate", "partial_table", "first_consistent", "run_tables"]
 
 
 @njit(cache=True)
-def _simulate(M, combos, starts, strides, positions, xs, ys, stamp, table, epoch, hits):  # pragma: no cover
+def _simulate(M, combos, starts, strides, positions, xs, ys, stamp, table, epoch, hits):  # type: ignore[no-untyped-def]  # pragma: no cover
     """For every update tuple `combos[c]` (rows of M, one per state, in update order), start
     `starts[s]` and output position `positions[p]`: does the output stay a function of the
     read-out's point over the training sequences `xs` (N, L) codes, `ys` (N, L) outputs?
@@ -74,7 +74,7 @@ simulate = _simulate
 
 
 @njit(cache=True)
-def _partial_table(M, rows, start, strides, at, xs, ys, n_points):  # pragma: no cover
+def _partial_table(M, rows, start, strides, at, xs, ys, n_points):  # type: ignore[no-untyped-def]  # pragma: no cover
     """The read-out's table of one surviving program: (defined (P,) bool, values (P,), the
     least and greatest index each state visits, its start included)."""
     k = rows.shape[0]
@@ -110,7 +110,7 @@ partial_table = _partial_table
 
 
 @njit(cache=True)
-def _first_consistent(R, begin, end, points, values):  # pragma: no cover
+def _first_consistent(R, begin, end, points, values):  # type: ignore[no-untyped-def]  # pragma: no cover
     """The first row r in [begin, end) of R with R[r, points] == values, or -1."""
     for r in range(begin, end):
         ok = True
@@ -127,7 +127,7 @@ first_consistent = _first_consistent
 
 
 @njit(cache=True)
-def _run_tables(M, rows, readout, start, strides, at, xs):  # pragma: no cover
+def _run_tables(M, rows, readout, start, strides, at, xs):  # type: ignore[no-untyped-def]  # pragma: no cover
     """Outputs (N, L) of the program of update rows `rows` of M and read-out row `readout`
     (values per point), from `start` (indices): the compiled evaluator the tests compare with
     the reference one. A state leaving its universe makes the rest of its sequence -1."""

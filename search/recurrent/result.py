@@ -165,7 +165,7 @@ class RecurrentResult:
             import dsl
 
             def parse(text: str, task: SequenceTask) -> Recurrence:
-                return dsl.parse_recurrence(text, task)  # type: ignore[attr-defined, no-any-return]
+                return dsl.parse_recurrence(text, task)
 
         def candidate(row: dict[str, Any]) -> RecurrentCandidate:
             return RecurrentCandidate(parse(row["program"], task), float(row["bits"]), bool(row["fits_train"]))

@@ -153,7 +153,7 @@ class _Grown:
     """A (rows, columns) array grown by doubling."""
 
     def __init__(self, columns: int, dtype: type) -> None:
-        self.array = np.empty((16, columns), dtype=dtype)
+        self.array: np.ndarray = np.empty((16, columns), dtype=dtype)
         self.size = 0
 
     def extend(self, rows: np.ndarray) -> None:
