@@ -30,7 +30,7 @@ def _right_on_test(program_text: str, name: str, count: int) -> bool:
 
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
-    return mips_bench.bench_mips(["Bitwise_Xor", "Evens_Detector", "Newton_Magnetic"], search_seconds=10.0,
+    return mips_bench.bench_mips(["Bitwise_Xor", "Evens_Detector", "Newton_Magnetic"], search_seconds=90.0,
                                  rnn=True, rnn_steps=300, count=400)  # fmt: skip
 
 
@@ -57,7 +57,8 @@ def test_solved_means_right_on_every_test_sequence(report: dict[str, Any]) -> No
             assert row["why"]
         assert row["cpu_seconds"] > 0
         assert 0 <= row["rnn_test_accuracy"] <= 1
-    # A program with no state, the shortest of these two tasks: ten seconds are plenty.
+    # A program with no state, the shortest of these two tasks: certified in seconds once the kernels are
+    # compiled (the budget leaves room for compiling them on a fresh clone, whose Numba cache is empty).
     assert report["tasks"][0]["solved_from_data"] is True
 
 

@@ -160,14 +160,19 @@ def data_dir(tmp_path_factory):
     return directory
 
 
-def load(text: str, data_dir: Path) -> list[dsl.Task]:
-    """The tasks in `text`, or [] after checking the OccamError it raises."""
+def load(text: str, data_dir: Path) -> list[dsl.Task | dsl.SequenceTask]:
+    """The tasks in `text` (scalar and sequence tasks), or [] after checking the OccamError it raises."""
     try:
-        tasks = dsl.parse_tasks(text, base_dir=data_dir)
+        tasks = dsl.parse_any_tasks(text, base_dir=data_dir)
     except dsl.OccamError as error:
         check_error(error)
         return []
     for task in tasks:
+        if isinstance(task, dsl.SequenceTask):
+            assert len(task.train) == task.n_sequences == len(task.target_values)
+            if task.target is not None:
+                assert dsl.parse_recurrence(str(task.target), task) == task.target
+            continue
         assert len(task.train) == task.n_points == len(task.target_values)
         if task.target is not None:
             assert dsl.parse_program(str(task.target), task, expected=task.output_type) == task.target
