@@ -142,7 +142,7 @@ def _row(name: str, *, search_seconds: float, max_states: int | None, rnn: bool,
         return row
     import neural
 
-    config = neural.SequenceTrainConfig(seed=seed)
+    config = dataclasses.replace(neural.get_sequence_preset("mips").config, seed=seed)  # as occam train
     if rnn_steps is not None:
         config = dataclasses.replace(config, steps=rnn_steps)
     started = time.process_time()
