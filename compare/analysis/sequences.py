@@ -21,7 +21,6 @@ A `SequenceComparison` is a value: `to_json` / `from_json` round-trip (format
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -29,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from dsl import Recurrence, SequenceTask
+
+from .harness import _finite
 
 __all__ = ["FORMAT", "SequenceComparison", "SequenceSnapshot", "compare_sequences", "distilled_task"]
 
@@ -145,14 +146,3 @@ def _first_step_of_last_run(snapshots: list[SequenceSnapshot], holds: Callable[[
         else:
             first = None
     return first
-
-
-def _finite(value: Any) -> Any:
-    """JSON has no inf or NaN: null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value

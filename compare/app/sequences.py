@@ -19,6 +19,8 @@ from rich.markup import escape
 import dsl
 from dsl import SequenceTask
 
+from .cli import _write_json
+
 __all__ = ["compare", "diff", "synth", "train"]
 
 # Options of the scalar commands that mean nothing for a sequence task: given, they are an error.
@@ -109,10 +111,6 @@ def print_recurrent_synthesis(task: SequenceTask, result: Any, console: Console)
                       f"updates, {sub.simulations:,} simulations, {sub.status}, {sub.cpu_seconds:.2f} CPU s[/]")  # fmt: skip
 
 
-def _short(value: float) -> str:
-    return f"{value:,}" if isinstance(value, int) else f"{value:.3g}"
-
-
 class _Status:
     """A one-line live status on a terminal (nothing when piped): the search's progress."""
 
@@ -132,25 +130,6 @@ class _Status:
     def __exit__(self, *exc: object) -> None:
         if self._status is not None:
             self._status.__exit__(*exc)
-
-
-def _write_json(data: Any, destination: str, console: Console) -> None:
-    text = json.dumps(data, indent=2, allow_nan=False, default=_plain)
-    if destination == "-":
-        print(text)
-        return
-    Path(destination).write_text(text + "\n", encoding="utf-8")
-    console.print(f"wrote {escape(destination)}")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 # --- occam train ----------------------------------------------------------------------------
@@ -178,7 +157,6 @@ def training_config(args: argparse.Namespace) -> Any:
 def train(args: argparse.Namespace, task: SequenceTask, console: Console) -> int:
     """Train an RNN on the training sequences; write DIR/checkpoint.pt and DIR/metrics.json.
     Exit status 0, or 130 when interrupted (what was trained is written all the same)."""
-    import neural
 
     refuse_scalar_options(args, _SCALAR_TRAIN_OPTIONS, "train")
     config = training_config(args)
@@ -247,7 +225,7 @@ def compare(args: argparse.Namespace, task: SequenceTask, console: Console) -> i
     config = training_config(args)
     out = Path(args.out) if args.out else Path("runs") / f"compare-{task.name}-{config.preset}-{args.seed}"
     synthesis_config = search_config(args, None if "max_seconds" in args.defaulted else args.max_seconds)
-    console.print(f"[dim]1/4 synthesis: the shortest recurrent program of the training sequences[/]")
+    console.print("[dim]1/4 synthesis: the shortest recurrent program of the training sequences[/]")
     with _Status(console, f"{task.name}: searching recurrent programs") as status:
         synthesis = search.synthesize_recurrent(task, synthesis_config, progress=status.update)
     print_recurrent_synthesis(task, synthesis, console)
