@@ -45,7 +45,7 @@ class RecurrentConfig:
     sample_seed: int = 0
     max_seconds: float = 30.0  # wall clock of the whole search; inf: none
     max_bits: float = math.inf  # total description length bound; inf: none
-    max_memory_mb: float = 2048.0  # the enumerations' banks together; finite
+    max_memory_mb: float = 2048.0  # everything the search keeps (docs/search.md: how it is shared); finite
     posterior_window: float = 0.0  # fitting programs up to this many bits above the best are collected
     max_posterior: int = 100
     combos_per_call: int = 1 << 14  # update tuples per simulation-kernel call (Ctrl-C and the clock in between)

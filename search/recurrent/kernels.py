@@ -123,7 +123,27 @@ def _first_consistent(R, begin, end, points, values):  # type: ignore[no-untyped
     return -1
 
 
-first_consistent = _first_consistent
+@njit(cache=True)
+def _first_consistent_packed(R, begin, end, points, values):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """`_first_consistent` over packed truth tables (bit p % 64 of word p // 64 is point p)."""
+    for r in range(begin, end):
+        ok = True
+        for i in range(points.shape[0]):
+            p = points[i]
+            if (R[r, p >> 6] >> (p & 63)) & 1 != values[i]:
+                ok = False
+                break
+        if ok:
+            return r
+    return -1
+
+
+def first_consistent(R: np.ndarray, begin: int, end: int, points: np.ndarray, values: np.ndarray,
+                     packed: bool = False) -> int:  # fmt: skip
+    """The first row r in [begin, end) of R (values per point, or packed truth tables) that
+    equals `values` at `points`, or -1."""
+    kernel = _first_consistent_packed if packed else _first_consistent
+    return int(kernel(R, begin, end, points, values))
 
 
 @njit(cache=True)

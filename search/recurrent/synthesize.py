@@ -19,6 +19,7 @@ of least bound first, so the order over all of them is exact.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
@@ -45,6 +46,9 @@ from .result import RecurrentCandidate, RecurrentPosteriorEntry, RecurrentResult
 __all__ = ["synthesize_recurrent", "RecurrentProgress", "state_universe"]
 
 PROGRESS_SECONDS = 0.25
+# max_memory_mb split: the enumerations' banks (shared equally), the search's own update rows
+# (every class's, `_Memory`), a sampled class's read-out search (one at a time, 512 MB at most).
+BANKS_SHARE, ROWS_SHARE, READOUT_SHARE = 0.5, 0.375, 0.125
 _EPS = 1e-9
 
 
@@ -124,129 +128,189 @@ class _Bank:
         if self.done:
             return False
         if self.enumeration.task.output_type.kind == "bool" and len(self.enumeration) >= 2**self.enumeration.n_points:
-            self.done, self.status = True, "exhausted"
+            self.stop("exhausted")
             return False
         for level in self._levels_iter:
-            if not level.complete:
-                self.done = True
+            if not level.complete:  # a budget cut it short: the enumeration's status says which
+                self.stop(self.enumeration.status or "exhausted")
             if level.size:
                 self.levels.append((level.bits, level.start, level.end))
                 return True
             if self.done:
                 break
-        self.done = True
-        self.status = self.enumeration.status or "exhausted"
-        return bool(False)
+        self.stop(self.enumeration.status or "exhausted")
+        return False
+
+    def stop(self, reason: str) -> None:
+        """The bank ends here, `reason` saying why (as an enumeration's status)."""
+        self.done, self.status = True, reason
 
     def rows(self, start: int, end: int) -> np.ndarray:
-        """Rows [start, end) unpacked, as int64 values per point."""
+        """Rows [start, end) as values per point: a view of the bank, unpacked if it is packed."""
         values = self.enumeration.values[start:end]
-        if self.enumeration.packed:
-            values = unpack(values, self.enumeration.n_points)
-        return np.ascontiguousarray(values, dtype=np.int64)
+        return unpack(values, self.enumeration.n_points) if self.enumeration.packed else values
 
     def program(self, row: int) -> Expr:
         return self.enumeration.program(row)
 
 
-class _Grown:
-    """A (rows, columns) array grown by doubling."""
+class _Memory:
+    """The bytes the search's own arrays (beside the enumerations' banks) may take, shared by
+    every class: taken as an array grows, given back when its class is done."""
 
-    def __init__(self, columns: int, dtype: type) -> None:
-        self.array: np.ndarray = np.empty((16, columns), dtype=dtype)
+    def __init__(self, limit_bytes: float) -> None:
+        self.limit, self.used = limit_bytes, 0
+
+    def take(self, nbytes: int) -> bool:
+        if self.used + nbytes > self.limit:
+            return False
+        self.used += nbytes
+        return True
+
+    def give(self, nbytes: int) -> None:
+        self.used -= nbytes
+
+
+class _UpdateRows:
+    """A class's update functions, every state type's in one matrix (the kernels' M), grown by
+    doubling within the search's `_Memory`. A row holds, per point of D, the new value's index
+    in its state's universe (-1: outside it); on a sample it has no columns (the rows are
+    simulated by the reference evaluator, only their count is kept)."""
+
+    def __init__(self, columns: int, dtype: type, memory: _Memory) -> None:
+        self.array: np.ndarray = np.empty((0, columns), dtype=dtype)
         self.size = 0
+        self.memory = memory
+        self.row_bytes = columns * self.array.itemsize
 
-    def extend(self, rows: np.ndarray) -> None:
+    def add(self, rows: np.ndarray) -> bool:
+        """Append `rows`; False, appending nothing, when the memory budget cannot hold them."""
         need = self.size + len(rows)
         if need > len(self.array):
-            grown = np.empty((max(need, 2 * len(self.array)), self.array.shape[1]), dtype=self.array.dtype)
+            capacity = max(need, 2 * len(self.array), 16)
+            if not self.memory.take((capacity - len(self.array)) * self.row_bytes):
+                return False
+            grown = np.empty((capacity, self.array.shape[1]), dtype=self.array.dtype)
             grown[: self.size] = self.array[: self.size]
             self.array = grown
         self.array[self.size : need] = rows
         self.size = need
+        return True
+
+    def release(self) -> None:
+        self.memory.give(len(self.array) * self.row_bytes)
+        self.array = self.array[:0]
 
 
 class _Updates:
-    """A state type's update functions: the bank's rows as universe indices (-1 outside the
-    universe), distinct once so mapped, in levels of bits."""
+    """A state type's update functions: its bank's rows as rows of the class's `_UpdateRows`
+    (universe indices), distinct once so mapped, in levels (bits, first, end) of those rows."""
 
-    def __init__(self, bank: _Bank, low: int, size: int, columns: int, *, exact: bool = True) -> None:
-        self.bank, self.low, self.size, self.exact = bank, low, size, exact
-        self.rows = _Grown(columns, np.int64)
-        self.source: list[int] = []  # bank row of each kept row
+    CHUNK = 4096  # bank rows mapped at a time (the int64 scratch of a chunk)
+    SEEN_BYTES = 96  # a seen key's overhead in the set, besides its bytes
+
+    def __init__(self, bank: _Bank, low: int, size: int, store: _UpdateRows, *, exact: bool = True) -> None:
+        self.bank, self.low, self.size, self.store, self.exact = bank, low, size, store, exact
         self.levels: list[tuple[float, int, int]] = []
-        self._seen: set[bytes] = set()
+        self.sources: list[np.ndarray] = []  # per level: the bank row of each of its rows
+        self._seen: set[bytes] = set()  # the rows with a -1 (only those can coincide once mapped)
+        self.taken = 0  # bytes of `_seen` and `sources` taken from the store's memory
         self._mapped = 0  # bank levels mapped
 
     def level(self, index: int) -> bool:
-        """Make level `index` available; False when the bank has no more."""
+        """Make level `index` available; False when the bank has no more, or the memory budget
+        cannot hold it (the bank then ends with status "memory")."""
         while len(self.levels) <= index:
             while self._mapped >= len(self.bank.levels):
                 if not self.bank.pull():
                     return False
             bits, start, end = self.bank.levels[self._mapped]
+            first = self.store.size
+            kept = self._map(start, end)
+            if kept is None:
+                self.bank.stop("memory")
+                return False
             self._mapped += 1
-            if not self.exact:  # on a sample: the rows as they are, checked by simulation
-                first = len(self.source)
-                self.source.extend(range(start, end))
-                self.rows.size = len(self.source)
-                self.levels.append((bits, first, len(self.source)))
-                continue
-            values = self.bank.rows(start, end) - self.low
-            values[(values < 0) | (values >= self.size)] = -1
-            keep = []
-            for i, row in enumerate(values):
-                if row.max() < 0:
-                    continue
-                key = row.tobytes()
-                if key not in self._seen:
-                    self._seen.add(key)
-                    keep.append(i)
-            if keep:
-                first = self.rows.size
-                self.rows.extend(values[keep])
-                self.source.extend(start + i for i in keep)
-                self.levels.append((bits, first, self.rows.size))
+            if len(kept):
+                self.levels.append((bits, first, self.store.size))
+                self.sources.append(kept)
         return True
 
+    def _map(self, start: int, end: int) -> np.ndarray | None:
+        """Append the distinct mapped rows of bank rows [start, end) to the store; their bank
+        rows, or None (the store rolled back) when the memory budget runs out."""
+        first = self.store.size
+        kept: list[np.ndarray] = []
+        for chunk in range(start, end, self.CHUNK):
+            stop = min(end, chunk + self.CHUNK)
+            if self.exact:
+                rows, values, seen_bytes = self._distinct(chunk, stop)
+            else:  # on a sample: the rows as they are, checked by simulation
+                rows, seen_bytes = np.arange(chunk, stop, dtype=np.int64), 0
+                values = np.empty((len(rows), 0), dtype=self.store.array.dtype)
+            extra = seen_bytes + rows.nbytes
+            if not self.store.memory.take(extra):
+                self.store.size = first
+                return None
+            self.taken += extra
+            if not self.store.add(values):
+                self.store.size = first
+                return None
+            kept.append(rows)
+        return np.concatenate(kept) if kept else np.empty(0, dtype=np.int64)
+
+    def _distinct(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """Bank rows [start, stop) mapped to universe indices, less those outside it everywhere
+        and those met before: (their bank rows, their mapped rows, the bytes added to `_seen`)."""
+        values = self.bank.rows(start, stop).astype(np.int64) - self.low
+        outside = (values < 0) | (values >= self.size)
+        values[outside] = -1
+        values = values.astype(self.store.array.dtype)
+        keep = np.asarray(~outside.all(axis=1))
+        seen_bytes = 0
+        for i in np.flatnonzero(keep & outside.any(axis=1)):
+            key = values[i].tobytes()
+            if key in self._seen:
+                keep[i] = False
+            else:
+                self._seen.add(key)
+                seen_bytes += len(key) + self.SEEN_BYTES
+        return np.flatnonzero(keep) + start, values[keep], seen_bytes
+
     def program(self, row: int) -> Expr:
-        return self.bank.program(self.source[row])
+        """The expression of the store's row `row` (one of this type's)."""
+        index = bisect.bisect_right([first for _, first, _ in self.levels], row) - 1
+        _, first, _ = self.levels[index]
+        return self.bank.program(int(self.sources[index][row - first]))
 
 
 class _Readouts:
-    """The output type's functions over the read-out's table, in levels of bits."""
+    """The output type's functions over the read-out's table, in levels of bits: its bank's
+    rows, searched where they lie."""
 
-    def __init__(self, bank: _Bank, columns: int) -> None:
+    def __init__(self, bank: _Bank) -> None:
         self.bank = bank
-        self.rows = _Grown(columns, np.int64)
-        self.levels: list[tuple[float, int, int, int]] = []  # bits, first, end, bank start
-        self._mapped = 0
 
     def level(self, index: int) -> bool:
-        while len(self.levels) <= index:
-            while self._mapped >= len(self.bank.levels):
-                if not self.bank.pull():
-                    return False
-            bits, start, end = self.bank.levels[self._mapped]
-            self._mapped += 1
-            first = self.rows.size
-            self.rows.extend(self.bank.rows(start, end))
-            self.levels.append((bits, first, self.rows.size, start))
+        while len(self.bank.levels) <= index:
+            if not self.bank.pull():
+                return False
         return True
 
     def least_bits(self) -> float:
-        return self.levels[0][0] if self.level(0) else math.inf
+        return self.bank.levels[0][0] if self.level(0) else math.inf
 
     def find(self, points: np.ndarray, values: np.ndarray, max_bits: float) -> tuple[Expr, float] | None:
         """The shortest function agreeing with `values` at `points`, of at most `max_bits` bits."""
+        enumeration = self.bank.enumeration
         index = 0
         while self.level(index):
-            bits, first, end, start = self.levels[index]
+            bits, start, end = self.bank.levels[index]
             if bits > max_bits + _EPS:
                 return None
-            row = first_consistent(self.rows.array, first, end, points, values)
+            row = first_consistent(enumeration.values, start, end, points, values, enumeration.packed)
             if row >= 0:
-                return self.bank.program(start + row - first), bits
+                return self.bank.program(row), bits
             index += 1
         return None
 
@@ -336,26 +400,41 @@ class _Class:
             starts = list(itertools.product(*[range(s) for s in sizes]))
         self.starts = np.array(starts, dtype=np.int64).reshape(len(starts), k)
         self.positions = np.arange(k + 1, dtype=np.int64)
-        table_points = min(self.n_points, config.sample_points) if self.sampled else self.n_points
         self.stamp = np.zeros(self.n_points if not self.sampled else 1, dtype=np.int64)
         self.table = np.zeros(self.n_points if not self.sampled else 1, dtype=np.int64)
         self.epoch = 0
-        banks: dict[Type, _Bank] = {}
-        rng = np.random.default_rng(config.sample_seed)
-        for t in dict.fromkeys((*types, task.output_type)):
+        self.table_points = min(self.n_points, config.sample_points) if self.sampled else self.n_points
+        self.bank_types = list(dict.fromkeys((*types, task.output_type)))
+
+    def open(self) -> None:
+        """Start the class's enumerations (one bank per type it uses) and its walk."""
+        search, task, k = self.search, self.search.task, self.k
+        rng = np.random.default_rng(search.config.sample_seed)
+        self.banks = {}
+        for t in self.bank_types:
             table = _table_task(f"{task.name}/{k}", self.states, self.universes, search.axes, t, self.grammar,
-                                sample=(rng, table_points) if self.sampled else None)  # fmt: skip
-            banks[t] = search.bank(table)
-        self.banks = banks
-        self.updates = {t: _Updates(banks[t], low, size, table_points, exact=not self.sampled)
-                        for t, (low, size) in zip(types, self.universes)}  # fmt: skip
-        self.readouts = _Readouts(banks[task.output_type], table_points)
+                                sample=(rng, self.table_points) if self.sampled else None)  # fmt: skip
+            self.banks[t] = search.bank(table)
+        largest = max((size for _, size in self.universes), default=2)
+        dtype = np.int8 if largest <= 127 else np.int16 if largest <= 32767 else np.int32
+        self.store = _UpdateRows(0 if self.sampled else self.table_points, dtype, search.memory)
+        self.updates = {t: _Updates(self.banks[t], low, size, self.store, exact=not self.sampled)
+                        for t, (low, size) in zip(self.types, self.universes)}  # fmt: skip
+        self.readouts = _Readouts(self.banks[task.output_type])
         self.readout_min = self.readouts.least_bits()
         self.heap: list[tuple[float, tuple[int, ...]]] = []
         self.pushed: set[tuple[int, ...]] = set()
         self._push((0,) * k)
         self.current: tuple[float, tuple[int, ...], int, int] | None = None  # bits, levels, position, total
         self._refresh()
+
+    def _release(self) -> None:
+        """A class done gives back its memory: its banks, update rows and walk."""
+        self.store.release()
+        for updates in self.updates.values():
+            self.store.memory.give(updates.taken)
+        self.banks, self.updates, self.heap, self.pushed = {}, {}, [], set()
+        del self.readouts
 
     # the walk over level tuples
 
@@ -386,6 +465,7 @@ class _Class:
             self.done = True
             if self.stats.status == "pending":
                 self.stats.status = self._ended()
+            self._release()
             return
         self.bound = self.decl_min + bits + self.readout_min
 
@@ -413,26 +493,25 @@ class _Class:
         per = max(1, len(self.starts) * len(self.positions))
         count = max(1, min(total - position, sims // per))
         sizes, firsts = [], []
-        offsets = self._offsets()
         for t, level in zip(self.types, levels):
             _, first, end = self.updates[t].levels[level]
             sizes.append(end - first)
-            firsts.append(first + offsets[t])
+            firsts.append(first)
         flat = np.arange(position, position + count, dtype=np.int64)
         if self.k:
             combos = np.stack(np.unravel_index(flat, sizes), axis=1).astype(np.int64) + np.array(firsts, np.int64)
         else:
             combos = np.zeros((count, 0), dtype=np.int64)
         if self.sampled:
-            self._step_sampled(bits, combos - np.array([offsets[t] for t in self.types], np.int64).reshape(1, -1))
+            self._step_sampled(bits, combos)
             position += count
             if position >= total:
                 self.stats.covered_bits = max(self.stats.covered_bits, bits)
             self.current = None if position >= total else (bits, levels, position, total)
+            self.stats.updates = self.store.size
             self._refresh()
-            self.stats.updates = sum(u.rows.size for u in self.updates.values())
             return
-        matrix = self._matrix()
+        matrix = self.store.array if self.k else np.zeros((1, 1), np.int8)
         hits = np.empty((count * per, 3), dtype=np.int64)
         search = self.search
         n_hits, self.epoch, steps = simulate(matrix, combos, self.starts, self.strides, self.positions, search.xs,
@@ -447,8 +526,8 @@ class _Class:
         position += count
         self.stats.covered_bits = max(self.stats.covered_bits, bits) if position >= total else self.stats.covered_bits
         self.current = None if position >= total else (bits, levels, position, total)
+        self.stats.updates = self.store.size
         self._refresh()
-        self.stats.updates = sum(u.rows.size for u in self.updates.values())
 
     def _survivor(self, bits: float, matrix: np.ndarray, rows: np.ndarray, start: np.ndarray, at: int) -> None:
         search = self.search
@@ -470,10 +549,7 @@ class _Class:
         if found is None:
             return
         output, output_bits = found
-        updates = []
-        offsets = self._offsets()
-        for state, t, row in zip(states, self.types, rows):
-            updates.append(Update(state.name, self.updates[t].program(int(row) - offsets[t])))
+        updates = [Update(state.name, self.updates[t].program(int(row))) for state, t, row in zip(states, self.types, rows)]
         program = Recurrence(tuple(states), tuple(updates), output, at)
         search.consider(program, declaration + bits + output_bits)
 
@@ -565,29 +641,12 @@ class _Class:
         task = _points_task(search.task, self.states, points, target, self.grammar)
         bound = room if math.isfinite(room) else math.inf
         result = synthesize(task, SearchConfig(max_seconds=min(remaining, 10.0), max_bits=bound,
-                                               max_memory_mb=min(512.0, search.config.max_memory_mb)))  # fmt: skip
+                                               max_memory_mb=search.readout_mb))  # fmt: skip
         best = result.best
         if best is None or not best.fits_train or best.bits > room + _EPS:
             return
         updates = [Update(state.name, expr) for state, expr in zip(states, exprs)]
         search.consider(Recurrence(tuple(states), tuple(updates), best.program, at), declaration + bits + best.bits)
-
-    def _offsets(self) -> dict[Type, int]:
-        """Where each type's rows start in `_matrix()`."""
-        offsets: dict[Type, int] = {}
-        for t in self.types:
-            if t not in offsets:
-                offsets[t] = sum(self.updates[u].rows.size for u in offsets)
-        return offsets
-
-    def _matrix(self) -> np.ndarray:
-        """Every state type's update rows, one matrix (types in first-use order)."""
-        if not self.k:
-            return np.zeros((1, 1), np.int64)
-        kinds = list(dict.fromkeys(self.types))
-        if len(kinds) == 1:
-            return self.updates[kinds[0]].rows.array
-        return np.concatenate([self.updates[t].rows.array[: self.updates[t].rows.size] for t in kinds])
 
 
 def _least_state_bits(state: State, universe: tuple[int, int]) -> float:
@@ -621,8 +680,10 @@ class _Search:
         self.front: list[RecurrentCandidate] = []
         self.fitting: list[RecurrentCandidate] = []
         self.verify_failures = 0
-        self._enumerations: list[FunctionEnumeration] = []
-        self._memory_share = config.max_memory_mb / max(1, 2 * (config.max_states + 1) * len(self.state_types()))
+        megabytes = config.max_memory_mb
+        self.memory = _Memory(ROWS_SHARE * megabytes * 2**20)
+        self.readout_mb = min(512.0, READOUT_SHARE * megabytes)  # a sampled class's read-out search, at a time
+        self.bank_mb = BANKS_SHARE * megabytes  # each bank's, once the classes are known (`run`)
 
     def seconds(self) -> float:
         return time.perf_counter() - self.started
@@ -645,8 +706,7 @@ class _Search:
     def bank(self, table: Task) -> _Bank:
         remaining = max(1e-3, self.config.max_seconds - self.seconds())
         enumeration = enumerate_functions(table, max_bits=self.config.max_bits, max_seconds=remaining,
-                                          max_memory_mb=self._memory_share)  # fmt: skip
-        self._enumerations.append(enumeration)
+                                          max_memory_mb=self.bank_mb)  # fmt: skip
         return _Bank(enumeration)
 
     def limit(self) -> float:
@@ -675,10 +735,13 @@ class _Search:
         try:
             types = self.state_types()
             for k in range(config.max_states + 1):
-                for combo in itertools.product(types, repeat=k):
-                    if self.seconds() > config.max_seconds:
-                        raise _Budget("time")
-                    classes.append(_Class(self, combo))
+                classes.extend(_Class(self, combo) for combo in itertools.product(types, repeat=k))
+            searched = [c for c in classes if not c.done]
+            self.bank_mb = BANKS_SHARE * config.max_memory_mb / max(1, sum(len(c.bank_types) for c in searched))
+            for c in searched:
+                if self.seconds() > config.max_seconds:
+                    raise _Budget("time")
+                c.open()
             while True:
                 live = [c for c in classes if not c.done]
                 if not live:

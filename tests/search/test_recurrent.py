@@ -8,6 +8,8 @@ import itertools
 import json
 import math
 import random
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -17,7 +19,8 @@ import dsl
 import search
 from dsl import INT, Range
 from dsl.recurrent import Recurrence, run
-from search.recurrent.kernels import partial_table, run_tables, simulate
+from search.recurrent.kernels import first_consistent, partial_table, run_tables, simulate
+from search.space import pack
 from search.recurrent.synthesize import state_universe
 
 from .recurrent_cases import grammar, mips_task, recurrence, sequence_task
@@ -145,6 +148,7 @@ def test_compiled_simulation_equals_the_reference_evaluator(seed: int) -> None:
     reference = run(program, {"x": xs}).outputs
     universes = [(0, 4)] * k
     rows, readout = _tables(program, universes, 3)
+    rows = rows.astype(np.int8 if seed % 2 else np.int64)  # the search keeps its rows as int8
     strides = np.array([3 * 4 ** (k - 1 - j) for j in range(k)], dtype=np.int64)
     start = np.array([s[3] for s in states], dtype=np.int64)
     at = program.output_at
@@ -177,6 +181,20 @@ def test_compiled_simulation_equals_the_reference_evaluator(seed: int) -> None:
                                np.array([at], np.int64), xs.astype(np.int64), changed.reshape(xs.shape), stamp,
                                table, 10, hits)  # fmt: skip
         assert found == 0
+
+
+def test_first_consistent_reads_packed_truth_tables_as_their_values() -> None:
+    rng = np.random.default_rng(0)
+    values = rng.random((300, 150)) < 0.5
+    values[:, :3] = [True, False, True]  # many rows agree on the first points
+    packed = pack(values)
+    for trial in range(40):
+        points = np.sort(rng.choice(150, size=int(rng.integers(1, 8)), replace=False)).astype(np.int64)
+        wanted = values[int(rng.integers(300)), points].astype(np.int64)
+        begin = int(rng.integers(0, 200))
+        expected = next((r for r in range(begin, 300) if np.array_equal(values[r, points], wanted)), -1)
+        assert first_consistent(values, begin, 300, points, wanted) == expected
+        assert first_consistent(packed, begin, 300, points, wanted, packed=True) == expected
 
 
 # --- large state: a sample, not certified --------------------------------------------------------
@@ -221,6 +239,39 @@ def test_bits_budget_stops_it() -> None:
     result = search.synthesize_recurrent(task, search.RecurrentConfig(max_bits=20))
     assert result.best is None and result.status == "bits" and not result.certified
     assert result.why is not None
+
+
+def test_memory_budget_ends_the_classes_it_cannot_hold() -> None:
+    """A class whose bank a small budget cuts short ends with status "memory", not
+    "exhausted", and nothing is certified."""
+    task = dsl.load_sequence_task("Majority_0_2")
+    result = search.synthesize_recurrent(task, search.RecurrentConfig(max_seconds=5, max_memory_mb=256))
+    statuses = {sub.types: sub.status for sub in result.stats.subsearches}
+    assert statuses[("int",)] == "memory", statuses
+    assert not result.certified and not all(sub.complete for sub in result.stats.subsearches)
+    if result.best is not None:
+        check_found(task, result)
+
+
+_PEAK_SCRIPT = """
+import resource, sys
+import dsl, search
+task = dsl.load_sequence_task("Majority_0_2")
+search.synthesize_recurrent(task, search.RecurrentConfig(max_seconds=1, max_memory_mb=8))  # compiled
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+search.synthesize_recurrent(task, search.RecurrentConfig(max_seconds=10, max_memory_mb=float(sys.argv[1])))
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+"""
+
+
+def test_peak_memory_stays_within_max_memory_mb() -> None:
+    """The whole search (banks, update rows, seen rows, read-outs) within its budget: the
+    process's peak grows by less than max_memory_mb over a search that wants more."""
+    budget = 128
+    done = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, str(budget)], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) < budget
 
 
 def test_ctrl_c_returns_interrupted_with_the_best_so_far() -> None:
