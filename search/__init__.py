@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from .config import SearchConfig
 from .mdl import DataCode
 from .recurrent import (
-    RecurrentCandidate, RecurrentConfig, RecurrentPosteriorEntry, RecurrentProgress, RecurrentResult, RecurrentStats,
-    synthesize_recurrent,
+    ExceptionFit, ExceptionsResult, RecurrentCandidate, RecurrentConfig, RecurrentPosteriorEntry, RecurrentProgress,
+    RecurrentResult, RecurrentStats, synthesize_recurrent, synthesize_with_exceptions,
 )  # fmt: skip
 from .result import STATUSES, Candidate, Posterior, PosteriorEntry, SearchStats, SynthesisResult
 from .synthesize import SEARCHERS, Progress, Searcher, synthesize
@@ -30,7 +30,7 @@ __all__ = [
     "Posterior", "PosteriorEntry", "Progress", "SearchConfig", "SearchStats", "Searcher", "SynthesisResult",
     "enumerate_functions", "minimal_programs", "synthesize",
     "RecurrentCandidate", "RecurrentConfig", "RecurrentPosteriorEntry", "RecurrentProgress", "RecurrentResult",
-    "RecurrentStats", "synthesize_recurrent",
+    "RecurrentStats", "synthesize_recurrent", "ExceptionFit", "ExceptionsResult", "synthesize_with_exceptions",
 ]  # fmt: skip
 
 # The estimators need scikit-learn: they are imported when first asked for, not with search.

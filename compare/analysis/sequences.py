@@ -63,6 +63,10 @@ class SequenceComparison:
     probe: dict[str, float]  # state variable of the minimal program -> held-out probe score
     snapshots: list[SequenceSnapshot]
     settings: dict[str, Any] = field(default_factory=dict)
+    # the distilled code: distilled_bits = distilled_program_bits + the bits of its exceptions, the
+    # training steps where the network's outputs are not the program's
+    distilled_program_bits: float | None = None
+    distilled_exceptions: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -86,10 +90,13 @@ def compare_sequences(
     task: SequenceTask, minimal: Recurrence | None, minimal_bits: float | None, minimal_certified: bool,
     steps: np.ndarray, test_outputs: np.ndarray, *, distilled: tuple[Recurrence, float] | None = None,
     probe: Mapping[str, float] | None = None, settings: Mapping[str, Any] | None = None,
+    distilled_program_bits: float | None = None, distilled_exceptions: int | None = None,
 ) -> SequenceComparison:  # fmt: skip
     """The comparison of a network's recorded outputs on the held-out sequences, `test_outputs`
     (recorded steps, held-out sequences, L) at `steps`, with the minimal program `minimal` (None
-    when the search found none) and the distilled program `distilled` (program, bits)."""
+    when the search found none) and the distilled code `distilled` (program, total bits: its
+    `distilled_program_bits` and those of `distilled_exceptions` training outputs it does not
+    explain)."""
     test = task.test
     targets = task.target_values[test]
     expected_shape = (len(steps), int(test.sum()), task.length)
@@ -110,7 +117,8 @@ def compare_sequences(
         distilled_program=str(distilled[0]) if distilled is not None else None,
         distilled_bits=distilled[1] if distilled is not None else None, distilled_correct=distilled_correct,
         distilled_equals_minimal=distilled_equals, probe=dict(probe or {}), snapshots=snapshots,
-        settings=dict(settings or {}),
+        settings=dict(settings or {}), distilled_program_bits=distilled_program_bits,
+        distilled_exceptions=distilled_exceptions,
     )  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from rich.markup import escape
 import dsl
 from dsl import SequenceTask
 
+from ..heap import trim_heap
 from .cli import _write_json
 
 __all__ = ["compare", "diff", "synth", "train"]
@@ -231,14 +232,16 @@ def compare(args: argparse.Namespace, task: SequenceTask, console: Console) -> i
     print_recurrent_synthesis(task, synthesis, console)
     console.print("[dim]2/4 training[/]")
     training = _train(task, config, console)
+    trim_heap()  # training's freed memory, before the distillation's search (compare/heap.py)
     _save_training(training, out)
     print_sequence_training(training, out, console)
-    console.print("[dim]3/4 distillation: the shortest recurrent program of the network's outputs[/]")
+    console.print("[dim]3/4 distillation: the shortest code of the network's outputs (a program, its exceptions)[/]")
     distill_config = synthesis_config.replace(max_seconds=args.distill_seconds)
     with _Status(console, f"{task.name}: distilling the network") as status:
-        distillation = search.synthesize_recurrent(distilled_task(task, training.final_outputs), distill_config,
-                                                   progress=status.update)  # fmt: skip
-    distilled = (distillation.best.program, distillation.best.bits) if distillation.best is not None else None
+        distillation = search.synthesize_with_exceptions(distilled_task(task, training.final_outputs), distill_config,
+                                                         progress=status.update)  # fmt: skip
+    fit = distillation.best
+    distilled = (fit.program, fit.bits) if fit is not None else None
     minimal = synthesis.best.program if synthesis.best is not None else None
     probe: dict[str, float] = {}
     if minimal is not None and minimal.states and task.n_test >= 2:
@@ -249,9 +252,11 @@ def compare(args: argparse.Namespace, task: SequenceTask, console: Console) -> i
     comparison = compare_sequences(
         task, minimal, synthesis.best.bits if synthesis.best is not None else None, synthesis.certified,
         training.trace.steps, training.trace.outputs, distilled=distilled, probe=probe,
+        distilled_program_bits=None if fit is None else fit.program_bits,
+        distilled_exceptions=None if fit is None else len(fit.exceptions),
         settings={"preset": config.preset, "seed": args.seed, "steps": training.steps_run,
                   "synthesis_status": synthesis.status, "distillation_status": distillation.status,
-                  "distillation_certified": distillation.certified},
+                  "distillation_source": None if fit is None else fit.source},
     )  # fmt: skip
     data = comparison.to_json()
     (out / "report.json").write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
@@ -278,10 +283,13 @@ def print_sequence_comparison(c: Any, out: Path, console: Console) -> None:
                   + (f"from step {found:,}" if found is not None else "at no recorded step"))  # fmt: skip
     if c.distilled_program is not None:
         verdict = "correct on every held-out sequence" if c.distilled_correct else "not correct on held-out sequences"
-        console.print(f"distilled from the network: [bold]{escape(c.distilled_program)}[/] "
-                      f"({c.distilled_bits:.2f} bits; {verdict})")  # fmt: skip
+        exceptions = c.distilled_exceptions or 0
+        code = (f"{c.distilled_bits:.2f} bits: {c.distilled_program_bits:.2f} of program, the rest its "
+                f"{exceptions:,} exceptions among the training outputs" if exceptions and c.distilled_program_bits
+                is not None else f"{c.distilled_bits:.2f} bits")  # fmt: skip
+        console.print(f"distilled from the network: [bold]{escape(c.distilled_program)}[/] ({code}; {verdict})")
     else:
-        console.print("distilled from the network: no recurrent program reproduces its training outputs")
+        console.print("distilled from the network: no recurrent program explains all but a few of its training outputs")
     for name, score in c.probe.items():
         console.print(f"probe: the program's state `{escape(name)}` from the hidden state: {score:.3f} (held out)")
     console.print(f"wrote {escape(str(out / 'report.json'))}")

@@ -8,6 +8,7 @@ import pytest
 import dsl
 from compare.analysis.sequences import SequenceComparison, compare_sequences, distilled_task
 from compare.app.cli import main
+from search.recurrent.exceptions import exception_bits
 
 TASK = """
 task parity_all {
@@ -71,6 +72,10 @@ def test_train_diff_and_compare(capsys, task_file, tmp_path):
     assert status == 0, out
     comparison = SequenceComparison.from_json(json.loads((tmp_path / "cmp" / "report.json").read_text()))
     assert comparison.minimal_program is not None and comparison.snapshots[-1].step == comparison.settings["steps"]
+    if comparison.distilled_program is not None:  # a two-part code: the program, then its exceptions
+        values = 2 if task.output_type.kind == "bool" else task.output_domain.high - task.output_domain.low + 1
+        unexplained = exception_bits(comparison.distilled_exceptions, task.n_train * task.length, values)
+        assert comparison.distilled_bits == pytest.approx(comparison.distilled_program_bits + unexplained)
 
 
 @pytest.mark.parametrize(
