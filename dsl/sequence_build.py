@@ -40,7 +40,6 @@ import numpy as np
 
 from .datafile import _data_root, _read_data
 from .errors import DataError, OccamError, Source, TaskError
-from .grammars import build_grammar
 from .recurrent import Recurrence
 from .recurrent_check import check_recurrence, parse_recurrence_syntax, recurrence_of_expression
 from .sequences import MAX_SEQUENCE_VALUES, SequenceTask, _readonly
@@ -50,14 +49,13 @@ from .task import (
     Input,
     Task,
     _build,
-    _check_name,
     _collect,
     _Fields,
     _inputs,
     _locate,
+    _output_and_grammar,
     _parse_file,
     _read,
-    _typed_range,
 )
 from .types import INT, Range, Type
 
@@ -157,20 +155,10 @@ def build_sequence_task(syntax: TaskSyntax, source: Source, base: Path, root: Pa
                     f"the input `{input_.name}` has no finite range to draw its steps from", source=source,
                     span=input_.span, expected="a per-step input of type bool, a bit-vector type or int lo..hi",
                 )
-    output: OutputSyntax | None = fields.get("output")
-    if output is None:
-        raise TaskError(f"task `{name}` has no `output`", source=source, span=syntax.name.span,
-                        expected="a line such as `output int 0..2`, the type of every step's output")
-    output_type, output_range = _typed_range(output.type_name, output.range, source)
-    output_name = output.name.name if output.name else "output"
-    if output.name is not None:
-        _check_name(output.name, source, {input_.name for input_ in inputs})
-    types = {input_.name: input_.type for input_ in inputs}
-    grammar_syntax = fields.get("grammar")
-    if grammar_syntax is None:
-        raise TaskError(f"task `{name}` has no `grammar`", source=source, span=syntax.name.span,
-                        expected="`grammar { TYPE -> alternatives }` or a built-in grammar such as `grammar arithmetic`")
-    grammar = build_grammar(grammar_syntax, types, output_type, source)
+    output_type, output_range, output_name, grammar = _output_and_grammar(
+        fields, syntax, source, inputs, output_example="`output int 0..2`, the type of every step's output",
+        grammar_example="arithmetic")  # fmt: skip
+    output: OutputSyntax = fields.get("output")
     target_field, data_field = fields.get("target"), fields.get("data")
     if (target_field is None) == (data_field is None):
         raise TaskError(

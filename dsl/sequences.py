@@ -13,7 +13,6 @@ files build their sequence tasks through it (dsl/sequence_build.py).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ import numpy as np
 from .grammars import Grammar
 from .recurrent import Recurrence, RecurrentRun, run
 from .sampling import value_domain
-from .task import Input
+from .task import Input, _readonly, fingerprint
 from .types import Range, Type
 
 __all__ = ["SequenceTask", "MAX_SEQUENCE_VALUES"]
@@ -96,14 +95,7 @@ class SequenceTask:
 
     @property
     def fingerprint(self) -> str:
-        digest = hashlib.sha256()
-        inputs = [f"{input_.name}: {input_.type} {input_.range}" for input_ in self.inputs]
-        for part in (self.name, str(self.grammar), str(self.output_type), str(self.output_range), str(self.target),
-                     *inputs):  # fmt: skip
-            digest.update(part.encode() + b"\0")
-        for array in (*self.sequences.values(), self.train, self.target_values):
-            digest.update(np.ascontiguousarray(array).tobytes())
-        return digest.hexdigest()[:16]
+        return fingerprint(self, (), (*self.sequences.values(), self.train, self.target_values))
 
     def __repr__(self) -> str:
         return f"<SequenceTask {self.name}: {self.n_sequences} sequences of {self.length} steps, {self.n_train} train>"
@@ -153,9 +145,3 @@ def split_sequences(count: int, train_share: float, seed: int) -> np.ndarray:
     train = np.zeros(count, dtype=bool)
     train[np.random.default_rng(seed).permutation(count)[:n_train]] = True
     return train
-
-
-def _readonly(array: np.ndarray) -> np.ndarray:
-    array = np.ascontiguousarray(array)
-    array.flags.writeable = False
-    return array

@@ -99,6 +99,19 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def fingerprint(task: Any, parts: Sequence[str], arrays: Sequence[np.ndarray]) -> str:
+    """16 hex digits of SHA-256 over what defines a task (scalar or sequence): its name, grammar,
+    output type and range, target, inputs with their ranges, the `parts` of its kind, its `arrays`."""
+    digest = hashlib.sha256()
+    inputs = [f"{input_.name}: {input_.type} {input_.range}" for input_ in task.inputs]
+    for part in (task.name, str(task.grammar), str(task.output_type), str(task.output_range), str(task.target),
+                 *inputs, *parts):  # fmt: skip
+        digest.update(part.encode() + b"\0")
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()[:16]
+
+
 @dataclass(frozen=True, eq=False)
 class Task:
     """A checked task with all its data.
@@ -174,14 +187,8 @@ class Task:
     def fingerprint(self) -> str:
         """A hash of everything that defines the task's data, grammar and encoding (for caches):
         the ranges too, since a network's input and output layers are sized by them."""
-        digest = hashlib.sha256()
-        inputs = [f"{input_.name}: {input_.type} {input_.range}" for input_ in self.inputs]
-        for part in (self.name, str(self.grammar), str(self.output_type), str(self.output_range), str(self.target),
-                     *inputs, str(self.noise)):  # fmt: skip
-            digest.update(part.encode() + b"\0")
-        for array in (*self.points.values(), self.train, self.target_values, self.clean_values):
-            digest.update(np.ascontiguousarray(array).tobytes())
-        return digest.hexdigest()[:16]
+        return fingerprint(self, (str(self.noise),), (*self.points.values(), self.train, self.target_values,
+                                                      self.clean_values))  # fmt: skip
 
     def __repr__(self) -> str:
         return f"<Task {self.name}: {self.n_points} points, {self.n_train} train>"
@@ -474,22 +481,10 @@ def _build(syntax: TaskSyntax, source: Source, base: Path, root: Path, read_data
             expected="`sequence length L count N seed S` to make it a sequence task, or `target EXPRESSION`",
         )
     inputs = _inputs(fields.inputs, syntax, source)
-    output: OutputSyntax | None = fields.get("output")
-    if output is None:
-        raise TaskError(f"task `{name}` has no `output`", source=source, span=syntax.name.span,
-                        expected="a line such as `output int 0..96` or `output bool`")
-    output_type, output_range = _typed_range(output.type_name, output.range, source)
-    output_name = output.name.name if output.name else "output"
-    if output.name is not None:
-        _check_name(output.name, source, {input_.name for input_ in inputs})
+    output_type, output_range, output_name, grammar = _output_and_grammar(
+        fields, syntax, source, inputs, output_example="`output int 0..96` or `output bool`", grammar_example="koza")
+    output: OutputSyntax = fields.get("output")
     types = {input_.name: input_.type for input_ in inputs}
-    grammar_syntax: GrammarSyntax | None = fields.get("grammar")
-    if grammar_syntax is None:
-        raise TaskError(
-            f"task `{name}` has no `grammar`", source=source, span=syntax.name.span,
-            expected="`grammar { TYPE -> alternatives }` or a built-in grammar such as `grammar koza`",
-        )
-    grammar = build_grammar(grammar_syntax, types, output_type, source)
     target_field, data_field = fields.get("target"), fields.get("data")
     if (target_field is None) == (data_field is None):
         raise TaskError(
@@ -544,6 +539,28 @@ def _build(syntax: TaskSyntax, source: Source, base: Path, root: Path, read_data
         noise=noise,
         recipe=_Recipe(syntax, source, base, root, None if data_field is None else (points, values)),
     )
+
+
+
+def _output_and_grammar(fields: Any, syntax: Any, source: Source, inputs: Sequence[Input], *, output_example: str,
+                        grammar_example: str) -> tuple[Type, Range | None, str, Grammar]:  # fmt: skip
+    """A task's `output` (type, range, name) and its grammar over `inputs`, of a scalar task or a
+    sequence task alike; a missing field is a TaskError showing an example."""
+    name = syntax.name.name
+    output: OutputSyntax | None = fields.get("output")
+    if output is None:
+        raise TaskError(f"task `{name}` has no `output`", source=source, span=syntax.name.span,
+                        expected=f"a line such as {output_example}")  # fmt: skip
+    output_type, output_range = _typed_range(output.type_name, output.range, source)
+    output_name = output.name.name if output.name else "output"
+    if output.name is not None:
+        _check_name(output.name, source, {input_.name for input_ in inputs})
+    grammar_syntax: GrammarSyntax | None = fields.get("grammar")
+    if grammar_syntax is None:
+        raise TaskError(f"task `{name}` has no `grammar`", source=source, span=syntax.name.span,
+                        expected=f"`grammar {{ TYPE -> alternatives }}` or a built-in grammar such as `grammar {grammar_example}`")  # fmt: skip
+    types = {input_.name: input_.type for input_ in inputs}
+    return output_type, output_range, output_name, build_grammar(grammar_syntax, types, output_type, source)
 
 
 def _inputs(declarations: list[InputSyntax], task: TaskSyntax, source: Source) -> tuple[Input, ...]:

@@ -71,8 +71,10 @@ from dsl.sequences import SequenceTask
 
 from .models import ACTIVATIONS
 from .rnn import KINDS, RNNConfig, _batches, build_rnn
-from .trace import content_sha256, trace_schedule, write_atomically
-from .train import MAX_STEPS, _deferred_interrupt, _torch_settings
+from .trace import content_sha256, step_index, trace_schedule, write_atomically
+from .train import (
+    MAX_STEPS, _deferred_interrupt, _torch_settings, choice_problems, config_from_json, integer_problems,
+)  # fmt: skip
 
 __all__ = [
     "SEQUENCE_PRESETS", "InputCoding", "SequenceEncoding", "SequencePreset", "SequenceProgress", "SequenceTrace",
@@ -137,37 +139,15 @@ class SequenceTrainConfig:
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> SequenceTrainConfig:
-        names = [f.name for f in dataclasses.fields(SequenceTrainConfig)]
-        for key in data:
-            if key not in names:
-                raise TrainingError(f"unknown sequence training option `{key}`", expected="one of " + ", ".join(names),
-                                    hint=did_you_mean(key, names))  # fmt: skip
-        return SequenceTrainConfig(**data)
+        return config_from_json(SequenceTrainConfig, data, "sequence training option")
 
 
 def _problems(config: SequenceTrainConfig) -> Iterable[str]:
-    choices = {"kind": KINDS, "activation": tuple(ACTIVATIONS), "regression_loss": REGRESSION_LOSSES, "schedule": SCHEDULES,
-               "stop_on": STOP_ON}  # fmt: skip
-    for name, allowed in choices.items():
-        if getattr(config, name) not in allowed:
-            yield f"{name} = {getattr(config, name)!r}; expected one of {', '.join(allowed)}"
-    for name in (
-        "hidden",
-        "mlp_depth",
-        "mlp_width",
-        "steps",
-        "batch_size",
-        "threads",
-        "record_points",
-        "eval_every",
-    ):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            yield f"{name} = {value!r}; expected a positive integer"
-    for name in ("polish_steps", "restarts"):
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            yield f"{name} = {value!r}; expected an integer ≥ 0"
+    yield from choice_problems(config, {"kind": KINDS, "activation": tuple(ACTIVATIONS),
+                                        "regression_loss": REGRESSION_LOSSES, "schedule": SCHEDULES, "stop_on": STOP_ON})  # fmt: skip
+    yield from integer_problems(config, ("hidden", "mlp_depth", "mlp_width", "steps", "batch_size", "threads",
+                                         "record_points", "eval_every"))  # fmt: skip
+    yield from integer_problems(config, ("polish_steps", "restarts"), low=0)
     for name, high in (("class_margin", math.inf), ("regression_margin", 0.5)):
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < high:
@@ -402,10 +382,8 @@ class SequenceTrace:
         return len(self.steps)
 
     def at(self, step: int) -> np.ndarray:
-        index = np.searchsorted(self.steps, step)
-        if index >= len(self.steps) or self.steps[index] != step:
-            raise KeyError(f"step {step} is not in the trace (recorded: {self.steps.tolist()})")
-        return self.outputs[index]
+        """The outputs recorded at `step`."""
+        return self.outputs[step_index(self.steps, step)]
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ from dsl import Range, Task, TrainingError
 
 __all__ = [
     "CURVE_KEYS", "METRICS", "FunctionTrace", "TraceRecorder", "content_sha256", "file_sha256", "is_sealed", "json_safe",
-    "load_trace", "probe_grid", "save_trace", "sealed", "trace_schedule", "write_atomically", "write_json",
+    "load_trace", "probe_grid", "save_trace", "sealed", "step_index", "trace_schedule", "write_atomically", "write_json",
 ]  # fmt: skip
 
 METRICS = ("train_loss", "test_loss", "train_accuracy", "test_accuracy", "train_rmse", "test_rmse")
@@ -91,6 +91,13 @@ def probe_grid(task: Task, *, max_points: int = PROBE_POINTS) -> dict[str, np.nd
             for input_, grid in zip(task.inputs, mesh)}
 
 
+def step_index(steps: np.ndarray, step: int) -> int:
+    """Where `step` is in a trace's increasing recorded `steps`; KeyError if it was not recorded."""
+    index = int(np.searchsorted(steps, step))
+    if index >= len(steps) or steps[index] != step:
+        raise KeyError(f"step {step} is not in the trace (recorded: {steps.tolist()})")
+    return index
+
 @dataclass
 class FunctionTrace:
     """The function a network computed over training (see the module docstring for the arrays)."""
@@ -115,10 +122,7 @@ class FunctionTrace:
 
     def at(self, step: int) -> np.ndarray:
         """The outputs recorded at `step`."""
-        index = np.searchsorted(self.steps, step)
-        if index >= len(self.steps) or self.steps[index] != step:
-            raise KeyError(f"step {step} is not in the trace (recorded: {self.steps.tolist()})")
-        return self.outputs[index]
+        return self.outputs[step_index(self.steps, step)]
 
     def first_step(self, metric: str, threshold: float) -> int | None:
         """The first evaluated step at which `metric` (a curve key) reached `threshold`."""

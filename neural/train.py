@@ -31,10 +31,10 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -47,6 +47,8 @@ from .models import ACTIVATIONS, DTYPES, LOSSES, MLP, MLPConfig, Transformer, Tr
 from .trace import FunctionTrace, TraceRecorder, json_safe, probe_grid, save_trace, trace_schedule, write_json
 
 __all__ = ["TrainConfig", "TrainProgress", "TrainResult", "build_model", "evaluate", "learning_rate", "train"]
+
+_Config = TypeVar("_Config")
 
 MODELS = ("mlp", "transformer")
 OPTIMIZERS = ("adamw", "sgd")
@@ -115,27 +117,43 @@ class TrainConfig:
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> TrainConfig:
-        names = [field.name for field in dataclasses.fields(TrainConfig)]
-        for key in data:
-            if key not in names:
-                raise TrainingError(f"unknown training option `{key}`", expected="one of " + ", ".join(names),
-                                    hint=did_you_mean(key, names))  # fmt: skip
-        return TrainConfig(**data)
+        return config_from_json(TrainConfig, data, "training option")
 
 
-def _problems(config: TrainConfig) -> Iterator[str]:
-    """What is wrong with `config`, one sentence each (showing the offending value)."""
-    choices = {"model": MODELS, "activation": tuple(ACTIVATIONS), "init": INITS, "optimizer": OPTIMIZERS,
-               "loss": LOSSES, "dtype": tuple(DTYPES), "loss_dtype": tuple(DTYPES), "device": DEVICES}  # fmt: skip
+def config_from_json(cls: type[_Config], data: Mapping[str, Any], what: str) -> _Config:
+    """`cls(**data)` of a config dataclass, an unknown key a TrainingError naming it (and what it
+    may have meant)."""
+    names = [field.name for field in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    for key in data:
+        if key not in names:
+            raise TrainingError(f"unknown {what} `{key}`", expected="one of " + ", ".join(names),
+                                hint=did_you_mean(key, names))  # fmt: skip
+    return cls(**data)
+
+
+def choice_problems(config: object, choices: Mapping[str, Sequence[str]]) -> Iterator[str]:
+    """A sentence for each setting of `config` not among its allowed `choices`."""
     for name, allowed in choices.items():
         value = getattr(config, name)
         if value not in allowed:
             yield f"{name} = {value!r}; expected one of {', '.join(allowed)}"
-    positive = ("depth", "width", "d_model", "n_heads", "d_head", "d_mlp", "steps", "trace_points", "threads")
-    for name in positive:
+
+
+def integer_problems(config: object, names: Sequence[str], low: int = 1) -> Iterator[str]:
+    """A sentence for each setting of `config` named in `names` that is not an integer ≥ `low`."""
+    for name in names:
         value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            yield f"{name} = {value!r}; expected a positive integer"
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            yield f"{name} = {value!r}; expected " + ("a positive integer" if low == 1 else f"an integer ≥ {low}")
+
+
+def _problems(config: TrainConfig) -> Iterator[str]:
+    """What is wrong with `config`, one sentence each (showing the offending value)."""
+    yield from choice_problems(config, {
+        "model": MODELS, "activation": tuple(ACTIVATIONS), "init": INITS, "optimizer": OPTIMIZERS, "loss": LOSSES,
+        "dtype": tuple(DTYPES), "loss_dtype": tuple(DTYPES), "device": DEVICES})  # fmt: skip
+    yield from integer_problems(config, ("depth", "width", "d_model", "n_heads", "d_head", "d_mlp", "steps",
+                                         "trace_points", "threads"))  # fmt: skip
     if isinstance(config.steps, int) and config.steps > MAX_STEPS:
         yield f"steps = {config.steps!r}; expected at most {MAX_STEPS:,} optimizer steps"
     if isinstance(config.depth, int) and config.depth > MAX_DEPTH:

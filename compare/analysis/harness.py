@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -58,6 +58,14 @@ FORMAT = "occam-comparison/1"
 SET_FORMAT = "occam-comparisons/1"  # several learners' comparisons with one minimal program
 MAX_LISTED = 50  # disagreeing points listed in full
 MAX_BY_INPUT = 1024  # distinct values of an input for counts by value
+
+
+class _HasStep(Protocol):
+    @property
+    def step(self) -> int: ...
+
+
+_Stepped = TypeVar("_Stepped", bound=_HasStep)
 
 
 @dataclass(frozen=True)
@@ -296,8 +304,9 @@ def _snapshot(task, trace, index, minimal_values, posterior_test, distiller, kin
     )
 
 
-def _first_step_of_last_run(snapshots: list[Snapshot], holds: Callable[[Snapshot], bool]) -> int | None:
-    """The first step from which `holds` is true at every later recorded step (None if not at the last)."""
+def _first_step_of_last_run(snapshots: Sequence[_Stepped], holds: Callable[[_Stepped], bool]) -> int | None:
+    """The first step from which `holds` is true at every later recorded step (None if not at the
+    last), over snapshots of any kind with a `step` (scalar and sequence comparisons alike)."""
     found = None
     for snapshot in snapshots:
         if holds(snapshot):

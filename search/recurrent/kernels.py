@@ -14,6 +14,15 @@ from numba import njit
 __all__ = ["simulate", "partial_table", "first_consistent", "run_tables"]
 
 
+@njit(cache=True, inline="always")
+def _point(x, state, strides):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """The code of the point of D at the current `state` (indices) and step inputs `x`."""
+    point = x
+    for i in range(state.shape[0]):
+        point += state[i] * strides[i]
+    return point
+
+
 @njit(cache=True)
 def _simulate(M, combos, starts, strides, positions, xs, ys, stamp, table, epoch, hits):  # type: ignore[no-untyped-def]  # pragma: no cover
     """For every update tuple `combos[c]` (rows of M, one per state, in update order), start
@@ -39,9 +48,7 @@ def _simulate(M, combos, starts, strides, positions, xs, ys, stamp, table, epoch
                         steps += 1
                         for j in range(k + 1):
                             if j == at:
-                                point = x
-                                for i in range(k):
-                                    point += state[i] * strides[i]
+                                point = _point(x, state, strides)
                                 if stamp[point] == epoch:
                                     if table[point] != ys[seq, t]:
                                         ok = False
@@ -50,9 +57,7 @@ def _simulate(M, combos, starts, strides, positions, xs, ys, stamp, table, epoch
                                     stamp[point] = epoch
                                     table[point] = ys[seq, t]
                             if j < k:
-                                point = x
-                                for i in range(k):
-                                    point += state[i] * strides[i]
+                                point = _point(x, state, strides)
                                 value = M[combos[c, j], point]
                                 if value < 0:
                                     ok = False
@@ -91,15 +96,11 @@ def _partial_table(M, rows, start, strides, at, xs, ys, n_points):  # type: igno
             x = xs[seq, t]
             for j in range(k + 1):
                 if j == at:
-                    point = x
-                    for i in range(k):
-                        point += state[i] * strides[i]
+                    point = _point(x, state, strides)
                     defined[point] = True
                     values[point] = ys[seq, t]
                 if j < k:
-                    point = x
-                    for i in range(k):
-                        point += state[i] * strides[i]
+                    point = _point(x, state, strides)
                     state[j] = M[rows[j], point]
                     low[j] = min(low[j], state[j])
                     high[j] = max(high[j], state[j])
@@ -163,14 +164,10 @@ def _run_tables(M, rows, readout, start, strides, at, xs):  # type: ignore[no-un
             x = xs[seq, t]
             for j in range(k + 1):
                 if j == at:
-                    point = x
-                    for i in range(k):
-                        point += state[i] * strides[i]
+                    point = _point(x, state, strides)
                     out[seq, t] = readout[point]
                 if j < k:
-                    point = x
-                    for i in range(k):
-                        point += state[i] * strides[i]
+                    point = _point(x, state, strides)
                     value = M[rows[j], point]
                     if value < 0:
                         broken = True
