@@ -16,6 +16,7 @@ functions with this table.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -69,8 +70,11 @@ class FunctionEnumeration:
             self._enumerator = enumerator = Enumerator(space, budget)
         self._bank = enumerator.banks[space.output_index]
         self._stop = stop
-        budget.count = lambda: enumerator.candidates
-        budget.reason = self._reason_to_stop
+        # the budget asks back through weak references: no cycle holds the banks once the caller
+        # drops the enumeration (the garbage collector may run long after)
+        enumerator_ref, self_ref = weakref.ref(enumerator), weakref.ref(self)
+        budget.count = lambda: enumerator_ref().candidates  # type: ignore[union-attr]
+        budget.reason = lambda: self_ref()._reason_to_stop()  # type: ignore[union-attr]
         self.status: str | None = None  # why the enumeration ended; None before it has
         self._iterated = False
         enumerator.compile_kernels()

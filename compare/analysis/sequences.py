@@ -9,9 +9,13 @@ shortest recurrent program that fits the training sequences (search/recurrent/),
   entirely, and the agreement per position t = 0 … L-1 (where in a sequence the network departs);
 - `program_found_step`: the first recorded step from which the network agrees with the minimal
   program on every held-out output at every later recorded step too (None if never);
-- the distilled program: the shortest recurrent program that reproduces the network's outputs on
-  the training sequences at the end of training (`synthesize_recurrent` on them), and whether it
-  is correct on every held-out sequence of the true task;
+- the distilled program: the shortest two-part code of the network's outputs on the training
+  sequences at the end of training (a recurrent program and the steps it does not explain:
+  `search.synthesize_with_exceptions`), and whether it is correct on every held-out sequence of
+  the true task;
+- the distilled sequence (`distil_over_training`): the same code of the network's function on
+  the held-out sequences (the ones its trace records) at a few recorded steps, so that what the
+  network computes has a description length over training;
 - the probe (neural/): how well a linear read-out of the network's hidden state recovers each state
   variable of the minimal program on held-out sequences.
 
@@ -21,7 +25,7 @@ A `SequenceComparison` is a value: `to_json` / `from_json` round-trip (format
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -29,7 +33,7 @@ import numpy as np
 
 from dsl import Recurrence, SequenceTask
 
-from .harness import _finite
+from .harness import _finite, _first_step_of_last_run
 
 __all__ = ["FORMAT", "SequenceComparison", "SequenceSnapshot", "compare_sequences", "distilled_task"]
 
@@ -67,6 +71,8 @@ class SequenceComparison:
     # training steps where the network's outputs are not the program's
     distilled_program_bits: float | None = None
     distilled_exceptions: int | None = None
+    # per distilled step (`distil_over_training`): step, program, program_bits, exceptions, bits, status
+    distilled_sequence: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -91,6 +97,7 @@ def compare_sequences(
     steps: np.ndarray, test_outputs: np.ndarray, *, distilled: tuple[Recurrence, float] | None = None,
     probe: Mapping[str, float] | None = None, settings: Mapping[str, Any] | None = None,
     distilled_program_bits: float | None = None, distilled_exceptions: int | None = None,
+    distilled_sequence: list[dict[str, Any]] | None = None,
 ) -> SequenceComparison:  # fmt: skip
     """The comparison of a network's recorded outputs on the held-out sequences, `test_outputs`
     (recorded steps, held-out sequences, L) at `steps`, with the minimal program `minimal` (None
@@ -118,8 +125,43 @@ def compare_sequences(
         distilled_bits=distilled[1] if distilled is not None else None, distilled_correct=distilled_correct,
         distilled_equals_minimal=distilled_equals, probe=dict(probe or {}), snapshots=snapshots,
         settings=dict(settings or {}), distilled_program_bits=distilled_program_bits,
-        distilled_exceptions=distilled_exceptions,
+        distilled_exceptions=distilled_exceptions, distilled_sequence=list(distilled_sequence or []),
     )  # fmt: skip
+
+
+def distil_over_training(task: SequenceTask, steps: np.ndarray, test_outputs: np.ndarray, config: Any, *,
+                         count: int = 6) -> list[dict[str, Any]]:  # fmt: skip
+    """At `count` of the recorded `steps` (log-spaced over them, the last included): the shortest
+    two-part code (`search.synthesize_with_exceptions` within `config`) of the network's outputs on
+    the held-out sequences there, `test_outputs` (recorded steps, held-out sequences, L). Per step:
+    step, program (None: none explains all but 5 % of them), program_bits, exceptions, bits.
+    Stops early, with the steps done, on Ctrl-C."""
+    import search
+
+    chosen = _log_spaced(len(steps), count)
+    test = task.test
+    rows: list[dict[str, Any]] = []
+    for index in chosen:
+        values = np.array(task.target_values)
+        values[test] = test_outputs[index]
+        held_out = replace(task, name=f"{task.name} (network at step {int(steps[index])})", target_values=values,
+                           target=None, train=test.copy())  # fmt: skip
+        result = search.synthesize_with_exceptions(held_out, config)
+        fit = result.best
+        rows.append({"step": int(steps[index]), "program": None if fit is None else str(fit.program),
+                     "program_bits": None if fit is None else fit.program_bits,
+                     "exceptions": None if fit is None else len(fit.exceptions),
+                     "bits": None if fit is None else fit.bits, "status": result.status})  # fmt: skip
+        if result.status == "interrupted":
+            break
+    return rows
+
+
+def _log_spaced(n: int, count: int) -> list[int]:
+    """`count` indices of 0 … n-1 spread evenly on a log scale of their position (n-1 included)."""
+    if n <= count:
+        return list(range(n))
+    return sorted({min(n - 1, int(round(v)) - 1) for v in np.geomspace(1, n, count)})
 
 
 def distilled_task(task: SequenceTask, outputs: np.ndarray) -> SequenceTask:
@@ -143,14 +185,3 @@ def _snapshot(step: int, outputs: np.ndarray, targets: np.ndarray, minimal: np.n
         sequences_agreeing=float(np.mean(agree.all(axis=1))) if agree is not None else None,
         agreement_by_position=[float(v) for v in agree.mean(axis=0)] if agree is not None else None,
     )
-
-
-def _first_step_of_last_run(snapshots: list[SequenceSnapshot], holds: Callable[[SequenceSnapshot], bool]) -> int | None:
-    """The step from which `holds` is true at every later recorded step (None if not at the last)."""
-    first = None
-    for snapshot in snapshots:
-        if holds(snapshot):
-            first = snapshot.step if first is None else first
-        else:
-            first = None
-    return first

@@ -19,10 +19,11 @@ from rich.markup import escape
 import dsl
 from dsl import SequenceTask
 
-from ..heap import trim_heap
 from .cli import _write_json
 
 __all__ = ["compare", "diff", "synth", "train"]
+
+DISTILLED_STEPS = 6  # recorded steps occam compare distils the network at (the last included)
 
 # Options of the scalar commands that mean nothing for a sequence task: given, they are an error.
 _SCALAR_SYNTH_OPTIONS = {"max_candidates": "--max-candidates", "equivalence": "--equivalence", "method": "--method",
@@ -216,9 +217,10 @@ def compare(args: argparse.Namespace, task: SequenceTask, console: Console) -> i
     """Synthesize, train, distil, probe, compare; write DIR/report.json. Exit status 0, 130 when
     interrupted (what was computed is written)."""
     import search
-
-    from ..analysis.sequences import compare_sequences, distilled_task
     from neural import probe_states, states_after_step
+    from search.heap import trim_heap
+
+    from ..analysis.sequences import compare_sequences, distil_over_training, distilled_task
 
     if args.learner != "network":
         raise dsl.SearchError(f"--learner {args.learner}: sequence tasks compare the network only",
@@ -232,7 +234,7 @@ def compare(args: argparse.Namespace, task: SequenceTask, console: Console) -> i
     print_recurrent_synthesis(task, synthesis, console)
     console.print("[dim]2/4 training[/]")
     training = _train(task, config, console)
-    trim_heap()  # training's freed memory, before the distillation's search (compare/heap.py)
+    trim_heap()  # training's freed memory, before the distillation's search (search/heap.py)
     _save_training(training, out)
     print_sequence_training(training, out, console)
     console.print("[dim]3/4 distillation: the shortest code of the network's outputs (a program, its exceptions)[/]")
@@ -242,6 +244,12 @@ def compare(args: argparse.Namespace, task: SequenceTask, console: Console) -> i
                                                          progress=status.update)  # fmt: skip
     fit = distillation.best
     distilled = (fit.program, fit.bits) if fit is not None else None
+    # the code of what it computes over training: DISTILLED_STEPS recorded steps within --distill-seconds
+    # in all (each search may take half as long again for its subsets)
+    per_step = distill_config.replace(max_seconds=args.distill_seconds / (1.5 * DISTILLED_STEPS))
+    with _Status(console, f"{task.name}: distilling the network over training"):
+        over_training = distil_over_training(task, training.trace.steps, training.trace.outputs, per_step,
+                                             count=DISTILLED_STEPS)  # fmt: skip
     minimal = synthesis.best.program if synthesis.best is not None else None
     probe: dict[str, float] = {}
     if minimal is not None and minimal.states and task.n_test >= 2:
@@ -253,7 +261,7 @@ def compare(args: argparse.Namespace, task: SequenceTask, console: Console) -> i
         task, minimal, synthesis.best.bits if synthesis.best is not None else None, synthesis.certified,
         training.trace.steps, training.trace.outputs, distilled=distilled, probe=probe,
         distilled_program_bits=None if fit is None else fit.program_bits,
-        distilled_exceptions=None if fit is None else len(fit.exceptions),
+        distilled_exceptions=None if fit is None else len(fit.exceptions), distilled_sequence=over_training,
         settings={"preset": config.preset, "seed": args.seed, "steps": training.steps_run,
                   "synthesis_status": synthesis.status, "distillation_status": distillation.status,
                   "distillation_source": None if fit is None else fit.source},
@@ -265,6 +273,15 @@ def compare(args: argparse.Namespace, task: SequenceTask, console: Console) -> i
     if args.json != "-":
         print_sequence_comparison(comparison, out, console)
     return 130 if training.interrupted else 0
+
+
+def _code(program_bits: float | None, exceptions: int | None, bits: float | None) -> str:
+    """A distilled two-part code in words: the program's bits, then its exceptions'."""
+    if program_bits is None or bits is None:  # a report written before codes had two parts
+        return f"{bits:.2f} bits" if bits is not None else "no code"
+    if not exceptions:
+        return f"{program_bits:.2f} bits, no exceptions"
+    return f"{program_bits:.2f} bits and {exceptions:,} exceptions, {bits:.2f} bits in all"
 
 
 def print_sequence_comparison(c: Any, out: Path, console: Console) -> None:
@@ -283,13 +300,15 @@ def print_sequence_comparison(c: Any, out: Path, console: Console) -> None:
                   + (f"from step {found:,}" if found is not None else "at no recorded step"))  # fmt: skip
     if c.distilled_program is not None:
         verdict = "correct on every held-out sequence" if c.distilled_correct else "not correct on held-out sequences"
-        exceptions = c.distilled_exceptions or 0
-        code = (f"{c.distilled_bits:.2f} bits: {c.distilled_program_bits:.2f} of program, the rest its "
-                f"{exceptions:,} exceptions among the training outputs" if exceptions and c.distilled_program_bits
-                is not None else f"{c.distilled_bits:.2f} bits")  # fmt: skip
-        console.print(f"distilled from the network: [bold]{escape(c.distilled_program)}[/] ({code}; {verdict})")
+        console.print(f"distilled from the network: [bold]{escape(c.distilled_program)}[/] "
+                      f"({_code(c.distilled_program_bits, c.distilled_exceptions, c.distilled_bits)}; {verdict})")  # fmt: skip
     else:
         console.print("distilled from the network: no recurrent program explains all but a few of its training outputs")
+    if c.distilled_sequence:
+        console.print("over training (held-out sequences): " + "; ".join(
+            f"step {row['step']:,}: " + (_code(row["program_bits"], row["exceptions"], row["bits"])
+                                         if row["program"] is not None else "none")
+            for row in c.distilled_sequence))  # fmt: skip
     for name, score in c.probe.items():
         console.print(f"probe: the program's state `{escape(name)}` from the hidden state: {score:.3f} (held out)")
     console.print(f"wrote {escape(str(out / 'report.json'))}")

@@ -43,7 +43,6 @@ from typing import Any
 
 import numpy as np
 
-from ..heap import trim_heap
 from .mips_catalog import CATALOG, by_name
 from .mips_tasks import MIPS_UNEXPRESSIBLE, load
 
@@ -95,6 +94,12 @@ def _search(task: Any, seconds: float, max_states: int | None) -> tuple[Any, flo
     started = time.process_time()
     result = search.synthesize_recurrent(task, config)
     return result, time.process_time() - started
+
+
+def _trim_heap() -> None:
+    from search.heap import trim_heap
+
+    trim_heap()
 
 
 def _distil(behaviour: Any, seconds: float, max_states: int | None) -> tuple[Any, float]:
@@ -169,13 +174,14 @@ def _row(name: str, *, search_seconds: float, max_states: int | None, rnn: bool,
         row["why_from_network"] = "no RNN columns"
         return row
     import neural
+    from search.heap import trim_heap
 
     config = dataclasses.replace(neural.get_sequence_preset("mips").config, seed=seed)  # as occam train
     if rnn_steps is not None:
         config = dataclasses.replace(config, steps=rnn_steps)
     started = time.process_time()
     training = neural.train_sequence(task, config)
-    trim_heap()  # training's freed memory, before the distillation's search (compare/heap.py)
+    trim_heap()  # training's freed memory, before the distillation's search (search/heap.py)
     row["rnn_cpu_seconds"] = time.process_time() - started
     row["rnn_test_accuracy"] = float(training.test_accuracy)
     outputs = np.asarray(training.final_outputs)
@@ -244,7 +250,7 @@ def bench_mips(names: Sequence[str] | None = None, *, quick: bool = False, searc
             interrupted = True
             break
         rows.append(row)
-        trim_heap()
+        _trim_heap()
         if log is not None:
             log(row)
     return {

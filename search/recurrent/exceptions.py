@@ -27,6 +27,7 @@ from dsl.recurrent import Recurrence, State, elias_gamma_bits
 from dsl.sequences import SequenceTask
 from dsl.types import Range
 
+from ..heap import trim_heap
 from .config import RecurrentConfig
 from .result import RecurrentResult
 from .synthesize import RecurrentProgress, synthesize_recurrent
@@ -117,6 +118,7 @@ def synthesize_with_exceptions(task: SequenceTask, config: RecurrentConfig | Non
             row.update(program=str(fit.program), exceptions=len(fit.exceptions))
             candidates.append(fit)
         subsets.append(row)
+        trim_heap(collect=False)  # each search's memory back before the next (search/heap.py)
         if result.status == "interrupted":
             interrupted = True
             break

@@ -47,7 +47,7 @@ def batch_seed(seed: int, k: int) -> int:
     return seed if k == 0 else int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
 DEFAULT_BATCH = 4096  # samples seeded together (the searcher's restarts)
 # Rows of one forward pass: its (rows, points) float64 tensors stay under glibc's mmap threshold
-# (128 KiB, which the searcher fixes: searcher._fix_mmap_threshold), so that they come from the heap;
+# (128 KiB, which the searcher fixes: search/heap.fix_mmap_threshold), so that they come from the heap;
 # at 4096 rows × 128 points each tensor was mmapped afresh and page-faulted in, 4× slower.
 FORWARD_BYTES = 96 * 1024
 

@@ -4,9 +4,6 @@ the temperature annealed, every restart's argmax verified as it goes."""
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import functools
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,6 +12,7 @@ import numpy as np
 
 from dsl import SearchError, Task
 
+from ..heap import fix_mmap_threshold
 from .estimators import choice_probabilities, noise_generator
 from .found import Found, relaxed_result
 from .progress import ProgressReport
@@ -26,7 +24,6 @@ __all__ = ["relaxed_search"]
 PENALTY_WEIGHT = 1.0  # of the non-finite penalty in the objective (package docstring)
 PROBABILITY_FLOOR = 1e-7  # Booleans: predictions clamped to [floor, 1 − floor] in the cross-entropy
 
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
 CHECK_EVERY = 25  # steps between discretizing every restart (to record fits as they appear)
 
 
@@ -119,7 +116,7 @@ def relaxed_search(task: Task, config: Any, progress: Callable[[Any], None] | No
 def _torch_settings(torch: Any) -> Iterator[None]:
     """One thread and denormals flushed, as neural/train.py trains (its docstring says why);
     restored afterwards."""
-    _fix_mmap_threshold()
+    fix_mmap_threshold()  # search/heap.py
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
@@ -128,20 +125,6 @@ def _torch_settings(torch: Any) -> Iterator[None]:
     finally:
         torch.set_num_threads(previous)
         torch.set_flush_denormal(False)
-
-
-@functools.cache
-def _fix_mmap_threshold() -> None:
-    """glibc's malloc: keep the mmap threshold at its default 128 KiB instead of letting it rise.
-    By default each freed mmapped block raises the threshold to its size, after which a step's
-    tensors (a MB each at 64 restarts × 256 points × 8 bits) come from the heap and are never
-    returned: hd09_abs at depth 4, 3 steps, peaked at 5.1 GB RSS (60 s) against 0.82 GB (31 s)
-    with the threshold fixed. Process-wide, once; nothing elsewhere than glibc."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
-    except (OSError, AttributeError):  # not glibc: nothing to fix
-        pass
 
 
 PROBE_POINTS = 16  # points of the memory probe's forward passes (it must cost nothing itself)

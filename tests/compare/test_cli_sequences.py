@@ -1,12 +1,13 @@
 """`occam synth`, `train`, `compare` and `diff` on a sequence task, and the settings they refuse."""
 
+import itertools
 import json
 
 import numpy as np
 import pytest
 
 import dsl
-from compare.analysis.sequences import SequenceComparison, compare_sequences, distilled_task
+from compare.analysis.sequences import SequenceComparison, _log_spaced, compare_sequences, distilled_task
 from compare.app.cli import main
 from search.recurrent.exceptions import exception_bits
 
@@ -72,10 +73,25 @@ def test_train_diff_and_compare(capsys, task_file, tmp_path):
     assert status == 0, out
     comparison = SequenceComparison.from_json(json.loads((tmp_path / "cmp" / "report.json").read_text()))
     assert comparison.minimal_program is not None and comparison.snapshots[-1].step == comparison.settings["steps"]
+    values = 2 if task.output_type.kind == "bool" else task.output_domain.high - task.output_domain.low + 1
     if comparison.distilled_program is not None:  # a two-part code: the program, then its exceptions
-        values = 2 if task.output_type.kind == "bool" else task.output_domain.high - task.output_domain.low + 1
         unexplained = exception_bits(comparison.distilled_exceptions, task.n_train * task.length, values)
         assert comparison.distilled_bits == pytest.approx(comparison.distilled_program_bits + unexplained)
+    over = comparison.distilled_sequence  # the same code at recorded steps, on the held-out sequences
+    steps = [row["step"] for row in over]
+    assert 1 <= len(over) <= 6 and steps == sorted(set(steps)) and steps[-1] == comparison.snapshots[-1].step
+    for row in over:
+        if row["program"] is not None:
+            unexplained = exception_bits(row["exceptions"], task.n_test * task.length, values)
+            assert row["bits"] == pytest.approx(row["program_bits"] + unexplained)
+
+
+def test_log_spaced_steps_keep_the_first_and_last():
+    assert _log_spaced(4, 6) == [0, 1, 2, 3]
+    chosen = _log_spaced(40, 6)
+    assert chosen[0] == 0 and chosen[-1] == 39 and len(chosen) == 6 and chosen == sorted(set(chosen))
+    gaps = np.diff(chosen)
+    assert all(a <= b for a, b in itertools.pairwise(gaps))  # denser early, as the trace's own steps
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,15 @@
-"""compare.heap.trim_heap: the heap's free memory goes back to the system (glibc)."""
+"""search.heap.trim_heap: the heap's free memory goes back to the system (glibc)."""
 
 import subprocess
 import sys
 
 import pytest
 
-from compare.heap import _libc
+from search.heap import _libc
 
 SCRIPT = """
 import numpy as np
-from compare.heap import trim_heap
+from search.heap import trim_heap
 def rss_mb():
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS"))
