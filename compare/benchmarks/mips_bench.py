@@ -25,9 +25,11 @@ not solved, with that reason. `--quick` runs `QUICK_TASKS`, a fixed dozen chosen
 (no or one small state) with hard ones (two states, large ranges, tasks MIPS or GPT-4 failed), with
 smaller budgets; the whole suite takes about an hour on a 2-core machine (FULL_* budgets below).
 
-Measured 2026-12-02 on the shared 2-core machine (branch i13/mips with i13/lang, rsearch, rnn merged):
-`occam bench mips --json full.json`: from the data 47/62, from the RNN's behaviour 34/62 (MIPS 32,
-GPT-4 30), 1,300 s wall; `--quick`: 8/12 from the data, 7/12 from the RNN, 153 s wall.
+Measured 2026-12-03 on the 2-core machine, idle (main at 765d459):
+`/usr/bin/time -v occam bench mips --json full.json`: from the data 47/62, from the RNN's behaviour
+47/62 (MIPS 32, GPT-4 30), 32:41 wall, 1.31 GB peak RSS; the RNN is perfect on test for 44, and
+six imperfect ones are distilled into their task's program (Sum_All, Div_5, Add_Mod_6/7/8,
+Dithering). `--quick` (at 48b0afc): 11/12 from the data, 11/12 from the RNN, 158 s wall, 1.07 GB.
 """
 
 from __future__ import annotations
