@@ -27,11 +27,11 @@ import math
 import numpy as np
 from numba import njit
 
-from dsl import Task
+from dsl import SequenceTask, Task
 
 from .space import pack
 
-__all__ = ["DataCode"]
+__all__ = ["DataCode", "ExceptionCode"]
 
 
 class DataCode:
@@ -60,15 +60,7 @@ class DataCode:
             self.precision = precision if precision is not None else 1e-6 * (rms or 1.0)
         else:
             self.precision = None
-            values = _value_count(task, self.target)
-            self._value_bits = math.log2(values - 1) if values > 2 else 0.0
-            binary = values == 2
-            self._most = (n - 1) // 2 if binary else n  # exceptions coded as exceptions
-            # the header: which k of 1..most, and for two values one more word, chance
-            self._header = math.log2(self._most + 1) if binary else math.log2(max(n, 1))
-            self._chance = float(n)  # the targets as they are: n bits (two values only)
-            # log2(k!) for k = 0..n, to get log2 C(n, k) by subtraction
-            self._log2_factorial = np.concatenate([[0.0], np.cumsum(np.log2(np.arange(1, n + 1)))])
+            self._exceptions = ExceptionCode(n, _value_count(task, self.target))
 
     def bits(self, rows: np.ndarray) -> np.ndarray:
         """(m,) data bits of (m, P) candidate rows (P: the equivalence points)."""
@@ -85,6 +77,26 @@ class DataCode:
     def exception_bits(self, wrong: np.ndarray) -> np.ndarray:
         """Bits of `wrong` exceptions among the n training points (0 for none; finite for every
         count from 0 to n)."""
+        return self._exceptions.bits(wrong)
+
+
+class ExceptionCode:
+    """The discrete outputs' code of the exceptions (module docstring) among `n` outputs of
+    `values` possible values: for scalar tasks' points and sequence tasks' steps alike."""
+
+    def __init__(self, n: int, values: int) -> None:
+        self.n = n
+        self._value_bits = math.log2(values - 1) if values > 2 else 0.0
+        binary = values == 2
+        self._most = (n - 1) // 2 if binary else n  # exceptions coded as exceptions
+        # the header: which k of 1..most, and for two values one more word, chance
+        self._header = math.log2(self._most + 1) if binary else math.log2(max(n, 1))
+        self._chance = float(n)  # the targets as they are: n bits (two values only)
+        # log2(k!) for k = 0..n, to get log2 C(n, k) by subtraction
+        self._log2_factorial = np.concatenate([[0.0], np.cumsum(np.log2(np.arange(1, n + 1)))])
+
+    def bits(self, wrong: np.ndarray) -> np.ndarray:
+        """Bits of `wrong` exceptions (0 for none; finite for every count from 0 to n)."""
         factorial = self._log2_factorial
         choose = factorial[self.n] - factorial[wrong] - factorial[self.n - wrong]
         # summed in this order, the bits of a code of more than two values are those of before to the last bit
@@ -93,7 +105,7 @@ class DataCode:
         return np.where(wrong == 0, 0.0, code)
 
 
-def _value_count(task: Task, target: np.ndarray) -> int:
+def _value_count(task: Task | SequenceTask, target: np.ndarray) -> int:
     """|V|: how many values the output can take (its domain's size; for an int output without a
     range, which has no finite domain, the span of the training targets)."""
     domain = task.output_domain

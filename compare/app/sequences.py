@@ -245,8 +245,9 @@ def compare(args: argparse.Namespace, task: SequenceTask, console: Console) -> i
     fit = distillation.best
     distilled = (fit.program, fit.bits) if fit is not None else None
     # the code of what it computes over training: DISTILLED_STEPS recorded steps within --distill-seconds
-    # in all (each search may take half as long again for its subsets)
-    per_step = distill_config.replace(max_seconds=args.distill_seconds / (1.5 * DISTILLED_STEPS))
+    # in all (each search's subsets take SUBSET_SHARE of its time on top)
+    per_step = distill_config.replace(
+        max_seconds=args.distill_seconds / ((1 + search.recurrent.exceptions.SUBSET_SHARE) * DISTILLED_STEPS))
     with _Status(console, f"{task.name}: distilling the network over training"):
         over_training = distil_over_training(task, training.trace.steps, training.trace.outputs, per_step,
                                              count=DISTILLED_STEPS)  # fmt: skip

@@ -86,7 +86,9 @@ def _rnn_available() -> str | None:
     return None
 
 
-def _search(task: Any, seconds: float, max_states: int | None) -> tuple[Any, float]:
+def _search(task: Any, seconds: float, max_states: int | None, *, exceptions: bool = False) -> tuple[Any, float]:
+    """(result, CPU s) of `search.synthesize_recurrent` within `seconds`, or with `exceptions` of
+    `search.synthesize_with_exceptions` (a network's outputs: its subsets take half as long again)."""
     import search
 
     settings: dict[str, Any] = {"max_seconds": seconds}
@@ -94,25 +96,15 @@ def _search(task: Any, seconds: float, max_states: int | None) -> tuple[Any, flo
         settings["max_states"] = max_states
     config = search.RecurrentConfig(**settings)
     started = time.process_time()
-    result = search.synthesize_recurrent(task, config)
+    result = (search.synthesize_with_exceptions if exceptions else search.synthesize_recurrent)(task, config)
     return result, time.process_time() - started
 
 
 def _trim_heap() -> None:
+    """The freed memory of a training or a task back to the system (search/heap.py)."""
     from search.heap import trim_heap
 
     trim_heap()
-
-
-def _distil(behaviour: Any, seconds: float, max_states: int | None) -> tuple[Any, float]:
-    """`search.synthesize_with_exceptions` on a network's outputs: the exact search within
-    `seconds`, its subsets within half as much."""
-    import search
-
-    config = search.RecurrentConfig(max_seconds=seconds, **({} if max_states is None else {"max_states": max_states}))
-    started = time.process_time()
-    result = search.synthesize_with_exceptions(behaviour, config)
-    return result, time.process_time() - started
 
 
 def _judge_fit(result: Any, task: Any, max_states: int) -> tuple[bool, str | None, str | None, float | None]:
@@ -176,14 +168,13 @@ def _row(name: str, *, search_seconds: float, max_states: int | None, rnn: bool,
         row["why_from_network"] = "no RNN columns"
         return row
     import neural
-    from search.heap import trim_heap
 
     config = dataclasses.replace(neural.get_sequence_preset("mips").config, seed=seed)  # as occam train
     if rnn_steps is not None:
         config = dataclasses.replace(config, steps=rnn_steps)
     started = time.process_time()
     training = neural.train_sequence(task, config)
-    trim_heap()  # training's freed memory, before the distillation's search (search/heap.py)
+    _trim_heap()  # training's freed memory, before the distillation's search
     row["rnn_cpu_seconds"] = time.process_time() - started
     row["rnn_test_accuracy"] = float(training.test_accuracy)
     outputs = np.asarray(training.final_outputs)
@@ -192,7 +183,7 @@ def _row(name: str, *, search_seconds: float, max_states: int | None, rnn: bool,
         row.update(cpu_seconds_network=0.0, exceptions_from_network=0)
     else:  # its outputs, all but a few of them explained: a program and the steps it does not explain
         behaviour = dataclasses.replace(task, target_values=outputs, target=None)
-        distilled, cpu = _distil(behaviour, search_seconds, max_states)
+        distilled, cpu = _search(behaviour, search_seconds, max_states, exceptions=True)
         solved, program, why, bits = _judge_fit(distilled, task, bound)
         fit = distilled.best
         row.update(cpu_seconds_network=cpu, exceptions_from_network=None if fit is None else len(fit.exceptions),

@@ -3,7 +3,8 @@ explains at all but a few steps — a network's at 99.8 %, whose behaviour no sh
 reproduces exactly (docs/search.md, "Programs with exceptions").
 
 The code of the training outputs is the program's bits plus the exceptions' bits
-(`exception_bits`): how many there are, which steps they are, the output at each. The candidates
+(`exception_bits`, the scalar searches' code of exceptions, search/mdl.py): how many there are,
+which steps they are, the output at each. The candidates
 are the exact search's programs over small random subsets of the training sequences — when
 exceptions are rare most small subsets hold none, and the search then meets the program that
 explains the rest — and its program over every training sequence (no exceptions), searched only
@@ -23,11 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from dsl.recurrent import Recurrence, State, elias_gamma_bits
+from dsl.recurrent import Recurrence, State
 from dsl.sequences import SequenceTask
 from dsl.types import Range
 
 from ..heap import trim_heap
+from ..mdl import ExceptionCode, _value_count
 from .config import RecurrentConfig
 from .result import RecurrentResult
 from .synthesize import RecurrentProgress, synthesize_recurrent
@@ -37,14 +39,13 @@ __all__ = ["ExceptionFit", "ExceptionsResult", "exception_bits", "synthesize_wit
 SUBSET_SIZES = (8, 16, 64, 256)  # training sequences per subset
 SUBSET_TRIES = 2  # subsets of each size
 MAX_EXCEPTION_SHARE = 0.05  # a candidate wrong at more of the training steps explains nothing
+SUBSET_SHARE = 0.5  # the subsets' searches, all together, by default: this share of config.max_seconds
 
 
 def exception_bits(count: int, steps: int, values: int) -> float:
-    """Bits of `count` exceptions among `steps` outputs of `values` possible values: the count
-    (Elias gamma of count + 1), which steps (log2 C(steps, count)), the output at each (one of
-    the other values - 1)."""
-    which = math.lgamma(steps + 1) - math.lgamma(count + 1) - math.lgamma(steps - count + 1)
-    return elias_gamma_bits(count + 1) + which / math.log(2) + count * math.log2(max(1, values - 1))
+    """Bits of `count` exceptions among `steps` outputs of `values` possible values: the code of
+    the scalar searches' exceptions (search/mdl.py, `ExceptionCode`), over steps instead of points."""
+    return float(ExceptionCode(steps, values).bits(np.array([count]))[0])
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def synthesize_with_exceptions(task: SequenceTask, config: RecurrentConfig | Non
     candidates: list[ExceptionFit] = []
     subsets: list[dict[str, Any]] = []
     interrupted = False
-    budget = config.max_seconds / 2 if subset_seconds is None else subset_seconds
+    budget = SUBSET_SHARE * config.max_seconds if subset_seconds is None else subset_seconds
     rng = np.random.default_rng(seed)
     training = np.flatnonzero(task.train)
     plan = [size for size in SUBSET_SIZES if size < len(training) for _ in range(SUBSET_TRIES)]
@@ -149,10 +150,10 @@ def _fit(task: SequenceTask, program: Recurrence, source: str) -> ExceptionFit:
     train = np.flatnonzero(task.train)
     run = task.run(program, task.train)
     program = _covering(program, run.states)
-    wrong = np.argwhere(run.outputs.astype(np.int64) != task.target_values[task.train].astype(np.int64))
     targets = task.target_values[task.train]
+    wrong = np.argwhere(run.outputs.astype(np.int64) != targets.astype(np.int64))
     exceptions = tuple((int(train[n]), int(t), int(targets[n, t])) for n, t in wrong)
-    bits = exception_bits(len(exceptions), task.n_train * task.length, _output_values(task))
+    bits = exception_bits(len(exceptions), targets.size, _value_count(task, targets.ravel()))
     return ExceptionFit(program, program.bits(task.grammar), exceptions, bits, source)
 
 
@@ -168,11 +169,3 @@ def _covering(program: Recurrence, states: Mapping[str, np.ndarray]) -> Recurren
         high = max(int(state.range.high), int(values.max()))
         declared.append(State(state.name, state.type, Range(low, high), state.start))
     return dataclasses.replace(program, states=tuple(declared))
-
-
-def _output_values(task: SequenceTask) -> int:
-    """How many values an output can take: its declared range's, else those met."""
-    domain = task.output_domain
-    if domain is not None:
-        return int(domain.high) - int(domain.low) + 1
-    return len(np.unique(task.target_values))

@@ -279,7 +279,7 @@ class _Updates:
 
     def program(self, row: int) -> Expr:
         """The expression of the store's row `row` (one of this type's)."""
-        index = bisect.bisect_right([first for _, first, _ in self.levels], row) - 1
+        index = bisect.bisect_right(self.levels, row, key=lambda level: level[1]) - 1
         _, first, _ = self.levels[index]
         return self.bank.program(int(self.sources[index][row - first]))
 
